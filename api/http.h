@@ -1,0 +1,87 @@
+/* The boundary between the HTTP glue (server/, the only code that sees libmicrohttpd) and
+ * the API (routes, JSON, validation). Handlers get a plain request and fill a plain
+ * response, so they can be unit-tested without sockets. */
+#ifndef MLT_API_HTTP_H
+#define MLT_API_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/arena.h"
+#include "../base/buf.h"
+#include "../base/err.h"
+
+enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT, HTTP_PATCH, HTTP_DELETE,
+                   HTTP_OPTIONS, HTTP_OTHER };
+
+struct http_kv {
+    const char *key;   /* NUL-terminated, percent-decoded */
+    const char *value; /* NUL-terminated, percent-decoded; "" for a bare key */
+    size_t vlen;       /* value length (values may hold NUL after decoding) */
+};
+
+enum { REQ_MAX_PARAMS = 4 };
+
+struct req {
+    struct arena *arena;    /* everything here is from it or borrowed for the request */
+    enum http_method method;
+    const char *path;       /* percent-decoded once, without the query string */
+    struct http_kv *query;  /* query-string pairs in order; repeated keys stay repeated */
+    size_t nquery;
+    const char *content_type; /* NULL when absent */
+    const char *body;       /* the whole body for buffered routes; NULL when none */
+    size_t body_len;
+    /* Path parameters captured by the route pattern ({model_id}, <path:...>), decoded. */
+    const char *params[REQ_MAX_PARAMS];
+    /* Looks up a request header (case-insensitive); NULL when absent. */
+    const char *(*header)(void *hctx, const char *name);
+    void *hctx;
+    const char *remote_user; /* identity from auth, when auth exists; else NULL */
+};
+
+enum { RESP_MAX_HEADERS = 6 };
+
+struct resp {
+    int status;               /* 200 unless set */
+    const char *content_type; /* static or from the request arena; default application/json */
+    struct buf body;          /* owned by the server glue, which releases it */
+    struct {
+        const char *name, *value;
+    } headers[RESP_MAX_HEADERS];
+    int nheaders;
+};
+
+/* What the server glue needs to know about a matched route before the body arrives. */
+struct route;
+struct route_info {
+    const struct route *route; /* NULL: no such route (answer 404 JSON via api_not_found) */
+    size_t body_max;           /* largest body accepted; larger gets 413-class error */
+    bool method_mismatch;      /* path exists, method does not */
+};
+
+struct api_config {
+    const char *static_prefix;        /* "" or "/prefix" (no trailing slash) */
+    const char *default_artifact_root;/* e.g. "mlflow-artifacts:/" or an absolute path */
+    bool serve_artifacts;
+    bool artifacts_only;
+    const char *version;              /* our MLflow-compatible version string */
+};
+
+/* Called once at start-up; cfg is borrowed for the life of the process. */
+void api_init(const struct api_config *cfg);
+
+/* Finds the route for method+path (path already decoded); fills req->params. */
+struct route_info api_match(struct req *r);
+
+/* Runs the route's handler. The server glue has already enforced body_max. */
+void api_handle(const struct route *rt, struct req *r, struct resp *out);
+
+/* Fills out with MLflow's error JSON and the status that code maps to. */
+void api_error(struct resp *out, enum err_code code, const char *msg);
+/* HTTP status for an error code (RESOURCE_ALREADY_EXISTS is 400, as in MLflow). */
+int api_status_for(enum err_code code);
+
+void resp_header(struct resp *out, const char *name, const char *value);
+
+#endif

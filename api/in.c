@@ -1,0 +1,357 @@
+/* Request field access over a query string or a JSON body. */
+#include "in.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../base/util.h"
+#include "../base/banned.h"
+
+static const char *const docs_hint = " See the API docs for more information about request "
+                                     "parameters.";
+
+int in_init(struct in *in, struct req *r, struct err *e)
+{
+    in->r = r;
+    in->e = e;
+    in->a = r->arena;
+    in->body = NULL;
+    if (r->method == HTTP_GET || r->method == HTTP_HEAD)
+        return 0;
+    if (!r->body || r->body_len == 0) {
+        in->body = json_object();
+        return 0;
+    }
+    json_error_t je;
+    json_t *j = json_loadb(r->body, r->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    /* Older clients double-encode: a JSON string holding the JSON object. */
+    if (j && json_is_string(j)) {
+        json_t *inner = json_loadb(json_string_value(j), json_string_length(j), 0, &je);
+        json_decref(j);
+        j = inner;
+    }
+    if (!j)
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "Malformed JSON request body: %s (line %d, column %d)", je.text, je.line,
+                       je.column);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "Malformed request body: expected a JSON object");
+    }
+    in->body = j;
+    return 0;
+}
+
+void in_release(struct in *in)
+{
+    json_decref(in->body);
+    in->body = NULL;
+}
+
+/* Python's type name of a JSON value, as MLflow's hint prints it. */
+static const char *py_type(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "dict";
+    case JSON_ARRAY:
+        return "list";
+    case JSON_STRING:
+        return "str";
+    case JSON_INTEGER:
+        return "int";
+    case JSON_REAL:
+        return "float";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "bool";
+    default:
+        return "NoneType";
+    }
+}
+
+static int bad_type(struct in *in, const char *path, const json_t *v)
+{
+    char *dump = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
+            "Invalid value %.200s for parameter '%s' supplied:  Hint: Value was of type '%s'.%s",
+            dump ? dump : "?", path, py_type(v), docs_hint);
+    free(dump);
+    return -1;
+}
+
+static int bad_query(struct in *in, const char *name, const char *v, const char *type)
+{
+    return err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
+                   "Invalid value \"%.200s\" for parameter '%s' supplied:  Hint: Value was of "
+                   "type '%s'.%s",
+                   v, name, type, docs_hint);
+}
+
+static int missing(struct in *in, const char *path)
+{
+    return err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
+                   "Missing value for required parameter '%s'.%s", path, docs_hint);
+}
+
+/* First query value for name, or NULL. */
+static const struct http_kv *qget(struct in *in, const char *name)
+{
+    for (size_t i = 0; i < in->r->nquery; i++)
+        if (strcmp(in->r->query[i].key, name) == 0)
+            return &in->r->query[i];
+    return NULL;
+}
+
+/* The JSON value for name, or NULL when absent or null. */
+static json_t *jget(json_t *obj, const char *name)
+{
+    json_t *v = json_object_get(obj, name);
+    return v && !json_is_null(v) ? v : NULL;
+}
+
+int in_str(struct in *in, const char *name, const char **out)
+{
+    *out = NULL;
+    if (!in->body) {
+        const struct http_kv *kv = qget(in, name);
+        if (kv)
+            *out = kv->value;
+        return 0;
+    }
+    json_t *v = jget(in->body, name);
+    if (!v)
+        return 0;
+    if (!json_is_string(v))
+        return bad_type(in, name, v);
+    *out = arena_strndup(in->a, json_string_value(v), json_string_length(v));
+    return 0;
+}
+
+int in_str_req(struct in *in, const char *name, const char **out)
+{
+    if (in_str(in, name, out) != 0)
+        return -1;
+    if (!*out || !**out)
+        return missing(in, name);
+    return 0;
+}
+
+int in_run_id(struct in *in, const char **out)
+{
+    if (in_str(in, "run_id", out) != 0)
+        return -1;
+    if (!*out || !**out) {
+        if (in_str(in, "run_uuid", out) != 0)
+            return -1;
+    }
+    if (!*out || !**out)
+        return missing(in, "run_id");
+    return 0;
+}
+
+static int json_to_i64(struct in *in, const char *path, json_t *v, int64_t *out)
+{
+    if (json_is_integer(v)) {
+        *out = (int64_t)json_integer_value(v);
+        return 0;
+    }
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (d == floor(d) && fabs(d) < 9.2e18) {
+            *out = (int64_t)d;
+            return 0;
+        }
+    }
+    if (json_is_string(v) &&
+        parse_i64(json_string_value(v), json_string_length(v), out))
+        return 0;
+    return bad_type(in, path, v);
+}
+
+int in_i64(struct in *in, const char *name, int64_t *out, bool *present)
+{
+    *present = false;
+    if (!in->body) {
+        const struct http_kv *kv = qget(in, name);
+        if (!kv)
+            return 0;
+        if (!parse_i64(kv->value, kv->vlen, out))
+            return bad_query(in, name, kv->value, "str");
+        *present = true;
+        return 0;
+    }
+    json_t *v = jget(in->body, name);
+    if (!v)
+        return 0;
+    if (json_to_i64(in, name, v, out) != 0)
+        return -1;
+    *present = true;
+    return 0;
+}
+
+static int json_to_double(struct in *in, const char *path, json_t *v, double *out)
+{
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return 0;
+    }
+    if (json_is_string(v) && parse_double(json_string_value(v), json_string_length(v), out))
+        return 0;
+    return bad_type(in, path, v);
+}
+
+int in_double(struct in *in, const char *name, double *out, bool *present)
+{
+    *present = false;
+    if (!in->body) {
+        const struct http_kv *kv = qget(in, name);
+        if (!kv)
+            return 0;
+        if (!parse_double(kv->value, kv->vlen, out))
+            return bad_query(in, name, kv->value, "str");
+        *present = true;
+        return 0;
+    }
+    json_t *v = jget(in->body, name);
+    if (!v)
+        return 0;
+    if (json_to_double(in, name, v, out) != 0)
+        return -1;
+    *present = true;
+    return 0;
+}
+
+int in_bool(struct in *in, const char *name, bool *out, bool *present)
+{
+    *present = false;
+    if (!in->body) {
+        const struct http_kv *kv = qget(in, name);
+        if (!kv)
+            return 0;
+        if (strcasecmp(kv->value, "true") == 0)
+            *out = true;
+        else if (strcasecmp(kv->value, "false") == 0)
+            *out = false;
+        else
+            return bad_query(in, name, kv->value, "str");
+        *present = true;
+        return 0;
+    }
+    json_t *v = jget(in->body, name);
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v))
+        return bad_type(in, name, v);
+    *out = json_is_true(v);
+    *present = true;
+    return 0;
+}
+
+int in_str_list(struct in *in, const char *name, const char ***out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!in->body) {
+        size_t cnt = 0;
+        for (size_t i = 0; i < in->r->nquery; i++)
+            cnt += strcmp(in->r->query[i].key, name) == 0;
+        if (!cnt)
+            return 0;
+        const char **v = arena_calloc(in->a, cnt, sizeof *v);
+        for (size_t i = 0; i < in->r->nquery; i++)
+            if (strcmp(in->r->query[i].key, name) == 0)
+                v[(*n)++] = in->r->query[i].value;
+        *out = v;
+        return 0;
+    }
+    json_t *arr = jget(in->body, name);
+    if (!arr)
+        return 0;
+    if (!json_is_array(arr))
+        return bad_type(in, name, arr);
+    size_t cnt = json_array_size(arr);
+    const char **v = arena_calloc(in->a, cnt ? cnt : 1, sizeof *v);
+    for (size_t i = 0; i < cnt; i++) {
+        json_t *s = json_array_get(arr, i);
+        if (json_is_integer(s)) {
+            /* protobuf accepts numbers for string ids in repeated fields too */
+            v[i] = arena_printf(in->a, "%lld", (long long)json_integer_value(s));
+            continue;
+        }
+        if (!json_is_string(s))
+            return bad_type(in, name, arr);
+        v[i] = arena_strndup(in->a, json_string_value(s), json_string_length(s));
+    }
+    *out = v;
+    *n = cnt;
+    return 0;
+}
+
+int in_array(struct in *in, const char *name, json_t **out)
+{
+    *out = NULL;
+    if (!in->body)
+        return 0;
+    json_t *v = jget(in->body, name);
+    if (!v)
+        return 0;
+    if (!json_is_array(v))
+        return bad_type(in, name, v);
+    *out = v;
+    return 0;
+}
+
+static const char *join_path(struct in *in, const char *path, const char *name)
+{
+    return path && *path ? arena_printf(in->a, "%s.%s", path, name) : name;
+}
+
+int obj_str(struct in *in, json_t *obj, const char *path, const char *name, bool required,
+            const char **out)
+{
+    *out = NULL;
+    if (!json_is_object(obj))
+        return bad_type(in, path, obj);
+    json_t *v = jget(obj, name);
+    if (v && !json_is_string(v))
+        return bad_type(in, join_path(in, path, name), v);
+    if (v)
+        *out = arena_strndup(in->a, json_string_value(v), json_string_length(v));
+    if (required && (!*out || !**out))
+        return missing(in, join_path(in, path, name));
+    return 0;
+}
+
+int obj_i64(struct in *in, json_t *obj, const char *path, const char *name, bool required,
+            int64_t *out, bool *present)
+{
+    *present = false;
+    if (!json_is_object(obj))
+        return bad_type(in, path, obj);
+    json_t *v = jget(obj, name);
+    if (!v)
+        return required ? missing(in, join_path(in, path, name)) : 0;
+    if (json_to_i64(in, join_path(in, path, name), v, out) != 0)
+        return -1;
+    *present = true;
+    return 0;
+}
+
+int obj_double(struct in *in, json_t *obj, const char *path, const char *name, bool required,
+               double *out, bool *present)
+{
+    *present = false;
+    if (!json_is_object(obj))
+        return bad_type(in, path, obj);
+    json_t *v = jget(obj, name);
+    if (!v)
+        return required ? missing(in, join_path(in, path, name)) : 0;
+    if (json_to_double(in, join_path(in, path, name), v, out) != 0)
+        return -1;
+    *present = true;
+    return 0;
+}

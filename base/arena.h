@@ -1,0 +1,34 @@
+/* A bump allocator: one per request, released in one place when the request ends.
+ * Allocation never fails silently: on out-of-memory the process aborts, because a
+ * half-built response is worse than a restart (the caps on input keep sizes small). */
+#ifndef MLT_ARENA_H
+#define MLT_ARENA_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct arena_block;
+
+struct arena {
+    struct arena_block *head; /* current block; older ones chained behind */
+    size_t total;             /* bytes handed out, for caps and logging */
+};
+
+void arena_init(struct arena *a);
+/* Frees every block; the arena may be reused after arena_init. */
+void arena_release(struct arena *a);
+/* Keeps the first block and forgets the rest, for reuse by the same thread. */
+void arena_reset(struct arena *a);
+
+/* Aligned to 16 bytes, zero-filled. n may be 0. */
+void *arena_alloc(struct arena *a, size_t n);
+/* n elements of size sz with overflow check (aborts on overflow). */
+void *arena_calloc(struct arena *a, size_t n, size_t sz);
+/* A NUL-terminated copy of s[0..n). */
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+char *arena_strdup(struct arena *a, const char *s);
+/* printf into the arena; the result is NUL-terminated. */
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *arena_vprintf(struct arena *a, const char *fmt, va_list ap);
+
+#endif

@@ -1,0 +1,42 @@
+/* The one error type: an MLflow error code plus a message for the client. Only api/ maps
+ * a code to an HTTP status. Database and OS details go to the log, never into msg. */
+#ifndef MLT_ERR_H
+#define MLT_ERR_H
+
+#include <stdarg.h>
+
+enum err_code {
+    ERR_OK = 0,
+    ERR_INVALID_PARAMETER_VALUE,
+    ERR_BAD_REQUEST,
+    ERR_RESOURCE_ALREADY_EXISTS,
+    ERR_RESOURCE_DOES_NOT_EXIST,
+    ERR_ENDPOINT_NOT_FOUND,
+    ERR_INVALID_STATE,
+    ERR_INTERNAL_ERROR,
+    ERR_NOT_IMPLEMENTED,
+    ERR_TEMPORARILY_UNAVAILABLE,
+    ERR_PERMISSION_DENIED,
+    ERR_REQUEST_LIMIT_EXCEEDED,
+    ERR_ABORTED,
+    ERR__COUNT
+};
+
+struct err {
+    enum err_code code;
+    char msg[1024]; /* truncated if longer; always NUL-terminated */
+};
+
+/* Sets e (when e is not NULL) and returns -1, so callers write `return err_set(...)`. */
+int err_set(struct err *e, enum err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int err_vset(struct err *e, enum err_code code, const char *fmt, va_list ap);
+static inline void err_clear(struct err *e)
+{
+    e->code = ERR_OK;
+    e->msg[0] = '\0';
+}
+/* The MLflow name of a code, e.g. "RESOURCE_DOES_NOT_EXIST". */
+const char *err_code_name(enum err_code code);
+
+#endif

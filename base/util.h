@@ -1,0 +1,49 @@
+/* Small helpers every layer uses: logging, clocks, random ids, strict number parsing. */
+#ifndef MLT_UTIL_H
+#define MLT_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A borrowed byte range; not NUL-terminated unless said so. */
+struct str {
+    const char *p;
+    size_t n;
+};
+#define STR_LIT(s) ((struct str){(s), sizeof(s) - 1})
+static inline struct str str_c(const char *s);
+bool str_eq(struct str a, const char *lit);
+bool str_eq_nocase(struct str a, const char *lit);
+
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+extern enum log_level log_min_level;
+void log_msg(enum log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_info(...) log_msg(LOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_msg(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_msg(LOG_ERROR, __VA_ARGS__)
+
+/* Milliseconds since the Unix epoch (wall clock). */
+int64_t now_ms(void);
+/* Monotonic nanoseconds, for measuring. */
+int64_t mono_ns(void);
+
+/* 32 lowercase hex characters of a random uuid4 plus NUL (MLflow's uuid.uuid4().hex). */
+void uuid4_hex(char out[33]);
+/* n random bytes from the kernel; never fails (aborts if the kernel cannot supply). */
+void random_bytes(void *p, size_t n);
+
+/* Parses all of s[0..n) as a base-10 int64 (optional sign, no spaces); false otherwise. */
+bool parse_i64(const char *s, size_t n, int64_t *out);
+/* Parses all of s[0..n) as a double, also NaN/Infinity/-Infinity/inf; false otherwise. */
+bool parse_double(const char *s, size_t n, double *out);
+
+static inline struct str str_c(const char *s)
+{
+    size_t n = 0;
+    while (s[n])
+        n++;
+    return (struct str){s, n};
+}
+
+#endif

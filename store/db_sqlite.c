@@ -1,0 +1,248 @@
+/* The SQLite driver: one connection per thread, WAL, a busy timeout, and a cache of
+ * prepared statements keyed by the address of their SQL text. */
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/util.h"
+#include "db.h"
+#include "db_sqlite.h"
+#include "../base/banned.h"
+
+struct db_stmt {
+    struct db_stmt_hdr hdr; /* must be first: db_stmt_db() reads it */
+    sqlite3_stmt *st;
+    const char *sql;
+    bool cached;
+};
+
+enum { CACHE_SLOTS = 256 }; /* power of two; more distinct statements than we have */
+
+struct sqlite_db {
+    struct db base; /* must be first */
+    sqlite3 *conn;
+    struct db_stmt *cache[CACHE_SLOTS];
+};
+
+static struct sqlite_db *sdb(struct db *db)
+{
+    return (struct sqlite_db *)db;
+}
+
+static void log_sqlite(sqlite3 *conn, const char *what, const char *sql)
+{
+    log_error("sqlite %s failed: %s (%d) in: %.200s", what, sqlite3_errmsg(conn),
+              sqlite3_extended_errcode(conn), sql ? sql : "");
+}
+
+static size_t slot_of(const char *sql)
+{
+    uintptr_t h = (uintptr_t)sql;
+    h ^= h >> 17;
+    h *= 0x9E3779B97F4A7C15ull;
+    return (size_t)(h >> 24) & (CACHE_SLOTS - 1);
+}
+
+static struct db_stmt *sq_prepare(struct db *db, const char *sql, bool cache)
+{
+    struct sqlite_db *s = sdb(db);
+    size_t slot = 0;
+    if (cache) {
+        slot = slot_of(sql);
+        for (size_t i = 0; i < CACHE_SLOTS; i++) {
+            struct db_stmt *c = s->cache[(slot + i) & (CACHE_SLOTS - 1)];
+            if (!c)
+                break;
+            if (c->sql == sql)
+                return c;
+        }
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(s->conn, sql, -1, cache ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL) !=
+        SQLITE_OK) {
+        log_sqlite(s->conn, "prepare", sql);
+        return NULL;
+    }
+    struct db_stmt *r = calloc(1, sizeof *r);
+    if (!r) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    r->hdr.db = db;
+    r->st = st;
+    r->sql = sql;
+    r->cached = false;
+    if (cache) {
+        for (size_t i = 0; i < CACHE_SLOTS; i++) {
+            size_t k = (slot + i) & (CACHE_SLOTS - 1);
+            if (!s->cache[k]) {
+                s->cache[k] = r;
+                r->cached = true;
+                break;
+            }
+        }
+    }
+    return r;
+}
+
+static void sq_bind_null(struct db_stmt *st, int i)
+{
+    sqlite3_bind_null(st->st, i);
+}
+static void sq_bind_int(struct db_stmt *st, int i, int64_t v)
+{
+    sqlite3_bind_int64(st->st, i, v);
+}
+static void sq_bind_real(struct db_stmt *st, int i, double v)
+{
+    sqlite3_bind_double(st->st, i, v);
+}
+static void sq_bind_text(struct db_stmt *st, int i, const char *p, size_t n)
+{
+    sqlite3_bind_text64(st->st, i, p ? p : "", n, SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+static enum db_rc sq_step(struct db_stmt *st)
+{
+    int rc = sqlite3_step(st->st);
+    switch (rc) {
+    case SQLITE_ROW:
+        return DB_ROW;
+    case SQLITE_DONE:
+        return DB_DONE;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        log_warn("sqlite busy: %s", sqlite3_sql(st->st));
+        return DB_BUSY;
+    case SQLITE_CONSTRAINT: {
+        int ext = sqlite3_extended_errcode(st->hdr.db ? sdb(st->hdr.db)->conn : NULL);
+        if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return DB_CONSTRAINT;
+        log_sqlite(sdb(st->hdr.db)->conn, "step", sqlite3_sql(st->st));
+        return DB_ERROR;
+    }
+    default:
+        log_sqlite(sdb(st->hdr.db)->conn, "step", sqlite3_sql(st->st));
+        return DB_ERROR;
+    }
+}
+
+static bool sq_col_null(struct db_stmt *st, int c)
+{
+    return sqlite3_column_type(st->st, c) == SQLITE_NULL;
+}
+static int64_t sq_col_int(struct db_stmt *st, int c)
+{
+    return sqlite3_column_int64(st->st, c);
+}
+static double sq_col_real(struct db_stmt *st, int c)
+{
+    return sqlite3_column_double(st->st, c);
+}
+static const char *sq_col_text(struct db_stmt *st, int c, size_t *n)
+{
+    const unsigned char *p = sqlite3_column_text(st->st, c);
+    if (n)
+        *n = p ? (size_t)sqlite3_column_bytes(st->st, c) : 0;
+    return (const char *)p;
+}
+
+static void sq_done(struct db_stmt *st)
+{
+    if (!st)
+        return;
+    if (st->cached) {
+        sqlite3_reset(st->st);
+        sqlite3_clear_bindings(st->st);
+    } else {
+        sqlite3_finalize(st->st);
+        free(st);
+    }
+}
+
+static int sq_exec(struct db *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(sdb(db)->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_error("sqlite exec failed: %s in: %.200s", msg ? msg : "?", sql);
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int64_t sq_changes(struct db *db)
+{
+    return sqlite3_changes64(sdb(db)->conn);
+}
+
+static void sq_close(struct db *db)
+{
+    struct sqlite_db *s = sdb(db);
+    for (size_t i = 0; i < CACHE_SLOTS; i++) {
+        if (s->cache[i]) {
+            sqlite3_finalize(s->cache[i]->st);
+            free(s->cache[i]);
+        }
+    }
+    sqlite3_close_v2(s->conn);
+    free(s);
+}
+
+const struct db_driver db_sqlite_driver = {
+    .name = "sqlite",
+    .kind = DB_SQLITE,
+    .prepare = sq_prepare,
+    .bind_null = sq_bind_null,
+    .bind_int = sq_bind_int,
+    .bind_real = sq_bind_real,
+    .bind_text = sq_bind_text,
+    .step = sq_step,
+    .col_null = sq_col_null,
+    .col_int = sq_col_int,
+    .col_real = sq_col_real,
+    .col_text = sq_col_text,
+    .done = sq_done,
+    .exec = sq_exec,
+    .changes = sq_changes,
+    .close = sq_close,
+};
+
+struct db *db_sqlite_open(const char *path, struct err *e)
+{
+    sqlite3 *conn = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(path, &conn, flags, NULL);
+    if (rc != SQLITE_OK) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot open SQLite database '%s': %s", path,
+                conn ? sqlite3_errmsg(conn) : sqlite3_errstr(rc));
+        sqlite3_close_v2(conn);
+        return NULL;
+    }
+    sqlite3_busy_timeout(conn, 10000);
+    sqlite3_extended_result_codes(conn, 1);
+    struct sqlite_db *s = calloc(1, sizeof *s);
+    if (!s) {
+        sqlite3_close_v2(conn);
+        err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+        return NULL;
+    }
+    s->base.drv = &db_sqlite_driver;
+    s->conn = conn;
+    /* WAL lets readers run beside the writer; synchronous=FULL keeps an acknowledged
+     * commit through a power loss (NORMAL would only survive a process crash). MLflow's
+     * LIKE is case-sensitive, as PostgreSQL's is. */
+    const char *setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                        " PRAGMA case_sensitive_like=ON; PRAGMA temp_store=MEMORY;"
+                        " PRAGMA cache_size=-16000;";
+    char *msg = NULL;
+    if (sqlite3_exec(conn, setup, NULL, NULL, &msg) != SQLITE_OK) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot set up SQLite database '%s': %s", path,
+                msg ? msg : sqlite3_errmsg(conn));
+        sqlite3_free(msg);
+        sq_close(&s->base);
+        return NULL;
+    }
+    return &s->base;
+}

@@ -1,0 +1,848 @@
+/* Runs: creation, loading (one or many, for search), updates, lifecycle, and logging of
+ * metrics, params and tags in one transaction. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/buf.h"
+#include "../base/util.h"
+#include "tracking.h"
+#include "txn.h"
+#include "../base/banned.h"
+
+static const char *const adjectives[] = {
+    "amber", "bold", "brave", "bright", "calm", "clever", "crisp", "daring", "eager", "fair",
+    "gentle", "glad", "golden", "grand", "happy", "honest", "jolly", "keen", "kind", "lively",
+    "lucky", "merry", "mighty", "nimble", "noble", "proud", "quick", "quiet", "rare", "shy",
+    "silent", "sleek", "smart", "steady", "swift", "tidy", "upbeat", "vivid", "warm", "wise"};
+static const char *const nouns[] = {
+    "ant", "bass", "bat", "bear", "bee", "bird", "boar", "carp", "cat", "colt", "crab", "crow",
+    "deer", "doe", "dove", "duck", "eel", "elk", "finch", "fish", "fox", "frog", "goat", "gull",
+    "hare", "hawk", "hen", "jay", "lark", "lynx", "mole", "moth", "newt", "owl", "ram", "seal",
+    "slug", "snail", "swan", "toad", "wasp", "wolf", "wren", "yak"};
+
+/* "adjective-noun-NNN", as MLflow names runs that were given no name. */
+static const char *random_run_name(struct arena *a)
+{
+    unsigned char r[4];
+    random_bytes(r, sizeof r);
+    return arena_printf(a, "%s-%s-%u", adjectives[r[0] % (sizeof adjectives / sizeof *adjectives)],
+                        nouns[r[1] % (sizeof nouns / sizeof *nouns)],
+                        (unsigned)((r[2] << 8 | r[3]) % 1000));
+}
+
+/* Reads a run's lifecycle stage inside the caller's transaction. */
+static int run_stage(struct sctx *c, const char *run_id, char stage[16])
+{
+    struct db_stmt *st = db_prepare(c->db, "SELECT lifecycle_stage FROM runs WHERE run_uuid = ?");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, run_id);
+    enum db_rc rc = db_step(st);
+    if (rc == DB_ROW) {
+        size_t n;
+        const char *s = db_col_text(st, 0, &n);
+        snprintf(stage, 16, "%.*s", s ? (int)n : 0, s ? s : "");
+    }
+    db_done(st);
+    if (rc == DB_DONE)
+        return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Run with id=%s not found", run_id);
+    return rc == DB_ROW ? 0 : err_step(c, rc);
+}
+
+static int run_check_active(struct sctx *c, const char *run_id)
+{
+    char stage[16];
+    if (run_stage(c, run_id, stage) != 0)
+        return -1;
+    if (strcmp(stage, "active") != 0)
+        return err_set(c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "The run %s must be in the 'active' state. Current state is %s.", run_id,
+                       stage);
+    return 0;
+}
+
+static int upsert_tag(struct sctx *c, const char *run_id, const struct kv *t)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?) "
+               "ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, t->key);
+    db_bind_str(st, 2, t->value);
+    db_bind_str(st, 3, run_id);
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    if (rc != DB_DONE)
+        return err_step(c, rc);
+    if (strcmp(t->key, "mlflow.runName") == 0) {
+        st = db_prepare(c->db, "UPDATE runs SET name = ? WHERE run_uuid = ?");
+        if (!st)
+            return err_db(c);
+        db_bind_str(st, 1, t->value);
+        db_bind_str(st, 2, run_id);
+        rc = db_step(st);
+        db_done(st);
+        if (rc != DB_DONE)
+            return err_step(c, rc);
+    }
+    return 0;
+}
+
+int run_create(struct sctx *c, const struct run_create *rc_, struct run *out)
+{
+    const char *tag_name = NULL;
+    for (size_t i = 0; i < rc_->ntags; i++)
+        if (strcmp(rc_->tags[i].key, "mlflow.runName") == 0)
+            tag_name = rc_->tags[i].value;
+    const char *name = rc_->run_name && *rc_->run_name ? rc_->run_name : NULL;
+    if (name && tag_name && strcmp(name, tag_name) != 0)
+        return err_set(c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+                       "different values (run_name='%s', mlflow.runName='%s').",
+                       name, tag_name);
+    if (!name)
+        name = tag_name && *tag_name ? tag_name : random_run_name(c->a);
+
+    if (txn_begin(c) != 0)
+        return -1;
+    struct experiment x;
+    if (exp_get(c, rc_->experiment_id, &x) != 0)
+        return txn_fail(c, -1);
+    if (strcmp(x.lifecycle_stage, "active") != 0)
+        return txn_fail(c, err_set(c->e, ERR_INVALID_PARAMETER_VALUE,
+                                   "The experiment %lld must be in the 'active' state. Current "
+                                   "state is %s.",
+                                   (long long)x.id, x.lifecycle_stage));
+    char idbuf[33];
+    uuid4_hex(idbuf);
+    const char *run_id = arena_strdup(c->a, idbuf);
+    const char *art = uri_join(c->a, x.artifact_location ? x.artifact_location : "",
+                               arena_printf(c->a, "%s/artifacts", run_id));
+    struct db_stmt *st = db_prepare(
+        c->db, "INSERT INTO runs (run_uuid, name, source_type, source_name, entry_point_name, "
+               "user_id, status, start_time, end_time, source_version, lifecycle_stage, "
+               "artifact_uri, experiment_id, deleted_time) VALUES (?, ?, 'UNKNOWN', '', '', ?, "
+               "'RUNNING', ?, NULL, '', 'active', ?, ?, NULL)");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, run_id);
+    db_bind_str(st, 2, name);
+    db_bind_str(st, 3, rc_->user_id);
+    if (rc_->has_start_time)
+        db_bind_int(st, 4, rc_->start_time);
+    else
+        db_bind_null(st, 4);
+    db_bind_str(st, 5, art);
+    db_bind_int(st, 6, x.id);
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    if (rc != DB_DONE)
+        return txn_fail(c, err_step(c, rc));
+    for (size_t i = 0; i < rc_->ntags; i++) {
+        if (strcmp(rc_->tags[i].key, "mlflow.runName") == 0)
+            continue;
+        if (upsert_tag(c, run_id, &rc_->tags[i]) != 0)
+            return txn_fail(c, -1);
+    }
+    struct kv nt = {"mlflow.runName", name};
+    if (upsert_tag(c, run_id, &nt) != 0)
+        return txn_fail(c, -1);
+    if (txn_commit(c) != 0)
+        return -1;
+    return run_get(c, run_id, out);
+}
+
+/* ---- loading ---- */
+
+#define RUN_COLS                                                                             \
+    "run_uuid, name, experiment_id, user_id, status, start_time, end_time, artifact_uri, "   \
+    "lifecycle_stage"
+
+static void read_info(struct sctx *c, struct db_stmt *st, struct run_info *ri)
+{
+    ri->run_id = col_dup(c, st, 0);
+    ri->run_name = col_dup(c, st, 1);
+    ri->experiment_id = db_col_int(st, 2);
+    ri->user_id = col_dup(c, st, 3);
+    ri->status = col_dup(c, st, 4);
+    ri->has_start_time = !db_col_null(st, 5);
+    ri->start_time = db_col_int(st, 5);
+    ri->has_end_time = !db_col_null(st, 6);
+    ri->end_time = db_col_int(st, 6);
+    ri->artifact_uri = col_dup(c, st, 7);
+    ri->lifecycle_stage = col_dup(c, st, 8);
+}
+
+/* A growable arena array. */
+#define VEC_PUSH(a, arr, n, cap)                                                             \
+    do {                                                                                     \
+        if ((n) == (cap)) {                                                                  \
+            size_t nc_ = (cap) ? (cap) * 2 : 4;                                              \
+            void *na_ = arena_calloc((a), nc_, sizeof *(arr));                               \
+            if (n)                                                                           \
+                memcpy(na_, (arr), (n) * sizeof *(arr));                                     \
+            (arr) = na_;                                                                     \
+            (cap) = nc_;                                                                     \
+        }                                                                                    \
+        (n)++;                                                                               \
+    } while (0)
+
+/* The JSON array of ids bound to "json_each(?)" in the bulk queries below. */
+static const char *ids_json(struct arena *a, const char *const *ids, size_t n)
+{
+    struct buf b;
+    buf_init(&b, SIZE_MAX / 2);
+    buf_putc(&b, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_putc(&b, ',');
+        buf_putc(&b, '"');
+        for (const char *p = ids[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                buf_putc(&b, '\\');
+            if ((unsigned char)*p >= 0x20)
+                buf_putc(&b, *p);
+        }
+        buf_putc(&b, '"');
+    }
+    buf_putc(&b, ']');
+    const char *s = arena_strndup(a, b.ptr, b.len);
+    buf_release(&b);
+    return s;
+}
+
+/* Open-addressing map from run id to its index in the output array. */
+struct idmap {
+    const char **keys;
+    size_t *vals;
+    size_t cap;
+};
+
+static size_t hash_str(const char *s)
+{
+    size_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void idmap_init(struct arena *a, struct idmap *m, size_t n)
+{
+    m->cap = 16;
+    while (m->cap < n * 2)
+        m->cap *= 2;
+    m->keys = arena_calloc(a, m->cap, sizeof *m->keys);
+    m->vals = arena_calloc(a, m->cap, sizeof *m->vals);
+}
+
+static void idmap_put(struct idmap *m, const char *k, size_t v)
+{
+    size_t i = hash_str(k) & (m->cap - 1);
+    while (m->keys[i] && strcmp(m->keys[i], k) != 0)
+        i = (i + 1) & (m->cap - 1);
+    m->keys[i] = k;
+    m->vals[i] = v;
+}
+
+static bool idmap_get(const struct idmap *m, const char *k, size_t len, size_t *v)
+{
+    size_t h = 1469598103934665603ull;
+    for (size_t j = 0; j < len; j++)
+        h = (h ^ (unsigned char)k[j]) * 1099511628211ull;
+    size_t i = h & (m->cap - 1);
+    while (m->keys[i]) {
+        if (strlen(m->keys[i]) == len && memcmp(m->keys[i], k, len) == 0) {
+            *v = m->vals[i];
+            return true;
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+    return false;
+}
+
+/* Runs one bulk child query (params, tags, latest metrics) and hands each row to fn with
+ * the run's index. Column 0 of the query is run_uuid. */
+static int for_each_child(struct sctx *c, const char *sql, const char *ids,
+                          const struct idmap *m, struct run *runs,
+                          void (*fn)(struct sctx *, struct db_stmt *, struct run *))
+{
+    struct db_stmt *st = db_prepare(c->db, sql);
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, ids);
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        size_t n, idx;
+        const char *rid = db_col_text(st, 0, &n);
+        if (rid && idmap_get(m, rid, n, &idx))
+            fn(c, st, &runs[idx]);
+    }
+    db_done(st);
+    return rc == DB_DONE ? 0 : err_step(c, rc);
+}
+
+/* Per-run capacities live beside the arrays only while loading; kept simple by growing
+ * with VEC_PUSH on a shadow capacity equal to the next power of two of the count. */
+static size_t cap_of(size_t n)
+{
+    if (n == 0)
+        return 0;
+    size_t c = 4;
+    while (c < n)
+        c *= 2;
+    return c;
+}
+
+static void add_param(struct sctx *c, struct db_stmt *st, struct run *r)
+{
+    size_t cap = cap_of(r->nparams);
+    VEC_PUSH(c->a, r->params, r->nparams, cap);
+    r->params[r->nparams - 1].key = col_dup(c, st, 1);
+    r->params[r->nparams - 1].value = col_dup(c, st, 2);
+}
+
+static void add_tag(struct sctx *c, struct db_stmt *st, struct run *r)
+{
+    size_t cap = cap_of(r->ntags);
+    VEC_PUSH(c->a, r->tags, r->ntags, cap);
+    r->tags[r->ntags - 1].key = col_dup(c, st, 1);
+    r->tags[r->ntags - 1].value = col_dup(c, st, 2);
+}
+
+static void add_metric(struct sctx *c, struct db_stmt *st, struct run *r)
+{
+    size_t cap = cap_of(r->nmetrics);
+    VEC_PUSH(c->a, r->metrics, r->nmetrics, cap);
+    struct metric *m = &r->metrics[r->nmetrics - 1];
+    m->key = col_dup(c, st, 1);
+    m->value = db_col_int(st, 5) ? NAN : db_col_real(st, 2);
+    m->timestamp = db_col_int(st, 3);
+    m->step = db_col_int(st, 4);
+}
+
+static int load_dataset_inputs(struct sctx *c, const char *ids, const struct idmap *m,
+                               struct run *runs)
+{
+    struct db_stmt *st = db_prepare(
+        c->db,
+        "SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, "
+        "d.dataset_source, d.dataset_schema, d.dataset_profile, t.name, t.value "
+        "FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id "
+        "LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid "
+        "WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET' AND "
+        "i.destination_id IN (SELECT value FROM json_each(?)) "
+        "ORDER BY i.destination_id, i.rowid, t.name");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, ids);
+    enum db_rc rc;
+    const char *last_input = NULL;
+    while ((rc = db_step(st)) == DB_ROW) {
+        size_t n, idx;
+        const char *rid = db_col_text(st, 0, &n);
+        if (!rid || !idmap_get(m, rid, n, &idx))
+            continue;
+        struct run *r = &runs[idx];
+        const char *iu = db_col_text(st, 1, &n);
+        if (!last_input || !iu || strlen(last_input) != n || memcmp(last_input, iu, n) != 0 ||
+            r->ninputs == 0) {
+            size_t cap = cap_of(r->ninputs);
+            VEC_PUSH(c->a, r->inputs, r->ninputs, cap);
+            struct dataset_input *di = &r->inputs[r->ninputs - 1];
+            di->ds.name = col_dup(c, st, 2);
+            di->ds.digest = col_dup(c, st, 3);
+            di->ds.source_type = col_dup(c, st, 4);
+            di->ds.source = col_dup(c, st, 5);
+            di->ds.schema = col_dup(c, st, 6);
+            di->ds.profile = col_dup(c, st, 7);
+            last_input = iu ? arena_strndup(c->a, iu, n) : NULL;
+        }
+        if (!db_col_null(st, 8)) {
+            struct dataset_input *di = &r->inputs[r->ninputs - 1];
+            size_t cap = cap_of(di->ntags);
+            VEC_PUSH(c->a, di->tags, di->ntags, cap);
+            di->tags[di->ntags - 1].key = col_dup(c, st, 8);
+            di->tags[di->ntags - 1].value = col_dup(c, st, 9);
+        }
+    }
+    db_done(st);
+    return rc == DB_DONE ? 0 : err_step(c, rc);
+}
+
+static int load_many(struct sctx *c, const char *const *ids, size_t n, struct run *out,
+                     size_t *nout)
+{
+    const char *idj = ids_json(c->a, ids, n);
+    struct idmap m;
+    idmap_init(c->a, &m, n);
+    /* Info first, in the requested order. */
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT " RUN_COLS " FROM runs WHERE run_uuid IN (SELECT value FROM json_each(?))");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, idj);
+    struct idmap found;
+    idmap_init(c->a, &found, n);
+    struct run_info *infos = arena_calloc(c->a, n ? n : 1, sizeof *infos);
+    size_t ninfo = 0;
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW && ninfo < n) {
+        read_info(c, st, &infos[ninfo]);
+        idmap_put(&found, infos[ninfo].run_id, ninfo);
+        ninfo++;
+    }
+    db_done(st);
+    if (rc != DB_DONE && rc != DB_ROW)
+        return err_step(c, rc);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t at;
+        if (!idmap_get(&found, ids[i], strlen(ids[i]), &at))
+            continue;
+        memset(&out[k], 0, sizeof out[k]);
+        out[k].info = infos[at];
+        idmap_put(&m, out[k].info.run_id, k);
+        k++;
+    }
+    *nout = k;
+    if (k == 0)
+        return 0;
+    if (for_each_child(c, "SELECT run_uuid, key, value FROM params WHERE run_uuid IN "
+                          "(SELECT value FROM json_each(?))",
+                       idj, &m, out, add_param) != 0 ||
+        for_each_child(c, "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN "
+                          "(SELECT value FROM json_each(?))",
+                       idj, &m, out, add_tag) != 0 ||
+        for_each_child(c, "SELECT run_uuid, key, value, timestamp, step, is_nan FROM "
+                          "latest_metrics WHERE run_uuid IN (SELECT value FROM json_each(?))",
+                       idj, &m, out, add_metric) != 0 ||
+        load_dataset_inputs(c, idj, &m, out) != 0)
+        return -1;
+    return 0;
+}
+
+int run_load_many(struct sctx *c, const char *const *ids, size_t n, struct run *out,
+                  size_t *nout)
+{
+    if (txn_begin_read(c) != 0)
+        return -1;
+    return txn_end_read(c, load_many(c, ids, n, out, nout));
+}
+
+static int load_model_io(struct sctx *c, struct run *r)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT destination_id, step, source_type FROM inputs WHERE source_id = ? AND "
+               "((source_type = 'RUN_INPUT' AND destination_type = 'MODEL_INPUT') OR "
+               "(source_type = 'RUN_OUTPUT' AND destination_type = 'MODEL_OUTPUT'))");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, r->info.run_id);
+    enum db_rc rc;
+    size_t cin = 0, cout = 0;
+    while ((rc = db_step(st)) == DB_ROW) {
+        size_t n;
+        const char *type = db_col_text(st, 2, &n);
+        bool output = type && n == 10 && memcmp(type, "RUN_OUTPUT", 10) == 0;
+        struct model_io io = {col_dup(c, st, 0), db_col_int(st, 1)};
+        if (output) {
+            VEC_PUSH(c->a, r->model_outputs, r->nmodel_outputs, cout);
+            r->model_outputs[r->nmodel_outputs - 1] = io;
+        } else {
+            VEC_PUSH(c->a, r->model_inputs, r->nmodel_inputs, cin);
+            r->model_inputs[r->nmodel_inputs - 1] = io;
+        }
+    }
+    db_done(st);
+    return rc == DB_DONE ? 0 : err_step(c, rc);
+}
+
+int run_get(struct sctx *c, const char *run_id, struct run *out)
+{
+    if (txn_begin_read(c) != 0)
+        return -1;
+    size_t n = 0;
+    int rc = load_many(c, &run_id, 1, out, &n);
+    if (rc == 0 && n == 0)
+        rc = err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Run with id=%s not found", run_id);
+    if (rc == 0)
+        rc = load_model_io(c, out);
+    return txn_end_read(c, rc);
+}
+
+/* ---- updates ---- */
+
+int run_update(struct sctx *c, const char *run_id, const struct run_update *u,
+               struct run_info *out)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    if (run_check_active(c, run_id) != 0)
+        return txn_fail(c, -1);
+    struct db_stmt *st = db_prepare(
+        c->db, "UPDATE runs SET status = COALESCE(?, status), "
+               "end_time = CASE WHEN ? THEN ? ELSE end_time END, name = COALESCE(?, name) "
+               "WHERE run_uuid = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, u->status);
+    db_bind_int(st, 2, u->has_end_time);
+    db_bind_int(st, 3, u->end_time);
+    const char *name = u->run_name && *u->run_name ? u->run_name : NULL;
+    db_bind_str(st, 4, name);
+    db_bind_str(st, 5, run_id);
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    if (rc != DB_DONE)
+        return txn_fail(c, err_step(c, rc));
+    if (name) {
+        struct kv t = {"mlflow.runName", name};
+        if (upsert_tag(c, run_id, &t) != 0)
+            return txn_fail(c, -1);
+    }
+    st = db_prepare(c->db, "SELECT " RUN_COLS " FROM runs WHERE run_uuid = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, run_id);
+    rc = db_step(st);
+    if (rc == DB_ROW)
+        read_info(c, st, out);
+    db_done(st);
+    if (rc != DB_ROW)
+        return txn_fail(c, err_step(c, rc));
+    return txn_commit(c);
+}
+
+int run_set_deleted(struct sctx *c, const char *run_id, bool deleted)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    char stage[16];
+    if (run_stage(c, run_id, stage) != 0)
+        return txn_fail(c, -1);
+    struct db_stmt *st = db_prepare(
+        c->db, "UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, deleted ? "deleted" : "active");
+    if (deleted)
+        db_bind_int(st, 2, now_ms());
+    else
+        db_bind_null(st, 2);
+    db_bind_str(st, 3, run_id);
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    if (rc != DB_DONE)
+        return txn_fail(c, err_step(c, rc));
+    return txn_commit(c);
+}
+
+int run_delete_tag(struct sctx *c, const char *run_id, const char *key)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    if (run_check_active(c, run_id) != 0)
+        return txn_fail(c, -1);
+    struct db_stmt *st = db_prepare(c->db, "DELETE FROM tags WHERE run_uuid = ? AND key = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, run_id);
+    db_bind_str(st, 2, key);
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    if (rc != DB_DONE)
+        return txn_fail(c, err_step(c, rc));
+    if (db_changes(c->db) == 0)
+        return txn_fail(c, err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST,
+                                   "No tag with name: %s in run with id %s", key, run_id));
+    return txn_commit(c);
+}
+
+/* ---- logging ---- */
+
+static int log_params(struct sctx *c, const char *run_id, const struct kv *p, size_t np)
+{
+    struct buf bad;
+    buf_init(&bad, 64 * 1024);
+    int rc = 0;
+    for (size_t i = 0; i < np && rc == 0; i++) {
+        struct db_stmt *st =
+            db_prepare(c->db, "INSERT INTO params (key, value, run_uuid) VALUES (?, ?, ?) "
+                              "ON CONFLICT (key, run_uuid) DO NOTHING");
+        if (!st) {
+            rc = err_db(c);
+            break;
+        }
+        db_bind_str(st, 1, p[i].key);
+        db_bind_str(st, 2, p[i].value);
+        db_bind_str(st, 3, run_id);
+        enum db_rc r = db_step(st);
+        db_done(st);
+        if (r != DB_DONE) {
+            rc = err_step(c, r);
+            break;
+        }
+        if (db_changes(c->db) > 0)
+            continue;
+        st = db_prepare(c->db, "SELECT value FROM params WHERE run_uuid = ? AND key = ?");
+        if (!st) {
+            rc = err_db(c);
+            break;
+        }
+        db_bind_str(st, 1, run_id);
+        db_bind_str(st, 2, p[i].key);
+        r = db_step(st);
+        const char *old = r == DB_ROW ? col_dup(c, st, 0) : NULL;
+        db_done(st);
+        if (r != DB_ROW) {
+            rc = err_step(c, r);
+            break;
+        }
+        const char *nv = p[i].value ? p[i].value : "";
+        if (strcmp(old ? old : "", nv) == 0)
+            continue;
+        if (np == 1) {
+            rc = err_set(c->e, ERR_INVALID_PARAMETER_VALUE,
+                         "Changing param values is not allowed. Param with key='%s' was already "
+                         "logged with value='%s' for run ID='%s'. Attempted logging new value "
+                         "'%s'.",
+                         p[i].key, old ? old : "", run_id, nv);
+            break;
+        }
+        buf_printf(&bad, "%s{'key': '%s', 'old_value': '%s', 'new_value': '%s'}",
+                   bad.len ? ", " : "", p[i].key, old ? old : "", nv);
+    }
+    if (rc == 0 && bad.len)
+        rc = err_set(c->e, ERR_INVALID_PARAMETER_VALUE,
+                     "Changing param values is not allowed. Params were already logged='[%s]' "
+                     "for run ID='%s'.",
+                     bad.ptr, run_id);
+    buf_release(&bad);
+    return rc;
+}
+
+/* The value MLflow stores: NaN as 0 (with is_nan), +-Inf clamped to +-DBL_MAX. */
+static double stored_value(double v)
+{
+    if (isnan(v))
+        return 0;
+    if (isinf(v))
+        return v > 0 ? 1.7976931348623157e308 : -1.7976931348623157e308;
+    return v;
+}
+
+static int cmp_metric_key(const void *a, const void *b)
+{
+    const struct metric *const *x = a, *const *y = b;
+    return strcmp((*x)->key, (*y)->key);
+}
+
+/* True when a is strictly more recent than b by (step, timestamp, stored value). */
+static bool metric_newer(const struct metric *a, const struct metric *b)
+{
+    if (a->step != b->step)
+        return a->step > b->step;
+    if (a->timestamp != b->timestamp)
+        return a->timestamp > b->timestamp;
+    return stored_value(a->value) > stored_value(b->value);
+}
+
+static int log_metrics(struct sctx *c, const char *run_id, const struct metric *m, size_t nm)
+{
+    for (size_t i = 0; i < nm; i++) {
+        struct db_stmt *st = db_prepare(
+            c->db, "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+        if (!st)
+            return err_db(c);
+        db_bind_str(st, 1, m[i].key);
+        db_bind_real(st, 2, stored_value(m[i].value));
+        db_bind_int(st, 3, m[i].timestamp);
+        db_bind_str(st, 4, run_id);
+        db_bind_int(st, 5, m[i].step);
+        db_bind_int(st, 6, isnan(m[i].value) ? 1 : 0);
+        enum db_rc rc = db_step(st);
+        db_done(st);
+        if (rc != DB_DONE)
+            return err_step(c, rc);
+    }
+    /* One latest-metrics upsert per key, with the newest point of the batch. */
+    const struct metric **order = arena_calloc(c->a, nm ? nm : 1, sizeof *order);
+    for (size_t i = 0; i < nm; i++)
+        order[i] = &m[i];
+    qsort(order, nm, sizeof *order, cmp_metric_key);
+    for (size_t i = 0; i < nm;) {
+        const struct metric *best = order[i];
+        size_t j = i + 1;
+        for (; j < nm && strcmp(order[j]->key, best->key) == 0; j++)
+            if (metric_newer(order[j], best))
+                best = order[j];
+        i = j;
+        struct db_stmt *st = db_prepare(
+            c->db,
+            "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key, run_uuid) DO UPDATE SET "
+            "value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, "
+            "is_nan = excluded.is_nan WHERE (excluded.step, excluded.timestamp, excluded.value) > "
+            "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)");
+        if (!st)
+            return err_db(c);
+        db_bind_str(st, 1, best->key);
+        db_bind_real(st, 2, stored_value(best->value));
+        db_bind_int(st, 3, best->timestamp);
+        db_bind_int(st, 4, best->step);
+        db_bind_int(st, 5, isnan(best->value) ? 1 : 0);
+        db_bind_str(st, 6, run_id);
+        enum db_rc rc = db_step(st);
+        db_done(st);
+        if (rc != DB_DONE)
+            return err_step(c, rc);
+    }
+    return 0;
+}
+
+int run_log_batch(struct sctx *c, const char *run_id, const struct metric *m, size_t nm,
+                  const struct kv *p, size_t np, const struct kv *t, size_t nt)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    if (run_check_active(c, run_id) != 0 || log_params(c, run_id, p, np) != 0)
+        return txn_fail(c, -1);
+    for (size_t i = 0; i < nt; i++)
+        if (upsert_tag(c, run_id, &t[i]) != 0)
+            return txn_fail(c, -1);
+    if (log_metrics(c, run_id, m, nm) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+/* ---- inputs and outputs ---- */
+
+static int find_or_add_dataset(struct sctx *c, int64_t exp_id, const struct dataset *d,
+                               const char **uuid)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? AND "
+               "digest = ?");
+    if (!st)
+        return err_db(c);
+    db_bind_int(st, 1, exp_id);
+    db_bind_str(st, 2, d->name);
+    db_bind_str(st, 3, d->digest);
+    enum db_rc rc = db_step(st);
+    if (rc == DB_ROW)
+        *uuid = col_dup(c, st, 0);
+    db_done(st);
+    if (rc == DB_ROW)
+        return 0;
+    if (rc != DB_DONE)
+        return err_step(c, rc);
+    char idbuf[33];
+    uuid4_hex(idbuf);
+    *uuid = arena_strdup(c->a, idbuf);
+    st = db_prepare(c->db, "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, "
+                           "dataset_source_type, dataset_source, dataset_schema, dataset_profile) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, *uuid);
+    db_bind_int(st, 2, exp_id);
+    db_bind_str(st, 3, d->name);
+    db_bind_str(st, 4, d->digest);
+    db_bind_str(st, 5, d->source_type);
+    db_bind_str(st, 6, d->source);
+    db_bind_str(st, 7, d->schema);
+    db_bind_str(st, 8, d->profile);
+    rc = db_step(st);
+    db_done(st);
+    return rc == DB_DONE ? 0 : err_step(c, rc);
+}
+
+static int insert_edge(struct sctx *c, const char *src_type, const char *src_id,
+                       const char *dst_type, const char *dst_id, int64_t step, bool upsert,
+                       const char **input_uuid)
+{
+    char idbuf[33];
+    uuid4_hex(idbuf);
+    struct db_stmt *st = db_prepare(
+        c->db, upsert ? "INSERT INTO inputs (input_uuid, source_type, source_id, "
+                        "destination_type, destination_id, step) VALUES (?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT (source_type, source_id, destination_type, destination_id) "
+                        "DO UPDATE SET step = excluded.step"
+                      : "INSERT INTO inputs (input_uuid, source_type, source_id, "
+                        "destination_type, destination_id, step) VALUES (?, ?, ?, ?, ?, ?) "
+                        "ON CONFLICT DO NOTHING");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, idbuf);
+    db_bind_str(st, 2, src_type);
+    db_bind_str(st, 3, src_id);
+    db_bind_str(st, 4, dst_type);
+    db_bind_str(st, 5, dst_id);
+    db_bind_int(st, 6, step);
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    if (rc != DB_DONE)
+        return err_step(c, rc);
+    if (input_uuid)
+        *input_uuid = db_changes(c->db) > 0 ? arena_strdup(c->a, idbuf) : NULL;
+    return 0;
+}
+
+int run_log_inputs(struct sctx *c, const char *run_id, const struct dataset_input *d,
+                   size_t nd, const struct model_io *models, size_t nmodels)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    if (run_check_active(c, run_id) != 0)
+        return txn_fail(c, -1);
+    struct db_stmt *st = db_prepare(c->db, "SELECT experiment_id FROM runs WHERE run_uuid = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, run_id);
+    enum db_rc rc = db_step(st);
+    int64_t exp_id = rc == DB_ROW ? db_col_int(st, 0) : 0;
+    db_done(st);
+    if (rc != DB_ROW)
+        return txn_fail(c, err_step(c, rc));
+    for (size_t i = 0; i < nd; i++) {
+        const char *ds_uuid = NULL, *in_uuid = NULL;
+        if (find_or_add_dataset(c, exp_id, &d[i].ds, &ds_uuid) != 0 ||
+            insert_edge(c, "DATASET", ds_uuid, "RUN", run_id, 0, false, &in_uuid) != 0)
+            return txn_fail(c, -1);
+        /* Input tags are stored only when the edge is new, as MLflow does. */
+        for (size_t k = 0; in_uuid && k < d[i].ntags; k++) {
+            st = db_prepare(c->db, "INSERT INTO input_tags (input_uuid, name, value) VALUES "
+                                   "(?, ?, ?) ON CONFLICT DO NOTHING");
+            if (!st)
+                return txn_fail(c, err_db(c));
+            db_bind_str(st, 1, in_uuid);
+            db_bind_str(st, 2, d[i].tags[k].key);
+            db_bind_str(st, 3, d[i].tags[k].value);
+            rc = db_step(st);
+            db_done(st);
+            if (rc != DB_DONE)
+                return txn_fail(c, err_step(c, rc));
+        }
+    }
+    for (size_t i = 0; i < nmodels; i++)
+        if (insert_edge(c, "RUN_INPUT", run_id, "MODEL_INPUT", models[i].model_id, 0, true,
+                        NULL) != 0)
+            return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+int run_log_outputs(struct sctx *c, const char *run_id, const struct model_io *models, size_t n)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    if (run_check_active(c, run_id) != 0)
+        return txn_fail(c, -1);
+    for (size_t i = 0; i < n; i++)
+        if (insert_edge(c, "RUN_OUTPUT", run_id, "MODEL_OUTPUT", models[i].model_id,
+                        models[i].step, true, NULL) != 0)
+            return txn_fail(c, -1);
+    return txn_commit(c);
+}

@@ -1,0 +1,207 @@
+/* Process-wide store set-up: schema creation or check, the Default experiment, and one
+ * database connection per thread (never shared), closed when its thread exits. */
+#include "store.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/util.h"
+#include "db.h"
+#include "../base/banned.h"
+
+extern const char store_schema_sqlite[];
+extern const size_t store_schema_sqlite_len;
+
+/* The alembic head of the pinned mlflow version (see store/schema/sqlite.sql). */
+#define ALEMBIC_HEAD "dc11669786a5"
+
+static struct store_config cfg;
+static char *cfg_uri, *cfg_root;
+static pthread_key_t conn_key;
+static pthread_once_t key_once = PTHREAD_ONCE_INIT;
+
+static void conn_destroy(void *p)
+{
+    db_close(p);
+}
+
+static void key_init(void)
+{
+    pthread_key_create(&conn_key, conn_destroy);
+}
+
+const struct store_config *store_config(void)
+{
+    return &cfg;
+}
+
+struct db *store_thread_db(struct err *e)
+{
+    pthread_once(&key_once, key_init);
+    struct db *db = pthread_getspecific(conn_key);
+    if (db)
+        return db;
+    struct err tmp;
+    db = db_open(cfg.backend_uri, &tmp);
+    if (!db) {
+        log_error("%s", tmp.msg);
+        err_set(e, ERR_TEMPORARILY_UNAVAILABLE, "the database cannot be opened right now");
+        return NULL;
+    }
+    pthread_setspecific(conn_key, db);
+    return db;
+}
+
+/* Returns the alembic revision, "" when the table is missing, NULL on error. */
+static const char *alembic_revision(struct db *db, char *buf, size_t cap)
+{
+    struct db_stmt *st =
+        db_prepare_once(db, "SELECT name FROM sqlite_master WHERE type='table' AND "
+                            "name='alembic_version'");
+    if (!st)
+        return NULL;
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    if (rc == DB_DONE)
+        return "";
+    if (rc != DB_ROW)
+        return NULL;
+    st = db_prepare_once(db, "SELECT version_num FROM alembic_version");
+    if (!st)
+        return NULL;
+    buf[0] = '\0';
+    if (db_step(st) == DB_ROW) {
+        size_t n;
+        const char *v = db_col_text(st, 0, &n);
+        if (v && n < cap) {
+            memcpy(buf, v, n);
+            buf[n] = '\0';
+        }
+    }
+    db_done(st);
+    return buf;
+}
+
+static bool db_is_empty(struct db *db)
+{
+    struct db_stmt *st = db_prepare_once(db, "SELECT count(*) FROM sqlite_master");
+    if (!st)
+        return false;
+    bool empty = db_step(st) == DB_ROW && db_col_int(st, 0) == 0;
+    db_done(st);
+    return empty;
+}
+
+static char *uri_append(const char *root, const char *seg)
+{
+    size_t rn = strlen(root), sn = strlen(seg);
+    bool slash = rn > 0 && root[rn - 1] == '/';
+    char *p = malloc(rn + sn + 2);
+    if (!p)
+        abort();
+    memcpy(p, root, rn);
+    if (!slash)
+        p[rn++] = '/';
+    memcpy(p + rn, seg, sn + 1);
+    return p;
+}
+
+static int ensure_default_experiment(struct db *db, struct err *e)
+{
+    struct db_stmt *st = db_prepare_once(db, "SELECT 1 FROM experiments WHERE experiment_id = 0");
+    if (!st)
+        return err_set(e, ERR_INTERNAL_ERROR, "cannot read the experiments table");
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    if (rc == DB_ROW)
+        return 0;
+    char *loc = uri_append(cfg.default_artifact_root, "0");
+    int64_t now = now_ms();
+    st = db_prepare_once(db, "INSERT INTO experiments (experiment_id, name, artifact_location, "
+                             "lifecycle_stage, creation_time, last_update_time, workspace) "
+                             "VALUES (0, 'Default', ?, 'active', ?, ?, 'default')");
+    if (st) {
+        db_bind_str(st, 1, loc);
+        db_bind_int(st, 2, now);
+        db_bind_int(st, 3, now);
+        rc = db_step(st);
+        db_done(st);
+    }
+    free(loc);
+    if (!st || (rc != DB_DONE && rc != DB_CONSTRAINT))
+        return err_set(e, ERR_INTERNAL_ERROR, "cannot create the Default experiment");
+    return 0;
+}
+
+int store_global_init(const struct store_config *c, struct err *e)
+{
+    free(cfg_uri);
+    free(cfg_root);
+    cfg_uri = strdup(c->backend_uri);
+    cfg_root = strdup(c->default_artifact_root ? c->default_artifact_root : "mlflow-artifacts:/");
+    if (!cfg_uri || !cfg_root)
+        return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+    cfg.backend_uri = cfg_uri;
+    cfg.default_artifact_root = cfg_root;
+
+    struct db *db = db_open(cfg.backend_uri, e);
+    if (!db)
+        return -1;
+    int ret = -1;
+    /* Serialize schema set-up against other processes starting on the same file. */
+    if (db_begin(db, true) != 0) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot lock the database '%s'", cfg.backend_uri);
+        goto out;
+    }
+    char rev[64];
+    const char *r = alembic_revision(db, rev, sizeof rev);
+    if (!r) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot read the database '%s'", cfg.backend_uri);
+        goto rollback;
+    }
+    if (!*r) {
+        if (!db_is_empty(db)) {
+            err_set(e, ERR_INVALID_STATE,
+                    "the database '%s' has tables but no alembic_version: not an MLflow database",
+                    cfg.backend_uri);
+            goto rollback;
+        }
+        if (db_exec(db, store_schema_sqlite) != 0) {
+            err_set(e, ERR_INTERNAL_ERROR, "cannot create the schema in '%s'", cfg.backend_uri);
+            goto rollback;
+        }
+        log_info("created MLflow schema (alembic %s) in %s", ALEMBIC_HEAD, cfg.backend_uri);
+    } else if (strcmp(r, ALEMBIC_HEAD) != 0) {
+        err_set(e, ERR_INVALID_STATE,
+                "the database '%s' is at MLflow schema revision %s but mltrack speaks %s "
+                "(MLflow %s); upgrade it with `mlflow db upgrade` first",
+                cfg.backend_uri, r, ALEMBIC_HEAD, MLFLOW_COMPAT_VERSION);
+        goto rollback;
+    }
+    if (ensure_default_experiment(db, e) != 0)
+        goto rollback;
+    if (db_commit(db) != 0) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot commit schema set-up in '%s'", cfg.backend_uri);
+        goto rollback;
+    }
+    ret = 0;
+    goto out;
+rollback:
+    db_rollback(db);
+out:
+    db_close(db);
+    return ret;
+}
+
+void store_global_shutdown(void)
+{
+    /* Connections belong to their threads and close in conn_destroy when the HTTP worker
+     * threads exit; the main thread's, if it opened one, closes here. */
+    pthread_once(&key_once, key_init);
+    struct db *db = pthread_getspecific(conn_key);
+    if (db) {
+        pthread_setspecific(conn_key, NULL);
+        db_close(db);
+    }
+}

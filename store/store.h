@@ -1,0 +1,37 @@
+/* The store: process-wide set-up and the per-thread database connection that entity
+ * modules use. Entity functions take a struct sctx: the connection, the request arena and
+ * the error to fill. */
+#ifndef MLT_STORE_H
+#define MLT_STORE_H
+
+#include <stdbool.h>
+
+#include "../base/arena.h"
+#include "../base/err.h"
+#include "db.h"
+
+struct store_config {
+    const char *backend_uri;           /* "sqlite:///path" (also "sqlite:////abs/path") */
+    const char *default_artifact_root; /* root for new experiments' artifact_location */
+};
+
+/* Validates the URI, opens the database once, creates MLflow's schema on an empty database
+ * (or checks the alembic head of an existing one) and the Default experiment "0".
+ * Returns 0, or -1 with a one-line message in e. cfg is copied. */
+int store_global_init(const struct store_config *cfg, struct err *e);
+/* Closes every connection that is not owned by a live thread; call after the HTTP
+ * threads have stopped. */
+void store_global_shutdown(void);
+const struct store_config *store_config(void);
+
+/* The calling thread's connection, opened on first use; closed when the thread exits.
+ * NULL with e set if it cannot be opened. */
+struct db *store_thread_db(struct err *e);
+
+struct sctx {
+    struct db *db;
+    struct arena *a; /* results are allocated here */
+    struct err *e;
+};
+
+#endif

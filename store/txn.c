@@ -1,0 +1,95 @@
+/* Transactions and column helpers shared by entity modules. */
+#include "txn.h"
+
+#include <string.h>
+
+#include "../base/util.h"
+#include "../base/banned.h"
+
+int err_db(struct sctx *c)
+{
+    return err_set(c->e, ERR_INTERNAL_ERROR, "internal database error");
+}
+
+int err_step(struct sctx *c, enum db_rc rc)
+{
+    if (rc == DB_BUSY)
+        return err_set(c->e, ERR_TEMPORARILY_UNAVAILABLE,
+                       "the database is busy; try again later");
+    return err_db(c);
+}
+
+int txn_begin(struct sctx *c)
+{
+    int rc = db_begin(c->db, true);
+    if (rc == 0)
+        return 0;
+    return err_step(c, rc == -2 ? DB_BUSY : DB_ERROR);
+}
+
+int txn_begin_read(struct sctx *c)
+{
+    int rc = db_begin(c->db, false);
+    if (rc == 0)
+        return 0;
+    return err_step(c, rc == -2 ? DB_BUSY : DB_ERROR);
+}
+
+int txn_commit(struct sctx *c)
+{
+    int rc = db_commit(c->db);
+    if (rc == 0)
+        return 0;
+    db_rollback(c->db);
+    return err_step(c, rc == -2 ? DB_BUSY : DB_ERROR);
+}
+
+int txn_fail(struct sctx *c, int rc)
+{
+    db_rollback(c->db);
+    return rc;
+}
+
+int txn_end_read(struct sctx *c, int rc)
+{
+    if (db_commit(c->db) != 0)
+        db_rollback(c->db);
+    return rc;
+}
+
+const char *col_dup(struct sctx *c, struct db_stmt *st, int col)
+{
+    size_t n;
+    const char *p = db_col_text(st, col, &n);
+    return p ? arena_strndup(c->a, p, n) : NULL;
+}
+
+int read_kvs(struct sctx *c, struct db_stmt *st, struct kv **out, size_t *n)
+{
+    size_t cap = 8, len = 0;
+    struct kv *v = arena_calloc(c->a, cap, sizeof *v);
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (len == cap) {
+            struct kv *nv = arena_calloc(c->a, cap * 2, sizeof *v);
+            memcpy(nv, v, len * sizeof *v);
+            v = nv;
+            cap *= 2;
+        }
+        v[len].key = col_dup(c, st, 0);
+        v[len].value = col_dup(c, st, 1);
+        len++;
+    }
+    if (rc != DB_DONE)
+        return err_step(c, rc);
+    *out = v;
+    *n = len;
+    return 0;
+}
+
+const char *uri_join(struct arena *a, const char *root, const char *seg)
+{
+    size_t rn = strlen(root);
+    bool slash = rn > 0 && root[rn - 1] == '/';
+    return arena_printf(a, "%s%s%s", root, slash ? "" : "/", seg);
+}
