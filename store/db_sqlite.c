@@ -1,5 +1,6 @@
 /* The SQLite driver: one connection per thread, WAL, a busy timeout, and a cache of
  * prepared statements keyed by the address of their SQL text. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -235,7 +236,7 @@ struct db *db_sqlite_open(const char *path, struct err *e)
      * LIKE is case-sensitive, as PostgreSQL's is. */
     const char *setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                         " PRAGMA case_sensitive_like=ON; PRAGMA temp_store=MEMORY;"
-                        " PRAGMA cache_size=-16000;";
+                        " PRAGMA cache_size=-16000; PRAGMA mmap_size=268435456;";
     char *msg = NULL;
     if (sqlite3_exec(conn, setup, NULL, NULL, &msg) != SQLITE_OK) {
         err_set(e, ERR_INTERNAL_ERROR, "cannot set up SQLite database '%s': %s", path,
@@ -245,4 +246,94 @@ struct db *db_sqlite_open(const char *path, struct err *e)
         return NULL;
     }
     return &s->base;
+}
+
+/* ---- the writer connection and its background checkpointer ----
+ * Auto-checkpointing would make whichever request crosses the threshold copy the WAL
+ * into the database and fsync it. Instead the writer's WAL hook wakes a thread that runs
+ * PASSIVE checkpoints on its own connection, off the request path. */
+
+enum { CKPT_FRAMES = 4000 }; /* ~16 MB of WAL before the checkpointer wakes */
+
+static pthread_mutex_t ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ckpt_cv = PTHREAD_COND_INITIALIZER;
+static bool ckpt_pending, ckpt_stop, ckpt_running;
+static pthread_t ckpt_thread;
+static char *ckpt_path;
+
+static int wal_hook(void *arg, sqlite3 *conn, const char *dbname, int frames)
+{
+    (void)arg;
+    (void)conn;
+    (void)dbname;
+    if (frames >= CKPT_FRAMES) {
+        pthread_mutex_lock(&ckpt_mu);
+        ckpt_pending = true;
+        pthread_cond_signal(&ckpt_cv);
+        pthread_mutex_unlock(&ckpt_mu);
+    }
+    return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+    (void)arg;
+    sqlite3 *conn = NULL;
+    if (sqlite3_open_v2(ckpt_path, &conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        log_error("checkpointer: cannot open %s: %s", ckpt_path,
+                  conn ? sqlite3_errmsg(conn) : "?");
+        sqlite3_close_v2(conn);
+        return NULL;
+    }
+    sqlite3_busy_timeout(conn, 1000);
+    pthread_mutex_lock(&ckpt_mu);
+    while (!ckpt_stop) {
+        while (!ckpt_pending && !ckpt_stop)
+            pthread_cond_wait(&ckpt_cv, &ckpt_mu);
+        if (ckpt_stop)
+            break;
+        ckpt_pending = false;
+        pthread_mutex_unlock(&ckpt_mu);
+        int log_frames = 0, done = 0;
+        int rc = sqlite3_wal_checkpoint_v2(conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                           &done);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("checkpoint failed: %s", sqlite3_errmsg(conn));
+        pthread_mutex_lock(&ckpt_mu);
+    }
+    pthread_mutex_unlock(&ckpt_mu);
+    /* Leave a small WAL behind on a clean shutdown. */
+    sqlite3_wal_checkpoint_v2(conn, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    sqlite3_close_v2(conn);
+    return NULL;
+}
+
+int db_sqlite_make_writer(struct db *db, const char *path)
+{
+    struct sqlite_db *s = sdb(db);
+    if (sqlite3_exec(s->conn, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_wal_hook(s->conn, wal_hook, NULL);
+    free(ckpt_path);
+    ckpt_path = strdup(path);
+    if (!ckpt_path)
+        return -1;
+    ckpt_stop = false;
+    if (pthread_create(&ckpt_thread, NULL, ckpt_main, NULL) != 0)
+        return -1;
+    ckpt_running = true;
+    return 0;
+}
+
+void db_sqlite_stop_checkpointer(void)
+{
+    if (!ckpt_running)
+        return;
+    pthread_mutex_lock(&ckpt_mu);
+    ckpt_stop = true;
+    pthread_cond_signal(&ckpt_cv);
+    pthread_mutex_unlock(&ckpt_mu);
+    pthread_join(ckpt_thread, NULL);
+    ckpt_running = false;
 }

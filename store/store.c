@@ -8,6 +8,7 @@
 
 #include "../base/util.h"
 #include "db.h"
+#include "db_sqlite.h"
 #include "../base/banned.h"
 
 extern const char store_schema_sqlite[];
@@ -19,6 +20,8 @@ extern const size_t store_schema_sqlite_len;
 static struct store_config cfg;
 static char *cfg_uri, *cfg_root;
 static pthread_key_t conn_key;
+static struct db *writer;
+static pthread_mutex_t writer_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 static void conn_destroy(void *p)
@@ -185,6 +188,16 @@ int store_global_init(const struct store_config *c, struct err *e)
         err_set(e, ERR_INTERNAL_ERROR, "cannot commit schema set-up in '%s'", cfg.backend_uri);
         goto rollback;
     }
+    if (db->drv->kind == DB_SQLITE) {
+        const char *path = cfg.backend_uri + strlen("sqlite:///");
+        if (db_sqlite_make_writer(db, path) != 0) {
+            err_set(e, ERR_INTERNAL_ERROR, "cannot start the checkpointer for '%s'",
+                    cfg.backend_uri);
+            goto out;
+        }
+        writer = db;
+        return 0;
+    }
     ret = 0;
     goto out;
 rollback:
@@ -192,6 +205,20 @@ rollback:
 out:
     db_close(db);
     return ret;
+}
+
+struct db *store_writer_acquire(void)
+{
+    if (!writer)
+        return NULL;
+    pthread_mutex_lock(&writer_mu);
+    return writer;
+}
+
+void store_writer_release(struct db *db)
+{
+    (void)db;
+    pthread_mutex_unlock(&writer_mu);
 }
 
 void store_global_shutdown(void)
@@ -203,5 +230,12 @@ void store_global_shutdown(void)
     if (db) {
         pthread_setspecific(conn_key, NULL);
         db_close(db);
+    }
+    if (writer) {
+        pthread_mutex_lock(&writer_mu);
+        db_close(writer);
+        writer = NULL;
+        pthread_mutex_unlock(&writer_mu);
+        db_sqlite_stop_checkpointer();
     }
 }

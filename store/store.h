@@ -29,9 +29,17 @@ const struct store_config *store_config(void);
 struct db *store_thread_db(struct err *e);
 
 struct sctx {
-    struct db *db;
-    struct arena *a; /* results are allocated here */
+    struct db *db;     /* the thread's connection; the writer's inside a write transaction */
+    struct db *reader; /* the thread's own connection, kept while db is the writer */
+    struct arena *a;   /* results are allocated here */
     struct err *e;
 };
+
+/* SQLite admits one writer at a time, so all write transactions go through one connection
+ * (a pool of one, owned by whoever holds its lock): its page cache stays warm across
+ * requests instead of being invalidated in every worker's connection by every commit.
+ * Returns NULL when the backend gives each worker its own writing connection. */
+struct db *store_writer_acquire(void);
+void store_writer_release(struct db *db);
 
 #endif

@@ -19,11 +19,32 @@ int err_step(struct sctx *c, enum db_rc rc)
     return err_db(c);
 }
 
+/* Swaps in the shared writer connection for the length of a write transaction. */
+static void use_writer(struct sctx *c)
+{
+    struct db *w = store_writer_acquire();
+    if (w) {
+        c->reader = c->db;
+        c->db = w;
+    }
+}
+
+static void drop_writer(struct sctx *c)
+{
+    if (c->reader) {
+        store_writer_release(c->db);
+        c->db = c->reader;
+        c->reader = NULL;
+    }
+}
+
 int txn_begin(struct sctx *c)
 {
+    use_writer(c);
     int rc = db_begin(c->db, true);
     if (rc == 0)
         return 0;
+    drop_writer(c);
     return err_step(c, rc == -2 ? DB_BUSY : DB_ERROR);
 }
 
@@ -38,15 +59,16 @@ int txn_begin_read(struct sctx *c)
 int txn_commit(struct sctx *c)
 {
     int rc = db_commit(c->db);
-    if (rc == 0)
-        return 0;
-    db_rollback(c->db);
-    return err_step(c, rc == -2 ? DB_BUSY : DB_ERROR);
+    if (rc != 0)
+        db_rollback(c->db);
+    drop_writer(c);
+    return rc == 0 ? 0 : err_step(c, rc == -2 ? DB_BUSY : DB_ERROR);
 }
 
 int txn_fail(struct sctx *c, int rc)
 {
     db_rollback(c->db);
+    drop_writer(c);
     return rc;
 }
 
