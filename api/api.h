@@ -42,7 +42,7 @@ extern const struct api_config *api_cfg;
 /* ---- serializers (api/serialize.c) ---- */
 void put_experiment(struct jw *w, const struct experiment *x);
 void put_run_info(struct jw *w, const struct run_info *ri);
-void put_run(struct jw *w, const struct run *r, bool with_outputs);
+void put_run(struct jw *w, const struct run *r);
 void put_metric(struct jw *w, const struct metric *m, bool with_run_id);
 void put_kvs(struct jw *w, const char *key, const struct kv *v, size_t n);
 

@@ -86,12 +86,9 @@ static int h_update(struct ctx *c)
 {
     int64_t id;
     const char *name;
-    if (read_exp_id(c, &id) != 0 || in_str(&c->in, "new_name", &name) != 0)
+    if (read_exp_id(c, &id) != 0 || in_str_req(&c->in, "new_name", &name) != 0 ||
+        v_experiment_name(&c->e, name) != 0 || exp_rename(&c->s, id, name) != 0)
         return -1;
-    if (name) {
-        if (v_experiment_name(&c->e, name) != 0 || exp_rename(&c->s, id, name) != 0)
-            return -1;
-    }
     return reply_empty(c);
 }
 
@@ -134,7 +131,51 @@ static int h_delete_tag(struct ctx *c)
     return reply_empty(c);
 }
 
+static int h_search_datasets(struct ctx *c)
+{
+    const char **ids_s;
+    size_t n;
+    if (in_str_list(&c->in, "experiment_ids", &ids_s, &n) != 0)
+        return -1;
+    if (n == 0)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "SearchDatasets request must specify at least one experiment_id.");
+    if (n > 20)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "SearchDatasets request cannot specify more than 20 experiment_ids. "
+                       "Received %zu experiment_ids.",
+                       n);
+    int64_t *ids = arena_calloc(c->s.a, n, sizeof *ids);
+    for (size_t i = 0; i < n; i++)
+        if (exp_parse_id(&c->s, ids_s[i], &ids[i]) != 0)
+            return -1;
+    struct dataset_summary *d;
+    size_t nd;
+    if (run_dataset_summaries(&c->s, ids, n, &d, &nd) != 0)
+        return -1;
+    jw_obj(&c->w);
+    if (nd) {
+        jw_key(&c->w, "dataset_summaries");
+        jw_arr(&c->w);
+        for (size_t i = 0; i < nd; i++) {
+            jw_obj(&c->w);
+            jw_kid(&c->w, "experiment_id", d[i].experiment_id);
+            jw_kstr(&c->w, "name", d[i].name);
+            jw_kstr(&c->w, "digest", d[i].digest);
+            if (d[i].context)
+                jw_kstr(&c->w, "context", d[i].context);
+            jw_obj_end(&c->w);
+        }
+        jw_arr_end(&c->w);
+    }
+    jw_obj_end(&c->w);
+    return 0;
+}
+
 const struct route experiment_routes[] = {
+    /* UI only in MLflow (ajax-api); served under both prefixes here. */
+    {HTTP_POST, "/experiments/search-datasets", h_search_datasets, 64 * KB,
+     RF_TRACKING | RF_JSON},
     {HTTP_POST, "/experiments/create", h_create, 4 * MB, RF_TRACKING | RF_JSON},
     {HTTP_GET, "/experiments/get", h_get, 0, RF_TRACKING},
     {HTTP_GET, "/experiments/get-by-name", h_get_by_name, 0, RF_TRACKING},

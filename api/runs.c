@@ -78,7 +78,7 @@ static int h_create(struct ctx *c)
         return -1;
     jw_obj(&c->w);
     jw_key(&c->w, "run");
-    put_run(&c->w, &r, false);
+    put_run(&c->w, &r);
     jw_obj_end(&c->w);
     return 0;
 }
@@ -91,7 +91,7 @@ static int h_get(struct ctx *c)
         return -1;
     jw_obj(&c->w);
     jw_key(&c->w, "run");
-    put_run(&c->w, &r, true);
+    put_run(&c->w, &r);
     jw_obj_end(&c->w);
     return 0;
 }
@@ -100,6 +100,17 @@ static int h_update(struct ctx *c)
 {
     const char *id;
     struct run_update u = {0};
+    json_t *sv = c->in.body ? json_object_get(c->in.body, "status") : NULL;
+    if (sv && json_is_integer(sv)) {
+        /* RunStatus by number: RUNNING=1 ... KILLED=5 */
+        static const char *const by_num[] = {NULL, "RUNNING", "SCHEDULED", "FINISHED",
+                                             "FAILED", "KILLED"};
+        json_int_t n = json_integer_value(sv);
+        if (n < 1 || n > 5)
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid value %lld for parameter 'status' supplied.", (long long)n);
+        json_object_set_new(c->in.body, "status", json_string(by_num[n]));
+    }
     if (in_run_id(&c->in, &id) != 0 || in_str(&c->in, "status", &u.status) != 0 ||
         in_i64(&c->in, "end_time", &u.end_time, &u.has_end_time) != 0 ||
         in_str(&c->in, "run_name", &u.run_name) != 0)
@@ -468,11 +479,11 @@ static int h_get_history_bulk_interval(struct ctx *c)
         max = 2500;
     if (max < 1 || max > 2500)
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "max_results must be between 1 and 2500, got %lld.", (long long)max);
+                       "max_results must be between 1 and 2500. See the API docs for more "
+                       "information about request parameters.");
     if (has_start != has_end)
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Both start_step and end_step must be specified together, or neither may "
-                       "be specified.");
+                       "If either start step or end step are specified, both must be specified.");
     if (has_start && start > end)
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                        "end_step must be greater than start_step. Found start_step=%lld and "

@@ -97,7 +97,7 @@ static void put_dataset_inputs(struct jw *w, const struct run *r)
     jw_arr_end(w);
 }
 
-void put_run(struct jw *w, const struct run *r, bool with_outputs)
+void put_run(struct jw *w, const struct run *r)
 {
     jw_obj(w);
     jw_key(w, "info");
@@ -128,21 +128,19 @@ void put_run(struct jw *w, const struct run *r, bool with_outputs)
         jw_arr_end(w);
     }
     jw_obj_end(w);
-    if (with_outputs) {
-        jw_key(w, "outputs");
-        jw_obj(w);
-        if (r->nmodel_outputs) {
-            jw_key(w, "model_outputs");
-            jw_arr(w);
-            for (size_t i = 0; i < r->nmodel_outputs; i++) {
-                jw_obj(w);
-                jw_kstr(w, "model_id", r->model_outputs[i].model_id);
-                jw_kint(w, "step", r->model_outputs[i].step);
-                jw_obj_end(w);
-            }
-            jw_arr_end(w);
+    jw_key(w, "outputs");
+    jw_obj(w);
+    if (r->nmodel_outputs) {
+        jw_key(w, "model_outputs");
+        jw_arr(w);
+        for (size_t i = 0; i < r->nmodel_outputs; i++) {
+            jw_obj(w);
+            jw_kstr(w, "model_id", r->model_outputs[i].model_id);
+            jw_kint(w, "step", r->model_outputs[i].step);
+            jw_obj_end(w);
         }
-        jw_obj_end(w);
+        jw_arr_end(w);
     }
+    jw_obj_end(w);
     jw_obj_end(w);
 }

@@ -107,7 +107,7 @@ static void sq_bind_text(struct db_stmt *st, int i, const char *p, size_t n)
 static enum db_rc sq_step(struct db_stmt *st)
 {
     int rc = sqlite3_step(st->st);
-    switch (rc) {
+    switch (rc & 0xff) { /* extended result codes are on */
     case SQLITE_ROW:
         return DB_ROW;
     case SQLITE_DONE:

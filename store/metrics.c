@@ -135,17 +135,21 @@ static int sample_run(struct sctx *c, const char *run_id, const char *key, bool 
         *len = start + 1;
         return 0;
     }
+    /* Step targets at NTILE's bucket starts as if every step in [first, last] held one
+     * point: for such dense series (one point per step, the common case) this picks the
+     * very rows MLflow's NTILE picks; for sparse ones it is an even spread over steps. */
     int64_t first_step = out[start].step, last_step = lastm.step;
+    uint64_t span = (uint64_t)last_step - (uint64_t)first_step + 1;
+    uint64_t q = span / (uint64_t)max, r = span % (uint64_t)max;
     size_t n = 1; /* out[start] is the first point */
     int64_t prev_step = first_step;
-    for (int64_t i = 1; i < max - 1; i++) {
-        /* target = first + i * span / (max - 1), computed without overflow */
-        double span = (double)last_step - (double)first_step;
-        int64_t target = first_step + (int64_t)llround(span * (double)i / (double)(max - 1));
-        if (target <= prev_step)
-            target = prev_step + 1;
-        if (target >= last_step)
+    for (uint64_t i = 1; i < (uint64_t)max; i++) {
+        uint64_t b = i * q + (i < r ? i : r);
+        if (b >= span)
             break;
+        int64_t target = (int64_t)((uint64_t)first_step + b);
+        if (target <= prev_step)
+            continue;
         st = db_prepare(c->db,
                         "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? "
                         "AND key = ? AND step >= ? ORDER BY step, timestamp, value, is_nan "
@@ -167,6 +171,9 @@ static int sample_run(struct sctx *c, const char *run_id, const char *key, bool 
         out[start + n++] = m;
         prev_step = m.step;
     }
+    /* The last point closes the series, replacing the last sample when full (as MLflow). */
+    if ((int64_t)n >= max)
+        n--;
     out[start + n++] = lastm;
     *len = start + n;
     return 0;

@@ -322,6 +322,14 @@ static void add_metric(struct sctx *c, struct db_stmt *st, struct run *r)
     m->step = db_col_int(st, 4);
 }
 
+static void add_output(struct sctx *c, struct db_stmt *st, struct run *r)
+{
+    size_t cap = cap_of(r->nmodel_outputs);
+    VEC_PUSH(c->a, r->model_outputs, r->nmodel_outputs, cap);
+    r->model_outputs[r->nmodel_outputs - 1].model_id = col_dup(c, st, 1);
+    r->model_outputs[r->nmodel_outputs - 1].step = db_col_int(st, 2);
+}
+
 static int load_dataset_inputs(struct sctx *c, const char *ids, const struct idmap *m,
                                struct run *runs)
 {
@@ -418,9 +426,59 @@ static int load_many(struct sctx *c, const char *const *ids, size_t n, struct ru
         for_each_child(c, "SELECT run_uuid, key, value, timestamp, step, is_nan FROM "
                           "latest_metrics WHERE run_uuid IN (SELECT value FROM json_each(?))",
                        idj, &m, out, add_metric) != 0 ||
-        load_dataset_inputs(c, idj, &m, out) != 0)
+        load_dataset_inputs(c, idj, &m, out) != 0 ||
+        for_each_child(c, "SELECT source_id, destination_id, step FROM inputs WHERE "
+                          "source_type = 'RUN_OUTPUT' AND destination_type = 'MODEL_OUTPUT' AND "
+                          "source_id IN (SELECT value FROM json_each(?))",
+                       idj, &m, out, add_output) != 0)
         return -1;
     return 0;
+}
+
+int run_dataset_summaries(struct sctx *c, const int64_t *exp_ids, size_t n,
+                          struct dataset_summary **out, size_t *nout)
+{
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    buf_putc(&b, '[');
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&b, "%s%lld", i ? "," : "", (long long)exp_ids[i]);
+    buf_putc(&b, ']');
+    const char *ids = arena_strndup(c->a, b.ptr, b.len);
+    buf_release(&b);
+    if (txn_begin_read(c) != 0)
+        return -1;
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value FROM datasets d "
+               "JOIN inputs i ON i.source_id = d.dataset_uuid "
+               "LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid AND "
+               "t.name = 'mlflow.data.context' "
+               "WHERE d.experiment_id IN (SELECT value FROM json_each(?)) LIMIT 1000");
+    if (!st)
+        return txn_end_read(c, err_db(c));
+    db_bind_str(st, 1, ids);
+    size_t cap = 0, len = 0;
+    struct dataset_summary *v = NULL;
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        VEC_PUSH(c->a, v, len, cap);
+        v[len - 1].experiment_id = db_col_int(st, 0);
+        v[len - 1].name = col_dup(c, st, 1);
+        v[len - 1].digest = col_dup(c, st, 2);
+        v[len - 1].context = col_dup(c, st, 3);
+    }
+    db_done(st);
+    if (rc != DB_DONE)
+        return txn_end_read(c, err_step(c, rc));
+    *out = v;
+    *nout = len;
+    return txn_end_read(c, 0);
+}
+
+int run_load_many_in_txn(struct sctx *c, const char *const *ids, size_t n, struct run *out,
+                         size_t *nout)
+{
+    return load_many(c, ids, n, out, nout);
 }
 
 int run_load_many(struct sctx *c, const char *const *ids, size_t n, struct run *out,
@@ -431,29 +489,20 @@ int run_load_many(struct sctx *c, const char *const *ids, size_t n, struct run *
     return txn_end_read(c, load_many(c, ids, n, out, nout));
 }
 
-static int load_model_io(struct sctx *c, struct run *r)
+/* Model inputs are part of get-run only (search returns dataset inputs and outputs). */
+static int load_model_inputs(struct sctx *c, struct run *r)
 {
     struct db_stmt *st = db_prepare(
-        c->db, "SELECT destination_id, step, source_type FROM inputs WHERE source_id = ? AND "
-               "((source_type = 'RUN_INPUT' AND destination_type = 'MODEL_INPUT') OR "
-               "(source_type = 'RUN_OUTPUT' AND destination_type = 'MODEL_OUTPUT'))");
+        c->db, "SELECT destination_id FROM inputs WHERE source_id = ? AND "
+               "source_type = 'RUN_INPUT' AND destination_type = 'MODEL_INPUT'");
     if (!st)
         return err_db(c);
     db_bind_str(st, 1, r->info.run_id);
     enum db_rc rc;
-    size_t cin = 0, cout = 0;
+    size_t cap = 0;
     while ((rc = db_step(st)) == DB_ROW) {
-        size_t n;
-        const char *type = db_col_text(st, 2, &n);
-        bool output = type && n == 10 && memcmp(type, "RUN_OUTPUT", 10) == 0;
-        struct model_io io = {col_dup(c, st, 0), db_col_int(st, 1)};
-        if (output) {
-            VEC_PUSH(c->a, r->model_outputs, r->nmodel_outputs, cout);
-            r->model_outputs[r->nmodel_outputs - 1] = io;
-        } else {
-            VEC_PUSH(c->a, r->model_inputs, r->nmodel_inputs, cin);
-            r->model_inputs[r->nmodel_inputs - 1] = io;
-        }
+        VEC_PUSH(c->a, r->model_inputs, r->nmodel_inputs, cap);
+        r->model_inputs[r->nmodel_inputs - 1].model_id = col_dup(c, st, 0);
     }
     db_done(st);
     return rc == DB_DONE ? 0 : err_step(c, rc);
@@ -468,7 +517,7 @@ int run_get(struct sctx *c, const char *run_id, struct run *out)
     if (rc == 0 && n == 0)
         rc = err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Run with id=%s not found", run_id);
     if (rc == 0)
-        rc = load_model_io(c, out);
+        rc = load_model_inputs(c, out);
     return txn_end_read(c, rc);
 }
 

@@ -7,6 +7,7 @@
 #define MLT_TRACKING_H
 
 #include "model.h"
+#include "search_sql.h"
 #include "store.h"
 
 /* ---- experiments (store/experiments.c) ---- */
@@ -59,6 +60,24 @@ int run_log_inputs(struct sctx *c, const char *run_id, const struct dataset_inpu
                    size_t nd, const struct model_io *models, size_t nmodels);
 int run_log_outputs(struct sctx *c, const char *run_id, const struct model_io *models,
                     size_t n);
+
+/* ---- search (store/search.c) ---- */
+/* Experiments / runs matching q, in MLflow's order, fully loaded. */
+int exp_search(struct sctx *c, const struct search_experiments_q *q, struct experiment **out,
+               size_t *n);
+int run_search(struct sctx *c, const struct search_runs_q *q, struct run **out, size_t *n);
+/* run_load_many for a caller already inside a read transaction. */
+int run_load_many_in_txn(struct sctx *c, const char *const *ids, size_t n, struct run *out,
+                         size_t *nout);
+
+struct dataset_summary {
+    int64_t experiment_id;
+    const char *name, *digest, *context; /* context may be NULL */
+};
+/* Distinct (experiment, dataset, context) of the experiments' runs, at most 1000 (the UI's
+ * search-datasets). */
+int run_dataset_summaries(struct sctx *c, const int64_t *exp_ids, size_t n,
+                          struct dataset_summary **out, size_t *nout);
 
 /* ---- metric history (store/metrics.c) ---- */
 /* Points of one metric of one run ordered by (timestamp, step, value), rows [offset,

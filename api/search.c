@@ -1,0 +1,173 @@
+/* Search endpoints for experiments and runs: parse the filter and order_by (store/filter.h),
+ * page with MLflow's offset tokens, and write the entities. */
+#include <string.h>
+
+#include "../store/filter.h"
+#include "api.h"
+#include "../base/banned.h"
+
+enum { SEARCH_MAX_RESULTS_THRESHOLD = 50000 };
+
+/* A ViewType given by name or number; absent means ACTIVE_ONLY. */
+static int read_view_type(struct ctx *c, const char *field, enum search_view *out)
+{
+    const char *s;
+    *out = SEARCH_VIEW_ACTIVE_ONLY;
+    json_t *v = c->in.body ? json_object_get(c->in.body, field) : NULL;
+    if (v && json_is_integer(v)) {
+        int64_t n = json_integer_value(v);
+        if (n < 1 || n > 3)
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid value %lld for parameter '%s' supplied.", (long long)n,
+                           field);
+        *out = (enum search_view)n;
+        return 0;
+    }
+    if (in_str(&c->in, field, &s) != 0)
+        return -1;
+    if (!s || !*s || strcmp(s, "ACTIVE_ONLY") == 0 || strcmp(s, "1") == 0)
+        *out = SEARCH_VIEW_ACTIVE_ONLY;
+    else if (strcmp(s, "DELETED_ONLY") == 0 || strcmp(s, "2") == 0)
+        *out = SEARCH_VIEW_DELETED_ONLY;
+    else if (strcmp(s, "ALL") == 0 || strcmp(s, "3") == 0)
+        *out = SEARCH_VIEW_ALL;
+    else
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid value \"%s\" for parameter '%s' supplied.", s, field);
+    return 0;
+}
+
+static int read_max_results(struct ctx *c, int64_t dflt, bool required, int64_t *out)
+{
+    bool has;
+    if (in_i64(&c->in, "max_results", out, &has) != 0)
+        return -1;
+    if (!has) {
+        if (required)
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid value None for parameter 'max_results' supplied. It must be "
+                           "a positive integer");
+        *out = dflt;
+    }
+    if (*out < 1)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid value %lld for parameter 'max_results' supplied. It must be a "
+                       "positive integer",
+                       (long long)*out);
+    if (*out > SEARCH_MAX_RESULTS_THRESHOLD)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid value %lld for parameter 'max_results' supplied. It must be at "
+                       "most %d",
+                       (long long)*out, SEARCH_MAX_RESULTS_THRESHOLD);
+    return 0;
+}
+
+/* filter, order_by and page_token shared by both searches. */
+static int read_common(struct ctx *c, enum search_kind kind, struct filter *f,
+                       struct order_by *ob, int64_t *offset)
+{
+    const char *filter, *token, **order;
+    size_t norder;
+    if (in_str(&c->in, "filter", &filter) != 0 || in_str(&c->in, "page_token", &token) != 0 ||
+        in_str_list(&c->in, "order_by", &order, &norder) != 0)
+        return -1;
+    if (filter_parse(c->s.a, kind, filter ? filter : "", filter ? strlen(filter) : 0, f,
+                     &c->e) != 0)
+        return -1;
+    struct str *items = arena_calloc(c->s.a, norder ? norder : 1, sizeof *items);
+    for (size_t i = 0; i < norder; i++)
+        items[i] = str_c(order[i]);
+    if (filter_parse_order_by(c->s.a, kind, items, norder, ob, &c->e) != 0)
+        return -1;
+    *offset = 0;
+    if (token && *token && filter_page_token_parse(token, strlen(token), offset, &c->e) != 0)
+        return -1;
+    return 0;
+}
+
+static int h_search_experiments(struct ctx *c)
+{
+    struct search_experiments_q q = {0};
+    struct filter f;
+    struct order_by ob;
+    int64_t max, offset;
+    if (read_max_results(c, 0, true, &max) != 0 ||
+        read_view_type(c, "view_type", &q.view) != 0 ||
+        read_common(c, SEARCH_EXPERIMENTS, &f, &ob, &offset) != 0)
+        return -1;
+    q.filter = &f;
+    q.order = &ob;
+    q.workspace = "default";
+    q.page.limit = max + 1;
+    q.page.offset = offset;
+    struct experiment *x;
+    size_t n;
+    if (exp_search(&c->s, &q, &x, &n) != 0)
+        return -1;
+    bool more = (int64_t)n > max;
+    if (more)
+        n = (size_t)max;
+    jw_obj(&c->w);
+    if (n) {
+        jw_key(&c->w, "experiments");
+        jw_arr(&c->w);
+        for (size_t i = 0; i < n; i++)
+            put_experiment(&c->w, &x[i]);
+        jw_arr_end(&c->w);
+    }
+    if (more)
+        jw_kstr(&c->w, "next_page_token", filter_page_token_format(c->s.a, offset + max));
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int h_search_runs(struct ctx *c)
+{
+    struct search_runs_q q = {0};
+    struct filter f;
+    struct order_by ob;
+    int64_t max, offset;
+    const char **exp_ids;
+    size_t nexp;
+    if (in_str_list(&c->in, "experiment_ids", &exp_ids, &nexp) != 0 ||
+        read_max_results(c, 1000, false, &max) != 0 ||
+        read_view_type(c, "run_view_type", &q.view) != 0 ||
+        read_common(c, SEARCH_RUNS, &f, &ob, &offset) != 0)
+        return -1;
+    int64_t *ids = arena_calloc(c->s.a, nexp ? nexp : 1, sizeof *ids);
+    for (size_t i = 0; i < nexp; i++)
+        if (exp_parse_id(&c->s, exp_ids[i], &ids[i]) != 0)
+            return -1;
+    q.experiment_ids = ids;
+    q.n_experiment_ids = nexp;
+    q.filter = &f;
+    q.order = &ob;
+    q.page.limit = max + 1;
+    q.page.offset = offset;
+    struct run *runs;
+    size_t n;
+    if (run_search(&c->s, &q, &runs, &n) != 0)
+        return -1;
+    bool more = (int64_t)n > max;
+    if (more)
+        n = (size_t)max;
+    jw_obj(&c->w);
+    if (n) {
+        jw_key(&c->w, "runs");
+        jw_arr(&c->w);
+        for (size_t i = 0; i < n; i++)
+            put_run(&c->w, &runs[i]);
+        jw_arr_end(&c->w);
+    }
+    if (more)
+        jw_kstr(&c->w, "next_page_token", filter_page_token_format(c->s.a, offset + max));
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+const struct route search_routes[] = {
+    {HTTP_POST, "/experiments/search", h_search_experiments, 1 * MB, RF_TRACKING | RF_JSON},
+    {HTTP_GET, "/experiments/search", h_search_experiments, 0, RF_TRACKING},
+    {HTTP_POST, "/runs/search", h_search_runs, 4 * MB, RF_TRACKING | RF_JSON},
+};
+const size_t search_routes_n = sizeof search_routes / sizeof *search_routes;
