@@ -1,0 +1,124 @@
+/* libFuzzer target for the search grammar: every input is parsed as a filter of each search
+ * kind, as order_by items (one per line) and as a page token; accepted filters are also
+ * turned into SQL for both dialects. Build with clang:
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_POSIX_C_SOURCE=200809L \
+ *     -D_DEFAULT_SOURCE -I. tests/fuzz/fuzz_filter.c store/filter.c store/search_sql.c \
+ *     base/arena.c base/buf.c base/err.c base/util.c -lm -lpthread -o fuzz_filter
+ *   ./fuzz_filter tests/fuzz/corpus/filter
+ * With -DFUZZ_STANDALONE (any compiler, no libFuzzer) it builds a replayer that runs the
+ * files named on the command line, so the corpus can run as a normal test. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "store/filter.h"
+#include "store/search_sql.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void build_sql(struct arena *a, const struct filter *f, const struct order_by *ob)
+{
+    static const int64_t ids[] = {0, 1};
+    for (int k = 0; k < 2; k++) {
+        enum db_kind kind = k ? DB_POSTGRES : DB_SQLITE;
+        struct buf sql;
+        buf_init(&sql, 1 << 22);
+        struct sql_val *v;
+        size_t n;
+        struct err e;
+        struct search_page pg = {10, 5};
+        switch (f->kind) {
+        case SEARCH_RUNS: {
+            struct search_runs_q q = {ids, 2, SEARCH_VIEW_ALL, f, ob, pg};
+            search_runs_sql(a, kind, &q, &sql, &v, &n, &e);
+            break;
+        }
+        case SEARCH_EXPERIMENTS: {
+            struct search_experiments_q q = {SEARCH_VIEW_ACTIVE_ONLY, f, ob, "default", pg};
+            search_experiments_sql(a, kind, &q, &sql, &v, &n, &e);
+            break;
+        }
+        case SEARCH_REGISTERED_MODELS: {
+            struct search_registered_models_q q = {f, ob, NULL, pg};
+            search_registered_models_sql(a, kind, &q, &sql, &v, &n, &e);
+            break;
+        }
+        case SEARCH_MODEL_VERSIONS: {
+            struct search_model_versions_q q = {f, ob, NULL, pg};
+            search_model_versions_sql(a, kind, &q, &sql, &v, &n, &e);
+            break;
+        }
+        case SEARCH_LOGGED_MODELS: {
+            struct search_dataset_ref ds[] = {{{"d", 1}, {NULL, 0}}};
+            struct search_logged_models_q q = {ids, 2, f, ds, 1, NULL, pg};
+            search_logged_models_sql(a, kind, &q, &sql, &v, &n, &e);
+            break;
+        }
+        }
+        buf_release(&sql);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *s = (const char *)data;
+    struct arena a;
+    arena_init(&a);
+    struct err e;
+
+    /* order_by items: one per line */
+    struct str items[FILTER_MAX_ORDER_BY];
+    size_t nitems = 0, start = 0;
+    for (size_t i = 0; i <= size && nitems < FILTER_MAX_ORDER_BY; i++) {
+        if (i == size || s[i] == '\n') {
+            items[nitems].p = s + start;
+            items[nitems].n = i - start;
+            nitems++;
+            start = i + 1;
+        }
+    }
+
+    static const enum search_kind kinds[] = {SEARCH_RUNS, SEARCH_EXPERIMENTS,
+                                             SEARCH_REGISTERED_MODELS, SEARCH_MODEL_VERSIONS,
+                                             SEARCH_LOGGED_MODELS};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        struct filter f;
+        struct order_by ob = {0};
+        err_clear(&e);
+        if (kinds[k] != SEARCH_LOGGED_MODELS &&
+            filter_parse_order_by(&a, kinds[k], items, nitems, &ob, &e) != 0)
+            ob.n = 0;
+        err_clear(&e);
+        if (filter_parse(&a, kinds[k], s, size, &f, &e) == 0)
+            build_sql(&a, &f, &ob);
+    }
+    int64_t off;
+    err_clear(&e);
+    filter_page_token_parse(s, size, &off, &e);
+    arena_release(&a);
+    return 0;
+}
+
+#ifdef FUZZ_STANDALONE
+int main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        FILE *f = fopen(argv[i], "rb");
+        if (!f) {
+            perror(argv[i]);
+            return 1;
+        }
+        static uint8_t buf[1 << 20];
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        LLVMFuzzerTestOneInput(buf, n);
+    }
+    printf("%d inputs replayed\n", argc - 1);
+    return 0;
+}
+#endif

@@ -1,0 +1,591 @@
+/* Unit tests for the search SQL builders (store/search_sql.c): each case parses a filter
+ * and order_by, builds the SQL, runs it on a real SQLite database created from
+ * store/schema/sqlite.sql with a few rows, and checks which ids come back in which order.
+ * That is the test of the semantics: NaN and missing values last, a missing key is false
+ * even for !=, LIKE is case-sensitive, ILIKE is not, IN lists, dataset joins, prompts. */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "store/filter.h"
+#include "store/search_sql.h"
+#include "t.h"
+
+static sqlite3 *db;
+
+/* The schema file: $MLTRACK_SCHEMA, or found relative to this source file or the cwd. */
+static char *read_schema(void)
+{
+    const char *candidates[4];
+    size_t nc = 0;
+    static char from_src[4096];
+    const char *env = getenv("MLTRACK_SCHEMA");
+    if (env)
+        candidates[nc++] = env;
+    const char *slash = strrchr(__FILE__, '/');
+    if (slash) {
+        snprintf(from_src, sizeof from_src, "%.*s/../../store/schema/sqlite.sql",
+                 (int)(slash - __FILE__), __FILE__);
+        candidates[nc++] = from_src;
+    }
+    candidates[nc++] = "store/schema/sqlite.sql";
+    candidates[nc++] = "../store/schema/sqlite.sql";
+    for (size_t i = 0; i < nc; i++) {
+        FILE *f = fopen(candidates[i], "rb");
+        if (!f)
+            continue;
+        fseek(f, 0, SEEK_END);
+        long n = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        char *s = malloc((size_t)n + 1);
+        if (s && fread(s, 1, (size_t)n, f) == (size_t)n) {
+            s[n] = '\0';
+            fclose(f);
+            return s;
+        }
+        free(s);
+        fclose(f);
+    }
+    return NULL;
+}
+
+static const char fixture[] =
+    /* experiments: default order is creation_time DESC, experiment_id ASC -> 2, 4, 1 */
+    "INSERT INTO experiments (experiment_id, name, lifecycle_stage, creation_time, "
+    "  last_update_time) VALUES (1, 'alpha', 'active', 100, 110), (2, 'Beta', 'active', 200, "
+    "  210), (3, 'gamma', 'deleted', 150, 150), (4, 'Alpha2', 'active', 200, 220);"
+    "INSERT INTO experiment_tags (key, value, experiment_id) VALUES ('team', 'ml', 1), "
+    "  ('team', 'ML', 2), ('owner', 'bob', 2);"
+    /* runs: r1..r4, r6 in experiment 1 (r4 deleted), r5 in experiment 2 */
+    "INSERT INTO runs (run_uuid, name, user_id, status, start_time, end_time, lifecycle_stage, "
+    "  artifact_uri, experiment_id) VALUES "
+    "  ('r1', 'first', 'alice', 'FINISHED', 1000, 1500, 'active', 'file:/a/r1', 1),"
+    "  ('r2', 'Second', 'Bob', 'RUNNING', 2000, NULL, 'active', 'file:/a/r2', 1),"
+    "  ('r3', 'third', 'alice', 'FAILED', 3000, 3500, 'active', 'file:/a/r3', 1),"
+    "  ('r4', 'fourth', 'alice', 'FINISHED', 2000, 2500, 'deleted', 'file:/a/r4', 1),"
+    "  ('r5', 'fifth', 'carol', 'FINISHED', 500, 600, 'active', 'file:/b/r5', 2),"
+    "  ('r6', NULL, 'dave', 'FINISHED', 4000, NULL, 'active', 'file:/a/r6', 1);"
+    "INSERT INTO tags (key, value, run_uuid) VALUES ('mlflow.runName', 'first', 'r1'),"
+    "  ('mlflow.runName', 'Second', 'r2'), ('mlflow.runName', 'third', 'r3'),"
+    "  ('team', 'Vision', 'r1'), ('team', 'vision', 'r2'), ('team', 'NLP', 'r3'),"
+    "  ('pat', 'a*b[1]?', 'r6');"
+    "INSERT INTO params (key, value, run_uuid) VALUES ('lr', '0.1', 'r1'), ('lr', '0.01', 'r2');"
+    /* NaN is stored as value 0 with is_nan = 1 */
+    "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) VALUES "
+    "  ('acc', 0.9, 1, 0, 0, 'r1'), ('loss', 0, 1, 0, 1, 'r1'),"
+    "  ('acc', 0.5, 1, 0, 0, 'r2'), ('loss', 0.2, 1, 0, 0, 'r2'),"
+    "  ('acc', 0.7, 1, 0, 0, 'r4'), ('acc', 1.0, 1, 0, 0, 'r5'), ('acc', 0, 1, 0, 1, 'r6');"
+    "INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, dataset_source_type, "
+    "  dataset_source) VALUES ('d1', 1, 'train_ds', 'abc', 'local', 'x'),"
+    "  ('d2', 1, 'eval_ds', 'def', 'local', 'y');"
+    "INSERT INTO inputs (input_uuid, source_type, source_id, destination_type, destination_id)"
+    "  VALUES ('i1', 'DATASET', 'd1', 'RUN', 'r1'), ('i2', 'DATASET', 'd2', 'RUN', 'r2'),"
+    "  ('i3', 'DATASET', 'd1', 'RUN', 'r2');"
+    "INSERT INTO input_tags (input_uuid, name, value) VALUES ('i1', 'mlflow.data.context', "
+    "  'training'), ('i2', 'mlflow.data.context', 'eval'), ('i3', 'mlflow.data.context', "
+    "  'training');"
+    /* registry: p1 is a prompt; m3 carries is_prompt = 'false' */
+    "INSERT INTO registered_models (name, creation_time, last_updated_time) VALUES "
+    "  ('m1', 1, 10), ('m2', 2, 30), ('p1', 3, 20), ('m3', 4, 5);"
+    "INSERT INTO registered_model_tags (key, value, name) VALUES ('k', 'v', 'm1'),"
+    "  ('mlflow.prompt.is_prompt', 'true', 'p1'), ('mlflow.prompt.is_prompt', 'false', 'm3');"
+    "INSERT INTO model_versions (name, version, creation_time, last_updated_time, current_stage,"
+    "  source, run_id) VALUES ('m1', 1, 1, 100, 'None', 's3://m1', 'r2'),"
+    "  ('m1', 2, 2, 200, 'Deleted_Internal', 's3://m1b', 'r2'),"
+    "  ('m2', 1, 3, 150, 'Production', 's3://x', 'r1'),"
+    "  ('p1', 1, 4, 300, 'None', 'prompt', NULL);"
+    "INSERT INTO model_version_tags (key, value, name, version) VALUES "
+    "  ('mlflow.prompt.is_prompt', 'true', 'p1', 1), ('stage', 'gold', 'm2', 1);"
+    /* logged models: lm3 is deleted */
+    "INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, "
+    "  creation_timestamp_ms, last_updated_timestamp_ms, status, lifecycle_stage, model_type) "
+    "  VALUES ('lm1', 1, 'a', 'x', 100, 100, 2, 'active', 'agent'),"
+    "  ('lm2', 1, 'b', 'x', 200, 200, 2, 'active', NULL),"
+    "  ('lm3', 1, 'c', 'x', 300, 300, 2, 'deleted', NULL);"
+    "INSERT INTO logged_model_metrics (model_id, metric_name, metric_timestamp_ms, metric_step,"
+    "  metric_value, experiment_id, run_id, dataset_name, dataset_digest) VALUES "
+    "  ('lm1', 'acc', 1, 0, 0.5, 1, 'r1', 'ds1', 'd1'), ('lm1', 'acc', 2, 0, 0.9, 1, 'r1', "
+    "  'ds1', 'd1'), ('lm2', 'acc', 1, 0, 0.7, 1, 'r2', 'ds2', 'd2');"
+    "INSERT INTO logged_model_params (model_id, experiment_id, param_key, param_value) VALUES "
+    "  ('lm2', 1, 'p', 'q');";
+
+static bool setup_db(void)
+{
+    char *schema = read_schema();
+    if (!schema) {
+        fprintf(stderr, "cannot read store/schema/sqlite.sql (set MLTRACK_SCHEMA)\n");
+        return false;
+    }
+    char *msg = NULL;
+    bool ok = sqlite3_open(":memory:", &db) == SQLITE_OK &&
+              sqlite3_exec(db, schema, NULL, NULL, &msg) == SQLITE_OK &&
+              sqlite3_exec(db, fixture, NULL, NULL, &msg) == SQLITE_OK;
+    if (!ok)
+        fprintf(stderr, "setup: %s\n", msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    free(schema);
+    return ok;
+}
+
+/* Runs sql with binds, joining the rows' columns ("a/b") with commas into out. */
+static bool run_sql(const char *sql, const struct sql_val *v, size_t n, char *out, size_t cap)
+{
+    sqlite3_stmt *st;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "  prepare: %s\n  sql: %s\n", sqlite3_errmsg(db), sql);
+        return false;
+    }
+    if ((size_t)sqlite3_bind_parameter_count(st) != n) {
+        fprintf(stderr, "  %d placeholders, %zu binds\n  sql: %s\n",
+                sqlite3_bind_parameter_count(st), n, sql);
+        sqlite3_finalize(st);
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int idx = (int)i + 1;
+        switch (v[i].type) {
+        case SQL_NULL:
+            sqlite3_bind_null(st, idx);
+            break;
+        case SQL_INT:
+            sqlite3_bind_int64(st, idx, v[i].i);
+            break;
+        case SQL_REAL:
+            sqlite3_bind_double(st, idx, v[i].d);
+            break;
+        case SQL_TEXT:
+            sqlite3_bind_text(st, idx, v[i].s, (int)v[i].n, SQLITE_TRANSIENT);
+            break;
+        }
+    }
+    size_t k = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int c = 0; c < sqlite3_column_count(st); c++) {
+            const char *t = (const char *)sqlite3_column_text(st, c);
+            k += (size_t)snprintf(out + k, cap - k, "%s%s", c ? "/" : (k ? "," : ""),
+                                  t ? t : "NULL");
+            if (k >= cap)
+                k = cap - 1;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        fprintf(stderr, "  step: %s\n  sql: %s\n", sqlite3_errmsg(db), sql);
+        return false;
+    }
+    return true;
+}
+
+/* Splits "a || b" into order_by items. */
+static size_t split_order(const char *s, struct str *items, size_t cap)
+{
+    size_t n = 0;
+    if (!s || !*s)
+        return 0;
+    for (;;) {
+        const char *sep = strstr(s, " || ");
+        items[n].p = s;
+        items[n].n = sep ? (size_t)(sep - s) : strlen(s);
+        n++;
+        if (!sep || n == cap)
+            return n;
+        s = sep + 4;
+    }
+}
+
+enum which { W_RUNS, W_EXPS, W_RMS, W_MVS, W_LMS };
+
+struct qcase {
+    enum which w;
+    const char *filter;
+    const char *order; /* " || " separated */
+    int view;          /* 0: ACTIVE_ONLY */
+    const char *exps;  /* runs/logged models: experiment ids, "1" or "1,2"; NULL: "1" */
+    int64_t limit;     /* 0: none */
+    int64_t offset;
+    const char *want;
+};
+
+static const struct qcase qcases[] = {
+    /* runs: default order start_time DESC, run_uuid ASC */
+    {W_RUNS, "", NULL, 0, NULL, 0, 0, "r6,r3,r2,r1"},
+    {W_RUNS, "metrics.acc > 0.6", NULL, 0, NULL, 0, 0, "r1"},
+    /* NaN only satisfies !=; a run without the metric satisfies nothing */
+    {W_RUNS, "metrics.loss != 0.2", NULL, 0, NULL, 0, 0, "r1"},
+    {W_RUNS, "metrics.acc != 0.5", NULL, 0, NULL, 0, 0, "r6,r1"},
+    {W_RUNS, "metrics.acc <= 1e9", NULL, 0, NULL, 0, 0, "r2,r1"},
+    {W_RUNS, "params.lr != '0.1'", NULL, 0, NULL, 0, 0, "r2"},
+    {W_RUNS, "tags.team != 'NLP'", NULL, 0, NULL, 0, 0, "r2,r1"},
+    /* LIKE is case-sensitive, ILIKE is not */
+    {W_RUNS, "tags.team LIKE 'v%'", NULL, 0, NULL, 0, 0, "r2"},
+    {W_RUNS, "tags.team ILIKE 'V%'", NULL, 0, NULL, 0, 0, "r2,r1"},
+    {W_RUNS, "tags.team LIKE '_ision'", NULL, 0, NULL, 0, 0, "r2,r1"},
+    {W_RUNS, "tags.team = 'Vision'", NULL, 0, NULL, 0, 0, "r1"},
+    /* GLOB metacharacters in a LIKE pattern are literal */
+    {W_RUNS, "tags.pat LIKE 'a*b[1]?'", NULL, 0, NULL, 0, 0, "r6"},
+    {W_RUNS, "tags.pat LIKE 'a_b%'", NULL, 0, NULL, 0, 0, "r6"},
+    {W_RUNS, "tags.pat LIKE 'ab%'", NULL, 0, NULL, 0, 0, ""},
+    {W_RUNS, "tags.pat ILIKE 'A*B[1]?'", NULL, 0, NULL, 0, 0, "r6"},
+    /* run_name goes through the mlflow.runName tag */
+    {W_RUNS, "run_name = 'Second'", NULL, 0, NULL, 0, 0, "r2"},
+    {W_RUNS, "`Run name` LIKE 's%'", NULL, 0, NULL, 0, 0, ""},
+    {W_RUNS, "attributes.run_name ILIKE 's%'", NULL, 0, NULL, 0, 0, "r2"},
+    {W_RUNS, "attributes.run_id IN ('r1', 'r3')", NULL, 0, NULL, 0, 0, "r3,r1"},
+    {W_RUNS, "run_id NOT IN ('r1')", NULL, 0, NULL, 0, 0, "r6,r3,r2"},
+    {W_RUNS, "status = 'RUNNING'", NULL, 0, NULL, 0, 0, "r2"},
+    {W_RUNS, "user_id ILIKE 'BOB'", NULL, 0, NULL, 0, 0, "r2"},
+    {W_RUNS, "artifact_uri LIKE '%/r3'", NULL, 0, NULL, 0, 0, "r3"},
+    {W_RUNS, "start_time >= 2000", NULL, 0, NULL, 0, 0, "r6,r3,r2"},
+    {W_RUNS, "created < 2000", NULL, 0, NULL, 0, 0, "r1"},
+    {W_RUNS, "end_time != 1500", NULL, 0, NULL, 0, 0, "r3"},
+    {W_RUNS, "start_time > 1000.5", NULL, 0, NULL, 0, 0, "r6,r3,r2"},
+    {W_RUNS, "dataset.name = 'train_ds'", NULL, 0, NULL, 0, 0, "r2,r1"},
+    {W_RUNS, "dataset.context = 'eval'", NULL, 0, NULL, 0, 0, "r2"},
+    {W_RUNS, "datasets.digest IN ('def')", NULL, 0, NULL, 0, 0, "r2"},
+    {W_RUNS, "dataset.name != 'train_ds'", NULL, 0, NULL, 0, 0, "r2"},
+    {W_RUNS, "dataset.context NOT IN ('eval')", NULL, 0, NULL, 0, 0, "r2,r1"},
+    {W_RUNS, "tags.team IS NULL", NULL, 0, NULL, 0, 0, "r6"},
+    {W_RUNS, "params.lr IS NOT NULL", NULL, 0, NULL, 0, 0, "r2,r1"},
+    {W_RUNS, "metrics.acc > 0.6 AND tags.team ILIKE 'vis%'", NULL, 0, NULL, 0, 0, "r1"},
+    {W_RUNS, "metrics.acc > 0.6 AND tags.team = 'NLP'", NULL, 0, NULL, 0, 0, ""},
+    /* order_by: NaN after values, missing after NaN, in either direction */
+    {W_RUNS, "", "metrics.acc DESC", 0, NULL, 0, 0, "r1,r2,r6,r3"},
+    {W_RUNS, "", "metrics.acc", 0, NULL, 0, 0, "r2,r1,r6,r3"},
+    {W_RUNS, "", "params.lr", 0, NULL, 0, 0, "r2,r1,r6,r3"},
+    {W_RUNS, "", "params.lr DESC", 0, NULL, 0, 0, "r1,r2,r6,r3"},
+    {W_RUNS, "", "tags.team DESC", 0, NULL, 0, 0, "r2,r1,r3,r6"},
+    {W_RUNS, "", "start_time ASC", 0, NULL, 0, 0, "r1,r2,r3,r6"},
+    {W_RUNS, "", "end_time DESC", 0, NULL, 0, 0, "r3,r1,r6,r2"},
+    {W_RUNS, "", "end_time", 0, NULL, 0, 0, "r1,r3,r6,r2"},
+    {W_RUNS, "", "run_name", 0, NULL, 0, 0, "r2,r1,r3,r6"},
+    {W_RUNS, "", "params.lr || metrics.acc DESC", 0, NULL, 0, 0, "r2,r1,r6,r3"},
+    {W_RUNS, "", "tags.team IS NULL", 0, NULL, 0, 0, "!"},
+    /* view types, experiments, paging; run_uuid breaks the r2/r4 tie */
+    {W_RUNS, "", NULL, 3, NULL, 0, 0, "r6,r3,r2,r4,r1"},
+    {W_RUNS, "", NULL, 2, NULL, 0, 0, "r4"},
+    {W_RUNS, "", NULL, 0, "1,2", 0, 0, "r6,r3,r2,r1,r5"},
+    {W_RUNS, "", NULL, 0, "", 0, 0, ""},
+    {W_RUNS, "", NULL, 0, NULL, 2, 1, "r3,r2"},
+    {W_RUNS, "", NULL, 0, NULL, 0, 3, "r1"},
+    {W_RUNS, "metrics.acc >= 0", "metrics.acc", 0, "1,2", 1, 2, "r5"},
+
+    /* experiments: default order creation_time DESC, experiment_id ASC */
+    {W_EXPS, "", NULL, 0, NULL, 0, 0, "2,4,1"},
+    {W_EXPS, "name LIKE 'a%'", NULL, 0, NULL, 0, 0, "1"},
+    {W_EXPS, "name ILIKE 'a%'", NULL, 0, NULL, 0, 0, "4,1"},
+    {W_EXPS, "name = 'Beta'", NULL, 0, NULL, 0, 0, "2"},
+    {W_EXPS, "tags.team = 'ml'", NULL, 0, NULL, 0, 0, "1"},
+    {W_EXPS, "tags.team ILIKE 'ML'", NULL, 0, NULL, 0, 0, "2,1"},
+    {W_EXPS, "tags.team != 'ml'", NULL, 0, NULL, 0, 0, "2"},
+    {W_EXPS, "tags.team IS NULL", NULL, 0, NULL, 0, 0, "4"},
+    {W_EXPS, "tags.owner IS NOT NULL", NULL, 0, NULL, 0, 0, "2"},
+    {W_EXPS, "creation_time > 150", NULL, 0, NULL, 0, 0, "2,4"},
+    {W_EXPS, "last_update_time <= 210", NULL, 0, NULL, 0, 0, "2,1"},
+    {W_EXPS, "experiment_id IN ('1', '4')", NULL, 0, NULL, 0, 0, "4,1"},
+    {W_EXPS, "experiment_id != '2'", NULL, 0, NULL, 0, 0, "4,1"},
+    {W_EXPS, "", "name", 0, NULL, 0, 0, "4,2,1"},
+    /* a user order gets MLflow's experiment_id DESC tie-break */
+    {W_EXPS, "", "creation_time ASC", 0, NULL, 0, 0, "1,4,2"},
+    {W_EXPS, "", "creation_time || experiment_id", 0, NULL, 0, 0, "1,2,4"},
+    {W_EXPS, "", NULL, 3, NULL, 0, 0, "2,4,3,1"},
+    {W_EXPS, "", NULL, 2, NULL, 0, 0, "3"},
+    {W_EXPS, "", NULL, 0, NULL, 1, 1, "4"},
+
+    /* registered models: prompts excluded unless asked for */
+    {W_RMS, "", NULL, 0, NULL, 0, 0, "m1,m2,m3"},
+    {W_RMS, "tag.`mlflow.prompt.is_prompt` != 'true'", NULL, 0, NULL, 0, 0, "m1,m2,m3"},
+    {W_RMS, "tags.`mlflow.prompt.is_prompt` = 'false'", NULL, 0, NULL, 0, 0, "m1,m2,m3"},
+    {W_RMS, "tags.`mlflow.prompt.is_prompt` = 'true'", NULL, 0, NULL, 0, 0, "p1"},
+    {W_RMS, "name LIKE 'm%' AND tags.k = 'v'", NULL, 0, NULL, 0, 0, "m1"},
+    {W_RMS, "tags.k != 'x'", NULL, 0, NULL, 0, 0, "m1"},
+    {W_RMS, "name IN ('m2', 'p1')", NULL, 0, NULL, 0, 0, "m2"},
+    {W_RMS, "name ILIKE 'M%'", NULL, 0, NULL, 0, 0, "m1,m2,m3"},
+    {W_RMS, "", "timestamp DESC", 0, NULL, 0, 0, "m2,m1,m3"},
+    {W_RMS, "", "name DESC", 0, NULL, 1, 0, "m3"},
+
+    /* model versions: Deleted_Internal never shows; default last_updated DESC */
+    {W_MVS, "", NULL, 0, NULL, 0, 0, "m2/1,m1/1"},
+    {W_MVS, "version_number >= 1 AND name = 'm1'", NULL, 0, NULL, 0, 0, "m1/1"},
+    {W_MVS, "run_id = 'r1'", NULL, 0, NULL, 0, 0, "m2/1"},
+    {W_MVS, "run_id IN ('r1', 'r2')", NULL, 0, NULL, 0, 0, "m2/1,m1/1"},
+    {W_MVS, "source_path LIKE 's3%'", NULL, 0, NULL, 0, 0, "m2/1,m1/1"},
+    {W_MVS, "tags.stage = 'gold'", NULL, 0, NULL, 0, 0, "m2/1"},
+    {W_MVS, "tags.`mlflow.prompt.is_prompt` = 'true'", NULL, 0, NULL, 0, 0, "p1/1"},
+    {W_MVS, "", "name", 0, NULL, 0, 0, "m1/1,m2/1"},
+    {W_MVS, "", "creation_timestamp DESC", 0, NULL, 0, 0, "m2/1,m1/1"},
+
+    /* logged models: metric filters match any logged value; order by the latest */
+    {W_LMS, "", NULL, 0, NULL, 0, 0, "lm2,lm1"},
+    {W_LMS, "metrics.acc > 0.8", NULL, 0, NULL, 0, 0, "lm1"},
+    {W_LMS, "metrics.acc < 0.6", NULL, 0, NULL, 0, 0, "lm1"},
+    {W_LMS, "name = 'a'", NULL, 0, NULL, 0, 0, "lm1"},
+    {W_LMS, "params.p = 'q'", NULL, 0, NULL, 0, 0, "lm2"},
+    {W_LMS, "creation_time >= 150", NULL, 0, NULL, 0, 0, "lm2"},
+    {W_LMS, "model_type = 'agent'", NULL, 0, NULL, 0, 0, "lm1"},
+};
+
+static int64_t exp_ids_buf[8];
+
+static size_t parse_ids(const char *s, int64_t *ids)
+{
+    size_t n = 0;
+    if (!s)
+        s = "1";
+    while (*s && n < 8) {
+        ids[n++] = strtoll(s, NULL, 10);
+        s = strchr(s, ',');
+        if (!s)
+            break;
+        s++;
+    }
+    return n;
+}
+
+static enum search_kind kind_of(enum which w)
+{
+    static const enum search_kind k[] = {SEARCH_RUNS, SEARCH_EXPERIMENTS,
+                                         SEARCH_REGISTERED_MODELS, SEARCH_MODEL_VERSIONS,
+                                         SEARCH_LOGGED_MODELS};
+    return k[w];
+}
+
+/* Builds the SQL of one case for dialect k into sql. Returns 0 or -1 with e set. */
+static int build(struct arena *a, enum db_kind k, const struct qcase *c, struct buf *sql,
+                 struct sql_val **v, size_t *n, struct err *e)
+{
+    struct filter f;
+    struct order_by ob = {0};
+    if (filter_parse(a, kind_of(c->w), c->filter, strlen(c->filter), &f, e) < 0)
+        return -1;
+    struct str items[8];
+    size_t ni = split_order(c->order, items, 8);
+    if (c->w == W_LMS) {
+        struct logged_model_order_in lo[8];
+        for (size_t i = 0; i < ni; i++) {
+            memset(&lo[i], 0, sizeof lo[i]);
+            lo[i].field_name = items[i];
+            lo[i].ascending = true;
+        }
+        if (filter_parse_logged_model_order_by(a, lo, ni, &ob, e) < 0)
+            return -1;
+    } else if (filter_parse_order_by(a, kind_of(c->w), items, ni, &ob, e) < 0) {
+        return -1;
+    }
+    struct search_page pg = {c->limit ? c->limit : -1, c->offset};
+    enum search_view view = c->view ? (enum search_view)c->view : SEARCH_VIEW_ACTIVE_ONLY;
+    size_t nids = c->exps && !*c->exps ? 0 : parse_ids(c->exps, exp_ids_buf);
+    switch (c->w) {
+    case W_RUNS: {
+        struct search_runs_q q = {exp_ids_buf, nids, view, &f, &ob, pg};
+        return search_runs_sql(a, k, &q, sql, v, n, e);
+    }
+    case W_EXPS: {
+        struct search_experiments_q q = {view, &f, &ob, NULL, pg};
+        return search_experiments_sql(a, k, &q, sql, v, n, e);
+    }
+    case W_RMS: {
+        struct search_registered_models_q q = {&f, &ob, NULL, pg};
+        return search_registered_models_sql(a, k, &q, sql, v, n, e);
+    }
+    case W_MVS: {
+        struct search_model_versions_q q = {&f, &ob, NULL, pg};
+        return search_model_versions_sql(a, k, &q, sql, v, n, e);
+    }
+    case W_LMS: {
+        struct search_logged_models_q q = {exp_ids_buf, nids, &f, NULL, 0, &ob, pg};
+        return search_logged_models_sql(a, k, &q, sql, v, n, e);
+    }
+    }
+    return -1;
+}
+
+static void test_queries(void)
+{
+    for (size_t i = 0; i < sizeof qcases / sizeof qcases[0]; i++) {
+        const struct qcase *c = &qcases[i];
+        struct arena a;
+        arena_init(&a);
+        struct buf sql;
+        buf_init(&sql, 1 << 20);
+        struct err e;
+        err_clear(&e);
+        struct sql_val *v = NULL;
+        size_t n = 0;
+        char got[1024];
+        int r = build(&a, DB_SQLITE, c, &sql, &v, &n, &e);
+        if (!strcmp(c->want, "!")) { /* expected to be rejected */
+            if (r == 0) {
+                fprintf(stderr, "  [%zu] %s / %s: accepted\n", i, c->filter, c->order);
+                t_cur_failed = 1;
+            }
+        } else if (r < 0) {
+            fprintf(stderr, "  [%zu] %s / %s: %s\n", i, c->filter, c->order ? c->order : "",
+                    e.msg);
+            t_cur_failed = 1;
+        } else if (!run_sql(sql.ptr, v, n, got, sizeof got) || strcmp(got, c->want) != 0) {
+            fprintf(stderr, "  [%zu] %s / %s\n    got:  %s\n    want: %s\n    sql:  %s\n", i,
+                    c->filter, c->order ? c->order : "", got, c->want, sql.ptr);
+            t_cur_failed = 1;
+        }
+        buf_release(&sql);
+        arena_release(&a);
+    }
+}
+
+/* Logged models with dataset restrictions and metric ordering by the latest value. */
+static void test_logged_model_datasets(void)
+{
+    struct arena a;
+    arena_init(&a);
+    struct err e;
+    struct filter f;
+    struct order_by ob;
+    int64_t ids[] = {1};
+    char got[256];
+    struct buf sql;
+    buf_init(&sql, 1 << 20);
+    struct sql_val *v;
+    size_t n;
+
+    struct search_dataset_ref ds2[] = {{STR_LIT("ds2"), {NULL, 0}}};
+    T_CHECK(filter_parse(&a, SEARCH_LOGGED_MODELS, "", 0, &f, &e) == 0);
+    struct search_logged_models_q q = {ids, 1, &f, ds2, 1, NULL, {-1, 0}};
+    T_CHECK(search_logged_models_sql(&a, DB_SQLITE, &q, &sql, &v, &n, &e) == 0);
+    T_CHECK(run_sql(sql.ptr, v, n, got, sizeof got));
+    T_STREQ(got, "lm2");
+
+    /* a metric clause is restricted to the datasets */
+    buf_clear(&sql);
+    const char *flt = "metrics.acc > 0.1";
+    T_CHECK(filter_parse(&a, SEARCH_LOGGED_MODELS, flt, strlen(flt), &f, &e) == 0);
+    struct search_dataset_ref ds1[] = {{STR_LIT("ds1"), STR_LIT("d1")}};
+    q.datasets = ds1;
+    T_CHECK(search_logged_models_sql(&a, DB_SQLITE, &q, &sql, &v, &n, &e) == 0);
+    T_CHECK(run_sql(sql.ptr, v, n, got, sizeof got));
+    T_STREQ(got, "lm1");
+
+    /* order by the latest acc (lm1: 0.9 at t=2, lm2: 0.7), descending and ascending */
+    struct logged_model_order_in lo[] = {{STR_LIT("metrics.acc"), false, {NULL, 0}, {NULL, 0}}};
+    T_CHECK(filter_parse_logged_model_order_by(&a, lo, 1, &ob, &e) == 0);
+    T_CHECK(filter_parse(&a, SEARCH_LOGGED_MODELS, "", 0, &f, &e) == 0);
+    struct search_logged_models_q q2 = {ids, 1, &f, NULL, 0, &ob, {-1, 0}};
+    buf_clear(&sql);
+    T_CHECK(search_logged_models_sql(&a, DB_SQLITE, &q2, &sql, &v, &n, &e) == 0);
+    T_CHECK(run_sql(sql.ptr, v, n, got, sizeof got));
+    T_STREQ(got, "lm1,lm2");
+    ob.keys[0].ascending = true;
+    buf_clear(&sql);
+    T_CHECK(search_logged_models_sql(&a, DB_SQLITE, &q2, &sql, &v, &n, &e) == 0);
+    T_CHECK(run_sql(sql.ptr, v, n, got, sizeof got));
+    T_STREQ(got, "lm2,lm1");
+    /* restricted to a dataset the metric was not logged on: missing values last */
+    ob.keys[0].dataset_name = (struct str)STR_LIT("ds2");
+    buf_clear(&sql);
+    T_CHECK(search_logged_models_sql(&a, DB_SQLITE, &q2, &sql, &v, &n, &e) == 0);
+    T_CHECK(run_sql(sql.ptr, v, n, got, sizeof got));
+    T_STREQ(got, "lm2,lm1");
+    buf_release(&sql);
+    arena_release(&a);
+}
+
+/* No user text in the SQL: keys and values are bound, for both dialects. */
+static void test_no_user_text(void)
+{
+    static const char *const evil[] = {
+        "tags.`x'); DROP TABLE runs; --` = 'y''); DROP TABLE runs; --'",
+        "params.\"robert\" LIKE '%''; --' AND metrics.`m\"` > 1",
+        "run_id IN ('a''); --', \"b\\\"\") AND dataset.context ILIKE 'SELECT'",
+    };
+    for (size_t i = 0; i < sizeof evil / sizeof evil[0]; i++) {
+        for (int k = 0; k < 2; k++) {
+            struct arena a;
+            arena_init(&a);
+            struct err e;
+            struct filter f;
+            struct buf sql;
+            buf_init(&sql, 1 << 20);
+            struct sql_val *v;
+            size_t n;
+            int64_t ids[] = {1};
+            T_CHECK(filter_parse(&a, SEARCH_RUNS, evil[i], strlen(evil[i]), &f, &e) == 0);
+            struct search_runs_q q = {ids, 1, SEARCH_VIEW_ALL, &f, NULL, {10, 0}};
+            T_CHECK(search_runs_sql(&a, k ? DB_POSTGRES : DB_SQLITE, &q, &sql, &v, &n, &e) == 0);
+            T_CHECK(!strstr(sql.ptr, "DROP") && !strstr(sql.ptr, "robert") &&
+                    !strstr(sql.ptr, "--") && !strstr(sql.ptr, "SELECT'"));
+            /* The only quotes in the SQL are our own constants. */
+            for (const char *p = sql.ptr; (p = strchr(p, '\'')) != NULL; p++) {
+                static const char *const ours[] = {"'active'", "'deleted'", "'mlflow.runName'",
+                                                   "'DATASET'", "'RUN'",
+                                                   "'mlflow.data.context'"};
+                bool ok = false;
+                for (size_t j = 0; j < sizeof ours / sizeof ours[0]; j++)
+                    if (!strncmp(p, ours[j], strlen(ours[j]))) {
+                        p += strlen(ours[j]) - 1;
+                        ok = true;
+                        break;
+                    }
+                T_CHECK(ok);
+                if (!ok)
+                    break;
+            }
+            if (k == 0) {
+                char got[64];
+                T_CHECK(run_sql(sql.ptr, v, n, got, sizeof got));
+            }
+            buf_release(&sql);
+            arena_release(&a);
+        }
+    }
+}
+
+/* What differs between the dialects. */
+static void test_dialects(void)
+{
+    struct arena a;
+    arena_init(&a);
+    struct err e;
+    struct filter f;
+    struct buf sql;
+    buf_init(&sql, 1 << 20);
+    struct sql_val *v;
+    size_t n;
+    int64_t ids[] = {1};
+    const char *flt = "tags.t LIKE 'a*%' AND params.p ILIKE 'B_'";
+    T_CHECK(filter_parse(&a, SEARCH_RUNS, flt, strlen(flt), &f, &e) == 0);
+    struct search_runs_q q = {ids, 1, SEARCH_VIEW_ACTIVE_ONLY, &f, NULL, {-1, 5}};
+    T_CHECK(search_runs_sql(&a, DB_SQLITE, &q, &sql, &v, &n, &e) == 0);
+    T_CHECK(strstr(sql.ptr, "p.value GLOB ?") && strstr(sql.ptr, "lower(p.value) LIKE lower(?)"));
+    T_CHECK(strstr(sql.ptr, "LIMIT -1 OFFSET ?"));
+    /* binds: experiment id, key t, glob, key p, pattern, offset */
+    T_CHECK(n == 6 && v[2].type == SQL_TEXT && !strcmp(v[2].s, "a[*]*") && v[5].i == 5);
+    buf_clear(&sql);
+    T_CHECK(search_runs_sql(&a, DB_POSTGRES, &q, &sql, &v, &n, &e) == 0);
+    T_CHECK(strstr(sql.ptr, "p.value LIKE ?") && strstr(sql.ptr, "p.value ILIKE ?"));
+    T_CHECK(!strstr(sql.ptr, "GLOB") && !strstr(sql.ptr, "LIMIT"));
+    T_CHECK(n == 6 && !strcmp(v[2].s, "a*%"));
+
+    struct str g = search_like_to_glob(&a, (struct str)STR_LIT("%a_b*c?d[e]%"));
+    T_STREQ(g.p, "*a?b[*]c[?]d[[]e]*");
+    buf_release(&sql);
+    arena_release(&a);
+}
+
+int main(void)
+{
+    if (!setup_db()) {
+        printf("0 passed, 1 failed\n");
+        return 1;
+    }
+    T_RUN(test_queries);
+    T_RUN(test_logged_model_datasets);
+    T_RUN(test_no_user_text);
+    T_RUN(test_dialects);
+    sqlite3_close(db);
+    T_DONE();
+}
