@@ -106,11 +106,31 @@ static const struct http_kv *qget(struct in *in, const char *name)
     return NULL;
 }
 
-/* The JSON value for name, or NULL when absent or null. */
+/* The JSON value for name, or NULL when absent or null. Like protobuf's JSON parser, the
+ * lowerCamelCase spelling ("maxResults" for "max_results") is accepted too. */
 static json_t *jget(json_t *obj, const char *name)
 {
     json_t *v = json_object_get(obj, name);
+    if (!v && strchr(name, '_')) {
+        char camel[64];
+        size_t k = 0;
+        for (const char *p = name; *p && k + 1 < sizeof camel; p++) {
+            if (*p == '_' && p[1]) {
+                p++;
+                camel[k++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+            } else {
+                camel[k++] = *p;
+            }
+        }
+        camel[k] = '\0';
+        v = json_object_get(obj, camel);
+    }
     return v && !json_is_null(v) ? v : NULL;
+}
+
+json_t *in_raw(struct in *in, const char *name)
+{
+    return in->body ? jget(in->body, name) : NULL;
 }
 
 int in_str(struct in *in, const char *name, const char **out)

@@ -23,6 +23,8 @@ struct in {
 int in_init(struct in *in, struct req *r, struct err *e);
 void in_release(struct in *in);
 
+/* The raw JSON value of a body field (borrowed), NULL when absent, null, or a GET. */
+json_t *in_raw(struct in *in, const char *name);
 /* Optional string: *out is NULL when absent or null. */
 int in_str(struct in *in, const char *name, const char **out);
 /* Required string: absent, null or "" is "Missing value for required parameter". */

@@ -15,7 +15,6 @@ enum {
     MAX_METRICS_PER_BATCH = 1000,
     MAX_PARAMS_TAGS_PER_BATCH = 100,
     MAX_ENTITIES_PER_BATCH = 1000,
-    MAX_BATCH_LOG_REQUEST_SIZE = 1000000,
 };
 
 static bool valid_status(const char *s)
@@ -100,7 +99,7 @@ static int h_update(struct ctx *c)
 {
     const char *id;
     struct run_update u = {0};
-    json_t *sv = c->in.body ? json_object_get(c->in.body, "status") : NULL;
+    json_t *sv = in_raw(&c->in, "status");
     if (sv && json_is_integer(sv)) {
         /* RunStatus by number: RUNNING=1 ... KILLED=5 */
         static const char *const by_num[] = {NULL, "RUNNING", "SCHEDULED", "FINISHED",
@@ -240,11 +239,6 @@ static int batch_limit(struct ctx *c, const char *what, size_t limit, size_t n)
 
 static int h_log_batch(struct ctx *c)
 {
-    if (c->r->body_len > MAX_BATCH_LOG_REQUEST_SIZE)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Batched logging API requests must be at most %d bytes, got a request of "
-                       "size %zu.",
-                       MAX_BATCH_LOG_REQUEST_SIZE, c->r->body_len);
     const char *id;
     json_t *mj, *pj, *tj;
     if (in_run_id(&c->in, &id) != 0 || in_array(&c->in, "metrics", &mj) != 0 ||
@@ -553,7 +547,9 @@ const struct route run_routes[] = {
     {HTTP_POST, "/runs/delete-tag", h_delete_tag, 64 * KB, RF_TRACKING | RF_JSON},
     {HTTP_POST, "/runs/log-parameter", h_log_param, 1 * MB, RF_TRACKING | RF_JSON},
     {HTTP_POST, "/runs/log-metric", h_log_metric, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/runs/log-batch", h_log_batch, 2 * MB, RF_TRACKING | RF_JSON},
+    /* MLflow's "1 MB" batch check counts JSON keys, not bytes, so it never fires; a full
+     * batch (100 x 6000-char params, 100 x 8000-char tags, 800 metrics) is ~1.5 MB. */
+    {HTTP_POST, "/runs/log-batch", h_log_batch, 16 * MB, RF_TRACKING | RF_JSON},
     {HTTP_POST, "/runs/log-inputs", h_log_inputs, 64 * MB, RF_TRACKING | RF_JSON},
     {HTTP_POST, "/runs/outputs", h_log_outputs, 1 * MB, RF_TRACKING | RF_JSON},
     {HTTP_GET, "/metrics/get-history", h_get_history, 0, RF_TRACKING},

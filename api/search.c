@@ -13,7 +13,7 @@ static int read_view_type(struct ctx *c, const char *field, enum search_view *ou
 {
     const char *s;
     *out = SEARCH_VIEW_ACTIVE_ONLY;
-    json_t *v = c->in.body ? json_object_get(c->in.body, field) : NULL;
+    json_t *v = in_raw(&c->in, field);
     if (v && json_is_integer(v)) {
         int64_t n = json_integer_value(v);
         if (n < 1 || n > 3)
