@@ -69,5 +69,10 @@ extern const struct route run_routes[];
 extern const size_t run_routes_n;
 extern const struct route search_routes[];
 extern const size_t search_routes_n;
+extern const struct route registry_routes[];
+extern const size_t registry_routes_n;
+/* Under /api/2.0/mltrack (ours): the registry audit log. */
+extern const struct route mltrack_registry_routes[];
+extern const size_t mltrack_registry_routes_n;
 
 #endif

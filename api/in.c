@@ -12,6 +12,41 @@
 static const char *const docs_hint = " See the API docs for more information about request "
                                      "parameters.";
 
+/* lowerCamelCase of a snake_case name; false when the name has no underscore. */
+static bool camel_name(const char *name, char *out, size_t cap)
+{
+    if (!strchr(name, '_'))
+        return false;
+    size_t k = 0;
+    for (const char *p = name; *p && k + 1 < cap; p++) {
+        if (*p == '_' && p[1]) {
+            p++;
+            out[k++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+        } else {
+            out[k++] = *p;
+        }
+    }
+    out[k] = '\0';
+    return true;
+}
+
+/* A body that spells one field both ways is ambiguous (an authorization layer could read
+ * one spelling and the handler the other), so it is refused, as MLflow 3.17 does. */
+static int reject_both_spellings(json_t *obj, struct err *e)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(obj, key, v)
+    {
+        char camel[64];
+        if (camel_name(key, camel, sizeof camel) && json_object_get(obj, camel))
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Request specifies both '%s' and '%s'; provide only one of them.", key,
+                           camel);
+    }
+    return 0;
+}
+
 int in_init(struct in *in, struct req *r, struct err *e)
 {
     in->r = r;
@@ -42,7 +77,7 @@ int in_init(struct in *in, struct req *r, struct err *e)
                        "Malformed request body: expected a JSON object");
     }
     in->body = j;
-    return 0;
+    return reject_both_spellings(j, e);
 }
 
 void in_release(struct in *in)
@@ -111,20 +146,9 @@ static const struct http_kv *qget(struct in *in, const char *name)
 static json_t *jget(json_t *obj, const char *name)
 {
     json_t *v = json_object_get(obj, name);
-    if (!v && strchr(name, '_')) {
-        char camel[64];
-        size_t k = 0;
-        for (const char *p = name; *p && k + 1 < sizeof camel; p++) {
-            if (*p == '_' && p[1]) {
-                p++;
-                camel[k++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-            } else {
-                camel[k++] = *p;
-            }
-        }
-        camel[k] = '\0';
+    char camel[64];
+    if (!v && camel_name(name, camel, sizeof camel))
         v = json_object_get(obj, camel);
-    }
     return v && !json_is_null(v) ? v : NULL;
 }
 

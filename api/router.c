@@ -177,7 +177,15 @@ static const struct {
     {experiment_routes, &experiment_routes_n},
     {run_routes, &run_routes_n},
     {search_routes, &search_routes_n},
+    {registry_routes, &registry_routes_n},
 };
+
+/* Our own API (not MLflow's), under /api/2.0/mltrack/ and <static-prefix>/ajax-api/2.0/mltrack/:
+ * what the UI and CI need that MLflow lacks (the registry audit log, documented in README). */
+static struct route_info find_mltrack(const char *path, struct req *r)
+{
+    return find_in(mltrack_registry_routes, mltrack_registry_routes_n, path, r);
+}
 
 /* Looks path up in every table under the MLflow prefixes. */
 static struct route_info find_mlflow(const char *path, struct req *r)
@@ -201,10 +209,16 @@ struct route_info api_match(struct req *r)
     if (strip(&p, "/api/2.0/mlflow/"))
         return find_mlflow(p - 1, r);
     p = path;
+    if (strip(&p, "/api/2.0/mltrack/"))
+        return find_mltrack(p - 1, r);
+    p = path;
     if (strip(&p, sp)) {
         const char *q = p;
         if (strip(&q, "/ajax-api/2.0/mlflow/"))
             return find_mlflow(q - 1, r);
+        q = p;
+        if (strip(&q, "/ajax-api/2.0/mltrack/"))
+            return find_mltrack(q - 1, r);
         struct route_info ri =
             find_in(static_routes, sizeof static_routes / sizeof *static_routes, p, r);
         if (ri.route || ri.method_mismatch)
@@ -257,6 +271,7 @@ void api_handle(const struct route *rt, struct req *r, struct resp *out)
         }
     }
     if (in_init(&c.in, r, &c.e) != 0) {
+        in_release(&c.in);
         api_error(out, c.e.code, c.e.msg);
         return;
     }

@@ -13,6 +13,8 @@
 
 extern const char store_schema_sqlite[];
 extern const size_t store_schema_sqlite_len;
+/* mltrack's own tables (store/schema/mltrack_sqlite.sql), all CREATE ... IF NOT EXISTS. */
+extern const char store_schema_mltrack_sqlite[];
 
 /* The alembic head of the pinned mlflow version (see store/schema/sqlite.sql). */
 #define ALEMBIC_HEAD "dc11669786a5"
@@ -184,6 +186,11 @@ int store_global_init(const struct store_config *c, struct err *e)
     }
     if (ensure_default_experiment(db, e) != 0)
         goto rollback;
+    /* Our own mltrack_* tables (the registry audit log), on new and existing databases. */
+    if (db_exec(db, store_schema_mltrack_sqlite) != 0) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot create mltrack's tables in '%s'", cfg.backend_uri);
+        goto rollback;
+    }
     if (db_commit(db) != 0) {
         err_set(e, ERR_INTERNAL_ERROR, "cannot commit schema set-up in '%s'", cfg.backend_uri);
         goto rollback;

@@ -1,0 +1,1217 @@
+/* The model registry's SQL: registered models, model versions, tags, aliases and the audit
+ * log, on MLflow's tables (see registry.h for the semantics). Every query names the
+ * workspace 'default', as MLflow's single-tenant store does, so the primary keys (which
+ * start with workspace) serve the lookups. */
+#include "registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../base/buf.h"
+#include "../base/util.h"
+#include "txn.h"
+#include "../base/banned.h"
+
+#define STAGE_DELETED "Deleted_Internal"
+#define STAGE_ARCHIVED "Archived"
+#define IS_PROMPT_KEY "mlflow.prompt.is_prompt"
+#define MV_CREATE_ATTEMPTS 3
+
+/* ---- small helpers ---- */
+
+/* Steps a statement that returns no rows, then resets it. */
+static int run_stmt(struct sctx *c, struct db_stmt *st)
+{
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    return rc == DB_DONE ? 0 : err_step(c, rc);
+}
+
+static int rm_not_found(struct sctx *c, const char *name)
+{
+    return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Registered Model with name=%s not found",
+                   name);
+}
+
+static int mv_not_found(struct sctx *c, const char *name, int64_t version)
+{
+    return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST,
+                   "Model Version (name=%s, version=%lld) not found", name, (long long)version);
+}
+
+static int audit(struct sctx *c, int64_t ts, const char *actor, const char *action,
+                 const char *name, const int64_t *version, const char *alias,
+                 const char *old_value, const char *new_value)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "INSERT INTO mltrack_registry_audit (workspace, timestamp, user_id, action, name, "
+               "version, alias, old_value, new_value) VALUES ('default', ?, ?, ?, ?, ?, ?, ?, ?)");
+    if (!st)
+        return err_db(c);
+    db_bind_int(st, 1, ts);
+    db_bind_str(st, 2, actor);
+    db_bind_str(st, 3, action);
+    db_bind_str(st, 4, name);
+    if (version)
+        db_bind_int(st, 5, *version);
+    else
+        db_bind_null(st, 5);
+    db_bind_str(st, 6, alias);
+    db_bind_str(st, 7, old_value);
+    db_bind_str(st, 8, new_value);
+    return run_stmt(c, st);
+}
+
+static const char *version_str(struct sctx *c, int64_t v)
+{
+    return arena_printf(c->a, "%lld", (long long)v);
+}
+
+/* ---- model versions: reading ---- */
+
+#define MV_COLS                                                                                \
+    "name, version, creation_time, last_updated_time, description, user_id, current_stage, "  \
+    "source, run_id, status, status_message, run_link, storage_location"
+
+static void read_mv_row(struct sctx *c, struct db_stmt *st, struct model_version *mv)
+{
+    memset(mv, 0, sizeof *mv);
+    mv->name = col_dup(c, st, 0);
+    mv->version = db_col_int(st, 1);
+    mv->creation_time = db_col_int(st, 2);
+    mv->has_last_updated_time = !db_col_null(st, 3);
+    mv->last_updated_time = db_col_int(st, 3);
+    mv->description = col_dup(c, st, 4);
+    mv->user_id = col_dup(c, st, 5);
+    mv->current_stage = col_dup(c, st, 6);
+    mv->source = col_dup(c, st, 7);
+    mv->run_id = col_dup(c, st, 8);
+    mv->status = col_dup(c, st, 9);
+    mv->status_message = col_dup(c, st, 10);
+    mv->run_link = col_dup(c, st, 11);
+    mv->storage_location = col_dup(c, st, 12);
+}
+
+static int mv_load_tags(struct sctx *c, struct model_version *mv)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT key, value FROM model_version_tags WHERE workspace = 'default' AND "
+               "name = ? AND version = ? ORDER BY key");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, mv->name);
+    db_bind_int(st, 2, mv->version);
+    int rc = read_kvs(c, st, &mv->tags, &mv->ntags);
+    db_done(st);
+    return rc;
+}
+
+static int mv_load_aliases(struct sctx *c, struct model_version *mv)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT alias, alias FROM registered_model_aliases WHERE workspace = 'default' "
+               "AND name = ? AND version = ? ORDER BY alias");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, mv->name);
+    db_bind_int(st, 2, mv->version);
+    struct kv *v;
+    size_t n;
+    int rc = read_kvs(c, st, &v, &n);
+    db_done(st);
+    if (rc != 0)
+        return -1;
+    mv->aliases = arena_calloc(c->a, n ? n : 1, sizeof *mv->aliases);
+    for (size_t i = 0; i < n; i++)
+        mv->aliases[i] = v[i].key;
+    mv->naliases = n;
+    return 0;
+}
+
+/* Reads a visible (not soft-deleted) version with its tags; 404 when there is none. */
+static int mv_read(struct sctx *c, const char *name, int64_t version, struct model_version *out,
+                   bool with_aliases)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT " MV_COLS " FROM model_versions WHERE workspace = 'default' AND name = ? "
+               "AND version = ? AND current_stage != 'Deleted_Internal'");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, name);
+    db_bind_int(st, 2, version);
+    enum db_rc rc = db_step(st);
+    if (rc == DB_ROW)
+        read_mv_row(c, st, out);
+    db_done(st);
+    if (rc == DB_DONE)
+        return mv_not_found(c, name, version);
+    if (rc != DB_ROW)
+        return err_step(c, rc);
+    if (mv_load_tags(c, out) != 0)
+        return -1;
+    return with_aliases ? mv_load_aliases(c, out) : 0;
+}
+
+/* The latest visible version of each stage, the stages in the order their first version
+ * appears (the order MLflow's RegisteredModel.latest_versions comes out in). */
+static int latest_per_stage(struct sctx *c, const char *name, struct model_version **out,
+                            size_t *nout)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT version, current_stage FROM model_versions WHERE workspace = 'default' "
+               "AND name = ? AND current_stage != 'Deleted_Internal' ORDER BY version");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, name);
+    size_t cap = 4, n = 0;
+    const char **stages = arena_calloc(c->a, cap, sizeof *stages);
+    int64_t *latest = arena_calloc(c->a, cap, sizeof *latest);
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        size_t len;
+        const char *s = db_col_text(st, 1, &len);
+        s = s ? s : "";
+        size_t i = 0;
+        while (i < n && !(strlen(stages[i]) == len && memcmp(stages[i], s, len) == 0))
+            i++;
+        if (i == n) {
+            if (n == cap) {
+                const char **ns = arena_calloc(c->a, cap * 2, sizeof *ns);
+                int64_t *nl = arena_calloc(c->a, cap * 2, sizeof *nl);
+                memcpy(ns, stages, n * sizeof *ns);
+                memcpy(nl, latest, n * sizeof *nl);
+                stages = ns;
+                latest = nl;
+                cap *= 2;
+            }
+            stages[n++] = arena_strndup(c->a, s, len);
+        }
+        latest[i] = db_col_int(st, 0);
+    }
+    db_done(st);
+    if (rc != DB_DONE)
+        return err_step(c, rc);
+    *out = arena_calloc(c->a, n ? n : 1, sizeof **out);
+    for (size_t i = 0; i < n; i++)
+        if (mv_read(c, name, latest[i], &(*out)[i], false) != 0)
+            return -1;
+    *nout = n;
+    return 0;
+}
+
+/* ---- registered models: reading ---- */
+
+static int rm_read(struct sctx *c, const char *name, struct registered_model *out)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT name, creation_time, last_updated_time, description FROM "
+               "registered_models WHERE workspace = 'default' AND name = ?");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, name);
+    enum db_rc rc = db_step(st);
+    if (rc == DB_ROW) {
+        memset(out, 0, sizeof *out);
+        out->name = col_dup(c, st, 0);
+        out->has_creation_time = !db_col_null(st, 1);
+        out->creation_time = db_col_int(st, 1);
+        out->has_last_updated_time = !db_col_null(st, 2);
+        out->last_updated_time = db_col_int(st, 2);
+        out->description = col_dup(c, st, 3);
+    }
+    db_done(st);
+    if (rc == DB_DONE)
+        return rm_not_found(c, name);
+    return rc == DB_ROW ? 0 : err_step(c, rc);
+}
+
+/* Existence check inside a transaction. */
+static int rm_exists(struct sctx *c, const char *name)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT 1 FROM registered_models WHERE workspace = 'default' AND name = ?");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, name);
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    if (rc == DB_DONE)
+        return rm_not_found(c, name);
+    return rc == DB_ROW ? 0 : err_step(c, rc);
+}
+
+static int rm_load(struct sctx *c, const char *name, struct registered_model *out)
+{
+    if (rm_read(c, name, out) != 0)
+        return -1;
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT key, value FROM registered_model_tags WHERE workspace = 'default' AND "
+               "name = ? ORDER BY key");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, name);
+    int rc = read_kvs(c, st, &out->tags, &out->ntags);
+    db_done(st);
+    if (rc != 0)
+        return -1;
+    st = db_prepare(c->db, "SELECT alias, version FROM registered_model_aliases WHERE "
+                           "workspace = 'default' AND name = ? ORDER BY alias");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, name);
+    size_t cap = 4, n = 0;
+    struct rm_alias *al = arena_calloc(c->a, cap, sizeof *al);
+    enum db_rc r;
+    while ((r = db_step(st)) == DB_ROW) {
+        if (n == cap) {
+            struct rm_alias *na = arena_calloc(c->a, cap * 2, sizeof *na);
+            memcpy(na, al, n * sizeof *na);
+            al = na;
+            cap *= 2;
+        }
+        al[n].alias = col_dup(c, st, 0);
+        al[n].version = db_col_int(st, 1);
+        n++;
+    }
+    db_done(st);
+    if (r != DB_DONE)
+        return err_step(c, r);
+    out->aliases = al;
+    out->naliases = n;
+    return latest_per_stage(c, name, &out->latest, &out->nlatest);
+}
+
+static int prompt_flag(struct sctx *c, const char *name, bool *out)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT value FROM registered_model_tags WHERE workspace = 'default' AND "
+               "name = ? AND key = '" IS_PROMPT_KEY "'");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, name);
+    *out = false;
+    enum db_rc rc = db_step(st);
+    if (rc == DB_ROW) {
+        size_t n;
+        const char *v = db_col_text(st, 0, &n);
+        *out = v && n == 4 && strncasecmp(v, "true", 4) == 0;
+    }
+    db_done(st);
+    return rc == DB_ROW || rc == DB_DONE ? 0 : err_step(c, rc);
+}
+
+int rm_is_prompt(struct sctx *c, const char *name, bool *out)
+{
+    if (txn_begin_read(c) != 0)
+        return -1;
+    return txn_end_read(c, prompt_flag(c, name, out));
+}
+
+int rm_get(struct sctx *c, const char *name, struct registered_model *out)
+{
+    if (txn_begin_read(c) != 0)
+        return -1;
+    return txn_end_read(c, rm_load(c, name, out));
+}
+
+/* ---- registered models: writing ---- */
+
+static int upsert_rm_tag(struct sctx *c, const char *name, const char *key, const char *value)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "INSERT INTO registered_model_tags (key, value, name, workspace) VALUES "
+               "(?, ?, ?, 'default') ON CONFLICT (workspace, key, name) DO UPDATE SET "
+               "value = excluded.value");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, key);
+    db_bind_str(st, 2, value);
+    db_bind_str(st, 3, name);
+    return run_stmt(c, st);
+}
+
+int rm_create(struct sctx *c, const char *name, const char *description, const struct kv *tags,
+              size_t ntags, struct registered_model *out)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    int64_t now = now_ms();
+    struct db_stmt *st = db_prepare(
+        c->db, "INSERT INTO registered_models (name, creation_time, last_updated_time, "
+               "description, workspace) VALUES (?, ?, ?, ?, 'default')");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, name);
+    db_bind_int(st, 2, now);
+    db_bind_int(st, 3, now);
+    db_bind_str(st, 4, description ? description : "");
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    if (rc == DB_CONSTRAINT) {
+        bool old_prompt = false, new_prompt = false;
+        prompt_flag(c, name, &old_prompt);
+        txn_fail(c, 0);
+        for (size_t i = 0; i < ntags; i++)
+            if (strcmp(tags[i].key, IS_PROMPT_KEY) == 0)
+                new_prompt = tags[i].value && strcasecmp(tags[i].value, "true") == 0;
+        if (old_prompt != new_prompt)
+            return err_set(c->e, ERR_RESOURCE_ALREADY_EXISTS,
+                           "Tried to create a %s with name '%s', but the name is already taken "
+                           "by a %s. MLflow does not allow creating a model and a prompt with the "
+                           "same name.",
+                           new_prompt ? "prompt" : "registered model", name,
+                           old_prompt ? "prompt" : "registered model");
+        return err_set(c->e, ERR_RESOURCE_ALREADY_EXISTS, "%s (name=%s) already exists.",
+                       new_prompt ? "Prompt" : "Registered Model", name);
+    }
+    if (rc != DB_DONE)
+        return txn_fail(c, err_step(c, rc));
+    for (size_t i = 0; i < ntags; i++)
+        if (upsert_rm_tag(c, name, tags[i].key, tags[i].value) != 0)
+            return txn_fail(c, -1);
+    if (rm_load(c, name, out) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+int rm_update(struct sctx *c, const char *name, const char *description,
+              struct registered_model *out)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    struct db_stmt *st = db_prepare(
+        c->db, "UPDATE registered_models SET description = ?, last_updated_time = ? WHERE "
+               "workspace = 'default' AND name = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, description ? description : "");
+    db_bind_int(st, 2, now_ms());
+    db_bind_str(st, 3, name);
+    if (run_stmt(c, st) != 0)
+        return txn_fail(c, -1);
+    if (db_changes(c->db) == 0)
+        return txn_fail(c, rm_not_found(c, name));
+    if (rm_load(c, name, out) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+/* UPDATE <table> SET name = new WHERE name = old, for the tables that carry a model name. */
+static int rename_in(struct sctx *c, struct db_stmt *st, const char *name, const char *new_name)
+{
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, new_name);
+    db_bind_str(st, 2, name);
+    return run_stmt(c, st);
+}
+
+int rm_rename(struct sctx *c, const char *name, const char *new_name,
+              struct registered_model *out)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    if (rm_exists(c, name) != 0)
+        return txn_fail(c, -1);
+    int64_t now = now_ms();
+    /* The parent first: with foreign keys enforced (PostgreSQL) ON UPDATE CASCADE moves the
+     * children and the statements below find nothing left to do; without (SQLite, as MLflow
+     * leaves them off for our connections) they move the children themselves. */
+    struct db_stmt *st = db_prepare(
+        c->db, "UPDATE registered_models SET name = ?, last_updated_time = ? WHERE "
+               "workspace = 'default' AND name = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, new_name);
+    db_bind_int(st, 2, now);
+    db_bind_str(st, 3, name);
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    if (rc == DB_CONSTRAINT)
+        return txn_fail(c, err_set(c->e, ERR_RESOURCE_ALREADY_EXISTS,
+                                   "Registered Model (name=%s) already exists.", new_name));
+    if (rc != DB_DONE)
+        return txn_fail(c, err_step(c, rc));
+    st = db_prepare(c->db, "UPDATE model_versions SET name = ?, last_updated_time = ? WHERE "
+                           "workspace = 'default' AND name IN (?, ?)");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, new_name);
+    db_bind_int(st, 2, now);
+    db_bind_str(st, 3, name);
+    db_bind_str(st, 4, new_name);
+    if (run_stmt(c, st) != 0 ||
+        rename_in(c, db_prepare(c->db, "UPDATE model_version_tags SET name = ? WHERE "
+                                       "workspace = 'default' AND name = ?"),
+                  name, new_name) != 0 ||
+        rename_in(c, db_prepare(c->db, "UPDATE registered_model_tags SET name = ? WHERE "
+                                       "workspace = 'default' AND name = ?"),
+                  name, new_name) != 0 ||
+        rename_in(c, db_prepare(c->db, "UPDATE registered_model_aliases SET name = ? WHERE "
+                                       "workspace = 'default' AND name = ?"),
+                  name, new_name) != 0 ||
+        /* The audit history follows the model. */
+        rename_in(c, db_prepare(c->db, "UPDATE mltrack_registry_audit SET name = ? WHERE "
+                                       "workspace = 'default' AND name = ?"),
+                  name, new_name) != 0)
+        return txn_fail(c, -1);
+    if (rm_load(c, new_name, out) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+static int delete_by_name(struct sctx *c, struct db_stmt *st, const char *name)
+{
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, name);
+    return run_stmt(c, st);
+}
+
+int rm_delete(struct sctx *c, const char *name)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    if (rm_exists(c, name) != 0)
+        return txn_fail(c, -1);
+    /* Children first, so that enforced foreign keys never see an orphan. The audit log
+     * keeps the model's history. */
+    if (delete_by_name(c, db_prepare(c->db, "DELETE FROM model_version_tags WHERE "
+                                            "workspace = 'default' AND name = ?"),
+                       name) != 0 ||
+        delete_by_name(c, db_prepare(c->db, "DELETE FROM registered_model_aliases WHERE "
+                                            "workspace = 'default' AND name = ?"),
+                       name) != 0 ||
+        delete_by_name(c, db_prepare(c->db, "DELETE FROM model_versions WHERE "
+                                            "workspace = 'default' AND name = ?"),
+                       name) != 0 ||
+        delete_by_name(c, db_prepare(c->db, "DELETE FROM registered_model_tags WHERE "
+                                            "workspace = 'default' AND name = ?"),
+                       name) != 0 ||
+        delete_by_name(c, db_prepare(c->db, "DELETE FROM registered_models WHERE "
+                                            "workspace = 'default' AND name = ?"),
+                       name) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+int rm_set_tag(struct sctx *c, const char *name, const char *key, const char *value)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    if (rm_exists(c, name) != 0 || upsert_rm_tag(c, name, key, value) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+int rm_delete_tag(struct sctx *c, const char *name, const char *key)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    if (rm_exists(c, name) != 0)
+        return txn_fail(c, -1);
+    struct db_stmt *st = db_prepare(c->db, "DELETE FROM registered_model_tags WHERE "
+                                           "workspace = 'default' AND name = ? AND key = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, name);
+    db_bind_str(st, 2, key);
+    if (run_stmt(c, st) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+int rm_latest_versions(struct sctx *c, const char *name, const char *const *stages, size_t n,
+                       struct model_version **out, size_t *nout)
+{
+    if (txn_begin_read(c) != 0)
+        return -1;
+    struct model_version *all;
+    size_t nall;
+    if (rm_exists(c, name) != 0 || latest_per_stage(c, name, &all, &nall) != 0)
+        return txn_end_read(c, -1);
+    size_t k = 0;
+    for (size_t i = 0; i < nall; i++) {
+        bool want = n == 0;
+        for (size_t j = 0; j < n && !want; j++)
+            want = strcmp(all[i].current_stage ? all[i].current_stage : "", stages[j]) == 0;
+        if (!want)
+            continue;
+        if (mv_load_aliases(c, &all[i]) != 0)
+            return txn_end_read(c, -1);
+        all[k++] = all[i];
+    }
+    *out = all;
+    *nout = k;
+    return txn_end_read(c, 0);
+}
+
+/* Prepares and binds a search statement built by search_sql.c. */
+static struct db_stmt *prepare_built(struct sctx *c, struct buf *sql, const struct sql_val *b,
+                                     size_t nb)
+{
+    if (!buf_ok(sql)) {
+        err_set(c->e, ERR_INVALID_PARAMETER_VALUE, "the search query is too large");
+        return NULL;
+    }
+    struct db_stmt *st = db_prepare_once(c->db, sql->ptr);
+    if (!st) {
+        err_db(c);
+        return NULL;
+    }
+    for (size_t i = 0; i < nb; i++)
+        db_bind_val(st, (int)i + 1, &b[i]);
+    return st;
+}
+
+int rm_search(struct sctx *c, const struct search_registered_models_q *q,
+              struct registered_model **out, size_t *n)
+{
+    struct buf sql;
+    buf_init(&sql, 1 << 20);
+    struct sql_val *binds;
+    size_t nb;
+    *n = 0;
+    if (search_registered_models_sql(c->a, c->db->drv->kind, q, &sql, &binds, &nb, c->e) != 0) {
+        buf_release(&sql);
+        return -1;
+    }
+    if (txn_begin_read(c) != 0) {
+        buf_release(&sql);
+        return -1;
+    }
+    struct db_stmt *st = prepare_built(c, &sql, binds, nb);
+    buf_release(&sql);
+    if (!st)
+        return txn_end_read(c, -1);
+    size_t cap = 64, len = 0;
+    const char **names = arena_calloc(c->a, cap, sizeof *names);
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (len == cap) {
+            const char **nn = arena_calloc(c->a, cap * 2, sizeof *nn);
+            memcpy(nn, names, len * sizeof *nn);
+            names = nn;
+            cap *= 2;
+        }
+        names[len++] = col_dup(c, st, 0);
+    }
+    db_done(st);
+    if (rc != DB_DONE)
+        return txn_end_read(c, err_step(c, rc));
+    *out = arena_calloc(c->a, len ? len : 1, sizeof **out);
+    for (size_t i = 0; i < len; i++)
+        if (rm_load(c, names[i], &(*out)[i]) != 0)
+            return txn_end_read(c, -1);
+    *n = len;
+    return txn_end_read(c, 0);
+}
+
+/* ---- model versions: writing ---- */
+
+/* Appends s as a JSON string the way Python's json.dumps writes it (ensure_ascii: every
+ * non-ASCII character as \uXXXX, astral ones as surrogate pairs). */
+static void json_py_str(struct buf *b, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    buf_putc(b, '"');
+    while (*p) {
+        unsigned cp = *p;
+        int extra = cp >= 0xF0 ? 3 : cp >= 0xE0 ? 2 : cp >= 0xC0 ? 1 : 0;
+        if (extra) {
+            cp &= 0x3Fu >> extra;
+            for (int i = 1; i <= extra && p[i]; i++)
+                cp = (cp << 6) | (p[i] & 0x3Fu);
+            p += extra;
+        }
+        p++;
+        if (cp == '"' || cp == '\\') {
+            buf_putc(b, '\\');
+            buf_putc(b, (char)cp);
+        } else if (cp == '\n') {
+            buf_puts(b, "\\n");
+        } else if (cp == '\r') {
+            buf_puts(b, "\\r");
+        } else if (cp == '\t') {
+            buf_puts(b, "\\t");
+        } else if (cp < 0x20 || (cp >= 0x7F && cp < 0x10000)) {
+            buf_printf(b, "\\u%04x", cp);
+        } else if (cp >= 0x10000) {
+            cp -= 0x10000;
+            buf_printf(b, "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
+        } else {
+            buf_putc(b, (char)cp);
+        }
+    }
+    buf_putc(b, '"');
+}
+
+/* The tracking store's set_model_versions_tags(): the logged model's mlflow.modelVersions
+ * tag lists the versions registered from it, as json.dumps writes the list. An existing
+ * value is extended (never parsed: MLflow's own writer is the only format we append to). */
+static int link_logged_model(struct sctx *c, const char *model_id, const char *name,
+                             int64_t version)
+{
+    struct buf entry;
+    buf_init(&entry, 64 * 1024);
+    buf_puts(&entry, "{\"name\": ");
+    json_py_str(&entry, name);
+    buf_printf(&entry, ", \"version\": %lld}", (long long)version);
+    if (!buf_ok(&entry)) {
+        buf_release(&entry);
+        return 0;
+    }
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT tag_value FROM logged_model_tags WHERE model_id = ? AND "
+               "tag_key = 'mlflow.modelVersions'");
+    if (!st) {
+        buf_release(&entry);
+        return err_db(c);
+    }
+    db_bind_str(st, 1, model_id);
+    const char *old = NULL;
+    enum db_rc rc = db_step(st);
+    if (rc == DB_ROW)
+        old = col_dup(c, st, 0);
+    db_done(st);
+    const char *value;
+    size_t on = old ? strlen(old) : 0;
+    if (old && strstr(old, entry.ptr)) {
+        buf_release(&entry);
+        return 0;
+    }
+    if (old && on >= 2 && old[0] == '[' && old[on - 1] == ']')
+        value = on == 2 ? arena_printf(c->a, "[%s]", entry.ptr)
+                        : arena_printf(c->a, "%.*s, %s]", (int)(on - 1), old, entry.ptr);
+    else
+        value = arena_printf(c->a, "[%s]", entry.ptr);
+    buf_release(&entry);
+    st = db_prepare(c->db, "INSERT INTO logged_model_tags (model_id, experiment_id, tag_key, "
+                           "tag_value) SELECT model_id, experiment_id, 'mlflow.modelVersions', ? "
+                           "FROM logged_models WHERE model_id = ? ON CONFLICT (model_id, tag_key) "
+                           "DO UPDATE SET tag_value = excluded.tag_value");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, value);
+    db_bind_str(st, 2, model_id);
+    return run_stmt(c, st);
+}
+
+static int upsert_mv_tag(struct sctx *c, const char *name, int64_t version, const char *key,
+                         const char *value)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "INSERT INTO model_version_tags (key, value, name, version, workspace) VALUES "
+               "(?, ?, ?, ?, 'default') ON CONFLICT (workspace, key, name, version) DO UPDATE "
+               "SET value = excluded.value");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, key);
+    db_bind_str(st, 2, value);
+    db_bind_str(st, 3, name);
+    db_bind_int(st, 4, version);
+    return run_stmt(c, st);
+}
+
+/* One attempt: 1 when the version number was taken by a concurrent writer (retry). */
+static int mv_create_once(struct sctx *c, const struct mv_create *in, struct model_version *out)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    int64_t now = now_ms();
+    /* UPDATE first: on PostgreSQL it takes the model's row lock, which serializes version
+     * allocation for one model among all writers; on SQLite the write transaction already
+     * holds the database lock. */
+    struct db_stmt *st = db_prepare(c->db, "UPDATE registered_models SET last_updated_time = ? "
+                                           "WHERE workspace = 'default' AND name = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_int(st, 1, now);
+    db_bind_str(st, 2, in->name);
+    if (run_stmt(c, st) != 0)
+        return txn_fail(c, -1);
+    if (db_changes(c->db) == 0)
+        return txn_fail(c, rm_not_found(c, in->name));
+    st = db_prepare(c->db, "SELECT COALESCE(MAX(version), 0) FROM model_versions WHERE "
+                           "workspace = 'default' AND name = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, in->name);
+    enum db_rc rc = db_step(st);
+    int64_t version = rc == DB_ROW ? db_col_int(st, 0) + 1 : 0;
+    db_done(st);
+    if (rc != DB_ROW)
+        return txn_fail(c, err_step(c, rc));
+    st = db_prepare(
+        c->db, "INSERT INTO model_versions (name, version, creation_time, last_updated_time, "
+               "description, user_id, current_stage, source, run_id, status, status_message, "
+               "run_link, storage_location, workspace) VALUES (?, ?, ?, ?, ?, NULL, 'None', ?, "
+               "?, 'READY', NULL, ?, ?, 'default')");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, in->name);
+    db_bind_int(st, 2, version);
+    db_bind_int(st, 3, now);
+    db_bind_int(st, 4, now);
+    db_bind_str(st, 5, in->description ? in->description : "");
+    db_bind_str(st, 6, in->source);
+    db_bind_str(st, 7, in->run_id);
+    db_bind_str(st, 8, in->run_link ? in->run_link : "");
+    db_bind_str(st, 9, in->storage_location ? in->storage_location : in->source);
+    rc = db_step(st);
+    db_done(st);
+    if (rc == DB_CONSTRAINT) {
+        txn_fail(c, 0);
+        return 1;
+    }
+    if (rc != DB_DONE)
+        return txn_fail(c, err_step(c, rc));
+    for (size_t i = 0; i < in->ntags; i++)
+        if (upsert_mv_tag(c, in->name, version, in->tags[i].key, in->tags[i].value) != 0)
+            return txn_fail(c, -1);
+    if (in->model_id && *in->model_id &&
+        link_logged_model(c, in->model_id, in->name, version) != 0)
+        return txn_fail(c, -1);
+    if (mv_read(c, in->name, version, out, true) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+int mv_create(struct sctx *c, const struct mv_create *in, struct model_version *out)
+{
+    for (int attempt = 0; attempt < MV_CREATE_ATTEMPTS; attempt++) {
+        int rc = mv_create_once(c, in, out);
+        if (rc <= 0)
+            return rc;
+        log_info("model version creation conflict (name=%s); retrying", in->name);
+    }
+    return err_set(c->e, ERR_INTERNAL_ERROR,
+                   "Model Version creation error (name=%s). Giving up after %d attempts.",
+                   in->name, MV_CREATE_ATTEMPTS);
+}
+
+int mv_get(struct sctx *c, const char *name, int64_t version, struct model_version *out)
+{
+    if (txn_begin_read(c) != 0)
+        return -1;
+    return txn_end_read(c, mv_read(c, name, version, out, true));
+}
+
+int mv_update(struct sctx *c, const char *name, int64_t version, const char *description,
+              struct model_version *out)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    if (mv_read(c, name, version, out, false) != 0)
+        return txn_fail(c, -1);
+    struct db_stmt *st = db_prepare(
+        c->db, "UPDATE model_versions SET description = ?, last_updated_time = ? WHERE "
+               "workspace = 'default' AND name = ? AND version = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, description);
+    db_bind_int(st, 2, now_ms());
+    db_bind_str(st, 3, name);
+    db_bind_int(st, 4, version);
+    if (run_stmt(c, st) != 0 || mv_read(c, name, version, out, true) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+static int touch_model(struct sctx *c, const char *name, int64_t now)
+{
+    struct db_stmt *st = db_prepare(c->db, "UPDATE registered_models SET last_updated_time = ? "
+                                           "WHERE workspace = 'default' AND name = ?");
+    if (!st)
+        return err_db(c);
+    db_bind_int(st, 1, now);
+    db_bind_str(st, 2, name);
+    return run_stmt(c, st);
+}
+
+int mv_transition(struct sctx *c, const char *name, int64_t version, const char *stage,
+                  bool archive, const char *actor, struct model_version *out)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    int64_t now = now_ms();
+    struct model_version cur;
+    if (mv_read(c, name, version, &cur, false) != 0)
+        return txn_fail(c, -1);
+    const char *who = actor ? actor : cur.user_id;
+    if (archive) {
+        struct db_stmt *st = db_prepare(
+            c->db, "SELECT version FROM model_versions WHERE workspace = 'default' AND name = ? "
+                   "AND version != ? AND current_stage = ? ORDER BY version");
+        if (!st)
+            return txn_fail(c, err_db(c));
+        db_bind_str(st, 1, name);
+        db_bind_int(st, 2, version);
+        db_bind_str(st, 3, stage);
+        size_t cap = 8, n = 0;
+        int64_t *moved = arena_calloc(c->a, cap, sizeof *moved);
+        enum db_rc rc;
+        while ((rc = db_step(st)) == DB_ROW) {
+            if (n == cap) {
+                int64_t *nm = arena_calloc(c->a, cap * 2, sizeof *nm);
+                memcpy(nm, moved, n * sizeof *nm);
+                moved = nm;
+                cap *= 2;
+            }
+            moved[n++] = db_col_int(st, 0);
+        }
+        db_done(st);
+        if (rc != DB_DONE)
+            return txn_fail(c, err_step(c, rc));
+        st = db_prepare(c->db, "UPDATE model_versions SET current_stage = 'Archived', "
+                               "last_updated_time = ? WHERE workspace = 'default' AND name = ? "
+                               "AND version != ? AND current_stage = ?");
+        if (!st)
+            return txn_fail(c, err_db(c));
+        db_bind_int(st, 1, now);
+        db_bind_str(st, 2, name);
+        db_bind_int(st, 3, version);
+        db_bind_str(st, 4, stage);
+        if (run_stmt(c, st) != 0)
+            return txn_fail(c, -1);
+        for (size_t i = 0; i < n; i++)
+            if (audit(c, now, who, "transition_stage", name, &moved[i], NULL, stage,
+                      STAGE_ARCHIVED) != 0)
+                return txn_fail(c, -1);
+    }
+    struct db_stmt *st = db_prepare(
+        c->db, "UPDATE model_versions SET current_stage = ?, last_updated_time = ? WHERE "
+               "workspace = 'default' AND name = ? AND version = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, stage);
+    db_bind_int(st, 2, now);
+    db_bind_str(st, 3, name);
+    db_bind_int(st, 4, version);
+    if (run_stmt(c, st) != 0 || touch_model(c, name, now) != 0 ||
+        audit(c, now, who, "transition_stage", name, &version, NULL, cur.current_stage,
+              stage) != 0 ||
+        mv_read(c, name, version, out, true) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+int mv_delete(struct sctx *c, const char *name, int64_t version, const char *actor)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    int64_t now = now_ms();
+    struct model_version cur;
+    if (mv_read(c, name, version, &cur, true) != 0 || touch_model(c, name, now) != 0)
+        return txn_fail(c, -1);
+    const char *who = actor ? actor : cur.user_id;
+    for (size_t i = 0; i < cur.naliases; i++)
+        if (audit(c, now, who, "delete_alias", name, &version, cur.aliases[i],
+                  version_str(c, version), NULL) != 0)
+            return txn_fail(c, -1);
+    struct db_stmt *st = db_prepare(c->db, "DELETE FROM registered_model_aliases WHERE "
+                                           "workspace = 'default' AND name = ? AND version = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, name);
+    db_bind_int(st, 2, version);
+    if (run_stmt(c, st) != 0)
+        return txn_fail(c, -1);
+    /* MLflow's soft delete: the row stays (its number is never reused), its tags too. */
+    st = db_prepare(c->db, "UPDATE model_versions SET current_stage = 'Deleted_Internal', "
+                           "last_updated_time = ?, description = NULL, user_id = NULL, "
+                           "source = 'REDACTED-SOURCE-PATH', run_id = 'REDACTED-RUN-ID', "
+                           "run_link = 'REDACTED-RUN-LINK', status_message = NULL WHERE "
+                           "workspace = 'default' AND name = ? AND version = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_int(st, 1, now);
+    db_bind_str(st, 2, name);
+    db_bind_int(st, 3, version);
+    if (run_stmt(c, st) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+int mv_download_uri(struct sctx *c, const char *name, int64_t version, const char **uri)
+{
+    struct model_version mv;
+    if (mv_get(c, name, version, &mv) != 0)
+        return -1;
+    *uri = mv.storage_location && *mv.storage_location ? mv.storage_location : mv.source;
+    return 0;
+}
+
+int mv_set_tag(struct sctx *c, const char *name, int64_t version, const char *key,
+               const char *value)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    struct model_version cur;
+    if (mv_read(c, name, version, &cur, false) != 0 ||
+        upsert_mv_tag(c, name, version, key, value) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+int mv_delete_tag(struct sctx *c, const char *name, int64_t version, const char *key)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    struct model_version cur;
+    if (mv_read(c, name, version, &cur, false) != 0)
+        return txn_fail(c, -1);
+    struct db_stmt *st = db_prepare(
+        c->db, "DELETE FROM model_version_tags WHERE workspace = 'default' AND name = ? AND "
+               "version = ? AND key = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, name);
+    db_bind_int(st, 2, version);
+    db_bind_str(st, 3, key);
+    if (run_stmt(c, st) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+int mv_search(struct sctx *c, const struct search_model_versions_q *q,
+              struct model_version **out, size_t *n)
+{
+    struct buf sql;
+    buf_init(&sql, 1 << 20);
+    struct sql_val *binds;
+    size_t nb;
+    *n = 0;
+    if (search_model_versions_sql(c->a, c->db->drv->kind, q, &sql, &binds, &nb, c->e) != 0) {
+        buf_release(&sql);
+        return -1;
+    }
+    if (txn_begin_read(c) != 0) {
+        buf_release(&sql);
+        return -1;
+    }
+    struct db_stmt *st = prepare_built(c, &sql, binds, nb);
+    buf_release(&sql);
+    if (!st)
+        return txn_end_read(c, -1);
+    size_t cap = 64, len = 0;
+    struct model_version *v = arena_calloc(c->a, cap, sizeof *v);
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (len == cap) {
+            struct model_version *nv = arena_calloc(c->a, cap * 2, sizeof *nv);
+            memcpy(nv, v, len * sizeof *nv);
+            v = nv;
+            cap *= 2;
+        }
+        v[len].name = col_dup(c, st, 0);
+        v[len].version = db_col_int(st, 1);
+        len++;
+    }
+    db_done(st);
+    if (rc != DB_DONE)
+        return txn_end_read(c, err_step(c, rc));
+    for (size_t i = 0; i < len; i++)
+        if (mv_read(c, v[i].name, v[i].version, &v[i], false) != 0)
+            return txn_end_read(c, -1);
+    *out = v;
+    *n = len;
+    return txn_end_read(c, 0);
+}
+
+/* ---- aliases ---- */
+
+/* The version an alias points at: 0 with *found set accordingly. */
+static int alias_version(struct sctx *c, const char *name, const char *alias, int64_t *v,
+                         bool *found)
+{
+    struct db_stmt *st = db_prepare(c->db, "SELECT version FROM registered_model_aliases WHERE "
+                                           "workspace = 'default' AND name = ? AND alias = ?");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, name);
+    db_bind_str(st, 2, alias);
+    enum db_rc rc = db_step(st);
+    *found = rc == DB_ROW;
+    if (rc == DB_ROW)
+        *v = db_col_int(st, 0);
+    db_done(st);
+    return rc == DB_ROW || rc == DB_DONE ? 0 : err_step(c, rc);
+}
+
+int alias_set(struct sctx *c, const char *name, const char *alias, int64_t version,
+              const char *actor)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    struct model_version cur;
+    int64_t old = 0;
+    bool had;
+    if (mv_read(c, name, version, &cur, false) != 0 ||
+        alias_version(c, name, alias, &old, &had) != 0)
+        return txn_fail(c, -1);
+    struct db_stmt *st = db_prepare(
+        c->db, "INSERT INTO registered_model_aliases (alias, version, name, workspace) VALUES "
+               "(?, ?, ?, 'default') ON CONFLICT (workspace, name, alias) DO UPDATE SET "
+               "version = excluded.version");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, alias);
+    db_bind_int(st, 2, version);
+    db_bind_str(st, 3, name);
+    if (run_stmt(c, st) != 0 ||
+        audit(c, now_ms(), actor ? actor : cur.user_id, "set_alias", name, &version, alias,
+              had ? version_str(c, old) : NULL, version_str(c, version)) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+int alias_delete(struct sctx *c, const char *name, const char *alias, const char *actor)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    int64_t old = 0;
+    bool had;
+    if (rm_exists(c, name) != 0 || alias_version(c, name, alias, &old, &had) != 0)
+        return txn_fail(c, -1);
+    if (!had)
+        return txn_fail(c, 0); /* nothing to delete: a no-op, as in MLflow */
+    struct db_stmt *st = db_prepare(c->db, "DELETE FROM registered_model_aliases WHERE "
+                                           "workspace = 'default' AND name = ? AND alias = ?");
+    if (!st)
+        return txn_fail(c, err_db(c));
+    db_bind_str(st, 1, name);
+    db_bind_str(st, 2, alias);
+    if (run_stmt(c, st) != 0 ||
+        audit(c, now_ms(), actor, "delete_alias", name, &old, alias, version_str(c, old),
+              NULL) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+int alias_get(struct sctx *c, const char *name, const char *alias, struct model_version *out)
+{
+    if (txn_begin_read(c) != 0)
+        return -1;
+    if (rm_exists(c, name) != 0)
+        return txn_end_read(c, -1);
+    if (strcasecmp(alias, "latest") == 0) {
+        struct model_version *all;
+        size_t n;
+        if (latest_per_stage(c, name, &all, &n) != 0)
+            return txn_end_read(c, -1);
+        if (n == 0)
+            return txn_end_read(c, err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST,
+                                           "Latest version not found for model %s.", name));
+        size_t best = 0;
+        for (size_t i = 1; i < n; i++)
+            if (all[i].version > all[best].version)
+                best = i;
+        *out = all[best];
+        return txn_end_read(c, mv_load_aliases(c, out));
+    }
+    int64_t v = 0;
+    bool found;
+    if (alias_version(c, name, alias, &v, &found) != 0)
+        return txn_end_read(c, -1);
+    if (!found)
+        return txn_end_read(c, err_set(c->e, ERR_INVALID_PARAMETER_VALUE,
+                                       "Registered model alias %s not found.", alias));
+    return txn_end_read(c, mv_read(c, name, v, out, true));
+}
+
+/* ---- lookups for source resolution ---- */
+
+int reg_run_artifact_uri(struct sctx *c, const char *run_id, const char **uri)
+{
+    struct db_stmt *st = db_prepare(c->db, "SELECT artifact_uri FROM runs WHERE run_uuid = ?");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, run_id);
+    enum db_rc rc = db_step(st);
+    if (rc == DB_ROW)
+        *uri = col_dup(c, st, 0);
+    db_done(st);
+    if (rc == DB_DONE)
+        return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Run with id=%s not found", run_id);
+    if (rc != DB_ROW)
+        return err_step(c, rc);
+    if (!*uri)
+        *uri = "";
+    return 0;
+}
+
+int reg_logged_model(struct sctx *c, const char *model_id, const char **artifact_location,
+                     const char **source_run_id)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT artifact_location, source_run_id FROM logged_models WHERE model_id = ? "
+               "AND (lifecycle_stage IS NULL OR lifecycle_stage != 'deleted')");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, model_id);
+    enum db_rc rc = db_step(st);
+    if (rc == DB_ROW) {
+        *artifact_location = col_dup(c, st, 0);
+        *source_run_id = col_dup(c, st, 1);
+    }
+    db_done(st);
+    if (rc == DB_DONE)
+        return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Logged model with ID '%s' not found.",
+                       model_id);
+    if (rc != DB_ROW)
+        return err_step(c, rc);
+    if (!*artifact_location)
+        *artifact_location = "";
+    return 0;
+}
+
+/* ---- audit log ---- */
+
+int reg_audit_list(struct sctx *c, const char *name, int64_t offset, int64_t limit,
+                   struct reg_audit_event **out, size_t *n)
+{
+#define AUDIT_COLS                                                                            \
+    "SELECT id, timestamp, user_id, action, name, version, alias, old_value, new_value FROM " \
+    "mltrack_registry_audit WHERE workspace = 'default' "
+    struct db_stmt *st =
+        name ? db_prepare(c->db, AUDIT_COLS "AND name = ? ORDER BY id LIMIT ? OFFSET ?")
+             : db_prepare(c->db, AUDIT_COLS "ORDER BY id LIMIT ? OFFSET ?");
+#undef AUDIT_COLS
+    if (!st)
+        return err_db(c);
+    int i = 1;
+    if (name)
+        db_bind_str(st, i++, name);
+    db_bind_int(st, i++, limit);
+    db_bind_int(st, i, offset);
+    size_t cap = 16, len = 0;
+    struct reg_audit_event *v = arena_calloc(c->a, cap, sizeof *v);
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (len == cap) {
+            struct reg_audit_event *nv = arena_calloc(c->a, cap * 2, sizeof *nv);
+            memcpy(nv, v, len * sizeof *nv);
+            v = nv;
+            cap *= 2;
+        }
+        struct reg_audit_event *ev = &v[len++];
+        ev->id = db_col_int(st, 0);
+        ev->timestamp = db_col_int(st, 1);
+        ev->user_id = col_dup(c, st, 2);
+        ev->action = col_dup(c, st, 3);
+        ev->name = col_dup(c, st, 4);
+        ev->has_version = !db_col_null(st, 5);
+        ev->version = db_col_int(st, 5);
+        ev->alias = col_dup(c, st, 6);
+        ev->old_value = col_dup(c, st, 7);
+        ev->new_value = col_dup(c, st, 8);
+    }
+    db_done(st);
+    if (rc != DB_DONE)
+        return err_step(c, rc);
+    *out = v;
+    *n = len;
+    return 0;
+}
