@@ -253,7 +253,11 @@ struct db *db_sqlite_open(const char *path, struct err *e)
  * into the database and fsync it. Instead the writer's WAL hook wakes a thread that runs
  * PASSIVE checkpoints on its own connection, off the request path. */
 
-enum { CKPT_FRAMES = 4000 }; /* ~16 MB of WAL before the checkpointer wakes */
+enum {
+    CKPT_FRAMES = 8192,     /* ~32 MB of WAL before the checkpointer wakes */
+    CKPT_TRUNCATE = 65536,  /* ~256 MB: under steady writes the WAL never drains by itself */
+};
+static int ckpt_frames_seen;
 
 static pthread_mutex_t ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ckpt_cv = PTHREAD_COND_INITIALIZER;
@@ -269,6 +273,7 @@ static int wal_hook(void *arg, sqlite3 *conn, const char *dbname, int frames)
     if (frames >= CKPT_FRAMES) {
         pthread_mutex_lock(&ckpt_mu);
         ckpt_pending = true;
+        ckpt_frames_seen = frames;
         pthread_cond_signal(&ckpt_cv);
         pthread_mutex_unlock(&ckpt_mu);
     }
@@ -287,6 +292,9 @@ static void *ckpt_main(void *arg)
         return NULL;
     }
     sqlite3_busy_timeout(conn, 1000);
+    /* A connection checkpoints only once it has opened the WAL; this does that. */
+    if (sqlite3_exec(conn, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
+        log_warn("checkpointer: %s", sqlite3_errmsg(conn));
     pthread_mutex_lock(&ckpt_mu);
     while (!ckpt_stop) {
         while (!ckpt_pending && !ckpt_stop)
@@ -294,10 +302,15 @@ static void *ckpt_main(void *arg)
         if (ckpt_stop)
             break;
         ckpt_pending = false;
+        /* A PASSIVE checkpoint never blocks the writer, but while writes keep coming the
+         * log is never fully copied when the next transaction starts, so it never wraps
+         * around and grows without end. Past CKPT_TRUNCATE frames, take the write lock
+         * between two transactions (busy-waiting up to the timeout) and truncate it. */
+        int mode = ckpt_frames_seen >= CKPT_TRUNCATE ? SQLITE_CHECKPOINT_TRUNCATE
+                                                     : SQLITE_CHECKPOINT_PASSIVE;
         pthread_mutex_unlock(&ckpt_mu);
         int log_frames = 0, done = 0;
-        int rc = sqlite3_wal_checkpoint_v2(conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
-                                           &done);
+        int rc = sqlite3_wal_checkpoint_v2(conn, NULL, mode, &log_frames, &done);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)
             log_warn("checkpoint failed: %s", sqlite3_errmsg(conn));
         pthread_mutex_lock(&ckpt_mu);
