@@ -57,6 +57,11 @@ int v_experiment_name(struct err *e, const char *name);
 int v_artifact_location(struct err *e, const char *loc);
 int v_run_id(struct err *e, const char *run_id, const char *path);
 
+/* The artifact store behind mlflow-artifacts: URIs (the --artifacts-destination), borrowed
+ * for the life of the process; NULL when this server does not serve artifacts. */
+struct art_store;
+struct art_store *api_artifact_store(void);
+
 /* Writes {} (the reply of most write endpoints) and returns 0. */
 int reply_empty(struct ctx *c);
 
@@ -71,6 +76,8 @@ extern const struct route search_routes[];
 extern const size_t search_routes_n;
 extern const struct route registry_routes[];
 extern const size_t registry_routes_n;
+extern const struct route logged_model_routes[];
+extern const size_t logged_model_routes_n;
 /* Under /api/2.0/mltrack (ours): the registry audit log. */
 extern const struct route mltrack_registry_routes[];
 extern const size_t mltrack_registry_routes_n;

@@ -178,6 +178,7 @@ static const struct {
     {run_routes, &run_routes_n},
     {search_routes, &search_routes_n},
     {registry_routes, &registry_routes_n},
+    {logged_model_routes, &logged_model_routes_n},
 };
 
 /* Our own API (not MLflow's), under /api/2.0/mltrack/ and <static-prefix>/ajax-api/2.0/mltrack/:

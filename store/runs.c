@@ -6,6 +6,7 @@
 
 #include "../base/buf.h"
 #include "../base/util.h"
+#include "logged_models.h"
 #include "tracking.h"
 #include "txn.h"
 #include "../base/banned.h"
@@ -762,7 +763,8 @@ int run_log_batch(struct sctx *c, const char *run_id, const struct metric *m, si
     for (size_t i = 0; i < nt; i++)
         if (upsert_tag(c, run_id, &t[i]) != 0)
             return txn_fail(c, -1);
-    if (log_metrics(c, run_id, m, nm) != 0)
+    /* Metrics with a model_id also go to logged_model_metrics (MLflow's _log_model_metrics). */
+    if (log_metrics(c, run_id, m, nm) != 0 || lm_log_run_metrics(c, run_id, m, nm) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }

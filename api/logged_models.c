@@ -1,0 +1,768 @@
+/* Logged-model endpoints (MLflow 3): create, get, finalize, delete, search with MLflow's
+ * JSON page tokens, tags, params, and the listing of a model's artifacts. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../artifacts/artifacts.h"
+#include "../base/util.h"
+#include "../store/filter.h"
+#include "../store/logged_models.h"
+#include "api.h"
+#include "../base/banned.h"
+
+enum {
+    /* What an absent max_results reads as (the proto's default); 0 is "None", which the
+     * SQL store turns into its own default. */
+    LM_SEARCH_DEFAULT_PROTO = 50,
+    LM_SEARCH_DEFAULT_STORE = 100,
+    LM_SEARCH_MAX = 50000,
+    LM_TOKEN_MAX = 256 * 1024,
+};
+
+/* Until the server provides the artifact store, model artifact listing answers 501. The
+ * server's definition (server/ or api/) replaces this one. */
+__attribute__((weak)) struct art_store *api_artifact_store(void)
+{
+    return NULL;
+}
+
+/* ---- JSON out ---- */
+
+static const char *status_name(int64_t s)
+{
+    switch (s) {
+    case LM_STATUS_PENDING:
+        return "LOGGED_MODEL_PENDING";
+    case LM_STATUS_READY:
+        return "LOGGED_MODEL_READY";
+    case LM_STATUS_UPLOAD_FAILED:
+        return "LOGGED_MODEL_UPLOAD_FAILED";
+    default:
+        return "LOGGED_MODEL_STATUS_UNSPECIFIED";
+    }
+}
+
+/* A metric as MLflow's Metric.to_proto writes it: optional fields only when non-empty. */
+static void put_lm_metric(struct jw *w, const struct metric *m)
+{
+    jw_obj(w);
+    jw_kstr(w, "key", m->key);
+    jw_key(w, "value");
+    jw_double(w, m->value);
+    jw_kint(w, "timestamp", m->timestamp);
+    jw_kint(w, "step", m->step);
+    if (m->dataset_name && *m->dataset_name)
+        jw_kstr(w, "dataset_name", m->dataset_name);
+    if (m->dataset_digest && *m->dataset_digest)
+        jw_kstr(w, "dataset_digest", m->dataset_digest);
+    if (m->model_id && *m->model_id)
+        jw_kstr(w, "model_id", m->model_id);
+    if (m->run_id && *m->run_id)
+        jw_kstr(w, "run_id", m->run_id);
+    jw_obj_end(w);
+}
+
+/* {info, data} as LoggedModel.to_proto: strings MLflow stored as "" are still sent. */
+static void put_logged_model(struct jw *w, const struct logged_model *m)
+{
+    jw_obj(w);
+    jw_key(w, "info");
+    jw_obj(w);
+    jw_kstr(w, "model_id", m->model_id);
+    jw_kid(w, "experiment_id", m->experiment_id);
+    jw_kstr(w, "name", m->name);
+    jw_kint(w, "creation_timestamp_ms", m->creation_timestamp_ms);
+    jw_kint(w, "last_updated_timestamp_ms", m->last_updated_timestamp_ms);
+    jw_kstr(w, "artifact_uri", m->artifact_location);
+    jw_kstr(w, "status", status_name(m->status));
+    if (m->model_type)
+        jw_kstr(w, "model_type", m->model_type);
+    if (m->source_run_id)
+        jw_kstr(w, "source_run_id", m->source_run_id);
+    if (m->status_message)
+        jw_kstr(w, "status_message", m->status_message);
+    put_kvs(w, "tags", m->tags, m->ntags);
+    jw_obj_end(w);
+    jw_key(w, "data");
+    jw_obj(w);
+    put_kvs(w, "params", m->params, m->nparams);
+    if (m->nmetrics) {
+        jw_key(w, "metrics");
+        jw_arr(w);
+        for (size_t i = 0; i < m->nmetrics; i++)
+            put_lm_metric(w, &m->metrics[i]);
+        jw_arr_end(w);
+    }
+    jw_obj_end(w);
+    jw_obj_end(w);
+}
+
+static int reply_model(struct ctx *c, const struct logged_model *m)
+{
+    jw_obj(&c->w);
+    jw_key(&c->w, "model");
+    put_logged_model(&c->w, m);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+/* ---- JSON in ---- */
+
+/* [{key, value}] of params or tags; absent fields read as "" (proto defaults), as MLflow's
+ * LoggedModelParameter.from_proto does. */
+static int read_lm_kvs(struct ctx *c, const char *field, struct kv **out, size_t *n)
+{
+    json_t *arr;
+    *out = NULL;
+    *n = 0;
+    if (in_array(&c->in, field, &arr) != 0)
+        return -1;
+    if (!arr)
+        return 0;
+    size_t cnt = json_array_size(arr);
+    struct kv *v = arena_calloc(c->s.a, cnt ? cnt : 1, sizeof *v);
+    for (size_t i = 0; i < cnt; i++) {
+        json_t *o = json_array_get(arr, i);
+        const char *path = arena_printf(c->s.a, "%s[%zu]", field, i);
+        if (obj_str(&c->in, o, path, "key", false, &v[i].key) != 0 ||
+            obj_str(&c->in, o, path, "value", false, &v[i].value) != 0)
+            return -1;
+        if (!v[i].key)
+            v[i].key = "";
+        if (!v[i].value)
+            v[i].value = "";
+    }
+    *out = v;
+    *n = cnt;
+    return 0;
+}
+
+/* MLflow's _validate_logged_model_name. */
+static int check_model_name(struct ctx *c, const char *name)
+{
+    if (*name && !strpbrk(name, "/:.%\"'"))
+        return 0;
+    return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                   "Invalid model name ('%s') provided. Model name must be a non-empty string "
+                   "and cannot contain the following characters: ('/', ':', '.', '%%', '\"', "
+                   "\"'\")",
+                   name);
+}
+
+/* ---- handlers ---- */
+
+static int h_create(struct ctx *c)
+{
+    const char *exp_s, *name;
+    struct lm_create in = {0};
+    struct kv *params, *tags;
+    if (in_str_req(&c->in, "experiment_id", &exp_s) != 0 || in_str(&c->in, "name", &name) != 0 ||
+        in_str(&c->in, "model_type", &in.model_type) != 0 ||
+        in_str(&c->in, "source_run_id", &in.source_run_id) != 0 ||
+        read_lm_kvs(c, "params", &params, &in.nparams) != 0 ||
+        read_lm_kvs(c, "tags", &tags, &in.ntags) != 0)
+        return -1;
+    /* The handler passes `name or None`: an empty name gets a random one. */
+    in.name = name && *name ? name : NULL;
+    if (in.name && check_model_name(c, in.name) != 0)
+        return -1;
+    if (exp_parse_id(&c->s, exp_s, &in.experiment_id) != 0)
+        return -1;
+    /* MLflow hands the proto's "" to the store for unset strings, and stores it. */
+    if (!in.model_type)
+        in.model_type = "";
+    if (!in.source_run_id)
+        in.source_run_id = "";
+    in.params = params;
+    in.tags = tags;
+    struct logged_model m;
+    if (lm_create(&c->s, &in, &m) != 0)
+        return -1;
+    return reply_model(c, &m);
+}
+
+static int h_get(struct ctx *c)
+{
+    /* MLflow reads allow_deleted itself: "true" in any case, anything else is false. */
+    const char *ad;
+    if (in_str(&c->in, "allow_deleted", &ad) != 0)
+        return -1;
+    struct logged_model m;
+    if (lm_get(&c->s, c->r->params[0], ad && strcasecmp(ad, "true") == 0, &m) != 0)
+        return -1;
+    return reply_model(c, &m);
+}
+
+/* LoggedModelStatus by name or number. MLflow stores UNSPECIFIED for a value it cannot
+ * parse; we refuse it instead. */
+static int read_status(struct ctx *c, int64_t *out)
+{
+    static const char *const names[] = {"LOGGED_MODEL_STATUS_UNSPECIFIED",
+                                        "LOGGED_MODEL_PENDING", "LOGGED_MODEL_READY",
+                                        "LOGGED_MODEL_UPLOAD_FAILED"};
+    json_t *v = in_raw(&c->in, "status");
+    if (!v)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Missing value for required parameter 'status'. See the API docs for "
+                       "more information about request parameters.");
+    int64_t n = -1;
+    if (json_is_integer(v)) {
+        n = json_integer_value(v);
+    } else if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+            if (strcmp(s, names[i]) == 0)
+                n = (int64_t)i;
+        if (n < 0 && !parse_i64(s, json_string_length(v), &n))
+            n = -1;
+    }
+    if (n < LM_STATUS_UNSPECIFIED || n > LM_STATUS_UPLOAD_FAILED) {
+        char *dump = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                "Invalid value %.200s for parameter 'status' supplied. Expected one of "
+                "LOGGED_MODEL_READY, LOGGED_MODEL_UPLOAD_FAILED.",
+                dump ? dump : "?");
+        free(dump);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static int h_finalize(struct ctx *c)
+{
+    const char *id;
+    int64_t status = 0;
+    if (in_str_req(&c->in, "model_id", &id) != 0 || read_status(c, &status) != 0)
+        return -1;
+    /* MLflow finalizes the model named in the body (the client sends the same id twice). */
+    struct logged_model m;
+    if (lm_finalize(&c->s, id, status, &m) != 0)
+        return -1;
+    return reply_model(c, &m);
+}
+
+static int h_delete(struct ctx *c)
+{
+    if (lm_delete(&c->s, c->r->params[0]) != 0)
+        return -1;
+    return reply_empty(c);
+}
+
+static int h_set_tags(struct ctx *c)
+{
+    struct kv *tags;
+    size_t n;
+    if (read_lm_kvs(c, "tags", &tags, &n) != 0 ||
+        lm_set_tags(&c->s, c->r->params[0], tags, n) != 0)
+        return -1;
+    return reply_empty(c);
+}
+
+static int h_delete_tag(struct ctx *c)
+{
+    if (lm_delete_tag(&c->s, c->r->params[0], c->r->params[1]) != 0)
+        return -1;
+    return reply_empty(c);
+}
+
+static int h_log_params(struct ctx *c)
+{
+    const char *body_id;
+    struct kv *params;
+    size_t n;
+    /* model_id is required in the body, but the model is the one in the path. */
+    if (in_str_req(&c->in, "model_id", &body_id) != 0 ||
+        read_lm_kvs(c, "params", &params, &n) != 0 ||
+        lm_log_params(&c->s, c->r->params[0], params, n) != 0)
+        return -1;
+    return reply_empty(c);
+}
+
+/* ---- search ---- */
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Standard base64 with padding, from the arena. */
+static char *b64_encode(struct arena *a, const char *p, size_t n)
+{
+    char *out = arena_alloc(a, (n + 2) / 3 * 4 + 1), *o = out;
+    const unsigned char *s = (const unsigned char *)p;
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)s[i + 1] << 8;
+        if (i + 2 < n)
+            v |= s[i + 2];
+        *o++ = b64[v >> 18 & 63];
+        *o++ = b64[v >> 12 & 63];
+        *o++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
+        *o++ = i + 2 < n ? b64[v & 63] : '=';
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Decodes standard base64 (padding optional, no other characters); NULL when invalid. */
+static char *b64_decode(struct arena *a, const char *s, size_t n, size_t *len)
+{
+    while (n > 0 && s[n - 1] == '=')
+        n--;
+    if (n % 4 == 1)
+        return NULL;
+    char *out = arena_alloc(a, n / 4 * 3 + 3), *o = out;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *hit = s[i] ? strchr(b64, s[i]) : NULL;
+        if (!hit)
+            return NULL;
+        acc = acc << 6 | (uint32_t)(hit - b64);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            *o++ = (char)(acc >> bits & 0xff);
+        }
+    }
+    *len = (size_t)(o - out);
+    return out;
+}
+
+/* Python's repr() of a decoded JSON value, for MLflow's token mismatch messages. */
+static void py_repr(struct buf *b, const json_t *v)
+{
+    size_t i;
+    const char *k;
+    json_t *x;
+    switch (json_typeof(v)) {
+    case JSON_NULL:
+        buf_puts(b, "None");
+        return;
+    case JSON_TRUE:
+        buf_puts(b, "True");
+        return;
+    case JSON_FALSE:
+        buf_puts(b, "False");
+        return;
+    case JSON_INTEGER:
+        buf_printf(b, "%lld", (long long)json_integer_value(v));
+        return;
+    case JSON_REAL:
+        buf_printf(b, "%.17g", json_real_value(v));
+        return;
+    case JSON_STRING: {
+        const char *s = json_string_value(v);
+        char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
+        buf_putc(b, q);
+        for (; *s; s++) {
+            if (*s == q || *s == '\\')
+                buf_putc(b, '\\');
+            buf_putc(b, *s);
+        }
+        buf_putc(b, q);
+        return;
+    }
+    case JSON_ARRAY:
+        buf_putc(b, '[');
+        json_array_foreach(v, i, x) {
+            if (i)
+                buf_puts(b, ", ");
+            py_repr(b, x);
+        }
+        buf_putc(b, ']');
+        return;
+    case JSON_OBJECT: {
+        bool first = true;
+        buf_putc(b, '{');
+        json_object_foreach((json_t *)v, k, x) {
+            json_t *ks = json_string(k);
+            if (!first)
+                buf_puts(b, ", ");
+            first = false;
+            if (ks)
+                py_repr(b, ks);
+            json_decref(ks);
+            buf_puts(b, ": ");
+            py_repr(b, x);
+        }
+        buf_putc(b, '}');
+        return;
+    }
+    }
+}
+
+/* str() of a value for the filter mismatch message: a string bare, null as None. */
+static const char *py_str(struct arena *a, const json_t *v)
+{
+    if (v && json_is_string(v))
+        return arena_strdup(a, json_string_value(v));
+    struct buf b;
+    buf_init(&b, 64 * KB);
+    if (v)
+        py_repr(&b, v);
+    else
+        buf_puts(&b, "None");
+    const char *s = arena_strndup(a, b.ptr, b.len);
+    buf_release(&b);
+    return s;
+}
+
+/* The request as MLflow's SearchLoggedModelsPaginationToken holds it, for encoding a token and
+ * validating one: experiment_ids (strings as sent), filter_string (null when empty), order_by
+ * (null when empty; else {field_name, ascending, dataset_name, dataset_digest}). Owned refs. */
+struct lm_token_req {
+    json_t *experiment_ids;
+    json_t *filter_string;
+    json_t *order_by;
+};
+
+static void token_req_release(struct lm_token_req *t)
+{
+    json_decref(t->experiment_ids);
+    json_decref(t->filter_string);
+    json_decref(t->order_by);
+}
+
+static char *token_encode(struct arena *a, const struct lm_token_req *t, int64_t offset)
+{
+    json_t *o = json_object();
+    json_object_set(o, "experiment_ids", t->experiment_ids);
+    json_object_set(o, "filter_string", t->filter_string);
+    json_object_set(o, "order_by", t->order_by);
+    json_object_set_new(o, "offset", json_integer(offset));
+    /* Python's json.dumps: ", " and ": " separators, non-ASCII escaped. */
+    char *s = json_dumps(o, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (!s)
+        return NULL;
+    char *tok = b64_encode(a, s, strlen(s));
+    free(s);
+    return tok;
+}
+
+static int bad_token(struct ctx *c, const char *tok, const char *why)
+{
+    return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE, "Invalid page token: %.300s. %s", tok,
+                   why);
+}
+
+/* Decodes tok, checks it against the request as MLflow does, and returns its offset. */
+static int token_decode(struct ctx *c, const char *tok, const struct lm_token_req *t,
+                        int64_t *offset)
+{
+    size_t tn = strlen(tok), len;
+    if (tn > LM_TOKEN_MAX)
+        return bad_token(c, "(too long)", "The token is too long.");
+    char *raw = b64_decode(c->s.a, tok, tn, &len);
+    if (!raw)
+        return bad_token(c, tok, "The token is not base64.");
+    json_error_t je;
+    json_t *j = json_loadb(raw, len, 0, &je);
+    if (!j)
+        return bad_token(c, tok, je.text);
+    if (!json_is_object(j)) {
+        json_decref(j);
+        return bad_token(c, tok, "The token is not a JSON object.");
+    }
+    int rc = 0;
+    struct buf b1, b2;
+    buf_init(&b1, 64 * KB);
+    buf_init(&b2, 64 * KB);
+    json_t *ids = json_object_get(j, "experiment_ids");
+    json_t *fs = json_object_get(j, "filter_string");
+    json_t *ob = json_object_get(j, "order_by");
+    json_t *off = json_object_get(j, "offset");
+    /* `token.get(x) or None`: empty strings and lists read as None. */
+    if (fs && ((json_is_string(fs) && json_string_length(fs) == 0) || json_is_false(fs)))
+        fs = NULL;
+    if (fs && json_is_null(fs))
+        fs = NULL;
+    if (ob && ((json_is_array(ob) && json_array_size(ob) == 0) || json_is_null(ob)))
+        ob = NULL;
+    if (!ids || !json_equal(ids, t->experiment_ids)) {
+        py_repr(&b1, t->experiment_ids);
+        if (ids)
+            py_repr(&b2, ids);
+        else
+            buf_puts(&b2, "None");
+        rc = err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                     "Experiment IDs in the page token do not match the requested experiment "
+                     "IDs. Expected: %s. Found: %s",
+                     b1.ptr ? b1.ptr : "", b2.ptr ? b2.ptr : "");
+    } else if (!(fs ? json_equal(fs, t->filter_string) : json_is_null(t->filter_string))) {
+        rc = err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                     "Filter string in the page token does not match the requested filter "
+                     "string. Expected: %s. Found: %s",
+                     py_str(c->s.a, t->filter_string), py_str(c->s.a, fs));
+    } else if (!(ob ? json_equal(ob, t->order_by) : json_is_null(t->order_by))) {
+        py_repr(&b1, t->order_by);
+        if (ob)
+            py_repr(&b2, ob);
+        else
+            buf_puts(&b2, "None");
+        rc = err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                     "Order by in the page token does not match the requested order by. "
+                     "Expected: %s. Found: %s",
+                     b1.ptr ? b1.ptr : "", b2.ptr ? b2.ptr : "");
+    } else if (off && !json_is_null(off) && !(json_is_integer(off) &&
+                                               json_integer_value(off) >= 0)) {
+        rc = bad_token(c, tok, "The offset is not a non-negative integer.");
+    } else {
+        *offset = off && json_is_integer(off) ? json_integer_value(off) : 0;
+    }
+    buf_release(&b1);
+    buf_release(&b2);
+    json_decref(j);
+    return rc;
+}
+
+/* Reads one optional string of an object, as a struct str ({NULL, 0} when absent). */
+static int obj_slice(struct ctx *c, json_t *o, const char *path, const char *name,
+                     struct str *out)
+{
+    const char *s;
+    if (obj_str(&c->in, o, path, name, false, &s) != 0)
+        return -1;
+    *out = s ? str_c(s) : (struct str){NULL, 0};
+    return 0;
+}
+
+static json_t *json_str_or_null(struct str s)
+{
+    return s.n ? json_stringn(s.p, s.n) : json_null();
+}
+
+/* order_by: [{field_name, ascending = true, dataset_name, dataset_digest}] into the parser's
+ * form and the token's. */
+static int read_order_by(struct ctx *c, struct order_by *ob, struct lm_token_req *t)
+{
+    json_t *arr;
+    if (in_array(&c->in, "order_by", &arr) != 0)
+        return -1;
+    size_t n = arr ? json_array_size(arr) : 0;
+    struct logged_model_order_in *items = arena_calloc(c->s.a, n ? n : 1, sizeof *items);
+    t->order_by = n ? json_array() : json_null();
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(arr, i);
+        const char *path = arena_printf(c->s.a, "order_by[%zu]", i);
+        if (obj_slice(c, o, path, "field_name", &items[i].field_name) != 0 ||
+            obj_slice(c, o, path, "dataset_name", &items[i].dataset_name) != 0 ||
+            obj_slice(c, o, path, "dataset_digest", &items[i].dataset_digest) != 0)
+            return -1;
+        json_t *asc = json_object_get(o, "ascending");
+        if (asc && !json_is_null(asc) && !json_is_boolean(asc))
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid value for parameter '%s.ascending' supplied: it must be a "
+                           "boolean.",
+                           path);
+        items[i].ascending = !asc || json_is_null(asc) || json_is_true(asc);
+        /* The proto's default for an absent field_name is "". */
+        if (!items[i].field_name.p)
+            items[i].field_name = (struct str){"", 0};
+        json_t *e = json_object();
+        json_object_set_new(e, "field_name",
+                            json_stringn(items[i].field_name.p, items[i].field_name.n));
+        json_object_set_new(e, "ascending", json_boolean(items[i].ascending));
+        json_object_set_new(e, "dataset_name", json_str_or_null(items[i].dataset_name));
+        json_object_set_new(e, "dataset_digest", json_str_or_null(items[i].dataset_digest));
+        json_array_append_new(t->order_by, e);
+    }
+    return filter_parse_logged_model_order_by(c->s.a, items, n, ob, &c->e);
+}
+
+static int read_datasets(struct ctx *c, struct search_dataset_ref **out, size_t *n)
+{
+    json_t *arr;
+    if (in_array(&c->in, "datasets", &arr) != 0)
+        return -1;
+    *n = arr ? json_array_size(arr) : 0;
+    *out = arena_calloc(c->s.a, *n ? *n : 1, sizeof **out);
+    for (size_t i = 0; i < *n; i++) {
+        json_t *o = json_array_get(arr, i);
+        const char *path = arena_printf(c->s.a, "datasets[%zu]", i);
+        if (obj_slice(c, o, path, "dataset_name", &(*out)[i].name) != 0 ||
+            obj_slice(c, o, path, "dataset_digest", &(*out)[i].digest) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int read_max_results(struct ctx *c, int64_t *max)
+{
+    bool has;
+    if (in_i64(&c->in, "max_results", max, &has) != 0)
+        return -1;
+    if (!has)
+        *max = LM_SEARCH_DEFAULT_PROTO;
+    else if (*max == 0)
+        *max = LM_SEARCH_DEFAULT_STORE;
+    if (*max < 0 || *max > LM_SEARCH_MAX)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid value %lld for parameter 'max_results' supplied. It must be "
+                       "between 1 and %d.",
+                       (long long)*max, LM_SEARCH_MAX);
+    return 0;
+}
+
+static int search(struct ctx *c, struct lm_token_req *t)
+{
+    const char **exp_ids, *filter, *token;
+    size_t nexp;
+    int64_t max, offset = 0;
+    struct search_logged_models_q q = {0};
+    struct search_dataset_ref *ds;
+    struct filter f;
+    struct order_by ob;
+    if (in_str_list(&c->in, "experiment_ids", &exp_ids, &nexp) != 0 ||
+        in_str(&c->in, "filter", &filter) != 0 || in_str(&c->in, "page_token", &token) != 0 ||
+        read_max_results(c, &max) != 0 || read_datasets(c, &ds, &q.n_datasets) != 0)
+        return -1;
+    if (nexp == 0)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Missing value for required parameter 'experiment_ids'. See the API docs "
+                       "for more information about request parameters.");
+    t->experiment_ids = json_array();
+    for (size_t i = 0; i < nexp; i++)
+        json_array_append_new(t->experiment_ids, json_string(exp_ids[i]));
+    t->filter_string = filter && *filter ? json_string(filter) : json_null();
+    if (read_order_by(c, &ob, t) != 0)
+        return -1;
+    if (token && *token && token_decode(c, token, t, &offset) != 0)
+        return -1;
+    if (filter_parse(c->s.a, SEARCH_LOGGED_MODELS, filter ? filter : "",
+                     filter ? strlen(filter) : 0, &f, &c->e) != 0)
+        return -1;
+    int64_t *ids = arena_calloc(c->s.a, nexp, sizeof *ids);
+    for (size_t i = 0; i < nexp; i++)
+        if (exp_parse_id(&c->s, exp_ids[i], &ids[i]) != 0)
+            return -1;
+    q.experiment_ids = ids;
+    q.n_experiment_ids = nexp;
+    q.filter = &f;
+    q.datasets = ds;
+    q.order = &ob;
+    q.page.limit = max + 1;
+    q.page.offset = offset;
+    struct logged_model *ms;
+    size_t n;
+    if (lm_search(&c->s, &q, &ms, &n) != 0)
+        return -1;
+    bool more = (int64_t)n > max;
+    if (more)
+        n = (size_t)max;
+    jw_obj(&c->w);
+    if (n) {
+        jw_key(&c->w, "models");
+        jw_arr(&c->w);
+        for (size_t i = 0; i < n; i++)
+            put_logged_model(&c->w, &ms[i]);
+        jw_arr_end(&c->w);
+    }
+    if (more) {
+        const char *next = token_encode(c->s.a, t, offset + max);
+        if (!next)
+            return err_set(&c->e, ERR_INTERNAL_ERROR, "could not encode the page token");
+        jw_kstr(&c->w, "next_page_token", next);
+    }
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int h_search(struct ctx *c)
+{
+    struct lm_token_req t = {0};
+    int rc = search(c, &t);
+    token_req_release(&t);
+    return rc;
+}
+
+/* ---- artifacts ---- */
+
+/* The path under the artifacts destination of an mlflow-artifacts: root ("mlflow-artifacts:/
+ * 1/models/m-x/artifacts" or with a //host part), as MLflow's urlparse(...).path.lstrip("/").
+ * NULL when the root is not served through this server. */
+static const char *proxied_root_path(const char *loc)
+{
+    static const char scheme[] = "mlflow-artifacts:";
+    if (!loc || strncmp(loc, scheme, sizeof scheme - 1) != 0)
+        return NULL;
+    const char *p = loc + sizeof scheme - 1;
+    if (p[0] == '/' && p[1] == '/') {
+        p += 2;
+        p += strcspn(p, "/?#");
+    }
+    size_t n = strcspn(p, "?#");
+    if (p[n])
+        return NULL;
+    while (*p == '/')
+        p++;
+    return p;
+}
+
+static int h_list_artifacts(struct ctx *c)
+{
+    const char *rel, *relc = NULL;
+    if (in_str(&c->in, "artifact_directory_path", &rel) != 0)
+        return -1;
+    if (rel && art_path_check(c->s.a, rel, true, &relc, &c->e) != 0)
+        return -1;
+    struct logged_model m;
+    if (lm_get(&c->s, c->r->params[0], false, &m) != 0)
+        return -1;
+    struct art_store *as = api_artifact_store();
+    const char *root = proxied_root_path(m.artifact_location);
+    if (!as || !root)
+        return err_set(&c->e, ERR_NOT_IMPLEMENTED,
+                       "Listing the artifacts of logged model '%s' (artifact location '%s') is "
+                       "not supported by this server.",
+                       m.model_id, m.artifact_location);
+    const char *dir = root;
+    if (relc && *relc)
+        dir = *root ? arena_printf(c->s.a, "%s/%s", root, relc) : relc;
+    const char *dirc;
+    if (art_path_check(c->s.a, dir, true, &dirc, &c->e) != 0)
+        return -1;
+    struct art_entry *ents;
+    size_t n;
+    if (as->be->list(as, dirc, c->s.a, &ents, &n, &c->e) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_kstr(&c->w, "root_uri", m.artifact_location);
+    if (n) {
+        jw_key(&c->w, "files");
+        jw_arr(&c->w);
+        for (size_t i = 0; i < n; i++) {
+            jw_obj(&c->w);
+            jw_kstr(&c->w, "path", relc && *relc ? arena_printf(c->s.a, "%s/%s", relc,
+                                                                ents[i].name)
+                                                 : ents[i].name);
+            jw_key(&c->w, "is_dir");
+            jw_bool(&c->w, ents[i].is_dir);
+            if (!ents[i].is_dir)
+                jw_kint(&c->w, "file_size", ents[i].size);
+            jw_obj_end(&c->w);
+        }
+        jw_arr_end(&c->w);
+    }
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+/* /logged-models/search comes before /logged-models/{model_id}: the router takes the first
+ * pattern that matches. */
+const struct route logged_model_routes[] = {
+    {HTTP_POST, "/logged-models/search", h_search, 4 * MB, RF_TRACKING | RF_JSON},
+    {HTTP_POST, "/logged-models", h_create, 4 * MB, RF_TRACKING | RF_JSON},
+    {HTTP_GET, "/logged-models/{model_id}", h_get, 0, RF_TRACKING},
+    {HTTP_PATCH, "/logged-models/{model_id}", h_finalize, 64 * KB, RF_TRACKING},
+    {HTTP_DELETE, "/logged-models/{model_id}", h_delete, 64 * KB, RF_TRACKING},
+    {HTTP_PATCH, "/logged-models/{model_id}/tags", h_set_tags, 4 * MB, RF_TRACKING},
+    {HTTP_DELETE, "/logged-models/{model_id}/tags/{tag_key}", h_delete_tag, 64 * KB,
+     RF_TRACKING},
+    {HTTP_POST, "/logged-models/{model_id}/params", h_log_params, 4 * MB,
+     RF_TRACKING | RF_JSON},
+    {HTTP_GET, "/logged-models/{model_id}/artifacts/directories", h_list_artifacts, 0,
+     RF_TRACKING},
+};
+const size_t logged_model_routes_n = sizeof logged_model_routes / sizeof *logged_model_routes;
