@@ -419,6 +419,35 @@ static void put_metrics(struct ctx *c, const struct metric *m, size_t n, bool wi
 }
 
 
+/* Streams metrics into the response; a NULL metric rewinds to the mark (see
+ * metric_history_each). */
+struct emit {
+    struct jw *w;
+    struct jw mark;
+    size_t mark_len;
+    bool with_run_id;
+};
+
+static void emit_init(struct emit *em, struct jw *w, bool with_run_id)
+{
+    em->w = w;
+    em->mark = *w;
+    em->mark_len = w->b->len;
+    em->with_run_id = with_run_id;
+}
+
+static int emit_metric(void *ctx, const struct metric *m)
+{
+    struct emit *em = ctx;
+    if (!m) {
+        *em->w = em->mark;
+        em->w->b->len = em->mark_len;
+        return 0;
+    }
+    put_metric(em->w, m, em->with_run_id);
+    return 0;
+}
+
 static int h_get_history(struct ctx *c)
 {
     const char *id, *key, *token;
@@ -435,13 +464,16 @@ static int h_get_history(struct ctx *c)
                        "max_results must be a non-negative integer, got %lld", (long long)max);
     if (token && *token && filter_page_token_parse(token, strlen(token), &offset, &c->e) != 0)
         return -1;
-    struct metric *m;
     size_t n;
     bool more;
-    if (metric_history(&c->s, id, key, offset, max, &m, &n, &more) != 0)
-        return -1;
     jw_obj(&c->w);
-    put_metrics(c, m, n, false);
+    jw_key(&c->w, "metrics");
+    jw_arr(&c->w);
+    struct emit em;
+    emit_init(&em, &c->w, false);
+    if (metric_history_each(&c->s, id, key, offset, max, emit_metric, &em, &n, &more) != 0)
+        return -1;
+    jw_arr_end(&c->w);
     if (more)
         jw_kstr(&c->w, "next_page_token", filter_page_token_format(c->s.a, offset + (int64_t)n));
     jw_obj_end(&c->w);
@@ -521,15 +553,12 @@ static int h_get_history_bulk(struct ctx *c)
     jw_arr(&c->w);
     int64_t left = max;
     for (size_t i = 0; i < nids && left > 0; i++) {
-        struct metric *m;
         size_t n;
         bool more;
-        if (metric_history(&c->s, ids[i], key, 0, left, &m, &n, &more) != 0)
+        struct emit em;
+        emit_init(&em, &c->w, true);
+        if (metric_history_each(&c->s, ids[i], key, 0, left, emit_metric, &em, &n, &more) != 0)
             return -1;
-        for (size_t k = 0; k < n; k++) {
-            m[k].run_id = ids[i];
-            put_metric(&c->w, &m[k], true);
-        }
         left -= (int64_t)n;
     }
     jw_arr_end(&c->w);

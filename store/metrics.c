@@ -27,47 +27,135 @@ static void read_point(struct db_stmt *st, struct metric *m)
     m->step = db_col_int(st, 2);
 }
 
-int metric_history(struct sctx *c, const char *run_id, const char *key, int64_t offset,
-                   int64_t limit, struct metric **out, size_t *n, bool *more)
+/* MLflow orders a history by (timestamp, step, value), but the only index that fits a
+ * (run, key) pair is (run_uuid, key, step), so that order costs a sort of the whole
+ * series. Nearly always timestamps grow with steps and the two orders agree; then the
+ * series can stream in index order with no sort (ORDER BY step alone: points sharing a
+ * step come in insertion order, and the check below catches any that are out of order). optimistic_pass() tries that for a
+ * page starting at row 0 and checks the order as it goes: if a point breaks it, or a
+ * point past the page would sort into it, the points sent are withdrawn (fn(ctx, NULL))
+ * and the caller falls back to the sorted query. Returns 1 when the page was served. */
+static bool sorts_before(const struct metric *a, const struct metric *b)
 {
+    if (a->timestamp != b->timestamp)
+        return a->timestamp < b->timestamp;
+    if (a->step != b->step)
+        return a->step < b->step;
+    return a->value < b->value;
+}
+
+static int optimistic_pass(struct sctx *c, const char *run_id, const char *key, int64_t limit,
+                           metric_fn fn, void *ctx, size_t *n, bool *more)
+{
+    struct db_stmt *st =
+        db_prepare(c->db, c->db->drv->kind == DB_SQLITE
+                              ? "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
+                                "index_metrics_run_uuid_key_step WHERE run_uuid = ? AND key = ? "
+                                "ORDER BY step LIMIT ?"
+                              : "SELECT value, timestamp, step, is_nan FROM metrics WHERE "
+                                "run_uuid = ? AND key = ? ORDER BY step LIMIT ?");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, run_id);
+    db_bind_str(st, 2, key);
+    db_bind_int(st, 3, limit < 0 ? -1 : limit + 1);
+    struct metric m = {.key = key, .run_id = run_id}, prev = {0};
+    enum db_rc rc;
+    bool ordered = true, extra = false;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (limit >= 0 && (int64_t)*n == limit) {
+            extra = true;
+            break;
+        }
+        read_point(st, &m);
+        if (*n > 0 && sorts_before(&m, &prev)) {
+            ordered = false;
+            break;
+        }
+        if (fn(ctx, &m) != 0) {
+            db_done(st);
+            return -1;
+        }
+        prev = m;
+        (*n)++;
+    }
+    db_done(st);
+    if (rc != DB_DONE && rc != DB_ROW)
+        return err_step(c, rc);
+    if (ordered && extra) {
+        /* A later step with an earlier timestamp would belong on this page. */
+        st = db_prepare(c->db, "SELECT 1 FROM metrics WHERE run_uuid = ? AND key = ? AND "
+                               "step > ? AND timestamp < ? LIMIT 1");
+        if (!st)
+            return err_db(c);
+        db_bind_str(st, 1, run_id);
+        db_bind_str(st, 2, key);
+        db_bind_int(st, 3, prev.step);
+        db_bind_int(st, 4, prev.timestamp);
+        rc = db_step(st);
+        db_done(st);
+        if (rc != DB_DONE && rc != DB_ROW)
+            return err_step(c, rc);
+        ordered = rc == DB_DONE;
+    }
+    if (ordered) {
+        *more = extra;
+        return 1;
+    }
+    if (*n > 0 && fn(ctx, NULL) != 0)
+        return -1;
+    *n = 0;
+    return 0;
+}
+
+int metric_history_each(struct sctx *c, const char *run_id, const char *key, int64_t offset,
+                        int64_t limit, metric_fn fn, void *ctx, size_t *n, bool *more)
+{
+    *n = 0;
+    *more = false;
     if (txn_begin_read(c) != 0)
         return -1;
     if (check_run_exists(c, run_id) != 0)
         return txn_end_read(c, -1);
-    struct db_stmt *st = db_prepare(
-        c->db, "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? AND "
-               "key = ? ORDER BY timestamp, step, value LIMIT ? OFFSET ?");
+    if (offset == 0) {
+        int r = optimistic_pass(c, run_id, key, limit, fn, ctx, n, more);
+        if (r != 0)
+            return txn_end_read(c, r < 0 ? -1 : 0);
+    }
+    /* INDEXED BY: SQLite would otherwise pick the primary key (key, timestamp, ...) for its
+     * order and walk that key's points across every run. */
+    struct db_stmt *st =
+        db_prepare(c->db, c->db->drv->kind == DB_SQLITE
+                              ? "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
+                                "index_metrics_run_uuid_key_step WHERE run_uuid = ? AND key = ? "
+                                "ORDER BY timestamp, step, value LIMIT ? OFFSET ?"
+                              : "SELECT value, timestamp, step, is_nan FROM metrics WHERE "
+                                "run_uuid = ? AND key = ? ORDER BY timestamp, step, value "
+                                "LIMIT ? OFFSET ?");
     if (!st)
         return txn_end_read(c, err_db(c));
     db_bind_str(st, 1, run_id);
     db_bind_str(st, 2, key);
     db_bind_int(st, 3, limit < 0 ? -1 : limit + 1);
     db_bind_int(st, 4, offset);
-    size_t cap = 256, len = 0;
-    struct metric *v = arena_calloc(c->a, cap, sizeof *v);
-    const char *k = arena_strdup(c->a, key);
+    struct metric m = {.key = key, .run_id = run_id};
     enum db_rc rc;
-    *more = false;
+    int frc = 0;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (limit >= 0 && (int64_t)len == limit) {
+        if (limit >= 0 && (int64_t)*n == limit) {
             *more = true;
             break;
         }
-        if (len == cap) {
-            struct metric *nv = arena_calloc(c->a, cap * 2, sizeof *v);
-            memcpy(nv, v, len * sizeof *v);
-            v = nv;
-            cap *= 2;
-        }
-        v[len].key = k;
-        read_point(st, &v[len]);
-        len++;
+        read_point(st, &m);
+        if ((frc = fn(ctx, &m)) != 0)
+            break;
+        (*n)++;
     }
     db_done(st);
+    if (frc != 0)
+        return txn_end_read(c, -1);
     if (rc != DB_DONE && rc != DB_ROW)
         return txn_end_read(c, err_step(c, rc));
-    *out = v;
-    *n = len;
     return txn_end_read(c, 0);
 }
 

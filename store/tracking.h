@@ -80,10 +80,14 @@ int run_dataset_summaries(struct sctx *c, const int64_t *exp_ids, size_t n,
                           struct dataset_summary **out, size_t *nout);
 
 /* ---- metric history (store/metrics.c) ---- */
-/* Points of one metric of one run ordered by (timestamp, step, value), rows [offset,
- * offset+limit). limit < 0 means all. *more tells whether rows remain after the page. */
-int metric_history(struct sctx *c, const char *run_id, const char *key, int64_t offset,
-                   int64_t limit, struct metric **out, size_t *n, bool *more);
+/* Streams the points of one metric of one run, ordered by (timestamp, step, value), rows
+ * [offset, offset+limit) (limit < 0: all), to fn without materializing them: m is borrowed
+ * for the call. *more tells whether rows remain after the page. fn returns 0 to go on;
+ * non-zero stops with -1 (fn sets c->e if it wants a specific error). fn(ctx, NULL) means
+ * "forget the points sent so far": the page is being sent again, from its start. */
+typedef int (*metric_fn)(void *ctx, const struct metric *m);
+int metric_history_each(struct sctx *c, const char *run_id, const char *key, int64_t offset,
+                        int64_t limit, metric_fn fn, void *ctx, size_t *n, bool *more);
 /* Sampled history for several runs (get-history-bulk-interval): per run at most
  * max_results points spread over the step range, always keeping the first and last. */
 int metric_history_interval(struct sctx *c, const char *const *run_ids, size_t nruns,
