@@ -419,21 +419,25 @@ static void put_metrics(struct ctx *c, const struct metric *m, size_t n, bool wi
 }
 
 
-/* Streams metrics into the response; a NULL metric rewinds to the mark (see
+/* Streams metrics into the response as "metrics": [...], opened at the first point so
+ * that an empty history is {} as in MLflow; a NULL metric rewinds to the mark (see
  * metric_history_each). */
 struct emit {
     struct jw *w;
     struct jw mark;
     size_t mark_len;
     bool with_run_id;
+    bool bare; /* points go into an array the caller opened */
+    bool open; /* the array is open */
 };
 
-static void emit_init(struct emit *em, struct jw *w, bool with_run_id)
+static void emit_init(struct emit *em, struct jw *w, bool with_run_id, bool bare)
 {
     em->w = w;
     em->mark = *w;
     em->mark_len = w->b->len;
     em->with_run_id = with_run_id;
+    em->bare = em->open = bare;
 }
 
 static int emit_metric(void *ctx, const struct metric *m)
@@ -442,10 +446,22 @@ static int emit_metric(void *ctx, const struct metric *m)
     if (!m) {
         *em->w = em->mark;
         em->w->b->len = em->mark_len;
+        em->open = em->bare;
         return 0;
+    }
+    if (!em->open) {
+        jw_key(em->w, "metrics");
+        jw_arr(em->w);
+        em->open = true;
     }
     put_metric(em->w, m, em->with_run_id);
     return 0;
+}
+
+static void emit_end(struct emit *em)
+{
+    if (em->open && !em->bare)
+        jw_arr_end(em->w);
 }
 
 static int h_get_history(struct ctx *c)
@@ -467,13 +483,11 @@ static int h_get_history(struct ctx *c)
     size_t n;
     bool more;
     jw_obj(&c->w);
-    jw_key(&c->w, "metrics");
-    jw_arr(&c->w);
     struct emit em;
-    emit_init(&em, &c->w, false);
+    emit_init(&em, &c->w, false, false);
     if (metric_history_each(&c->s, id, key, offset, max, emit_metric, &em, &n, &more) != 0)
         return -1;
-    jw_arr_end(&c->w);
+    emit_end(&em);
     if (more)
         jw_kstr(&c->w, "next_page_token", filter_page_token_format(c->s.a, offset + (int64_t)n));
     jw_obj_end(&c->w);
@@ -556,7 +570,7 @@ static int h_get_history_bulk(struct ctx *c)
         size_t n;
         bool more;
         struct emit em;
-        emit_init(&em, &c->w, true);
+        emit_init(&em, &c->w, true, true);
         if (metric_history_each(&c->s, ids[i], key, 0, left, emit_metric, &em, &n, &more) != 0)
             return -1;
         left -= (int64_t)n;
