@@ -27,14 +27,27 @@ enum route_flags {
     RF_JSON = 1 << 1,     /* POST/PUT body must be application/json */
     RF_NO_DB = 1 << 2,    /* needs no database connection */
     RF_RAW = 1 << 3,      /* handler writes its own content type and body */
+    RF_ARTIFACTS = 1 << 4, /* the artifact proxy: answers 503 under --no-serve-artifacts */
+    RF_STREAM_IN = 1 << 5, /* the body streams to route->stream instead of being buffered */
+};
+
+/* A route whose body streams (RF_STREAM_IN): begin runs once the headers are in and
+ * returns the upload state (or NULL with c->e set); write takes each piece; end finishes
+ * (commits) and writes the reply with c->w; abort discards. c lives in the arena. */
+struct stream_ops {
+    void *(*begin)(struct ctx *c);
+    int (*write)(void *st, const char *p, size_t n, struct err *e);
+    int (*end)(void *st, struct ctx *c);
+    void (*abort)(void *st);
 };
 
 struct route {
     enum http_method method;
-    const char *pattern; /* after the /api/2.0/mlflow or similar prefix; {x} = one segment */
+    const char *pattern; /* after the mount's prefix; {x} = one segment, {*x} = the rest */
     handler_fn fn;
     size_t body_max;
     unsigned flags;
+    const struct stream_ops *stream; /* RF_STREAM_IN routes only */
 };
 
 extern const struct api_config *api_cfg;
@@ -62,6 +75,17 @@ int v_run_id(struct err *e, const char *run_id, const char *path);
 struct art_store;
 struct art_store *api_artifact_store(void);
 
+/* The artifact store behind the proxy (api/artifacts.c): opened from
+ * cfg->artifacts_destination when serving artifacts; NULL otherwise. */
+int artifacts_init(const struct api_config *cfg, struct err *e);
+void artifacts_shutdown(void);
+/* The store path of an mlflow-artifacts: URI ("mlflow-artifacts:/1/x" -> "1/x"; a host is
+ * ignored); NULL for any other URI. Not yet checked: pass it to art_path_check. */
+const char *art_uri_relpath(const char *uri);
+/* Writes "files": [...] for the directory root/sub of the store (both from the wire or
+ * the database, checked here): basenames, or paths relative to root when full_paths. */
+int art_list_json(struct ctx *c, const char *root, const char *sub, bool full_paths);
+
 /* Writes {} (the reply of most write endpoints) and returns 0. */
 int reply_empty(struct ctx *c);
 
@@ -76,6 +100,12 @@ extern const struct route search_routes[];
 extern const size_t search_routes_n;
 extern const struct route registry_routes[];
 extern const size_t registry_routes_n;
+extern const struct route artifact_routes[];      /* under /api/2.0/mlflow-artifacts */
+extern const size_t artifact_routes_n;
+extern const struct route run_artifact_routes[];  /* artifacts/list etc., under .../mlflow */
+extern const size_t run_artifact_routes_n;
+extern const struct route ui_artifact_routes[];   /* /get-artifact etc., static-prefixed */
+extern const size_t ui_artifact_routes_n;
 extern const struct route logged_model_routes[];
 extern const size_t logged_model_routes_n;
 /* Under /api/2.0/mltrack (ours): the registry audit log. */

@@ -175,15 +175,15 @@ static int h_search_datasets(struct ctx *c)
 const struct route experiment_routes[] = {
     /* UI only in MLflow (ajax-api); served under both prefixes here. */
     {HTTP_POST, "/experiments/search-datasets", h_search_datasets, 64 * KB,
-     RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/experiments/create", h_create, 4 * MB, RF_TRACKING | RF_JSON},
-    {HTTP_GET, "/experiments/get", h_get, 0, RF_TRACKING},
-    {HTTP_GET, "/experiments/get-by-name", h_get_by_name, 0, RF_TRACKING},
-    {HTTP_POST, "/experiments/update", h_update, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/experiments/delete", h_delete, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/experiments/restore", h_restore, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/experiments/set-experiment-tag", h_set_tag, 1 * MB, RF_TRACKING | RF_JSON},
+     RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/experiments/create", h_create, 4 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_GET, "/experiments/get", h_get, 0, RF_TRACKING, NULL},
+    {HTTP_GET, "/experiments/get-by-name", h_get_by_name, 0, RF_TRACKING, NULL},
+    {HTTP_POST, "/experiments/update", h_update, 64 * KB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/experiments/delete", h_delete, 64 * KB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/experiments/restore", h_restore, 64 * KB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/experiments/set-experiment-tag", h_set_tag, 1 * MB, RF_TRACKING | RF_JSON, NULL},
     {HTTP_POST, "/experiments/delete-experiment-tag", h_delete_tag, 64 * KB,
-     RF_TRACKING | RF_JSON},
+     RF_TRACKING | RF_JSON, NULL},
 };
 const size_t experiment_routes_n = sizeof experiment_routes / sizeof *experiment_routes;

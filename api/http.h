@@ -42,10 +42,21 @@ struct req {
 
 enum { RESP_MAX_HEADERS = 6 };
 
+/* A response body read piece by piece (artifact downloads): the glue calls read as the
+ * client takes the bytes, so memory stays flat whatever the size. */
+struct resp_stream {
+    uint64_t len; /* bytes the stream will yield */
+    /* Copies up to max bytes at pos into buf: the count, 0 at the end, -1 on error. */
+    long (*read)(void *ctx, uint64_t pos, char *buf, size_t max);
+    void (*free)(void *ctx); /* called once the response is done with */
+    void *ctx;
+};
+
 struct resp {
     int status;               /* 200 unless set */
     const char *content_type; /* static or from the request arena; default application/json */
     struct buf body;          /* owned by the server glue, which releases it */
+    struct resp_stream stream; /* used instead of body when stream.read is set */
     struct {
         const char *name, *value;
     } headers[RESP_MAX_HEADERS];
@@ -58,24 +69,40 @@ struct route_info {
     const struct route *route; /* NULL: no such route (answer 404 JSON via api_not_found) */
     size_t body_max;           /* largest body accepted; larger gets 413-class error */
     bool method_mismatch;      /* path exists, method does not */
+    bool stream_in;            /* the body goes to api_stream_* as it arrives, unbuffered */
 };
 
 struct api_config {
     const char *static_prefix;        /* "" or "/prefix" (no trailing slash) */
     const char *default_artifact_root;/* e.g. "mlflow-artifacts:/" or an absolute path */
+    const char *artifacts_destination;/* where proxied artifacts live (path or s3://...) */
     bool serve_artifacts;
     bool artifacts_only;
     const char *version;              /* our MLflow-compatible version string */
 };
 
-/* Called once at start-up; cfg is borrowed for the life of the process. */
-void api_init(const struct api_config *cfg);
+/* Called once at start-up; cfg is borrowed for the life of the process. Opens the
+ * artifact store when serving artifacts; -1 with e set when it cannot. */
+int api_init(const struct api_config *cfg, struct err *e);
+/* Releases what api_init opened. */
+void api_shutdown(void);
 
 /* Finds the route for method+path (path already decoded); fills req->params. */
 struct route_info api_match(struct req *r);
 
 /* Runs the route's handler. The server glue has already enforced body_max. */
 void api_handle(const struct route *rt, struct req *r, struct resp *out);
+
+/* Streamed request bodies (route_info.stream_in), once the headers are in:
+ * api_stream_begin returns a context (from r->arena) to feed, or NULL with the error
+ * response in out. Then api_stream_write for each piece (-1: the error is in out; the
+ * glue drops the rest of the body and sends out), and api_stream_end at the end of the
+ * body, which fills out. api_stream_abort discards everything when the request ends any
+ * other way (a cut connection); it is safe after a failed write. */
+void *api_stream_begin(const struct route *rt, struct req *r, struct resp *out);
+int api_stream_write(void *sctx, const char *p, size_t n, struct resp *out);
+void api_stream_end(void *sctx, struct resp *out);
+void api_stream_abort(void *sctx);
 
 /* Fills out with MLflow's error JSON and the status that code maps to. */
 void api_error(struct resp *out, enum err_code code, const char *msg);

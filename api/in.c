@@ -80,6 +80,14 @@ int in_init(struct in *in, struct req *r, struct err *e)
     return reject_both_spellings(j, e);
 }
 
+void in_init_query(struct in *in, struct req *r, struct err *e)
+{
+    in->r = r;
+    in->e = e;
+    in->a = r->arena;
+    in->body = NULL;
+}
+
 void in_release(struct in *in)
 {
     json_decref(in->body);

@@ -21,6 +21,8 @@ struct in {
 
 /* Parses the body of a non-GET request (empty = {}); a malformed body is an error. */
 int in_init(struct in *in, struct req *r, struct err *e);
+/* Reads fields from the query string only, whatever the method (raw-body uploads). */
+void in_init_query(struct in *in, struct req *r, struct err *e);
 void in_release(struct in *in);
 
 /* The raw JSON value of a body field (borrowed), NULL when absent, null, or a GET. */

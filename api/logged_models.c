@@ -20,13 +20,6 @@ enum {
     LM_TOKEN_MAX = 256 * 1024,
 };
 
-/* Until the server provides the artifact store, model artifact listing answers 501. The
- * server's definition (server/ or api/) replaces this one. */
-__attribute__((weak)) struct art_store *api_artifact_store(void)
-{
-    return NULL;
-}
-
 /* ---- JSON out ---- */
 
 static const char *status_name(int64_t s)
@@ -682,27 +675,9 @@ static int h_search(struct ctx *c)
 /* The path under the artifacts destination of an mlflow-artifacts: root ("mlflow-artifacts:/
  * 1/models/m-x/artifacts" or with a //host part), as MLflow's urlparse(...).path.lstrip("/").
  * NULL when the root is not served through this server. */
-static const char *proxied_root_path(const char *loc)
-{
-    static const char scheme[] = "mlflow-artifacts:";
-    if (!loc || strncmp(loc, scheme, sizeof scheme - 1) != 0)
-        return NULL;
-    const char *p = loc + sizeof scheme - 1;
-    if (p[0] == '/' && p[1] == '/') {
-        p += 2;
-        p += strcspn(p, "/?#");
-    }
-    size_t n = strcspn(p, "?#");
-    if (p[n])
-        return NULL;
-    while (*p == '/')
-        p++;
-    return p;
-}
-
 static int h_list_artifacts(struct ctx *c)
 {
-    const char *rel, *relc = NULL;
+    const char *rel, *relc = "", *root;
     if (in_str(&c->in, "artifact_directory_path", &rel) != 0)
         return -1;
     if (rel && art_path_check(c->s.a, rel, true, &relc, &c->e) != 0)
@@ -710,41 +685,18 @@ static int h_list_artifacts(struct ctx *c)
     struct logged_model m;
     if (lm_get(&c->s, c->r->params[0], false, &m) != 0)
         return -1;
-    struct art_store *as = api_artifact_store();
-    const char *root = proxied_root_path(m.artifact_location);
-    if (!as || !root)
+    const char *rootrel = art_uri_relpath(m.artifact_location);
+    if (!api_artifact_store() || !rootrel)
         return err_set(&c->e, ERR_NOT_IMPLEMENTED,
                        "Listing the artifacts of logged model '%s' (artifact location '%s') is "
                        "not supported by this server.",
                        m.model_id, m.artifact_location);
-    const char *dir = root;
-    if (relc && *relc)
-        dir = *root ? arena_printf(c->s.a, "%s/%s", root, relc) : relc;
-    const char *dirc;
-    if (art_path_check(c->s.a, dir, true, &dirc, &c->e) != 0)
-        return -1;
-    struct art_entry *ents;
-    size_t n;
-    if (as->be->list(as, dirc, c->s.a, &ents, &n, &c->e) != 0)
+    if (art_path_check(c->s.a, rootrel, true, &root, &c->e) != 0)
         return -1;
     jw_obj(&c->w);
     jw_kstr(&c->w, "root_uri", m.artifact_location);
-    if (n) {
-        jw_key(&c->w, "files");
-        jw_arr(&c->w);
-        for (size_t i = 0; i < n; i++) {
-            jw_obj(&c->w);
-            jw_kstr(&c->w, "path", relc && *relc ? arena_printf(c->s.a, "%s/%s", relc,
-                                                                ents[i].name)
-                                                 : ents[i].name);
-            jw_key(&c->w, "is_dir");
-            jw_bool(&c->w, ents[i].is_dir);
-            if (!ents[i].is_dir)
-                jw_kint(&c->w, "file_size", ents[i].size);
-            jw_obj_end(&c->w);
-        }
-        jw_arr_end(&c->w);
-    }
+    if (art_list_json(c, root, relc, true) != 0)
+        return -1;
     jw_obj_end(&c->w);
     return 0;
 }
@@ -752,17 +704,17 @@ static int h_list_artifacts(struct ctx *c)
 /* /logged-models/search comes before /logged-models/{model_id}: the router takes the first
  * pattern that matches. */
 const struct route logged_model_routes[] = {
-    {HTTP_POST, "/logged-models/search", h_search, 4 * MB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/logged-models", h_create, 4 * MB, RF_TRACKING | RF_JSON},
-    {HTTP_GET, "/logged-models/{model_id}", h_get, 0, RF_TRACKING},
-    {HTTP_PATCH, "/logged-models/{model_id}", h_finalize, 64 * KB, RF_TRACKING},
-    {HTTP_DELETE, "/logged-models/{model_id}", h_delete, 64 * KB, RF_TRACKING},
-    {HTTP_PATCH, "/logged-models/{model_id}/tags", h_set_tags, 4 * MB, RF_TRACKING},
+    {HTTP_POST, "/logged-models/search", h_search, 4 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/logged-models", h_create, 4 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_GET, "/logged-models/{model_id}", h_get, 0, RF_TRACKING, NULL},
+    {HTTP_PATCH, "/logged-models/{model_id}", h_finalize, 64 * KB, RF_TRACKING, NULL},
+    {HTTP_DELETE, "/logged-models/{model_id}", h_delete, 64 * KB, RF_TRACKING, NULL},
+    {HTTP_PATCH, "/logged-models/{model_id}/tags", h_set_tags, 4 * MB, RF_TRACKING, NULL},
     {HTTP_DELETE, "/logged-models/{model_id}/tags/{tag_key}", h_delete_tag, 64 * KB,
-     RF_TRACKING},
+     RF_TRACKING, NULL},
     {HTTP_POST, "/logged-models/{model_id}/params", h_log_params, 4 * MB,
-     RF_TRACKING | RF_JSON},
+     RF_TRACKING | RF_JSON, NULL},
     {HTTP_GET, "/logged-models/{model_id}/artifacts/directories", h_list_artifacts, 0,
-     RF_TRACKING},
+     RF_TRACKING, NULL},
 };
 const size_t logged_model_routes_n = sizeof logged_model_routes / sizeof *logged_model_routes;

@@ -611,32 +611,32 @@ static int h_mv_delete_tag(struct ctx *c)
 }
 
 const struct route registry_routes[] = {
-    {HTTP_POST, "/registered-models/create", h_rm_create, 4 * MB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/registered-models/rename", h_rm_rename, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_PATCH, "/registered-models/update", h_rm_update, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_DELETE, "/registered-models/delete", h_rm_delete, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_GET, "/registered-models/get", h_rm_get, 0, RF_TRACKING},
-    {HTTP_GET, "/registered-models/search", h_rm_search, 0, RF_TRACKING},
+    {HTTP_POST, "/registered-models/create", h_rm_create, 4 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/registered-models/rename", h_rm_rename, 64 * KB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_PATCH, "/registered-models/update", h_rm_update, 64 * KB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_DELETE, "/registered-models/delete", h_rm_delete, 64 * KB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_GET, "/registered-models/get", h_rm_get, 0, RF_TRACKING, NULL},
+    {HTTP_GET, "/registered-models/search", h_rm_search, 0, RF_TRACKING, NULL},
     {HTTP_POST, "/registered-models/get-latest-versions", h_rm_latest, 64 * KB,
-     RF_TRACKING | RF_JSON},
-    {HTTP_GET, "/registered-models/get-latest-versions", h_rm_latest, 0, RF_TRACKING},
-    {HTTP_POST, "/registered-models/set-tag", h_rm_set_tag, 1 * MB, RF_TRACKING | RF_JSON},
+     RF_TRACKING | RF_JSON, NULL},
+    {HTTP_GET, "/registered-models/get-latest-versions", h_rm_latest, 0, RF_TRACKING, NULL},
+    {HTTP_POST, "/registered-models/set-tag", h_rm_set_tag, 1 * MB, RF_TRACKING | RF_JSON, NULL},
     {HTTP_DELETE, "/registered-models/delete-tag", h_rm_delete_tag, 64 * KB,
-     RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/registered-models/alias", h_alias_set, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_DELETE, "/registered-models/alias", h_alias_delete, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_GET, "/registered-models/alias", h_alias_get, 0, RF_TRACKING},
-    {HTTP_POST, "/model-versions/create", h_mv_create, 4 * MB, RF_TRACKING | RF_JSON},
-    {HTTP_PATCH, "/model-versions/update", h_mv_update, 64 * KB, RF_TRACKING | RF_JSON},
+     RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/registered-models/alias", h_alias_set, 64 * KB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_DELETE, "/registered-models/alias", h_alias_delete, 64 * KB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_GET, "/registered-models/alias", h_alias_get, 0, RF_TRACKING, NULL},
+    {HTTP_POST, "/model-versions/create", h_mv_create, 4 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_PATCH, "/model-versions/update", h_mv_update, 64 * KB, RF_TRACKING | RF_JSON, NULL},
     {HTTP_POST, "/model-versions/transition-stage", h_mv_transition, 64 * KB,
-     RF_TRACKING | RF_JSON},
-    {HTTP_DELETE, "/model-versions/delete", h_mv_delete, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_GET, "/model-versions/get", h_mv_get, 0, RF_TRACKING},
-    {HTTP_GET, "/model-versions/search", h_mv_search, 0, RF_TRACKING},
-    {HTTP_GET, "/model-versions/get-download-uri", h_mv_download_uri, 0, RF_TRACKING},
-    {HTTP_POST, "/model-versions/set-tag", h_mv_set_tag, 1 * MB, RF_TRACKING | RF_JSON},
+     RF_TRACKING | RF_JSON, NULL},
+    {HTTP_DELETE, "/model-versions/delete", h_mv_delete, 64 * KB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_GET, "/model-versions/get", h_mv_get, 0, RF_TRACKING, NULL},
+    {HTTP_GET, "/model-versions/search", h_mv_search, 0, RF_TRACKING, NULL},
+    {HTTP_GET, "/model-versions/get-download-uri", h_mv_download_uri, 0, RF_TRACKING, NULL},
+    {HTTP_POST, "/model-versions/set-tag", h_mv_set_tag, 1 * MB, RF_TRACKING | RF_JSON, NULL},
     {HTTP_DELETE, "/model-versions/delete-tag", h_mv_delete_tag, 64 * KB,
-     RF_TRACKING | RF_JSON},
+     RF_TRACKING | RF_JSON, NULL},
 };
 const size_t registry_routes_n = sizeof registry_routes / sizeof *registry_routes;
 
@@ -700,7 +700,7 @@ static int h_audit(struct ctx *c)
 }
 
 const struct route mltrack_registry_routes[] = {
-    {HTTP_GET, "/registry/audit", h_audit, 0, RF_TRACKING},
+    {HTTP_GET, "/registry/audit", h_audit, 0, RF_TRACKING, NULL},
 };
 const size_t mltrack_registry_routes_n =
     sizeof mltrack_registry_routes / sizeof *mltrack_registry_routes;

@@ -10,9 +10,15 @@
 
 const struct api_config *api_cfg;
 
-void api_init(const struct api_config *cfg)
+int api_init(const struct api_config *cfg, struct err *e)
 {
     api_cfg = cfg;
+    return artifacts_init(cfg, e);
+}
+
+void api_shutdown(void)
+{
+    artifacts_shutdown();
 }
 
 int api_status_for(enum err_code code)
@@ -100,28 +106,30 @@ static int h_server_info(struct ctx *c)
     return 0;
 }
 
-enum route_base { BASE_MLFLOW, BASE_STATIC, BASE_ROOT };
-
 static const struct route static_routes[] = {
-    {HTTP_GET, "/health", h_health, 0, RF_NO_DB | RF_RAW},
-    {HTTP_GET, "/version", h_version, 0, RF_NO_DB | RF_RAW},
+    {HTTP_GET, "/health", h_health, 0, RF_NO_DB | RF_RAW, NULL},
+    {HTTP_GET, "/version", h_version, 0, RF_NO_DB | RF_RAW, NULL},
 };
+static const size_t static_routes_n = sizeof static_routes / sizeof *static_routes;
 static const struct route root_routes[] = {
-    {HTTP_GET, "/api/3.0/mlflow/server-info", h_server_info, 0, RF_NO_DB},
+    {HTTP_GET, "/api/3.0/mlflow/server-info", h_server_info, 0, RF_NO_DB, NULL},
 };
+static const size_t root_routes_n = sizeof root_routes / sizeof *root_routes;
 
-/* Matches pattern against path; {name} captures one non-empty segment into params. */
+/* Matches pattern against path; {name} captures one non-empty segment and {*name} the
+ * non-empty rest of the path into params. */
 static bool match_pattern(const char *pat, const char *path, struct req *r)
 {
     int np = 0;
     while (*pat) {
         if (*pat == '{') {
             const char *pe = strchr(pat, '}');
-            if (!pe)
+            if (!pe || np >= REQ_MAX_PARAMS)
                 return false;
-            const char *se = strchr(path, '/');
+            bool rest = pat[1] == '*';
+            const char *se = rest ? NULL : strchr(path, '/');
             size_t n = se ? (size_t)(se - path) : strlen(path);
-            if (n == 0 || np >= REQ_MAX_PARAMS)
+            if (n == 0)
                 return false;
             if (r)
                 r->params[np] = arena_strndup(r->arena, path, n);
@@ -155,10 +163,60 @@ static struct route_info find_in(const struct route *tab, size_t n, const char *
         ri.route = &tab[i];
         ri.body_max = tab[i].body_max;
         ri.method_mismatch = false;
+        ri.stream_in = (tab[i].flags & RF_STREAM_IN) != 0;
         return ri;
     }
     return ri;
 }
+
+struct table {
+    const struct route *tab;
+    const size_t *n;
+};
+
+static const struct table mlflow_tables[] = {
+    {experiment_routes, &experiment_routes_n},
+    {run_routes, &run_routes_n},
+    {search_routes, &search_routes_n},
+    {registry_routes, &registry_routes_n},
+    {logged_model_routes, &logged_model_routes_n},
+    {run_artifact_routes, &run_artifact_routes_n},
+};
+/* Our own API (not MLflow's): what the UI and CI need that MLflow lacks (the registry
+ * audit log, documented in README). */
+static const struct table mltrack_tables[] = {
+    {mltrack_registry_routes, &mltrack_registry_routes_n},
+};
+static const struct table artifact_tables[] = {
+    {artifact_routes, &artifact_routes_n},
+};
+static const struct table plain_tables[] = {
+    {static_routes, &static_routes_n},
+    {ui_artifact_routes, &ui_artifact_routes_n},
+};
+static const struct table root_tables[] = {
+    {root_routes, &root_routes_n},
+};
+
+#define TABLES(t) t, sizeof t / sizeof *t
+
+/* Where each group of routes is mounted. The /ajax-api twins and the UI's own routes sit
+ * under --static-prefix; /api never does (MLflow's rule). */
+static const struct {
+    const char *prefix;
+    bool static_prefixed;
+    const struct table *tables;
+    size_t ntables;
+} mounts[] = {
+    {"/api/2.0/mlflow", false, TABLES(mlflow_tables)},
+    {"/api/2.0/mltrack", false, TABLES(mltrack_tables)},
+    {"/api/2.0/mlflow-artifacts", false, TABLES(artifact_tables)},
+    {"/ajax-api/2.0/mlflow", true, TABLES(mlflow_tables)},
+    {"/ajax-api/2.0/mltrack", true, TABLES(mltrack_tables)},
+    {"/ajax-api/2.0/mlflow-artifacts", true, TABLES(artifact_tables)},
+    {"", true, TABLES(plain_tables)},
+    {"", false, TABLES(root_tables)},
+};
 
 /* Strips prefix (a literal) from *path; true when it was there. */
 static bool strip(const char **path, const char *prefix)
@@ -170,64 +228,28 @@ static bool strip(const char **path, const char *prefix)
     return true;
 }
 
-static const struct {
-    const struct route *tab;
-    const size_t *n;
-} mlflow_tables[] = {
-    {experiment_routes, &experiment_routes_n},
-    {run_routes, &run_routes_n},
-    {search_routes, &search_routes_n},
-    {registry_routes, &registry_routes_n},
-    {logged_model_routes, &logged_model_routes_n},
-};
-
-/* Our own API (not MLflow's), under /api/2.0/mltrack/ and <static-prefix>/ajax-api/2.0/mltrack/:
- * what the UI and CI need that MLflow lacks (the registry audit log, documented in README). */
-static struct route_info find_mltrack(const char *path, struct req *r)
-{
-    return find_in(mltrack_registry_routes, mltrack_registry_routes_n, path, r);
-}
-
-/* Looks path up in every table under the MLflow prefixes. */
-static struct route_info find_mlflow(const char *path, struct req *r)
-{
-    struct route_info ri = {0};
-    for (size_t i = 0; i < sizeof mlflow_tables / sizeof *mlflow_tables; i++) {
-        struct route_info t = find_in(mlflow_tables[i].tab, *mlflow_tables[i].n, path, r);
-        if (t.route)
-            return t;
-        ri.method_mismatch |= t.method_mismatch;
-    }
-    return ri;
-}
-
 struct route_info api_match(struct req *r)
 {
-    const char *path = r->path;
     const char *sp = api_cfg && api_cfg->static_prefix ? api_cfg->static_prefix : "";
     struct route_info none = {0};
-    const char *p = path;
-    if (strip(&p, "/api/2.0/mlflow/"))
-        return find_mlflow(p - 1, r);
-    p = path;
-    if (strip(&p, "/api/2.0/mltrack/"))
-        return find_mltrack(p - 1, r);
-    p = path;
-    if (strip(&p, sp)) {
-        const char *q = p;
-        if (strip(&q, "/ajax-api/2.0/mlflow/"))
-            return find_mlflow(q - 1, r);
-        q = p;
-        if (strip(&q, "/ajax-api/2.0/mltrack/"))
-            return find_mltrack(q - 1, r);
-        struct route_info ri =
-            find_in(static_routes, sizeof static_routes / sizeof *static_routes, p, r);
-        if (ri.route || ri.method_mismatch)
+    for (size_t m = 0; m < sizeof mounts / sizeof *mounts; m++) {
+        const char *p = r->path;
+        if (mounts[m].static_prefixed && !strip(&p, sp))
+            continue;
+        if (!strip(&p, mounts[m].prefix) || *p != '/')
+            continue;
+        struct route_info ri = {0};
+        for (size_t t = 0; t < mounts[m].ntables; t++) {
+            const struct table *tb = &mounts[m].tables[t];
+            struct route_info x = find_in(tb->tab, *tb->n, p, r);
+            if (x.route)
+                return x;
+            ri.method_mismatch |= x.method_mismatch;
+        }
+        /* A named API mount owns its paths: nothing further down can match them. */
+        if (*mounts[m].prefix || ri.method_mismatch)
             return ri;
     }
-    struct route_info ri = find_in(root_routes, sizeof root_routes / sizeof *root_routes, path, r);
-    if (ri.route || ri.method_mismatch)
-        return ri;
     return none;
 }
 
@@ -241,58 +263,139 @@ static bool content_type_is_json(const char *ct)
     return n == 16 && strncmp(ct, "application/json", 16) == 0;
 }
 
-void api_handle(const struct route *rt, struct req *r, struct resp *out)
+/* Sets up c for a request and applies the checks every route shares. Returns 0 to run
+ * the handler, or -1 with the error already in out. */
+static int ctx_open(struct ctx *c, const struct route *rt, struct req *r, struct resp *out)
 {
-    struct ctx c;
-    memset(&c, 0, sizeof c);
-    c.r = r;
-    c.out = out;
+    memset(c, 0, sizeof *c);
+    c->r = r;
+    c->out = out;
     out->status = 200;
     out->content_type = "application/json";
-    jw_init(&c.w, &out->body);
-    c.s.a = r->arena;
-    c.s.e = &c.e;
+    jw_init(&c->w, &out->body);
+    c->s.a = r->arena;
+    c->s.e = &c->e;
 
     if ((rt->flags & RF_TRACKING) && api_cfg && api_cfg->artifacts_only) {
         api_error(out, ERR_TEMPORARILY_UNAVAILABLE,
                   "Endpoint disabled due to the mlflow server running in `--artifacts-only` "
                   "mode.");
-        return;
+        return -1;
+    }
+    if ((rt->flags & RF_ARTIFACTS) && api_cfg && !api_cfg->serve_artifacts) {
+        api_error(out, ERR_TEMPORARILY_UNAVAILABLE,
+                  "Endpoint: mlflow-artifacts disabled due to the mlflow server running "
+                  "without `--serve-artifacts`. To enable artifacts server functionality, run "
+                  "`mlflow server` with `--serve-artifacts`");
+        return -1;
     }
     if ((rt->flags & RF_JSON) && (r->method == HTTP_POST || r->method == HTTP_PUT)) {
         if (!r->content_type) {
             api_error(out, ERR_INVALID_PARAMETER_VALUE,
                       "Bad Request. Content-Type header is missing.");
-            return;
+            return -1;
         }
         if (!content_type_is_json(r->content_type)) {
             api_error(out, ERR_INVALID_PARAMETER_VALUE,
                       "Bad Request. Content-Type must be one of ['application/json'].");
-            return;
+            return -1;
         }
     }
-    if (in_init(&c.in, r, &c.e) != 0) {
-        in_release(&c.in);
-        api_error(out, c.e.code, c.e.msg);
-        return;
+    if (!(rt->flags & RF_STREAM_IN) && in_init(&c->in, r, &c->e) != 0) {
+        in_release(&c->in);
+        api_error(out, c->e.code, c->e.msg);
+        return -1;
     }
-    int rc = 0;
     if (!(rt->flags & RF_NO_DB)) {
-        c.s.db = store_thread_db(&c.e);
-        if (!c.s.db)
-            rc = -1;
+        c->s.db = store_thread_db(&c->e);
+        if (!c->s.db) {
+            in_release(&c->in);
+            api_error(out, c->e.code, c->e.msg);
+            return -1;
+        }
     }
-    if (rc == 0)
-        rc = rt->fn(&c);
-    in_release(&c.in);
+    return 0;
+}
+
+/* Turns a handler's outcome into the response. */
+static void ctx_close(struct ctx *c, int rc)
+{
+    in_release(&c->in);
     if (rc != 0) {
-        if (c.e.code == ERR_OK)
-            err_set(&c.e, ERR_INTERNAL_ERROR, "internal error");
-        api_error(out, c.e.code, c.e.msg);
+        if (c->e.code == ERR_OK)
+            err_set(&c->e, ERR_INTERNAL_ERROR, "internal error");
+        api_error(c->out, c->e.code, c->e.msg);
         return;
     }
-    if (!buf_ok(&out->body)) {
-        log_error("response too large for %s", r->path);
-        api_error(out, ERR_INTERNAL_ERROR, "the response is too large");
+    if (!c->out->stream.read && !buf_ok(&c->out->body)) {
+        log_error("response too large for %s", c->r->path);
+        api_error(c->out, ERR_INTERNAL_ERROR, "the response is too large");
+    }
+}
+
+void api_handle(const struct route *rt, struct req *r, struct resp *out)
+{
+    struct ctx c;
+    if (ctx_open(&c, rt, r, out) != 0)
+        return;
+    ctx_close(&c, rt->fn(&c));
+}
+
+/* ---- streamed request bodies ---- */
+
+struct stream_call {
+    const struct route *rt;
+    struct ctx c; /* lives in the request arena for the whole upload */
+    void *st;     /* the route's upload state; NULL once finished or aborted */
+};
+
+void *api_stream_begin(const struct route *rt, struct req *r, struct resp *out)
+{
+    struct stream_call *sc = arena_alloc(r->arena, sizeof *sc);
+    sc->rt = rt;
+    if (ctx_open(&sc->c, rt, r, out) != 0)
+        return NULL;
+    sc->st = rt->stream->begin(&sc->c);
+    if (!sc->st) {
+        ctx_close(&sc->c, -1);
+        return NULL;
+    }
+    return sc;
+}
+
+int api_stream_write(void *p, const char *data, size_t n, struct resp *out)
+{
+    struct stream_call *sc = p;
+    if (!sc->st)
+        return -1;
+    if (sc->rt->stream->write(sc->st, data, n, &sc->c.e) == 0)
+        return 0;
+    sc->rt->stream->abort(sc->st);
+    sc->st = NULL;
+    sc->c.out = out;
+    ctx_close(&sc->c, -1);
+    return -1;
+}
+
+void api_stream_end(void *p, struct resp *out)
+{
+    struct stream_call *sc = p;
+    sc->c.out = out;
+    jw_init(&sc->c.w, &out->body);
+    if (!sc->st) {
+        ctx_close(&sc->c, -1);
+        return;
+    }
+    void *st = sc->st;
+    sc->st = NULL;
+    ctx_close(&sc->c, sc->rt->stream->end(st, &sc->c));
+}
+
+void api_stream_abort(void *p)
+{
+    struct stream_call *sc = p;
+    if (sc && sc->st) {
+        sc->rt->stream->abort(sc->st);
+        sc->st = NULL;
     }
 }

@@ -581,23 +581,23 @@ static int h_get_history_bulk(struct ctx *c)
 }
 
 const struct route run_routes[] = {
-    {HTTP_POST, "/runs/create", h_create, 4 * MB, RF_TRACKING | RF_JSON},
-    {HTTP_GET, "/runs/get", h_get, 0, RF_TRACKING},
-    {HTTP_POST, "/runs/update", h_update, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/runs/delete", h_delete, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/runs/restore", h_restore, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/runs/set-tag", h_set_tag, 1 * MB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/runs/delete-tag", h_delete_tag, 64 * KB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/runs/log-parameter", h_log_param, 1 * MB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/runs/log-metric", h_log_metric, 64 * KB, RF_TRACKING | RF_JSON},
+    {HTTP_POST, "/runs/create", h_create, 4 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_GET, "/runs/get", h_get, 0, RF_TRACKING, NULL},
+    {HTTP_POST, "/runs/update", h_update, 64 * KB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/runs/delete", h_delete, 64 * KB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/runs/restore", h_restore, 64 * KB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/runs/set-tag", h_set_tag, 1 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/runs/delete-tag", h_delete_tag, 64 * KB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/runs/log-parameter", h_log_param, 1 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/runs/log-metric", h_log_metric, 64 * KB, RF_TRACKING | RF_JSON, NULL},
     /* MLflow's "1 MB" batch check counts JSON keys, not bytes, so it never fires; a full
      * batch (100 x 6000-char params, 100 x 8000-char tags, 800 metrics) is ~1.5 MB. */
-    {HTTP_POST, "/runs/log-batch", h_log_batch, 16 * MB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/runs/log-inputs", h_log_inputs, 64 * MB, RF_TRACKING | RF_JSON},
-    {HTTP_POST, "/runs/outputs", h_log_outputs, 1 * MB, RF_TRACKING | RF_JSON},
-    {HTTP_GET, "/metrics/get-history", h_get_history, 0, RF_TRACKING},
-    {HTTP_GET, "/metrics/get-history-bulk", h_get_history_bulk, 0, RF_TRACKING},
+    {HTTP_POST, "/runs/log-batch", h_log_batch, 16 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/runs/log-inputs", h_log_inputs, 64 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/runs/outputs", h_log_outputs, 1 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_GET, "/metrics/get-history", h_get_history, 0, RF_TRACKING, NULL},
+    {HTTP_GET, "/metrics/get-history-bulk", h_get_history_bulk, 0, RF_TRACKING, NULL},
     {HTTP_GET, "/metrics/get-history-bulk-interval", h_get_history_bulk_interval, 0,
-     RF_TRACKING},
+     RF_TRACKING, NULL},
 };
 const size_t run_routes_n = sizeof run_routes / sizeof *run_routes;

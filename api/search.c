@@ -166,8 +166,8 @@ static int h_search_runs(struct ctx *c)
 }
 
 const struct route search_routes[] = {
-    {HTTP_POST, "/experiments/search", h_search_experiments, 1 * MB, RF_TRACKING | RF_JSON},
-    {HTTP_GET, "/experiments/search", h_search_experiments, 0, RF_TRACKING},
-    {HTTP_POST, "/runs/search", h_search_runs, 4 * MB, RF_TRACKING | RF_JSON},
+    {HTTP_POST, "/experiments/search", h_search_experiments, 1 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_GET, "/experiments/search", h_search_experiments, 0, RF_TRACKING, NULL},
+    {HTTP_POST, "/runs/search", h_search_runs, 4 * MB, RF_TRACKING | RF_JSON, NULL},
 };
 const size_t search_routes_n = sizeof search_routes / sizeof *search_routes;

@@ -1,0 +1,25 @@
+/* Response compression: whether a response qualifies, and a one-pass gzip into a buffer
+ * sized with deflateBound. The deflate state is kept per thread and reset between uses,
+ * so compressing allocates only the output. No libmicrohttpd here. */
+#ifndef MLT_SERVER_GZIP_H
+#define MLT_SERVER_GZIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Smallest body worth compressing. */
+enum { GZ_MIN_BYTES = 1024 };
+
+/* Whether an Accept-Encoding value (NULL when absent) accepts gzip: a "gzip", "x-gzip"
+ * or "*" token whose q is not 0. */
+bool gz_accepted(const char *accept_encoding);
+
+/* Whether a Content-Type is text-like (JSON, text/ *, JavaScript, SVG, XML). */
+bool gz_compressible(const char *content_type);
+
+/* Compresses in[0..n) as one gzip member (level 1). Returns a malloc'd buffer (caller
+ * frees) and its length in *outlen, or NULL when zlib fails or the result is not smaller
+ * than the input (then send the original). */
+char *gz_compress(const void *in, size_t n, size_t *outlen);
+
+#endif

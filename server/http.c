@@ -1,0 +1,775 @@
+/* libmicrohttpd glue. One request = one struct hreq: created by the URI-log callback
+ * (which also hands us the raw, undecoded request-target), driven by the access handler
+ * through NEW -> BODY -> DONE, and recycled in the request-completed callback into a small
+ * per-thread free list, so a request costs no malloc once a thread is warm. */
+#include "http.h"
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "../api/http.h"
+#include "../base/util.h"
+#include "gzip.h"
+#include "urlparse.h"
+#include "../base/banned.h"
+
+/* Largest response body a handler may build (the api streams anything bigger). */
+enum { RESP_BODY_MAX = 512 * 1024 * 1024 };
+/* Bodies whose buffer grew past this give the memory back instead of keeping it. */
+enum { BODY_KEEP_MAX = 64 * 1024 };
+/* Most of an announced Content-Length allocated before the bytes arrive. */
+enum { BODY_PREALLOC_MAX = 1024 * 1024 };
+/* Recycled request objects kept per thread. */
+enum { FREELIST_MAX = 32 };
+/* Bytes of header and request-line space per connection. */
+enum { CONN_MEMORY = 64 * 1024 };
+
+/* NEW: nothing seen; WAIT: headers seen, no body expected, answer on the next call (an
+ * answer queued at the first call makes MHD close the connection); BODY: reading the
+ * body; OVER: a body without Content-Length passed the limit, the rest is read and
+ * dropped (MHD 0.9.75 cannot queue a response in the middle of a body) and the 413 goes
+ * out at the end; DONE: a response is queued; STREAM: the body goes piece by piece to
+ * api_stream_write (uploads); SFAIL: a streamed body failed, the rest is dropped and the
+ * error in sfail goes out at the end. */
+enum hstate { HS_NEW, HS_WAIT, HS_BODY, HS_OVER, HS_DONE, HS_STREAM, HS_SFAIL };
+/* How much of an oversized chunked body we read and drop before closing instead. */
+enum { DISCARD_MAX = 8 * 1024 * 1024 };
+
+struct hreq {
+    struct arena arena;
+    struct req req;
+    struct buf body;           /* buffered request body, capped at body_max */
+    const char *raw_uri;       /* the request-target as sent; from the arena */
+    const char *method;        /* MHD's string, valid until the request completes */
+    const struct route *route;
+    size_t body_max;
+    size_t discarded;          /* body bytes dropped in HS_OVER */
+    int status;                /* of the queued response, for the debug access log */
+    int64_t start_ns;          /* when the request line arrived (debug log only) */
+    enum hstate state;
+    void *stream;              /* api_stream_* context while a body streams */
+    struct resp sfail;         /* the error answer of a failed streamed body */
+    struct hreq *next;         /* free-list link */
+};
+
+struct tls {
+    struct hreq *free;
+    int nfree;
+};
+
+static struct MHD_Daemon *g_daemon;
+static const struct sec_config *g_sec;
+static atomic_int g_inflight;
+static atomic_bool g_draining;
+static pthread_key_t g_tls_key;
+static pthread_once_t g_tls_once = PTHREAD_ONCE_INIT;
+
+/* ---- request objects ---------------------------------------------------------------- */
+
+static void hreq_free(struct hreq *h)
+{
+    arena_release(&h->arena);
+    buf_release(&h->body);
+    free(h);
+}
+
+static void tls_free(void *p)
+{
+    struct tls *t = p;
+    while (t->free) {
+        struct hreq *h = t->free;
+        t->free = h->next;
+        hreq_free(h);
+    }
+    free(t);
+}
+
+static void tls_key_init(void)
+{
+    if (pthread_key_create(&g_tls_key, tls_free) != 0)
+        abort();
+}
+
+static struct tls *tls_get(void)
+{
+    pthread_once(&g_tls_once, tls_key_init);
+    struct tls *t = pthread_getspecific(g_tls_key);
+    if (!t) {
+        t = calloc(1, sizeof *t);
+        if (!t)
+            abort();
+        pthread_setspecific(g_tls_key, t);
+    }
+    return t;
+}
+
+static struct hreq *hreq_get(void)
+{
+    struct tls *t = tls_get();
+    struct hreq *h = t->free;
+    if (h) {
+        t->free = h->next;
+        t->nfree--;
+        h->next = NULL;
+    } else {
+        h = calloc(1, sizeof *h);
+        if (!h)
+            abort();
+        arena_init(&h->arena);
+        buf_init(&h->body, 0);
+    }
+    h->req.arena = &h->arena;
+    atomic_fetch_add_explicit(&g_inflight, 1, memory_order_relaxed);
+    return h;
+}
+
+static void hreq_put(struct hreq *h)
+{
+    atomic_fetch_sub_explicit(&g_inflight, 1, memory_order_relaxed);
+    arena_reset(&h->arena);
+    if (h->body.cap > BODY_KEEP_MAX)
+        buf_release(&h->body);
+    else
+        buf_clear(&h->body);
+    memset(&h->req, 0, sizeof h->req);
+    h->raw_uri = NULL;
+    h->method = NULL;
+    h->route = NULL;
+    h->body_max = 0;
+    h->discarded = 0;
+    h->status = 0;
+    h->start_ns = 0;
+    h->state = HS_NEW;
+    h->stream = NULL;
+    struct tls *t = tls_get();
+    if (t->nfree >= FREELIST_MAX) {
+        hreq_free(h);
+        return;
+    }
+    h->next = t->free;
+    t->free = h;
+    t->nfree++;
+}
+
+/* ---- responses ---------------------------------------------------------------------- */
+
+static const char *hdr(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+static const char *hdr_cb(void *hctx, const char *name)
+{
+    return hdr(hctx, name);
+}
+
+static void resp_init(struct resp *r)
+{
+    memset(r, 0, sizeof *r);
+    r->status = 200;
+    buf_init(&r->body, RESP_BODY_MAX);
+}
+
+/* Adds a header to r if there is room; the glue's own headers never exceed the room. */
+static void add_header(struct resp *r, const char *name, const char *value)
+{
+    if (r->nheaders < RESP_MAX_HEADERS) {
+        r->headers[r->nheaders].name = name;
+        r->headers[r->nheaders].value = value;
+        r->nheaders++;
+    } else {
+        log_error("http: dropped response header %s", name);
+    }
+}
+
+static bool has_header(const struct resp *r, const char *name)
+{
+    for (int i = 0; i < r->nheaders; i++)
+        if (r->headers[i].name && strcasecmp(r->headers[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* Which extra headers a response gets besides its own. */
+enum rmode {
+    RM_APP,  /* from the app or our errors: security headers and simple CORS */
+    RM_BARE, /* the Host rejection and preflight answers (outside MLflow's middleware) */
+};
+
+/* Headers MLflow's SecurityHeadersMiddleware and Starlette's CORSMiddleware put on every
+ * application response. */
+static void add_app_headers(struct MHD_Response *mr, struct hreq *h, struct MHD_Connection *c)
+{
+    const struct sec_config *s = g_sec;
+    if (s->disabled)
+        return;
+    MHD_add_response_header(mr, "X-Content-Type-Options", "nosniff");
+    if (s->x_frame_options &&
+        strncmp(h->req.path ? h->req.path : "", "/static-files/lib/notebook-trace-renderer",
+                41) != 0)
+        MHD_add_response_header(mr, "X-Frame-Options", s->x_frame_options);
+    const char *origin = hdr(c, "Origin");
+    if (!origin)
+        return;
+    if (s->origins_any) {
+        /* "*" mode has no credentials, so the origin is never echoed. */
+        MHD_add_response_header(mr, "Access-Control-Allow-Origin", "*");
+        MHD_add_response_header(mr, "Access-Control-Expose-Headers", "*");
+        MHD_add_response_header(mr, "Vary", "Origin");
+        return;
+    }
+    MHD_add_response_header(mr, "Access-Control-Allow-Credentials", "true");
+    MHD_add_response_header(mr, "Access-Control-Expose-Headers", "*");
+    if (sec_origin_allowed(s, origin))
+        MHD_add_response_header(mr, "Access-Control-Allow-Origin", origin);
+    MHD_add_response_header(mr, "Vary", "Origin");
+}
+
+/* MHD's reader callback over a resp_stream. */
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct resp_stream *st = cls;
+    if (pos >= st->len)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    if (max > st->len - pos)
+        max = (size_t)(st->len - pos);
+    long n = st->read(st->ctx, pos, buf, max);
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n == 0) /* the file shrank under us: end the response rather than spin */
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    return n;
+}
+
+static void stream_free(void *cls)
+{
+    struct resp_stream *st = cls;
+    if (st->free)
+        st->free(st->ctx);
+    free(st);
+}
+
+/* Queues a streamed body (downloads): MHD pulls it in 256 KiB blocks as the socket drains,
+ * so memory stays flat whatever the size. Never gzipped: artifacts are sent as stored. */
+static enum MHD_Result respond_stream(struct hreq *h, struct MHD_Connection *c, struct resp *r,
+                                      const char *ct)
+{
+    buf_release(&r->body);
+    struct resp_stream *st = malloc(sizeof *st);
+    if (!st) {
+        if (r->stream.free)
+            r->stream.free(r->stream.ctx);
+        return MHD_NO;
+    }
+    *st = r->stream;
+    struct MHD_Response *mr =
+        MHD_create_response_from_callback(st->len, 256 * 1024, stream_reader, st, stream_free);
+    if (!mr) {
+        stream_free(st);
+        return MHD_NO;
+    }
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, ct);
+    for (int i = 0; i < r->nheaders; i++)
+        if (r->headers[i].name && r->headers[i].value)
+            MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
+    add_app_headers(mr, h, c);
+    if (atomic_load_explicit(&g_draining, memory_order_relaxed))
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    h->status = r->status;
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, mr);
+    MHD_destroy_response(mr);
+    return ok;
+}
+
+/* Queues r on c and releases r's body. Returns what the access handler should return. */
+static enum MHD_Result respond(struct hreq *h, struct MHD_Connection *c, struct resp *r,
+                               enum rmode mode)
+{
+    h->state = HS_DONE;
+    if (!buf_ok(&r->body)) {
+        log_error("http: response body for %s over its limit or out of memory",
+                  h->req.path ? h->req.path : "?");
+        buf_release(&r->body);
+        resp_init(r);
+        api_error(r, ERR_INTERNAL_ERROR, "The response could not be built.");
+    }
+    const char *ct = r->content_type ? r->content_type : "application/json";
+    if (r->stream.read)
+        return respond_stream(h, c, r, ct);
+    size_t len = 0;
+    char *body = buf_detach(&r->body, &len);
+    bool vary_ae = false, gzipped = false;
+    if (len >= GZ_MIN_BYTES && gz_compressible(ct) && !has_header(r, "Content-Encoding")) {
+        vary_ae = true;
+        if (gz_accepted(hdr(c, "Accept-Encoding"))) {
+            size_t zlen;
+            char *z = gz_compress(body, len, &zlen);
+            if (z) {
+                free(body);
+                body = z;
+                len = zlen;
+                gzipped = true;
+            }
+        }
+    }
+    struct MHD_Response *mr;
+    if (len > 0) {
+        mr = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+    } else {
+        free(body);
+        mr = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    }
+    if (!mr) {
+        if (len > 0)
+            free(body);
+        log_error("http: cannot create a response");
+        return MHD_NO;
+    }
+    if (len > 0 || (r->status != 204 && r->status != 304))
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, ct);
+    for (int i = 0; i < r->nheaders; i++)
+        if (r->headers[i].name && r->headers[i].value)
+            MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
+    if (gzipped)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    if (vary_ae)
+        MHD_add_response_header(mr, "Vary", "Accept-Encoding");
+    if (mode == RM_APP)
+        add_app_headers(mr, h, c);
+    if (atomic_load_explicit(&g_draining, memory_order_relaxed))
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    h->status = r->status;
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, mr);
+    MHD_destroy_response(mr);
+    if (ok != MHD_YES)
+        log_error("http: cannot queue a %d response for %s", r->status,
+                  h->req.path ? h->req.path : "?");
+    return ok;
+}
+
+static enum MHD_Result respond_error(struct hreq *h, struct MHD_Connection *c,
+                                     enum err_code code, int status, const char *msg)
+{
+    struct resp r;
+    resp_init(&r);
+    api_error(&r, code, msg);
+    if (status)
+        r.status = status;
+    return respond(h, c, &r, RM_APP);
+}
+
+static enum MHD_Result respond_text(struct hreq *h, struct MHD_Connection *c, int status,
+                                    const char *text, enum rmode mode)
+{
+    struct resp r;
+    resp_init(&r);
+    r.status = status;
+    r.content_type = "text/plain; charset=utf-8";
+    buf_puts(&r.body, text);
+    return respond(h, c, &r, mode);
+}
+
+static enum MHD_Result respond_413(struct hreq *h, struct MHD_Connection *c)
+{
+    char msg[160];
+    snprintf(msg, sizeof msg,
+             "Request body is too large: this endpoint accepts at most %zu bytes.",
+             h->body_max);
+    return respond_error(h, c, ERR_INVALID_PARAMETER_VALUE, 413, msg);
+}
+
+/* Starlette CORSMiddleware's answer to a preflight (OPTIONS with Origin and
+ * Access-Control-Request-Method), with 204 instead of "200 OK" on API paths as MLflow's
+ * security middleware does. */
+static enum MHD_Result preflight(struct hreq *h, struct MHD_Connection *c, const char *origin,
+                                 const char *acrm)
+{
+    const struct sec_config *s = g_sec;
+    struct resp r;
+    resp_init(&r);
+    bool origin_ok = sec_origin_allowed(s, origin);
+    bool method_ok = sec_preflight_method_allowed(s, acrm);
+    bool pna = hdr(c, "Access-Control-Request-Private-Network") != NULL;
+    add_header(&r, "Vary", SEC_PREFLIGHT_VARY);
+    if (s->origins_any)
+        add_header(&r, "Access-Control-Allow-Origin", "*");
+    else if (origin_ok)
+        add_header(&r, "Access-Control-Allow-Origin", origin);
+    add_header(&r, "Access-Control-Allow-Methods",
+               s->origins_any ? SEC_ALLOW_METHODS_ANY : SEC_ALLOW_METHODS);
+    add_header(&r, "Access-Control-Max-Age", "600");
+    const char *acrh = hdr(c, "Access-Control-Request-Headers");
+    if (acrh)
+        add_header(&r, "Access-Control-Allow-Headers", acrh);
+    if (!s->origins_any)
+        add_header(&r, "Access-Control-Allow-Credentials", "true");
+    if (!origin_ok || !method_ok || pna) {
+        /* Starlette names every failure: "Disallowed CORS origin, method". */
+        char text[96];
+        snprintf(text, sizeof text, "Disallowed CORS %s%s%s%s%s", origin_ok ? "" : "origin",
+                 !origin_ok && !method_ok ? ", " : "", method_ok ? "" : "method",
+                 pna && (!origin_ok || !method_ok) ? ", " : "", pna ? "private-network" : "");
+        r.status = 400;
+        r.content_type = "text/plain; charset=utf-8";
+        buf_puts(&r.body, text);
+        return respond(h, c, &r, RM_BARE);
+    }
+    r.status = sec_is_api_path(s, h->req.path) ? 204 : 200;
+    if (r.status == 200) {
+        r.content_type = "text/plain; charset=utf-8";
+        buf_puts(&r.body, "OK");
+    }
+    return respond(h, c, &r, RM_BARE);
+}
+
+/* ---- the request state machine ------------------------------------------------------ */
+
+static enum http_method parse_method(const char *m)
+{
+    static const struct {
+        const char *name;
+        enum http_method m;
+    } tab[] = {{"GET", HTTP_GET},       {"POST", HTTP_POST},   {"HEAD", HTTP_HEAD},
+               {"PUT", HTTP_PUT},       {"PATCH", HTTP_PATCH}, {"DELETE", HTTP_DELETE},
+               {"OPTIONS", HTTP_OPTIONS}};
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
+        if (strcmp(m, tab[i].name) == 0)
+            return tab[i].m;
+    return HTTP_OTHER;
+}
+
+/* Headers are in: parse the target, apply the security rules, find the route, and either
+ * answer at once or get ready for the body. */
+static enum MHD_Result begin(struct hreq *h, struct MHD_Connection *c, const char *method)
+{
+    struct req *q = &h->req;
+    h->method = method;
+    q->method = parse_method(method);
+    q->header = hdr_cb;
+    q->hctx = c;
+    q->content_type = hdr(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+    enum url_status us = url_parse_target(&h->arena, h->raw_uri ? h->raw_uri : "/", &q->path,
+                                          &q->query, &q->nquery);
+    if (us != URL_OK) {
+        q->path = "/";
+        return respond_error(h, c, ERR_BAD_REQUEST, 400,
+                             us == URL_TOO_MANY_PARAMS ? "Too many query parameters."
+                                                       : "Malformed request path.");
+    }
+
+    const struct sec_config *s = g_sec;
+    if (!s->disabled) {
+        const char *host = hdr(c, MHD_HTTP_HEADER_HOST);
+        if (!sec_is_health_path(s, q->path) && !sec_host_allowed(s, host)) {
+            log_warn("Rejected request with invalid Host header: %s", host ? host : "");
+            return respond_text(h, c, 403, SEC_INVALID_HOST_MSG, RM_BARE);
+        }
+        const char *origin = hdr(c, "Origin");
+        const char *acrm = hdr(c, "Access-Control-Request-Method");
+        if (q->method == HTTP_OPTIONS && origin && acrm)
+            return preflight(h, c, origin, acrm);
+        if (sec_is_api_path(s, q->path) && sec_block_cross_origin(s, origin, method)) {
+            log_warn("Blocked cross-origin request from %s", origin);
+            return respond_text(h, c, 403, SEC_CORS_BLOCKED_MSG, RM_APP);
+        }
+    }
+
+    /* HEAD runs the GET handler; MHD sends the headers without the body. */
+    if (q->method == HTTP_HEAD)
+        q->method = HTTP_GET;
+    struct route_info ri = api_match(q);
+    if (!ri.route) {
+        if (q->method == HTTP_OPTIONS && ri.method_mismatch) {
+            /* Flask's automatic OPTIONS answer, 204 on API paths as in MLflow. */
+            struct resp r;
+            resp_init(&r);
+            r.status = sec_is_api_path(s, q->path) ? 204 : 200;
+            r.content_type = "text/plain; charset=utf-8";
+            return respond(h, c, &r, RM_APP);
+        }
+        char *msg = arena_printf(&h->arena, "%s %s: %s", method, q->path,
+                                 ri.method_mismatch ? "method not allowed for this endpoint"
+                                                    : "no such endpoint");
+        return respond_error(h, c, ERR_ENDPOINT_NOT_FOUND, 404, msg);
+    }
+    h->route = ri.route;
+    h->body_max = ri.body_max;
+
+    /* Refuse an announced oversized body before reading any of it; the count below
+     * still holds for chunked bodies and for a Content-Length that lies. */
+    const char *cl = hdr(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    int64_t n = 0;
+    if (cl && parse_i64(cl, strlen(cl), &n) && n > 0) {
+        if ((uint64_t)n > h->body_max)
+            return respond_413(h, c);
+        /* Room for the announced body up front, but not so much that a client which
+         * announces a large body and then stalls can pin memory. */
+        h->body.max = h->body_max;
+        buf_reserve(&h->body, (uint64_t)n < BODY_PREALLOC_MAX ? (size_t)n : BODY_PREALLOC_MAX);
+    }
+    if (ri.stream_in) {
+        struct resp r;
+        resp_init(&r);
+        h->stream = api_stream_begin(ri.route, q, &r);
+        if (!h->stream)
+            return respond(h, c, &r, RM_APP);
+        buf_release(&r.body);
+        h->state = HS_STREAM;
+        return MHD_YES;
+    }
+    h->body.max = h->body_max;
+    h->state = HS_BODY;
+    return MHD_YES;
+}
+
+/* The end of a streamed body: commit and answer. */
+static enum MHD_Result stream_finish(struct hreq *h, struct MHD_Connection *c)
+{
+    struct resp r;
+    resp_init(&r);
+    void *st = h->stream;
+    h->stream = NULL;
+    api_stream_end(st, &r);
+    return respond(h, c, &r, RM_APP);
+}
+
+static enum MHD_Result finish(struct hreq *h, struct MHD_Connection *c)
+{
+    struct req *q = &h->req;
+    q->body = h->body.len ? h->body.ptr : NULL;
+    q->body_len = h->body.len;
+    struct resp r;
+    resp_init(&r);
+    api_handle(h->route, q, &r);
+    return respond(h, c, &r, RM_APP);
+}
+
+/* Whether the request announces a body (Content-Length > 0 or Transfer-Encoding). */
+static bool expects_body(struct MHD_Connection *c)
+{
+    if (hdr(c, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        return true;
+    const char *cl = hdr(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return cl && strspn(cl, "0") != strlen(cl);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    struct hreq *h = *con_cls;
+    if (!h) {
+        /* The URI callback always runs first; this is only a safety net. */
+        h = hreq_get();
+        h->raw_uri = arena_strdup(&h->arena, url);
+        *con_cls = h;
+    }
+    switch (h->state) {
+    case HS_NEW:
+        if (!expects_body(c)) {
+            h->state = HS_WAIT;
+            return MHD_YES;
+        }
+        return begin(h, c, method);
+    case HS_WAIT: {
+        *upload_data_size = 0;
+        enum MHD_Result rc = begin(h, c, method);
+        if (h->state == HS_STREAM)
+            return stream_finish(h, c); /* an empty upload */
+        return h->state == HS_BODY ? finish(h, c) : rc;
+    }
+    case HS_STREAM:
+        if (*upload_data_size) {
+            size_t n = *upload_data_size;
+            *upload_data_size = 0;
+            if (n > h->body_max - h->discarded) {
+                api_stream_abort(h->stream);
+                h->stream = NULL;
+                h->state = HS_OVER;
+                h->discarded += n;
+                return MHD_YES;
+            }
+            h->discarded += n; /* bytes taken so far, for the route's cap */
+            resp_init(&h->sfail);
+            if (api_stream_write(h->stream, upload_data, n, &h->sfail) != 0) {
+                h->stream = NULL;
+                h->state = HS_SFAIL;
+                return MHD_YES;
+            }
+            buf_release(&h->sfail.body);
+            return MHD_YES;
+        }
+        return stream_finish(h, c);
+    case HS_SFAIL:
+        if (*upload_data_size) {
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        return respond(h, c, &h->sfail, RM_APP);
+    case HS_BODY:
+        if (*upload_data_size) {
+            size_t n = *upload_data_size;
+            *upload_data_size = 0;
+            if (n > h->body_max - h->body.len) {
+                h->discarded = h->body.len + n;
+                buf_release(&h->body);
+                h->state = HS_OVER;
+                return MHD_YES;
+            }
+            buf_append(&h->body, upload_data, n);
+            if (!buf_ok(&h->body)) {
+                log_error("http: out of memory buffering a request body");
+                return MHD_NO;
+            }
+            return MHD_YES;
+        }
+        return finish(h, c);
+    case HS_OVER:
+        if (*upload_data_size) {
+            h->discarded += *upload_data_size;
+            *upload_data_size = 0;
+            if (h->discarded - h->body_max > DISCARD_MAX) {
+                log_warn("http: closing a connection that sent over %zu bytes to %s",
+                         h->discarded, h->req.path);
+                return MHD_NO;
+            }
+            return MHD_YES;
+        }
+        return respond_413(h, c);
+    case HS_DONE:
+        /* A response is queued; whatever body still arrives is dropped. */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return MHD_NO;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    (void)cls;
+    (void)c;
+    struct hreq *h = hreq_get();
+    h->raw_uri = arena_strdup(&h->arena, uri);
+    if (log_min_level <= LOG_DEBUG)
+        h->start_ns = mono_ns();
+    return h;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    struct hreq *h = *con_cls;
+    if (h && log_min_level <= LOG_DEBUG) {
+        /* The access log: off unless --log-level debug, it costs a write per request. */
+        log_msg(LOG_DEBUG, "%s %s -> %d%s (%.3f ms)", h->method ? h->method : "?",
+                h->raw_uri ? h->raw_uri : "?", h->status,
+                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)",
+                h->start_ns ? (double)(mono_ns() - h->start_ns) / 1e6 : 0.0);
+    }
+    if (h) {
+        if (h->stream) {
+            /* The connection ended inside a streamed body: nothing half-written stays. */
+            log_warn("upload to %s cut short; discarded", h->req.path ? h->req.path : "?");
+            api_stream_abort(h->stream);
+            h->stream = NULL;
+        }
+        if (h->state == HS_SFAIL)
+            buf_release(&h->sfail.body);
+        *con_cls = NULL;
+        hreq_put(h);
+    }
+}
+
+/* MHD decodes the path and query itself unless told otherwise; we decode from the raw
+ * target (url_parse_target), so its copy is left as sent. */
+static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    /* Mostly client mistakes (bad requests, dropped connections): not our errors. */
+    log_warn("libmicrohttpd: %s", line);
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------- */
+
+int http_start(const struct http_options *o, char *err, size_t errlen)
+{
+    g_sec = o->sec;
+    atomic_store(&g_inflight, 0);
+    atomic_store(&g_draining, false);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG;
+    unsigned pool = o->workers > 1 ? (unsigned)o->workers : 0;
+    g_daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)o->listen_fd,
+        MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL, MHD_OPTION_END);
+    if (!g_daemon) {
+        snprintf(err, errlen, "cannot start the HTTP server (libmicrohttpd refused; see log)");
+        return -1;
+    }
+    return 0;
+}
+
+void http_quiesce(void)
+{
+    if (!g_daemon || atomic_exchange(&g_draining, true))
+        return;
+    /* The listening socket stays open until after MHD_stop_daemon (MHD's rule); the
+     * caller closes it. */
+    MHD_quiesce_daemon(g_daemon);
+}
+
+bool http_drain(int timeout_ms)
+{
+    struct timespec step = {0, 10 * 1000 * 1000};
+    for (int waited = 0; atomic_load(&g_inflight) > 0; waited += 10) {
+        if (waited >= timeout_ms)
+            return false;
+        nanosleep(&step, NULL);
+    }
+    return true;
+}
+
+void http_stop(void)
+{
+    if (g_daemon) {
+        MHD_stop_daemon(g_daemon);
+        g_daemon = NULL;
+    }
+    /* Request objects recycled on this thread (MHD may complete requests here while
+     * stopping) go now; worker threads freed theirs when they exited. */
+    pthread_once(&g_tls_once, tls_key_init);
+    struct tls *t = pthread_getspecific(g_tls_key);
+    if (t) {
+        pthread_setspecific(g_tls_key, NULL);
+        tls_free(t);
+    }
+}
