@@ -254,8 +254,8 @@ struct db *db_sqlite_open(const char *path, struct err *e)
  * PASSIVE checkpoints on its own connection, off the request path. */
 
 enum {
-    CKPT_FRAMES = 8192,     /* ~32 MB of WAL before the checkpointer wakes */
-    CKPT_TRUNCATE = 65536,  /* ~256 MB: under steady writes the WAL never drains by itself */
+    CKPT_FRAMES = 2048,     /* ~8 MB of WAL before the checkpointer wakes */
+    CKPT_TRUNCATE = 16384,  /* ~64 MB: under steady writes the WAL never drains by itself */
 };
 static int ckpt_frames_seen;
 
