@@ -3,6 +3,8 @@
 
 #include <stdint.h>
 
+#include "../base/dtoa.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,72 +136,6 @@ void jw_kid(struct jw *w, const char *k, int64_t v)
     jw_strn(w, tmp, (size_t)n);
 }
 
-/* Writes the decimal digits of u (at most 20) ending at end; returns the start. */
-static char *utoa_rev(char *end, uint64_t u)
-{
-    do {
-        *--end = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    return end;
-}
-
-/* Formats a finite double so that it reads back to exactly the same value. The fast path
- * looks for the fewest decimals k (up to 17) such that m = round(|v| * 10^k) < 2^53 and
- * m / 10^k == |v|: both m and 10^k are exact doubles and IEEE division rounds correctly,
- * so the decimal m·10^-k is a string that parses back to v. Integers print as "N.0".
- * Values the fast path cannot express fall back to %.17g, which always round-trips. */
-static size_t fmt_double(char out[40], double v)
-{
-    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
-                                 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
-    const double two53 = 9007199254740992.0;
-    double av = fabs(v);
-    char tmp[40], *end = tmp + sizeof tmp, *p;
-    if (av < two53 && av == floor(av)) {
-        p = utoa_rev(end, (uint64_t)av);
-        if (signbit(v))
-            *--p = '-';
-        size_t n = (size_t)(end - p);
-        memcpy(out, p, n);
-        memcpy(out + n, ".0", 2);
-        return n + 2;
-    }
-    if (av >= 1e-7 && av < 1e15) {
-        for (int k = 1; k <= 17; k++) {
-            double scaled = av * p10[k];
-            if (scaled >= two53)
-                break;
-            double m = nearbyint(scaled);
-            if (m / p10[k] != av)
-                continue;
-            p = utoa_rev(end, (uint64_t)m);
-            size_t nd = (size_t)(end - p);
-            size_t o = 0;
-            if (v < 0)
-                out[o++] = '-';
-            if (nd <= (size_t)k) { /* 0.000ddd */
-                out[o++] = '0';
-                out[o++] = '.';
-                for (size_t z = nd; z < (size_t)k; z++)
-                    out[o++] = '0';
-                memcpy(out + o, p, nd);
-                o += nd;
-            } else {
-                size_t ip = nd - (size_t)k;
-                memcpy(out + o, p, ip);
-                o += ip;
-                out[o++] = '.';
-                memcpy(out + o, p + ip, (size_t)k);
-                o += (size_t)k;
-            }
-            return o;
-        }
-    }
-    int n = snprintf(out, 40, "%.17g", v);
-    return n > 0 ? (size_t)n : 0;
-}
-
 void jw_double(struct jw *w, double v)
 {
     if (isnan(v)) {
@@ -211,8 +147,8 @@ void jw_double(struct jw *w, double v)
         return;
     }
     pre_value(w);
-    char tmp[40];
-    buf_append(w->b, tmp, fmt_double(tmp, v));
+    char tmp[32];
+    buf_append(w->b, tmp, dtoa_shortest(v, tmp));
 }
 
 void jw_bool(struct jw *w, bool v)
