@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "../base/util.h"
@@ -51,8 +52,129 @@ static z_stream *gz_stream(void)
     return z;
 }
 
+/* ---- parallel gzip for large bodies ----
+ * pigz's construction: the body is cut into pieces compressed at once on several cores as
+ * raw deflate streams, each primed with the previous piece's last 32 KiB as dictionary and
+ * ended with a sync flush (byte-aligned, not final) except the last, which finishes the
+ * stream. Concatenated behind a gzip header they form one ordinary gzip member; the CRCs
+ * of the pieces combine with crc32_combine. */
+
+enum { GZ_PAR_MIN = 2 * 1024 * 1024, GZ_PIECE_MIN = 1024 * 1024, GZ_MAX_PIECES = 8,
+       GZ_DICT = 32 * 1024 };
+
+struct gz_piece {
+    const unsigned char *in;
+    size_t n;
+    const unsigned char *dict; /* NULL for the first piece */
+    size_t dict_n;
+    bool last;
+    unsigned char *out; /* malloc'd */
+    size_t out_n;
+    uLong crc;
+    int ok;
+};
+
+static void *gz_piece_run(void *arg)
+{
+    struct gz_piece *p = arg;
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    p->ok = 0;
+    if (deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    uLong bound = deflateBound(&z, (uLong)p->n) + 16;
+    p->out = malloc(bound);
+    if (p->out && (!p->dict || deflateSetDictionary(&z, p->dict, (uInt)p->dict_n) == Z_OK)) {
+        z.next_in = (Bytef *)(uintptr_t)p->in;
+        z.avail_in = (uInt)p->n;
+        z.next_out = p->out;
+        z.avail_out = (uInt)bound;
+        int rc = deflate(&z, p->last ? Z_FINISH : Z_SYNC_FLUSH);
+        if ((p->last && rc == Z_STREAM_END) || (!p->last && rc == Z_OK && z.avail_in == 0)) {
+            p->out_n = (size_t)(bound - z.avail_out);
+            p->ok = 1;
+        }
+    }
+    p->crc = crc32(0L, (const Bytef *)p->in, (uInt)p->n);
+    deflateEnd(&z);
+    return NULL;
+}
+
+static void put_le32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+}
+
+static char *gz_compress_parallel(const unsigned char *in, size_t n, size_t *outlen)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t pieces = cores > 1 ? (size_t)cores : 1;
+    if (pieces > GZ_MAX_PIECES)
+        pieces = GZ_MAX_PIECES;
+    if (pieces > n / GZ_PIECE_MIN)
+        pieces = n / GZ_PIECE_MIN;
+    if (pieces < 2)
+        return NULL;
+    struct gz_piece pc[GZ_MAX_PIECES];
+    pthread_t th[GZ_MAX_PIECES];
+    bool started[GZ_MAX_PIECES] = {false};
+    size_t per = n / pieces;
+    for (size_t i = 0; i < pieces; i++) {
+        size_t off = i * per;
+        pc[i] = (struct gz_piece){.in = in + off, .n = i + 1 == pieces ? n - off : per,
+                                  .last = i + 1 == pieces};
+        if (i > 0) {
+            pc[i].dict = in + off - GZ_DICT;
+            pc[i].dict_n = GZ_DICT;
+        }
+    }
+    /* Pieces 1.. on their own threads, piece 0 on this one. */
+    for (size_t i = 1; i < pieces; i++)
+        started[i] = pthread_create(&th[i], NULL, gz_piece_run, &pc[i]) == 0;
+    gz_piece_run(&pc[0]);
+    for (size_t i = 1; i < pieces; i++) {
+        if (started[i])
+            pthread_join(th[i], NULL);
+        else
+            gz_piece_run(&pc[i]); /* no thread to be had: do it here */
+    }
+    size_t total = 10 + 8;
+    bool ok = true;
+    for (size_t i = 0; i < pieces; i++) {
+        ok &= pc[i].ok != 0;
+        total += pc[i].out_n;
+    }
+    char *out = ok && total < n ? malloc(total) : NULL;
+    if (out) {
+        static const unsigned char hdr[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+        memcpy(out, hdr, sizeof hdr);
+        size_t o = sizeof hdr;
+        uLong crc = pc[0].crc;
+        for (size_t i = 0; i < pieces; i++) {
+            memcpy(out + o, pc[i].out, pc[i].out_n);
+            o += pc[i].out_n;
+            if (i > 0)
+                crc = crc32_combine(crc, pc[i].crc, (z_off_t)pc[i].n);
+        }
+        put_le32((unsigned char *)out + o, (uint32_t)crc);
+        put_le32((unsigned char *)out + o + 4, (uint32_t)n);
+        *outlen = o + 8;
+    }
+    for (size_t i = 0; i < pieces; i++)
+        free(pc[i].out);
+    return out;
+}
+
 char *gz_compress(const void *in, size_t n, size_t *outlen)
 {
+    if (n >= GZ_PAR_MIN && n <= (size_t)UINT32_MAX) {
+        char *out = gz_compress_parallel(in, n, outlen);
+        if (out)
+            return out;
+    }
     if (n > (size_t)UINT32_MAX) /* avail_in is 32 bits; such bodies are not sent whole */
         return NULL;
     z_stream *z = gz_stream();
