@@ -94,7 +94,9 @@ int art_list_json(struct ctx *c, const char *root, const char *sub, bool full_pa
         jw_kstr(&c->w, "path", full_paths ? join(c->s.a, sub, ents[i].name) : ents[i].name);
         jw_key(&c->w, "is_dir");
         jw_bool(&c->w, ents[i].is_dir);
-        if (!ents[i].is_dir)
+        /* MLflow's FileInfo.to_proto sets file_size only when it is truthy: an empty file
+         * lists without it (the client then reads None, not 0). */
+        if (!ents[i].is_dir && ents[i].size)
             jw_kint(&c->w, "file_size", ents[i].size);
         jw_obj_end(&c->w);
     }

@@ -1,6 +1,7 @@
 /* MLflow's input validation (mlflow/utils/validation.py), with its messages: names of
  * metrics, params and tags, length limits with optional truncation, experiment names and
  * artifact locations, run ids. */
+#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -152,6 +153,11 @@ int v_artifact_location(struct err *e, const char *loc)
     if (strchr(loc, '#') || strchr(loc, ';'))
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                        "'artifact_location' URL can't include fragments or params.");
+    /* ".." in a query string could be resolved as part of the path (MLflow's
+     * validate_query_string; "%2e%2e" is caught too, as MLflow decodes until stable). */
+    const char *q = strchr(loc, '?');
+    if (q && (strstr(q, "..") || strcasestr(q, "%2e") || strcasestr(q, "%252e")))
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid query string");
     size_t cut;
     if (utf8_len(loc, &cut, 2048) > 2048)
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,

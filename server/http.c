@@ -458,6 +458,12 @@ static enum MHD_Result begin(struct hreq *h, struct MHD_Connection *c, const cha
     q->content_type = hdr(c, MHD_HTTP_HEADER_CONTENT_TYPE);
     enum url_status us = url_parse_target(&h->arena, h->raw_uri ? h->raw_uri : "/", &q->path,
                                           &q->query, &q->nquery);
+    /* A '#' is not allowed in a request-target (RFC 9112 3.2: clients never send the
+     * fragment), and a %00 would decode to a NUL that silently cuts a query value short
+     * ("path=a.txt%00.png" read as "a.txt"): refuse both rather than guess. */
+    if (us == URL_OK && h->raw_uri &&
+        (strchr(h->raw_uri, '#') || strstr(h->raw_uri, "%00")))
+        us = URL_BAD_PATH;
     if (us != URL_OK) {
         q->path = "/";
         return respond_error(h, c, ERR_BAD_REQUEST, 400,
@@ -721,7 +727,11 @@ int http_start(const struct http_options *o, char *err, size_t errlen)
     g_sec = o->sec;
     atomic_store(&g_inflight, 0);
     atomic_store(&g_draining, false);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+    /* poll(), not epoll: with MHD 0.9.75's edge-triggered epoll, a peer that sends the last
+     * bytes and its FIN together (a cut upload, `nc -q0`) is never seen to close; the
+     * connection sits in CLOSE-WAIT, and a cut upload's temporary file stays on disk, until
+     * the idle timeout. poll() notices the EOF at once. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG;
     unsigned pool = o->workers > 1 ? (unsigned)o->workers : 0;
     g_daemon = MHD_start_daemon(
