@@ -5,13 +5,13 @@
 
 #include "artifacts.h"
 #include "local.h"
+#include "s3.h"
 #include "../base/banned.h"
 
 struct art_store *art_open(const char *dest, struct err *e)
 {
     if (strncmp(dest, "s3://", 5) == 0) {
-        err_set(e, ERR_NOT_IMPLEMENTED, "S3 artifact destinations are not built in yet");
-        return NULL;
+        return art_s3_open(dest, e);
     }
     const char *path = dest;
     if (strncmp(dest, "file://", 7) == 0)
