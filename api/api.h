@@ -111,5 +111,11 @@ extern const size_t logged_model_routes_n;
 /* Under /api/2.0/mltrack (ours): the registry audit log. */
 extern const struct route mltrack_registry_routes[];
 extern const size_t mltrack_registry_routes_n;
+/* Under /api/2.0/mltrack (ours): downsampled metric series for charts. */
+extern const struct route mltrack_metric_routes[];
+extern const size_t mltrack_metric_routes_n;
+/* The web UI (ui/ui.c): / and /static-files/..., static-prefixed. */
+extern const struct route ui_routes[];
+extern const size_t ui_routes_n;
 
 #endif

@@ -186,6 +186,7 @@ static const struct table mlflow_tables[] = {
  * audit log, documented in README). */
 static const struct table mltrack_tables[] = {
     {mltrack_registry_routes, &mltrack_registry_routes_n},
+    {mltrack_metric_routes, &mltrack_metric_routes_n},
 };
 static const struct table artifact_tables[] = {
     {artifact_routes, &artifact_routes_n},
@@ -193,6 +194,7 @@ static const struct table artifact_tables[] = {
 static const struct table plain_tables[] = {
     {static_routes, &static_routes_n},
     {ui_artifact_routes, &ui_artifact_routes_n},
+    {ui_routes, &ui_routes_n},
 };
 static const struct table root_tables[] = {
     {root_routes, &root_routes_n},
