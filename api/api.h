@@ -86,6 +86,11 @@ const char *art_uri_relpath(const char *uri);
  * the database, checked here): basenames, or paths relative to root when full_paths. */
 int art_list_json(struct ctx *c, const char *root, const char *sub, bool full_paths);
 
+/* filter, order_by and page_token of a search request (api/search.c), parsed for kind
+ * with MLflow's rules and messages; *offset is 0 without a token. */
+int read_search_query(struct ctx *c, enum search_kind kind, struct filter *f,
+                      struct order_by *ob, int64_t *offset);
+
 /* Writes {} (the reply of most write endpoints) and returns 0. */
 int reply_empty(struct ctx *c);
 

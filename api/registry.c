@@ -205,28 +205,6 @@ static int read_search_max(struct ctx *c, int64_t dflt, int64_t max, int64_t *ou
     return 0;
 }
 
-static int read_search(struct ctx *c, enum search_kind kind, struct filter *f,
-                       struct order_by *ob, int64_t *offset)
-{
-    const char *filter, *token, **order;
-    size_t norder;
-    if (in_str(&c->in, "filter", &filter) != 0 || in_str(&c->in, "page_token", &token) != 0 ||
-        in_str_list(&c->in, "order_by", &order, &norder) != 0)
-        return -1;
-    if (filter_parse(c->s.a, kind, filter ? filter : "", filter ? strlen(filter) : 0, f,
-                     &c->e) != 0)
-        return -1;
-    struct str *items = arena_calloc(c->s.a, norder ? norder : 1, sizeof *items);
-    for (size_t i = 0; i < norder; i++)
-        items[i] = str_c(order[i]);
-    if (filter_parse_order_by(c->s.a, kind, items, norder, ob, &c->e) != 0)
-        return -1;
-    *offset = 0;
-    if (token && *token && filter_page_token_parse(token, strlen(token), offset, &c->e) != 0)
-        return -1;
-    return 0;
-}
-
 /* ---- registered models ---- */
 
 static int h_rm_create(struct ctx *c)
@@ -288,7 +266,7 @@ static int h_rm_search(struct ctx *c)
     struct order_by ob;
     int64_t max, offset;
     if (read_search_max(c, RM_SEARCH_DEFAULT, RM_SEARCH_MAX, &max) != 0 ||
-        read_search(c, SEARCH_REGISTERED_MODELS, &f, &ob, &offset) != 0)
+        read_search_query(c, SEARCH_REGISTERED_MODELS, &f, &ob, &offset) != 0)
         return -1;
     if (max < 0)
         max = 0;
@@ -553,7 +531,7 @@ static int h_mv_search(struct ctx *c)
                        "Invalid value for max_results. It must be a positive integer, but got "
                        "%lld",
                        (long long)max);
-    if (read_search(c, SEARCH_MODEL_VERSIONS, &f, &ob, &offset) != 0)
+    if (read_search_query(c, SEARCH_MODEL_VERSIONS, &f, &ob, &offset) != 0)
         return -1;
     q.filter = &f;
     q.order = &ob;

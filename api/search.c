@@ -62,9 +62,8 @@ static int read_max_results(struct ctx *c, int64_t dflt, bool required, int64_t 
     return 0;
 }
 
-/* filter, order_by and page_token shared by both searches. */
-static int read_common(struct ctx *c, enum search_kind kind, struct filter *f,
-                       struct order_by *ob, int64_t *offset)
+int read_search_query(struct ctx *c, enum search_kind kind, struct filter *f,
+                      struct order_by *ob, int64_t *offset)
 {
     const char *filter, *token, **order;
     size_t norder;
@@ -93,7 +92,7 @@ static int h_search_experiments(struct ctx *c)
     int64_t max, offset;
     if (read_max_results(c, 0, true, &max) != 0 ||
         read_view_type(c, "view_type", &q.view) != 0 ||
-        read_common(c, SEARCH_EXPERIMENTS, &f, &ob, &offset) != 0)
+        read_search_query(c, SEARCH_EXPERIMENTS, &f, &ob, &offset) != 0)
         return -1;
     q.filter = &f;
     q.order = &ob;
@@ -132,7 +131,7 @@ static int h_search_runs(struct ctx *c)
     if (in_str_list(&c->in, "experiment_ids", &exp_ids, &nexp) != 0 ||
         read_max_results(c, 1000, false, &max) != 0 ||
         read_view_type(c, "run_view_type", &q.view) != 0 ||
-        read_common(c, SEARCH_RUNS, &f, &ob, &offset) != 0)
+        read_search_query(c, SEARCH_RUNS, &f, &ob, &offset) != 0)
         return -1;
     int64_t *ids = arena_calloc(c->s.a, nexp ? nexp : 1, sizeof *ids);
     for (size_t i = 0; i < nexp; i++)
