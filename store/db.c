@@ -1,7 +1,9 @@
 /* Driver-independent parts of the database interface. */
 #include "db.h"
+#include "db_pg.h"
 #include "db_sqlite.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void db_bind_str(struct db_stmt *st, int i, const char *s)
@@ -10,6 +12,14 @@ void db_bind_str(struct db_stmt *st, int i, const char *s)
         db_bind_text(st, i, s, strlen(s));
     else
         db_bind_null(st, i);
+}
+
+void db_bind_limit(struct db_stmt *st, int i, int64_t n)
+{
+    if (n < 0 && db_stmt_db(st)->drv->kind == DB_POSTGRES)
+        db_bind_null(st, i);
+    else
+        db_bind_int(st, i, n < 0 ? -1 : n);
 }
 
 void db_bind_val(struct db_stmt *st, int i, const struct sql_val *v)
@@ -67,7 +77,13 @@ struct db *db_open(const char *uri, struct err *e)
                    NULL;
         return db_sqlite_open(path, e);
     }
+    if (db_pg_is_uri(uri))
+        return db_pg_open(uri, e);
+    char *shown = db_uri_redacted(uri);
     err_set(e, ERR_INVALID_PARAMETER_VALUE,
-            "unsupported backend store URI '%s' (expected sqlite:///path)", uri);
+            "unsupported backend store URI '%s' (expected sqlite:///path or "
+            "postgresql://user:password@host:port/database)",
+            shown ? shown : "?");
+    free(shown);
     return NULL;
 }

@@ -25,7 +25,11 @@ enum db_rc {
     DB_ROW = 1,
     DB_ERROR = -1,
     DB_CONSTRAINT = -2, /* a UNIQUE / PRIMARY KEY violation */
-    DB_BUSY = -3,       /* the database stayed locked past the busy timeout */
+    DB_BUSY = -3,       /* the database stayed locked past the busy timeout, or (PostgreSQL)
+                           the connection was lost, a deadlock or a statement timeout */
+    DB_INVALID = -4,    /* a value does not fit its column (PostgreSQL's data exceptions:
+                           too long for VARCHAR(n), out of range for INTEGER); SQLite stores
+                           such values as they are */
 };
 
 /* A value to bind, for SQL built at run time (search). Text is borrowed. */
@@ -63,7 +67,8 @@ struct db {
     const struct db_driver *drv;
 };
 
-/* Opens a connection for the calling thread. uri is "sqlite:///path" (or postgresql://...).
+/* Opens a connection for the calling thread. uri is "sqlite:///path" or a PostgreSQL URI
+ * (postgresql://user:pass@host:port/db, also postgresql+psycopg2://...; see db_pg.h).
  * Returns NULL with e set (a clear, one-line message) on failure. */
 struct db *db_open(const char *uri, struct err *e);
 
@@ -103,6 +108,9 @@ static inline void db_bind_text(struct db_stmt *st, int i, const char *s, size_t
 }
 /* Binds a C string, or NULL as SQL NULL. */
 void db_bind_str(struct db_stmt *st, int i, const char *s);
+/* Binds a LIMIT: n, or no limit at all when n < 0 (-1 on SQLite, NULL on PostgreSQL, which
+ * refuses a negative LIMIT). */
+void db_bind_limit(struct db_stmt *st, int i, int64_t n);
 void db_bind_val(struct db_stmt *st, int i, const struct sql_val *v);
 static inline enum db_rc db_step(struct db_stmt *st)
 {
@@ -149,5 +157,6 @@ int db_commit(struct db *db);
 void db_rollback(struct db *db);
 
 extern const struct db_driver db_sqlite_driver;
+extern const struct db_driver db_pg_driver;
 
 #endif

@@ -262,7 +262,16 @@ static int load_children(struct sctx *c, enum child kind, const char *ids,
                           "FROM logged_model_metrics WHERE model_id IN (SELECT value FROM "
                           "json_each(?)) ORDER BY model_id, rowid",
     };
-    struct db_stmt *st = db_prepare(c->db, sql[kind]);
+    /* PostgreSQL has no rowid; its physical order (ctid) is insertion order for these
+     * rows, which are never updated. */
+    static const char pg_metrics_sql[] =
+        "SELECT model_id, metric_name, metric_value, metric_timestamp_ms, "
+        "metric_step, run_id, dataset_name, dataset_digest "
+        "FROM logged_model_metrics WHERE model_id IN (SELECT value FROM "
+        "json_each(?)) ORDER BY model_id, ctid";
+    struct db_stmt *st = db_prepare(
+        c->db, kind == CHILD_METRICS && c->db->drv->kind == DB_POSTGRES ? pg_metrics_sql
+                                                                         : sql[kind]);
     if (!st)
         return err_db(c);
     db_bind_str(st, 1, ids);
@@ -642,7 +651,7 @@ int lm_log_run_metrics(struct sctx *c, const char *run_id, const struct metric *
             c->db, "INSERT INTO logged_model_metrics (model_id, metric_name, "
                    "metric_timestamp_ms, metric_step, metric_value, experiment_id, run_id, "
                    "dataset_uuid, dataset_name, dataset_digest) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)");
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT DO NOTHING");
         if (!st)
             return err_db(c);
         db_bind_str(st, 1, m[i].model_id);
@@ -655,7 +664,11 @@ int lm_log_run_metrics(struct sctx *c, const char *run_id, const struct metric *
         db_bind_str(st, 8, m[i].dataset_name && *m[i].dataset_name ? m[i].dataset_name : NULL);
         db_bind_str(st, 9,
                     m[i].dataset_digest && *m[i].dataset_digest ? m[i].dataset_digest : NULL);
+        /* ON CONFLICT DO NOTHING rather than a failed INSERT: on PostgreSQL a failed
+         * statement aborts the transaction, and same_point reads inside it. */
         int rc = step_once(c, st);
+        if (rc == 0 && db_changes(c->db) == 0)
+            rc = 1;
         if (rc < 0 || (rc > 0 && same_point(c, &m[i], run_id, v) != 0))
             return -1;
     }

@@ -350,8 +350,9 @@ int rm_create(struct sctx *c, const char *name, const char *description, const s
     db_done(st);
     if (rc == DB_CONSTRAINT) {
         bool old_prompt = false, new_prompt = false;
-        prompt_flag(c, name, &old_prompt);
+        /* Rolled back first: on PostgreSQL the failed INSERT aborted the transaction. */
         txn_fail(c, 0);
+        prompt_flag(c, name, &old_prompt);
         for (size_t i = 0; i < ntags; i++)
             if (strcmp(tags[i].key, IS_PROMPT_KEY) == 0)
                 new_prompt = tags[i].value && strcasecmp(tags[i].value, "true") == 0;

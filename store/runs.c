@@ -334,15 +334,19 @@ static void add_output(struct sctx *c, struct db_stmt *st, struct run *r)
 static int load_dataset_inputs(struct sctx *c, const char *ids, const struct idmap *m,
                                struct run *runs)
 {
+/* Inputs in the order they were logged: SQLite's rowid; PostgreSQL's physical order
+ * (ctid) is insertion order for these rows, which are never updated. */
+#define INPUTS_SQL(ROWID)                                                                    \
+    "SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, "      \
+    "d.dataset_source, d.dataset_schema, d.dataset_profile, t.name, t.value "               \
+    "FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id "                        \
+    "LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid "                                \
+    "WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET' AND "                  \
+    "i.destination_id IN (SELECT value FROM json_each(?)) "                                 \
+    "ORDER BY i.destination_id, i." ROWID ", t.name"
     struct db_stmt *st = db_prepare(
-        c->db,
-        "SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, "
-        "d.dataset_source, d.dataset_schema, d.dataset_profile, t.name, t.value "
-        "FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id "
-        "LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid "
-        "WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET' AND "
-        "i.destination_id IN (SELECT value FROM json_each(?)) "
-        "ORDER BY i.destination_id, i.rowid, t.name");
+        c->db, c->db->drv->kind == DB_SQLITE ? INPUTS_SQL("rowid") : INPUTS_SQL("ctid"));
+#undef INPUTS_SQL
     if (!st)
         return err_db(c);
     db_bind_str(st, 1, ids);
@@ -454,7 +458,8 @@ int run_dataset_summaries(struct sctx *c, const int64_t *exp_ids, size_t n,
                "JOIN inputs i ON i.source_id = d.dataset_uuid "
                "LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid AND "
                "t.name = 'mlflow.data.context' "
-               "WHERE d.experiment_id IN (SELECT value FROM json_each(?)) LIMIT 1000");
+               "WHERE d.experiment_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) "
+               "LIMIT 1000");
     if (!st)
         return txn_end_read(c, err_db(c));
     db_bind_str(st, 1, ids);
@@ -699,8 +704,126 @@ static bool metric_newer(const struct metric *a, const struct metric *b)
     return stored_value(a->value) > stored_value(b->value);
 }
 
+/* The newest point of each key in m (by metric_newer), in key order; from the arena. */
+static const struct metric **latest_per_key(struct sctx *c, const struct metric *m, size_t nm,
+                                            size_t *nout)
+{
+    const struct metric **order = arena_calloc(c->a, nm ? nm : 1, sizeof *order);
+    for (size_t i = 0; i < nm; i++)
+        order[i] = &m[i];
+    qsort(order, nm, sizeof *order, cmp_metric_key);
+    size_t n = 0;
+    for (size_t i = 0; i < nm;) {
+        const struct metric *best = order[i];
+        size_t j = i + 1;
+        for (; j < nm && strcmp(order[j]->key, best->key) == 0; j++)
+            if (metric_newer(order[j], best))
+                best = order[j];
+        order[n++] = best;
+        i = j;
+    }
+    *nout = n;
+    return order;
+}
+
+/* Appends s to a PostgreSQL array literal being built in b ("{" already there). */
+static void pg_array_text(struct buf *b, const char *s)
+{
+    buf_puts(b, b->len > 1 ? ",\"" : "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            buf_putc(b, '\\');
+        buf_putc(b, *s);
+    }
+    buf_putc(b, '"');
+}
+
+enum { PG_COL_KEY, PG_COL_VALUE, PG_COL_TS, PG_COL_STEP, PG_COL_NAN, PG_NCOLS };
+
+/* The points ms[0..n) as five PostgreSQL array literals (key, value, timestamp, step,
+ * is_nan) bound from parameter first on; -1 with c->e set when too large. */
+static int bind_pg_points(struct sctx *c, struct db_stmt *st, int first,
+                          const struct metric *const *ms, size_t n)
+{
+    struct buf col[PG_NCOLS];
+    for (int k = 0; k < PG_NCOLS; k++) {
+        buf_init(&col[k], (size_t)64 << 20);
+        buf_putc(&col[k], '{');
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *sep = i ? "," : "";
+        pg_array_text(&col[PG_COL_KEY], ms[i]->key);
+        buf_printf(&col[PG_COL_VALUE], "%s%.17g", sep, stored_value(ms[i]->value));
+        buf_printf(&col[PG_COL_TS], "%s%lld", sep, (long long)ms[i]->timestamp);
+        buf_printf(&col[PG_COL_STEP], "%s%lld", sep, (long long)ms[i]->step);
+        buf_printf(&col[PG_COL_NAN], "%s%s", sep, isnan(ms[i]->value) ? "t" : "f");
+    }
+    int rc = 0;
+    for (int k = 0; k < PG_NCOLS; k++) {
+        buf_putc(&col[k], '}');
+        if (!buf_ok(&col[k]))
+            rc = err_set(c->e, ERR_INVALID_PARAMETER_VALUE, "the batch is too large");
+        else
+            db_bind_text(st, first + k, col[k].ptr, col[k].len);
+        buf_release(&col[k]);
+    }
+    return rc;
+}
+
+/* PostgreSQL: all points in one INSERT over unnest()ed arrays and the latest values in one
+ * upsert -- two round trips instead of one per point (SQLite runs in-process, where a
+ * statement per row costs nothing). The upsert's rows are in key order, so concurrent
+ * batches on one run lock latest_metrics rows in the same order and cannot deadlock. */
+static int log_metrics_pg(struct sctx *c, const char *run_id, const struct metric *m, size_t nm)
+{
+    const struct metric **all = arena_calloc(c->a, nm, sizeof *all);
+    for (size_t i = 0; i < nm; i++)
+        all[i] = &m[i];
+    struct db_stmt *st = db_prepare(
+        c->db, "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
+               "SELECT u.k, u.v, u.t, ?, u.s, u.n FROM unnest(?::varchar[], "
+               "?::double precision[], ?::bigint[], ?::bigint[], ?::boolean[]) AS u(k, v, t, s, n) "
+               "ON CONFLICT DO NOTHING");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, run_id);
+    if (bind_pg_points(c, st, 2, all, nm) != 0) {
+        db_done(st);
+        return -1;
+    }
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    if (rc != DB_DONE)
+        return err_step(c, rc);
+    size_t nl;
+    const struct metric **latest = latest_per_key(c, m, nm, &nl);
+    st = db_prepare(
+        c->db,
+        "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
+        "SELECT u.k, u.v, u.t, u.s, u.n, ? FROM unnest(?::varchar[], ?::double precision[], "
+        "?::bigint[], ?::bigint[], ?::boolean[]) AS u(k, v, t, s, n) "
+        "ON CONFLICT (key, run_uuid) DO UPDATE SET "
+        "value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, "
+        "is_nan = excluded.is_nan WHERE (excluded.step, excluded.timestamp, excluded.value) > "
+        "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)");
+    if (!st)
+        return err_db(c);
+    db_bind_str(st, 1, run_id);
+    if (bind_pg_points(c, st, 2, latest, nl) != 0) {
+        db_done(st);
+        return -1;
+    }
+    rc = db_step(st);
+    db_done(st);
+    return rc == DB_DONE ? 0 : err_step(c, rc);
+}
+
 static int log_metrics(struct sctx *c, const char *run_id, const struct metric *m, size_t nm)
 {
+    if (nm == 0)
+        return 0;
+    if (c->db->drv->kind == DB_POSTGRES)
+        return log_metrics_pg(c, run_id, m, nm);
     for (size_t i = 0; i < nm; i++) {
         struct db_stmt *st = db_prepare(
             c->db, "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
@@ -719,17 +842,10 @@ static int log_metrics(struct sctx *c, const char *run_id, const struct metric *
             return err_step(c, rc);
     }
     /* One latest-metrics upsert per key, with the newest point of the batch. */
-    const struct metric **order = arena_calloc(c->a, nm ? nm : 1, sizeof *order);
-    for (size_t i = 0; i < nm; i++)
-        order[i] = &m[i];
-    qsort(order, nm, sizeof *order, cmp_metric_key);
-    for (size_t i = 0; i < nm;) {
-        const struct metric *best = order[i];
-        size_t j = i + 1;
-        for (; j < nm && strcmp(order[j]->key, best->key) == 0; j++)
-            if (metric_newer(order[j], best))
-                best = order[j];
-        i = j;
+    size_t nl;
+    const struct metric **latest = latest_per_key(c, m, nm, &nl);
+    for (size_t i = 0; i < nl; i++) {
+        const struct metric *best = latest[i];
         struct db_stmt *st = db_prepare(
             c->db,
             "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "

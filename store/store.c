@@ -1,5 +1,10 @@
 /* Process-wide store set-up: schema creation or check, the Default experiment, and one
- * database connection per thread (never shared), closed when its thread exits. */
+ * database connection per thread (never shared), closed when its thread exits.
+ *
+ * On PostgreSQL the per-thread connections are the pool: one per HTTP worker thread, so
+ * --workers sizes it, and a request never waits for a connection. Set-up runs under a
+ * transaction-scoped advisory lock, so several processes starting at once on an empty
+ * database create the schema exactly once. */
 #include "store.h"
 
 #include <pthread.h>
@@ -8,6 +13,7 @@
 
 #include "../base/util.h"
 #include "db.h"
+#include "db_pg.h"
 #include "db_sqlite.h"
 #include "../base/banned.h"
 
@@ -15,6 +21,12 @@ extern const char store_schema_sqlite[];
 extern const size_t store_schema_sqlite_len;
 /* mltrack's own tables (store/schema/mltrack_sqlite.sql), all CREATE ... IF NOT EXISTS. */
 extern const char store_schema_mltrack_sqlite[];
+/* The same two for PostgreSQL (store/schema/postgresql.sql, mltrack_postgresql.sql). */
+extern const char store_schema_postgresql[];
+extern const char store_schema_mltrack_postgresql[];
+
+/* pg_advisory_xact_lock key that serializes schema set-up among mltrack processes. */
+#define PG_SCHEMA_LOCK_KEY "7236837417213338624" /* "mltrack\0" as a big-endian int64 */
 
 /* The alembic head of the pinned mlflow version (see store/schema/sqlite.sql). */
 #define ALEMBIC_HEAD "dc11669786a5"
@@ -61,9 +73,12 @@ struct db *store_thread_db(struct err *e)
 /* Returns the alembic revision, "" when the table is missing, NULL on error. */
 static const char *alembic_revision(struct db *db, char *buf, size_t cap)
 {
-    struct db_stmt *st =
-        db_prepare_once(db, "SELECT name FROM sqlite_master WHERE type='table' AND "
-                            "name='alembic_version'");
+    struct db_stmt *st = db_prepare_once(
+        db, db->drv->kind == DB_SQLITE
+                ? "SELECT name FROM sqlite_master WHERE type='table' AND "
+                  "name='alembic_version'"
+                : "SELECT table_name FROM information_schema.tables WHERE "
+                  "table_schema = current_schema() AND table_name = 'alembic_version'");
     if (!st)
         return NULL;
     enum db_rc rc = db_step(st);
@@ -90,7 +105,10 @@ static const char *alembic_revision(struct db *db, char *buf, size_t cap)
 
 static bool db_is_empty(struct db *db)
 {
-    struct db_stmt *st = db_prepare_once(db, "SELECT count(*) FROM sqlite_master");
+    struct db_stmt *st = db_prepare_once(
+        db, db->drv->kind == DB_SQLITE ? "SELECT count(*) FROM sqlite_master"
+                                       : "SELECT count(*) FROM information_schema.tables WHERE "
+                                         "table_schema = current_schema()");
     if (!st)
         return false;
     bool empty = db_step(st) == DB_ROW && db_col_int(st, 0) == 0;
@@ -125,7 +143,8 @@ static int ensure_default_experiment(struct db *db, struct err *e)
     int64_t now = now_ms();
     st = db_prepare_once(db, "INSERT INTO experiments (experiment_id, name, artifact_location, "
                              "lifecycle_stage, creation_time, last_update_time, workspace) "
-                             "VALUES (0, 'Default', ?, 'active', ?, ?, 'default')");
+                             "VALUES (0, 'Default', ?, 'active', ?, ?, 'default') "
+                             "ON CONFLICT DO NOTHING");
     if (st) {
         db_bind_str(st, 1, loc);
         db_bind_int(st, 2, now);
@@ -154,55 +173,61 @@ int store_global_init(const struct store_config *c, struct err *e)
     if (!db)
         return -1;
     int ret = -1;
-    /* Serialize schema set-up against other processes starting on the same file. */
-    if (db_begin(db, true) != 0) {
-        err_set(e, ERR_INTERNAL_ERROR, "cannot lock the database '%s'", cfg.backend_uri);
-        goto out;
+    bool pg = db->drv->kind == DB_POSTGRES;
+    /* For messages: no password in the log. */
+    char *shown = db_uri_redacted(cfg.backend_uri);
+    const char *uri = shown ? shown : "?";
+    /* Serialize schema set-up against other processes starting on the same database. */
+    if (db_begin(db, true) != 0 ||
+        (pg && db_exec(db, "SELECT pg_advisory_xact_lock(" PG_SCHEMA_LOCK_KEY ")") != 0)) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot lock the database '%s'", uri);
+        goto rollback;
     }
     char rev[64];
     const char *r = alembic_revision(db, rev, sizeof rev);
     if (!r) {
-        err_set(e, ERR_INTERNAL_ERROR, "cannot read the database '%s'", cfg.backend_uri);
+        err_set(e, ERR_INTERNAL_ERROR, "cannot read the database '%s'", uri);
         goto rollback;
     }
     if (!*r) {
         if (!db_is_empty(db)) {
             err_set(e, ERR_INVALID_STATE,
                     "the database '%s' has tables but no alembic_version: not an MLflow database",
-                    cfg.backend_uri);
+                    uri);
             goto rollback;
         }
-        if (db_exec(db, store_schema_sqlite) != 0) {
-            err_set(e, ERR_INTERNAL_ERROR, "cannot create the schema in '%s'", cfg.backend_uri);
+        if (db_exec(db, pg ? store_schema_postgresql : store_schema_sqlite) != 0) {
+            err_set(e, ERR_INTERNAL_ERROR, "cannot create the schema in '%s'", uri);
             goto rollback;
         }
-        log_info("created MLflow schema (alembic %s) in %s", ALEMBIC_HEAD, cfg.backend_uri);
+        log_info("created MLflow schema (alembic %s) in %s", ALEMBIC_HEAD, uri);
     } else if (strcmp(r, ALEMBIC_HEAD) != 0) {
         err_set(e, ERR_INVALID_STATE,
                 "the database '%s' is at MLflow schema revision %s but mltrack speaks %s "
                 "(MLflow %s); upgrade it with `mlflow db upgrade` first",
-                cfg.backend_uri, r, ALEMBIC_HEAD, MLFLOW_COMPAT_VERSION);
+                uri, r, ALEMBIC_HEAD, MLFLOW_COMPAT_VERSION);
         goto rollback;
     }
     if (ensure_default_experiment(db, e) != 0)
         goto rollback;
     /* Our own mltrack_* tables (the registry audit log), on new and existing databases. */
-    if (db_exec(db, store_schema_mltrack_sqlite) != 0) {
-        err_set(e, ERR_INTERNAL_ERROR, "cannot create mltrack's tables in '%s'", cfg.backend_uri);
+    if (db_exec(db, pg ? store_schema_mltrack_postgresql : store_schema_mltrack_sqlite) != 0) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot create mltrack's tables in '%s'", uri);
         goto rollback;
     }
     if (db_commit(db) != 0) {
-        err_set(e, ERR_INTERNAL_ERROR, "cannot commit schema set-up in '%s'", cfg.backend_uri);
+        err_set(e, ERR_INTERNAL_ERROR, "cannot commit schema set-up in '%s'", uri);
         goto rollback;
     }
     if (db->drv->kind == DB_SQLITE) {
         const char *path = cfg.backend_uri + strlen("sqlite:///");
         if (db_sqlite_make_writer(db, path) != 0) {
             err_set(e, ERR_INTERNAL_ERROR, "cannot start the checkpointer for '%s'",
-                    cfg.backend_uri);
+                    uri);
             goto out;
         }
         writer = db;
+        free(shown);
         return 0;
     }
     ret = 0;
@@ -210,6 +235,7 @@ int store_global_init(const struct store_config *c, struct err *e)
 rollback:
     db_rollback(db);
 out:
+    free(shown);
     db_close(db);
     return ret;
 }

@@ -16,6 +16,9 @@ int err_step(struct sctx *c, enum db_rc rc)
     if (rc == DB_BUSY)
         return err_set(c->e, ERR_TEMPORARILY_UNAVAILABLE,
                        "the database is busy; try again later");
+    if (rc == DB_INVALID) /* MLflow answers a DataError from SQLAlchemy with BAD_REQUEST */
+        return err_set(c->e, ERR_BAD_REQUEST,
+                       "a value is too long or out of range for its database column");
     return err_db(c);
 }
 

@@ -890,6 +890,10 @@ def main():
     ap.add_argument("--mltrack-args", default="",
                     help="extra arguments for `mltrack server` (space separated)")
     ap.add_argument("--mlflow-bin", default=shutil.which("mlflow") or "mlflow")
+    ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite",
+                    help="postgres: every server gets a fresh database in one private PostgreSQL "
+                         "cluster (tests/integration/pgcluster.py; fsync on) started for the run; "
+                         "mlflow needs psycopg2")
     ap.add_argument("--mlflow-workers", default="1",
                     help="comma-separated worker counts; each is a separate mlflow run, "
                          "e.g. '1,4' (4 is mlflow's default)")
@@ -935,6 +939,18 @@ def main():
     if args.history_points is None:
         args.history_points = 10000 if args.quick else 100000
 
+    pg = None
+    if args.backend == "postgres":
+        sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
+        import pgcluster
+        pg = pgcluster.PgCluster(durable=True).start()
+        log(f"bench: PostgreSQL cluster on 127.0.0.1:{pg.port}")
+
+    def store_uri(tmp, driver=""):
+        if pg is None:
+            return f"sqlite:///{tmp}/db.sqlite"
+        return pg.create_database().replace("postgresql://", f"postgresql{driver}://")
+
     servers = []  # (label, argv_fn, env)
     if args.only in (None, "mltrack"):
         binp = os.path.abspath(args.mltrack_bin)
@@ -942,7 +958,7 @@ def main():
             sys.exit(f"mltrack binary not found at {binp} (build it or use --only mlflow)")
         extra = args.mltrack_args.split()
         servers.append(("mltrack", lambda tmp, port: [
-            binp, "server", *extra, "--backend-store-uri", f"sqlite:///{tmp}/db.sqlite",
+            binp, "server", *extra, "--backend-store-uri", store_uri(tmp),
             "--artifacts-destination", f"{tmp}/art", "--host", "127.0.0.1",
             "--port", str(port)], None))
     if args.only in (None, "mlflow"):
@@ -950,7 +966,7 @@ def main():
         for w in ws:
             label = "mlflow" if len(ws) == 1 else f"mlflow-w{w}"
             servers.append((label, lambda tmp, port, w=w: [
-                args.mlflow_bin, "server", "--backend-store-uri", f"sqlite:///{tmp}/db.sqlite",
+                args.mlflow_bin, "server", "--backend-store-uri", store_uri(tmp, "+psycopg2"),
                 "--artifacts-destination", f"{tmp}/art", "--host", "127.0.0.1",
                 "--port", str(port), "--workers", w],
                 {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"} if args.mlflow_no_jobs else None))
@@ -979,6 +995,8 @@ def main():
             srv.stop()
         results[label] = res
         labels.append(label)
+    if pg is not None:
+        pg.stop()
 
     if args.baseline:
         with open(args.baseline) as f:
@@ -1002,7 +1020,7 @@ def main():
     print()
     print(f"mltrack benchmark ({'quick' if args.quick else 'full'}): "
           f"{args.search_hits} of {args.search_runs} runs, {args.history_points} history "
-          f"points; total {time.monotonic() - t_all:.0f}s")
+          f"points; {args.backend}; total {time.monotonic() - t_all:.0f}s")
     print_table(results, labels, args)
     failed = [l for l in labels if results[l].get("error") or results[l].get("failures")]
     for l in labels:

@@ -4,12 +4,21 @@ The server under test is chosen by MLTRACK_TARGET:
   mltrack (default)  -> $MLTRACK_BIN server <flags>   (MLTRACK_BIN defaults to <repo>/build/server/mltrack)
   mlflow             -> python -m mlflow server <flags> --workers 1   (the reference)
 
-Both get: --backend-store-uri sqlite:///<tmp>/mlflow.db --host 127.0.0.1 --port <free>
+Both get: --backend-store-uri <db> --host 127.0.0.1 --port <free>
           --artifacts-destination <tmp>/mlartifacts
+
+The database is chosen by MLTRACK_BACKEND: sqlite | postgres | both (default: both). The session
+fixture `server` (and everything built on it: base_url, client, api, tracking, fresh_server) is
+parametrized by the `backend` fixture, so the suite runs once per backend; test ids end in
+[sqlite] or [postgres]. <db> is sqlite:///<tmp>/mlflow.db, or a fresh database in a private
+PostgreSQL cluster that the suite starts on loopback (pgcluster.py; Debian's `postgresql`
+package). MLTRACK_BACKEND=sqlite is the SQLite-only subset for a machine without PostgreSQL:
+PostgreSQL-only tests are then skipped with that reason.
 
 Tests marked `mltrack_only` encode behaviour where mltrack deliberately differs from (or goes
 beyond) the reference; they are skipped, with the reason printed, under MLTRACK_TARGET=mlflow.
 """
+import atexit
 import os
 import signal
 import socket
@@ -35,6 +44,8 @@ for _v in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAM
 import mlflow  # noqa: E402
 from mlflow.tracking import MlflowClient  # noqa: E402
 
+import pgcluster  # noqa: E402
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TARGET = os.environ.get("MLTRACK_TARGET", "mltrack").strip().lower()
 if TARGET not in ("mltrack", "mlflow"):
@@ -44,6 +55,13 @@ IS_MLTRACK = TARGET == "mltrack"
 IS_MLFLOW = TARGET == "mlflow"
 
 START_TIMEOUT = 60.0 if IS_MLFLOW else 15.0
+
+BACKEND = os.environ.get("MLTRACK_BACKEND", "both").strip().lower()
+if BACKEND not in ("sqlite", "postgres", "both"):
+    raise pytest.UsageError("MLTRACK_BACKEND must be 'sqlite', 'postgres' or 'both', not %r" % BACKEND)
+BACKENDS = ["sqlite", "postgres"] if BACKEND == "both" else [BACKEND]
+SQLITE_ONLY_REASON = ("PostgreSQL backend not selected (MLTRACK_BACKEND=%s); run with "
+                      "MLTRACK_BACKEND=both to include it" % BACKEND)
 
 
 def pytest_configure(config):
@@ -55,9 +73,10 @@ def pytest_configure(config):
 
 
 def pytest_report_header(config):
+    be = "backends: %s" % ", ".join(BACKENDS)
     if IS_MLTRACK:
-        return "server under test: mltrack (%s)" % MLTRACK_BIN
-    return "server under test: mlflow %s (reference)" % mlflow.__version__
+        return "server under test: mltrack (%s); %s" % (MLTRACK_BIN, be)
+    return "server under test: mlflow %s (reference); %s" % (mlflow.__version__, be)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -77,12 +96,16 @@ def free_port():
 
 
 class Server:
-    """One server process on a fresh (or given) SQLite file."""
+    """One server process on a fresh (or given) SQLite file, or on the PostgreSQL database
+    backend_uri (postgresql://...)."""
 
-    def __init__(self, workdir, db_path=None, target=TARGET):
+    def __init__(self, workdir, db_path=None, target=TARGET, backend_uri=None, extra_args=()):
         self.workdir = workdir
         self.target = target
         self.db_path = db_path or os.path.join(workdir, "mlflow.db")
+        self.backend_uri = backend_uri or "sqlite:///" + self.db_path
+        self.backend_kind = "postgres" if self.backend_uri.startswith("postgres") else "sqlite"
+        self.extra_args = list(extra_args)
         self.artifacts = os.path.join(workdir, "mlartifacts")
         self.port = free_port()
         self.url = "http://127.0.0.1:%d" % self.port
@@ -91,12 +114,38 @@ class Server:
         self.returncode = None
 
     def command(self):
-        flags = ["--backend-store-uri", "sqlite:///" + self.db_path,
+        uri = self.backend_uri
+        if self.target == "mlflow" and self.backend_kind == "postgres":
+            uri = sqlalchemy_uri(uri)
+        flags = ["--backend-store-uri", uri,
                  "--host", "127.0.0.1", "--port", str(self.port),
-                 "--artifacts-destination", self.artifacts]
+                 "--artifacts-destination", self.artifacts] + self.extra_args
         if self.target == "mltrack":
             return [MLTRACK_BIN, "server"] + flags
         return [sys.executable, "-m", "mlflow", "server"] + flags + ["--workers", "1"]
+
+    def db_query(self, sql, params=()):
+        """Runs one statement with ?-placeholders directly on the server's database (SQLite or
+        PostgreSQL); returns the rows (a list of tuples; [] for statements without)."""
+        if self.backend_kind == "sqlite":
+            import sqlite3
+            con = sqlite3.connect(self.db_path, timeout=30)
+            try:
+                rows = con.execute(sql, params).fetchall()
+                con.commit()
+                return rows
+            finally:
+                con.close()
+        import psycopg2
+        con = psycopg2.connect(self.backend_uri)
+        try:
+            with con.cursor() as cur:
+                cur.execute(sql.replace("?", "%s"), params)
+                rows = cur.fetchall() if cur.description else []
+            con.commit()
+            return rows
+        finally:
+            con.close()
 
     def tail(self, n=60):
         try:
@@ -118,7 +167,9 @@ class Server:
         self.proc = subprocess.Popen(self.command(), cwd=self.workdir, stdin=subprocess.DEVNULL,
                                      stdout=self._err, stderr=self._err, env=env,
                                      start_new_session=True)
-        deadline = time.monotonic() + START_TIMEOUT
+        # The reference needs longer to start, also when a test starts one beside mltrack.
+        deadline = time.monotonic() + (max(START_TIMEOUT, 60.0) if self.target == "mlflow"
+                                       else START_TIMEOUT)
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 pytest.fail("server exited with code %s during start-up:\n%s"
@@ -131,8 +182,7 @@ class Server:
                 pass
             time.sleep(0.2)
         self.kill()
-        pytest.fail("server did not answer /health within %.0fs:\n%s" % (START_TIMEOUT, self.tail()),
-                    pytrace=False)
+        pytest.fail("server did not answer /health in time:\n%s" % self.tail(), pytrace=False)
 
     def kill(self):
         if self.proc and self.proc.poll() is None:
@@ -178,13 +228,72 @@ class Server:
         return rc
 
 
-def start_server(workdir, db_path=None, target=TARGET):
-    return Server(workdir, db_path=db_path, target=target).start()
+def sqlalchemy_uri(uri):
+    """The spelling MLflow (SQLAlchemy) needs for our postgresql:// URIs: the psycopg2 driver
+    (SQLAlchemy 2.1 defaults to psycopg 3, which the test requirements do not install)."""
+    if uri.startswith("postgresql://"):
+        return "postgresql+psycopg2://" + uri[len("postgresql://"):]
+    return uri
+
+
+def start_server(workdir, db_path=None, target=TARGET, backend_uri=None):
+    return Server(workdir, db_path=db_path, target=target, backend_uri=backend_uri).start()
+
+
+_pg = {"cluster": None, "error": None}
+
+
+def pg_cluster():
+    """The suite's private PostgreSQL cluster, started on first use (stopped at session end);
+    fails the calling test with a clear message when it cannot be started."""
+    if BACKEND == "sqlite":
+        pytest.skip(SQLITE_ONLY_REASON)
+    if _pg["cluster"] is None and _pg["error"] is None:
+        if not pgcluster.available():
+            _pg["error"] = ("PostgreSQL server binaries not found (Debian package `postgresql`; "
+                            "./dev installs it). Run with MLTRACK_BACKEND=sqlite to test SQLite only.")
+        else:
+            try:
+                _pg["cluster"] = pgcluster.PgCluster().start()
+                atexit.register(_pg["cluster"].stop)  # also when the session dies early
+            except Exception as e:  # noqa: BLE001 - reported as a test failure
+                _pg["error"] = "cannot start a PostgreSQL cluster: %s" % e
+    if _pg["error"]:
+        pytest.fail(_pg["error"], pytrace=False)
+    return _pg["cluster"]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _pg["cluster"] is not None:
+        _pg["cluster"].stop()
+        _pg["cluster"] = None
+
+
+def backend_uri_for(backend):
+    """None for SQLite (the server's own file), else a fresh PostgreSQL database."""
+    if backend == "postgres":
+        return pg_cluster().create_database()
+    return None
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request):
+    """'sqlite' or 'postgres': the database of `server` and `fresh_server`."""
+    if request.param == "postgres":
+        pg_cluster()
+    return request.param
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    s = start_server(str(tmp_path_factory.mktemp("server")))
+def pg():
+    """The PostgreSQL cluster, for tests that only make sense there (not parametrized;
+    skipped under MLTRACK_BACKEND=sqlite)."""
+    return pg_cluster()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, backend):
+    s = start_server(str(tmp_path_factory.mktemp("server")), backend_uri=backend_uri_for(backend))
     yield s
     s.check_clean_exit()
 
@@ -210,9 +319,9 @@ def base_url(server):
 
 
 @pytest.fixture
-def fresh_server(tmp_path):
+def fresh_server(tmp_path, backend):
     """A server on an empty database, for the few tests that need one (slow for mlflow)."""
-    s = start_server(str(tmp_path))
+    s = start_server(str(tmp_path), backend_uri=backend_uri_for(backend))
     yield s
     s.check_clean_exit()
 

@@ -1,7 +1,6 @@
 """Model registry: registered models, versions, stages, aliases, tags, searches, sources,
 concurrency, and (mltrack only) the audit log. Reference: mlflow-api.md §2.3, §4.4-4.5, §6.
 Runs against both targets (MLTRACK_TARGET=mlflow for the reference server)."""
-import sqlite3
 import threading
 import time
 import uuid
@@ -324,13 +323,10 @@ def _logged_model(client, server, exp_id, run_id):
     mid = "m-" + uuid.uuid4().hex
     loc = "mlflow-artifacts:/%s/models/%s/artifacts" % (exp_id, mid)
     now = int(time.time() * 1000)
-    con = sqlite3.connect(server.db_path, timeout=30)
-    con.execute("INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, "
-                "creation_timestamp_ms, last_updated_timestamp_ms, status, lifecycle_stage, "
-                "source_run_id) VALUES (?, ?, 'model', ?, ?, ?, 2, 'active', ?)",
-                (mid, int(exp_id), loc, now, now, run_id))
-    con.commit()
-    con.close()
+    server.db_query("INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, "
+                    "creation_timestamp_ms, last_updated_timestamp_ms, status, lifecycle_stage, "
+                    "source_run_id) VALUES (?, ?, 'model', ?, ?, ?, 2, 'active', ?)",
+                    (mid, int(exp_id), loc, now, now, run_id))
     return mid, loc
 
 
@@ -341,10 +337,8 @@ def test_models_source_of_logged_model(client, api, server, model, run):
     assert mv.run_id == run.info.run_id  # defaulted from the logged model
     assert client.get_model_version_download_uri(model, mv.version) == loc
     if IS_MLTRACK:
-        con = sqlite3.connect(server.db_path, timeout=30)
-        (tag,) = con.execute("SELECT tag_value FROM logged_model_tags WHERE model_id = ? AND "
-                             "tag_key = 'mlflow.modelVersions'", (mid,)).fetchone()
-        con.close()
+        ((tag,),) = server.db_query("SELECT tag_value FROM logged_model_tags WHERE model_id = ? "
+                                    "AND tag_key = 'mlflow.modelVersions'", (mid,))
     else:
         tag = client.get_logged_model(mid).tags["mlflow.modelVersions"]
     assert tag == '[{"name": "%s", "version": 1}]' % model

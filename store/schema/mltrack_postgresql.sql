@@ -1,0 +1,18 @@
+-- mltrack's own tables beside MLflow's schema (PostgreSQL). Every name starts with mltrack_ so
+-- that MLflow's tables stay exactly as `mlflow db upgrade` makes them; these statements are
+-- run at every start-up (under the schema advisory lock) and are idempotent.
+
+-- The model registry audit log: every stage transition and alias change, with who and when.
+CREATE TABLE IF NOT EXISTS mltrack_registry_audit (
+    id BIGSERIAL NOT NULL PRIMARY KEY,
+    workspace VARCHAR(63) DEFAULT 'default' NOT NULL,
+    timestamp BIGINT NOT NULL,
+    user_id VARCHAR(256),
+    action VARCHAR(32) NOT NULL,
+    name VARCHAR(256) NOT NULL,
+    version INTEGER,
+    alias VARCHAR(256),
+    old_value VARCHAR(256),
+    new_value VARCHAR(256)
+);
+CREATE INDEX IF NOT EXISTS mltrack_registry_audit_name ON mltrack_registry_audit (workspace, name, id);
