@@ -90,6 +90,17 @@ void *arena_calloc(struct arena *a, size_t n, size_t sz)
     return arena_alloc(a, n * sz);
 }
 
+void *arena_grow(struct arena *a, void *arr, size_t n, size_t sz)
+{
+    if (n == 0 || !arr)
+        return arena_calloc(a, 4, sz);
+    if (n < 4 || (n & (n - 1)) != 0)
+        return arr;
+    void *na = arena_calloc(a, n * 2, sz);
+    memcpy(na, arr, n * sz);
+    return na;
+}
+
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
     char *p = arena_alloc(a, n + 1);

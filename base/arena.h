@@ -27,6 +27,11 @@ void *arena_calloc(struct arena *a, size_t n, size_t sz);
 /* A NUL-terminated copy of s[0..n). */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
+/* Growing arrays in the arena: given arr holding n elements of size sz, all obtained from
+ * this function, returns an array with room for one more (arr itself, or a copy with
+ * twice the room when n reached a power of two, 4 at least). The old block is not freed
+ * (the arena never frees); doubling keeps the waste under half. */
+void *arena_grow(struct arena *a, void *arr, size_t n, size_t sz);
 /* printf into the arena; the result is NUL-terminated. */
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap);

@@ -233,18 +233,6 @@ static struct logged_model *find_model(const struct lm_index *ix, size_t nix,
 }
 
 /* Appends one element to an arena array whose capacity is the next power of two >= n. */
-static void *grow(struct arena *a, void *arr, size_t n, size_t sz)
-{
-    if (n && (n & (n - 1)) == 0 && n >= 4) {
-        void *na = arena_calloc(a, n * 2, sz);
-        memcpy(na, arr, n * sz);
-        return na;
-    }
-    if (n == 0)
-        return arena_calloc(a, 4, sz);
-    return arr;
-}
-
 enum child { CHILD_TAGS, CHILD_PARAMS, CHILD_METRICS };
 
 static int load_children(struct sctx *c, enum child kind, const char *ids,
@@ -285,7 +273,7 @@ static int load_children(struct sctx *c, enum child kind, const char *ids,
         if (!m)
             continue;
         if (kind == CHILD_METRICS) {
-            m->metrics = grow(c->a, m->metrics, m->nmetrics, sizeof *m->metrics);
+            m->metrics = arena_grow(c->a, m->metrics, m->nmetrics, sizeof *m->metrics);
             struct metric *x = &m->metrics[m->nmetrics++];
             x->model_id = m->model_id;
             x->key = col_dup(c, st, 1);
@@ -299,7 +287,7 @@ static int load_children(struct sctx *c, enum child kind, const char *ids,
         }
         struct kv **arr = kind == CHILD_TAGS ? &m->tags : &m->params;
         size_t *cnt = kind == CHILD_TAGS ? &m->ntags : &m->nparams;
-        *arr = grow(c->a, *arr, *cnt, sizeof **arr);
+        *arr = arena_grow(c->a, *arr, *cnt, sizeof **arr);
         (*arr)[*cnt].key = col_dup(c, st, 1);
         (*arr)[*cnt].value = col_dup(c, st, 2);
         (*cnt)++;
@@ -514,30 +502,17 @@ int lm_search(struct sctx *c, const struct search_logged_models_q *q, struct log
         buf_release(&sql);
         return -1;
     }
-    if (!buf_ok(&sql)) {
-        buf_release(&sql);
-        return err_set(c->e, ERR_INVALID_PARAMETER_VALUE, "the search query is too large");
-    }
     if (txn_begin_read(c) != 0) {
         buf_release(&sql);
         return -1;
     }
-    struct db_stmt *st = db_prepare_once(c->db, sql.ptr);
-    buf_release(&sql);
-    if (!st)
-        return txn_end_read(c, err_db(c));
-    for (size_t i = 0; i < nb; i++)
-        db_bind_val(st, (int)i + 1, &binds[i]);
-    size_t len = 0;
-    const char **ids = NULL;
+    size_t len;
+    const char **ids;
     enum db_rc rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        ids = grow(c->a, ids, len, sizeof *ids);
-        ids[len++] = col_dup(c, st, 0);
-    }
-    db_done(st);
-    if (rc != DB_DONE)
-        return txn_end_read(c, err_step(c, rc));
+    int r = search_collect(c, &sql, binds, nb, 1, &ids, &len);
+    buf_release(&sql);
+    if (r != 0)
+        return txn_end_read(c, -1);
     struct logged_model *ms = arena_calloc(c->a, len ? len : 1, sizeof *ms);
     size_t got = 0;
     /* One indexed lookup per id keeps the search order; a page is at most max_results. */

@@ -548,65 +548,27 @@ int rm_latest_versions(struct sctx *c, const char *name, const char *const *stag
     return txn_end_read(c, 0);
 }
 
-/* Prepares and binds a search statement built by search_sql.c. */
-static struct db_stmt *prepare_built(struct sctx *c, struct buf *sql, const struct sql_val *b,
-                                     size_t nb)
-{
-    if (!buf_ok(sql)) {
-        err_set(c->e, ERR_INVALID_PARAMETER_VALUE, "the search query is too large");
-        return NULL;
-    }
-    struct db_stmt *st = db_prepare_once(c->db, sql->ptr);
-    if (!st) {
-        err_db(c);
-        return NULL;
-    }
-    for (size_t i = 0; i < nb; i++)
-        db_bind_val(st, (int)i + 1, &b[i]);
-    return st;
-}
-
 int rm_search(struct sctx *c, const struct search_registered_models_q *q,
               struct registered_model **out, size_t *n)
 {
     struct buf sql;
     buf_init(&sql, 1 << 20);
     struct sql_val *binds;
-    size_t nb;
+    size_t nb, len;
+    const char **names;
     *n = 0;
-    if (search_registered_models_sql(c->a, c->db->drv->kind, q, &sql, &binds, &nb, c->e) != 0) {
-        buf_release(&sql);
-        return -1;
+    int rc = search_registered_models_sql(c->a, c->db->drv->kind, q, &sql, &binds, &nb, c->e);
+    if (rc == 0 && (rc = txn_begin_read(c)) == 0) {
+        rc = search_collect(c, &sql, binds, nb, 1, &names, &len);
+        *out = arena_calloc(c->a, len ? len : 1, sizeof **out);
+        for (size_t i = 0; rc == 0 && i < len; i++)
+            rc = rm_load(c, names[i], &(*out)[i]);
+        if (rc == 0)
+            *n = len;
+        rc = txn_end_read(c, rc);
     }
-    if (txn_begin_read(c) != 0) {
-        buf_release(&sql);
-        return -1;
-    }
-    struct db_stmt *st = prepare_built(c, &sql, binds, nb);
     buf_release(&sql);
-    if (!st)
-        return txn_end_read(c, -1);
-    size_t cap = 64, len = 0;
-    const char **names = arena_calloc(c->a, cap, sizeof *names);
-    enum db_rc rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        if (len == cap) {
-            const char **nn = arena_calloc(c->a, cap * 2, sizeof *nn);
-            memcpy(nn, names, len * sizeof *nn);
-            names = nn;
-            cap *= 2;
-        }
-        names[len++] = col_dup(c, st, 0);
-    }
-    db_done(st);
-    if (rc != DB_DONE)
-        return txn_end_read(c, err_step(c, rc));
-    *out = arena_calloc(c->a, len ? len : 1, sizeof **out);
-    for (size_t i = 0; i < len; i++)
-        if (rm_load(c, names[i], &(*out)[i]) != 0)
-            return txn_end_read(c, -1);
-    *n = len;
-    return txn_end_read(c, 0);
+    return rc;
 }
 
 /* ---- model versions: writing ---- */
@@ -982,43 +944,29 @@ int mv_search(struct sctx *c, const struct search_model_versions_q *q,
     struct buf sql;
     buf_init(&sql, 1 << 20);
     struct sql_val *binds;
-    size_t nb;
+    size_t nb, len;
+    const char **cells; /* name, version */
     *n = 0;
-    if (search_model_versions_sql(c->a, c->db->drv->kind, q, &sql, &binds, &nb, c->e) != 0) {
-        buf_release(&sql);
-        return -1;
-    }
-    if (txn_begin_read(c) != 0) {
-        buf_release(&sql);
-        return -1;
-    }
-    struct db_stmt *st = prepare_built(c, &sql, binds, nb);
-    buf_release(&sql);
-    if (!st)
-        return txn_end_read(c, -1);
-    size_t cap = 64, len = 0;
-    struct model_version *v = arena_calloc(c->a, cap, sizeof *v);
-    enum db_rc rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        if (len == cap) {
-            struct model_version *nv = arena_calloc(c->a, cap * 2, sizeof *nv);
-            memcpy(nv, v, len * sizeof *nv);
-            v = nv;
-            cap *= 2;
+    int rc = search_model_versions_sql(c->a, c->db->drv->kind, q, &sql, &binds, &nb, c->e);
+    if (rc == 0 && (rc = txn_begin_read(c)) == 0) {
+        rc = search_collect(c, &sql, binds, nb, 2, &cells, &len);
+        struct model_version *v = arena_calloc(c->a, len ? len : 1, sizeof *v);
+        for (size_t i = 0; rc == 0 && i < len; i++) {
+            int64_t version;
+            const char *vs = cells[2 * i + 1];
+            if (!vs || !parse_i64(vs, strlen(vs), &version))
+                rc = err_db(c);
+            else
+                rc = mv_read(c, cells[2 * i], version, &v[i], false);
         }
-        v[len].name = col_dup(c, st, 0);
-        v[len].version = db_col_int(st, 1);
-        len++;
+        if (rc == 0) {
+            *out = v;
+            *n = len;
+        }
+        rc = txn_end_read(c, rc);
     }
-    db_done(st);
-    if (rc != DB_DONE)
-        return txn_end_read(c, err_step(c, rc));
-    for (size_t i = 0; i < len; i++)
-        if (mv_read(c, v[i].name, v[i].version, &v[i], false) != 0)
-            return txn_end_read(c, -1);
-    *out = v;
-    *n = len;
-    return txn_end_read(c, 0);
+    buf_release(&sql);
+    return rc;
 }
 
 /* ---- aliases ---- */

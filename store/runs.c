@@ -176,20 +176,6 @@ static void read_info(struct sctx *c, struct db_stmt *st, struct run_info *ri)
     ri->lifecycle_stage = col_dup(c, st, 8);
 }
 
-/* A growable arena array. */
-#define VEC_PUSH(a, arr, n, cap)                                                             \
-    do {                                                                                     \
-        if ((n) == (cap)) {                                                                  \
-            size_t nc_ = (cap) ? (cap) * 2 : 4;                                              \
-            void *na_ = arena_calloc((a), nc_, sizeof *(arr));                               \
-            if (n)                                                                           \
-                memcpy(na_, (arr), (n) * sizeof *(arr));                                     \
-            (arr) = na_;                                                                     \
-            (cap) = nc_;                                                                     \
-        }                                                                                    \
-        (n)++;                                                                               \
-    } while (0)
-
 /* The JSON array of ids bound to "json_each(?)" in the bulk queries below. */
 static const char *ids_json(struct arena *a, const char *const *ids, size_t n)
 {
@@ -284,38 +270,26 @@ static int for_each_child(struct sctx *c, const char *sql, const char *ids,
     return rc == DB_DONE ? 0 : err_step(c, rc);
 }
 
-/* Per-run capacities live beside the arrays only while loading; kept simple by growing
- * with VEC_PUSH on a shadow capacity equal to the next power of two of the count. */
-static size_t cap_of(size_t n)
-{
-    if (n == 0)
-        return 0;
-    size_t c = 4;
-    while (c < n)
-        c *= 2;
-    return c;
-}
-
 static void add_param(struct sctx *c, struct db_stmt *st, struct run *r)
 {
-    size_t cap = cap_of(r->nparams);
-    VEC_PUSH(c->a, r->params, r->nparams, cap);
+    r->params = arena_grow(c->a, r->params, r->nparams, sizeof *r->params);
+    r->nparams++;
     r->params[r->nparams - 1].key = col_dup(c, st, 1);
     r->params[r->nparams - 1].value = col_dup(c, st, 2);
 }
 
 static void add_tag(struct sctx *c, struct db_stmt *st, struct run *r)
 {
-    size_t cap = cap_of(r->ntags);
-    VEC_PUSH(c->a, r->tags, r->ntags, cap);
+    r->tags = arena_grow(c->a, r->tags, r->ntags, sizeof *r->tags);
+    r->ntags++;
     r->tags[r->ntags - 1].key = col_dup(c, st, 1);
     r->tags[r->ntags - 1].value = col_dup(c, st, 2);
 }
 
 static void add_metric(struct sctx *c, struct db_stmt *st, struct run *r)
 {
-    size_t cap = cap_of(r->nmetrics);
-    VEC_PUSH(c->a, r->metrics, r->nmetrics, cap);
+    r->metrics = arena_grow(c->a, r->metrics, r->nmetrics, sizeof *r->metrics);
+    r->nmetrics++;
     struct metric *m = &r->metrics[r->nmetrics - 1];
     m->key = col_dup(c, st, 1);
     m->value = db_col_int(st, 5) ? NAN : db_col_real(st, 2);
@@ -325,8 +299,9 @@ static void add_metric(struct sctx *c, struct db_stmt *st, struct run *r)
 
 static void add_output(struct sctx *c, struct db_stmt *st, struct run *r)
 {
-    size_t cap = cap_of(r->nmodel_outputs);
-    VEC_PUSH(c->a, r->model_outputs, r->nmodel_outputs, cap);
+    r->model_outputs =
+        arena_grow(c->a, r->model_outputs, r->nmodel_outputs, sizeof *r->model_outputs);
+    r->nmodel_outputs++;
     r->model_outputs[r->nmodel_outputs - 1].model_id = col_dup(c, st, 1);
     r->model_outputs[r->nmodel_outputs - 1].step = db_col_int(st, 2);
 }
@@ -361,8 +336,8 @@ static int load_dataset_inputs(struct sctx *c, const char *ids, const struct idm
         const char *iu = db_col_text(st, 1, &n);
         if (!last_input || !iu || strlen(last_input) != n || memcmp(last_input, iu, n) != 0 ||
             r->ninputs == 0) {
-            size_t cap = cap_of(r->ninputs);
-            VEC_PUSH(c->a, r->inputs, r->ninputs, cap);
+            r->inputs = arena_grow(c->a, r->inputs, r->ninputs, sizeof *r->inputs);
+            r->ninputs++;
             struct dataset_input *di = &r->inputs[r->ninputs - 1];
             di->ds.name = col_dup(c, st, 2);
             di->ds.digest = col_dup(c, st, 3);
@@ -374,8 +349,8 @@ static int load_dataset_inputs(struct sctx *c, const char *ids, const struct idm
         }
         if (!db_col_null(st, 8)) {
             struct dataset_input *di = &r->inputs[r->ninputs - 1];
-            size_t cap = cap_of(di->ntags);
-            VEC_PUSH(c->a, di->tags, di->ntags, cap);
+            di->tags = arena_grow(c->a, di->tags, di->ntags, sizeof *di->tags);
+            di->ntags++;
             di->tags[di->ntags - 1].key = col_dup(c, st, 8);
             di->tags[di->ntags - 1].value = col_dup(c, st, 9);
         }
@@ -463,11 +438,12 @@ int run_dataset_summaries(struct sctx *c, const int64_t *exp_ids, size_t n,
     if (!st)
         return txn_end_read(c, err_db(c));
     db_bind_str(st, 1, ids);
-    size_t cap = 0, len = 0;
+    size_t len = 0;
     struct dataset_summary *v = NULL;
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        VEC_PUSH(c->a, v, len, cap);
+        v = arena_grow(c->a, v, len, sizeof *v);
+        len++;
         v[len - 1].experiment_id = db_col_int(st, 0);
         v[len - 1].name = col_dup(c, st, 1);
         v[len - 1].digest = col_dup(c, st, 2);
@@ -505,9 +481,10 @@ static int load_model_inputs(struct sctx *c, struct run *r)
         return err_db(c);
     db_bind_str(st, 1, r->info.run_id);
     enum db_rc rc;
-    size_t cap = 0;
     while ((rc = db_step(st)) == DB_ROW) {
-        VEC_PUSH(c->a, r->model_inputs, r->nmodel_inputs, cap);
+        r->model_inputs = arena_grow(c->a, r->model_inputs, r->nmodel_inputs,
+                                     sizeof *r->model_inputs);
+        r->nmodel_inputs++;
         r->model_inputs[r->nmodel_inputs - 1].model_id = col_dup(c, st, 0);
     }
     db_done(st);

@@ -6,64 +6,30 @@
 #include "txn.h"
 #include "../base/banned.h"
 
-/* Prepares sql with binds; NULL with c->e set on failure. */
-static struct db_stmt *prepare_search(struct sctx *c, struct buf *sql,
-                                      const struct sql_val *binds, size_t nbinds)
-{
-    if (!buf_ok(sql)) {
-        err_set(c->e, ERR_INVALID_PARAMETER_VALUE, "the search query is too large");
-        return NULL;
-    }
-    struct db_stmt *st = db_prepare_once(c->db, sql->ptr);
-    if (!st) {
-        err_db(c);
-        return NULL;
-    }
-    for (size_t i = 0; i < nbinds; i++)
-        db_bind_val(st, (int)i + 1, &binds[i]);
-    return st;
-}
-
 int exp_search(struct sctx *c, const struct search_experiments_q *q, struct experiment **out,
                size_t *n)
 {
     struct buf sql;
     buf_init(&sql, 1 << 20);
     struct sql_val *binds;
-    size_t nb;
+    size_t nb, len;
+    const char **cells;
     *n = 0;
-    if (search_experiments_sql(c->a, c->db->drv->kind, q, &sql, &binds, &nb, c->e) != 0) {
-        buf_release(&sql);
-        return -1;
+    int rc = search_experiments_sql(c->a, c->db->drv->kind, q, &sql, &binds, &nb, c->e);
+    if (rc == 0 && (rc = txn_begin_read(c)) == 0) {
+        rc = search_collect(c, &sql, binds, nb, 1, &cells, &len);
+        int64_t *ids = arena_calloc(c->a, len ? len : 1, sizeof *ids);
+        for (size_t i = 0; rc == 0 && i < len; i++)
+            rc = exp_parse_id(c, cells[i], &ids[i]);
+        *out = arena_calloc(c->a, len ? len : 1, sizeof **out);
+        if (rc == 0)
+            rc = exp_load_many(c, ids, len, *out);
+        if (rc == 0)
+            *n = len;
+        rc = txn_end_read(c, rc);
     }
-    if (txn_begin_read(c) != 0) {
-        buf_release(&sql);
-        return -1;
-    }
-    struct db_stmt *st = prepare_search(c, &sql, binds, nb);
     buf_release(&sql);
-    if (!st)
-        return txn_end_read(c, -1);
-    size_t cap = 64, len = 0;
-    int64_t *ids = arena_calloc(c->a, cap, sizeof *ids);
-    enum db_rc rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        if (len == cap) {
-            int64_t *ni = arena_calloc(c->a, cap * 2, sizeof *ids);
-            memcpy(ni, ids, len * sizeof *ids);
-            ids = ni;
-            cap *= 2;
-        }
-        ids[len++] = db_col_int(st, 0);
-    }
-    db_done(st);
-    if (rc != DB_DONE)
-        return txn_end_read(c, err_step(c, rc));
-    *out = arena_calloc(c->a, len ? len : 1, sizeof **out);
-    int r = exp_load_many(c, ids, len, *out);
-    if (r == 0)
-        *n = len;
-    return txn_end_read(c, r);
+    return rc;
 }
 
 int run_search(struct sctx *c, const struct search_runs_q *q, struct run **out, size_t *n)
@@ -71,36 +37,17 @@ int run_search(struct sctx *c, const struct search_runs_q *q, struct run **out, 
     struct buf sql;
     buf_init(&sql, 1 << 20);
     struct sql_val *binds;
-    size_t nb;
+    size_t nb, len;
+    const char **ids;
     *n = 0;
-    if (search_runs_sql(c->a, c->db->drv->kind, q, &sql, &binds, &nb, c->e) != 0) {
-        buf_release(&sql);
-        return -1;
+    int rc = search_runs_sql(c->a, c->db->drv->kind, q, &sql, &binds, &nb, c->e);
+    if (rc == 0 && (rc = txn_begin_read(c)) == 0) {
+        rc = search_collect(c, &sql, binds, nb, 1, &ids, &len);
+        *out = arena_calloc(c->a, len ? len : 1, sizeof **out);
+        if (rc == 0)
+            rc = run_load_many_in_txn(c, ids, len, *out, n);
+        rc = txn_end_read(c, rc);
     }
-    if (txn_begin_read(c) != 0) {
-        buf_release(&sql);
-        return -1;
-    }
-    struct db_stmt *st = prepare_search(c, &sql, binds, nb);
     buf_release(&sql);
-    if (!st)
-        return txn_end_read(c, -1);
-    size_t cap = 256, len = 0;
-    const char **ids = arena_calloc(c->a, cap, sizeof *ids);
-    enum db_rc rc;
-    while ((rc = db_step(st)) == DB_ROW) {
-        if (len == cap) {
-            const char **ni = arena_calloc(c->a, cap * 2, sizeof *ids);
-            memcpy(ni, ids, len * sizeof *ids);
-            ids = ni;
-            cap *= 2;
-        }
-        ids[len++] = col_dup(c, st, 0);
-    }
-    db_done(st);
-    if (rc != DB_DONE)
-        return txn_end_read(c, err_step(c, rc));
-    *out = arena_calloc(c->a, len ? len : 1, sizeof **out);
-    int r = run_load_many_in_txn(c, ids, len, *out, n);
-    return txn_end_read(c, r);
+    return rc;
 }

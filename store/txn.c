@@ -75,6 +75,35 @@ int txn_fail(struct sctx *c, int rc)
     return rc;
 }
 
+int search_collect(struct sctx *c, struct buf *sql, const struct sql_val *binds, size_t nb,
+                   int ncols, const char ***cells, size_t *nrows)
+{
+    *cells = NULL;
+    *nrows = 0;
+    if (!buf_ok(sql))
+        return err_set(c->e, ERR_INVALID_PARAMETER_VALUE, "the search query is too large");
+    struct db_stmt *st = db_prepare_once(c->db, sql->ptr);
+    if (!st)
+        return err_db(c);
+    for (size_t i = 0; i < nb; i++)
+        db_bind_val(st, (int)i + 1, &binds[i]);
+    const char **v = NULL;
+    size_t len = 0; /* cells, not rows */
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        for (int k = 0; k < ncols; k++) {
+            v = arena_grow(c->a, v, len, sizeof *v);
+            v[len++] = col_dup(c, st, k);
+        }
+    }
+    db_done(st);
+    if (rc != DB_DONE)
+        return err_step(c, rc);
+    *cells = v;
+    *nrows = len / (size_t)ncols;
+    return 0;
+}
+
 int txn_end_read(struct sctx *c, int rc)
 {
     if (db_commit(c->db) != 0)
@@ -91,16 +120,11 @@ const char *col_dup(struct sctx *c, struct db_stmt *st, int col)
 
 int read_kvs(struct sctx *c, struct db_stmt *st, struct kv **out, size_t *n)
 {
-    size_t cap = 8, len = 0;
-    struct kv *v = arena_calloc(c->a, cap, sizeof *v);
+    size_t len = 0;
+    struct kv *v = NULL;
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (len == cap) {
-            struct kv *nv = arena_calloc(c->a, cap * 2, sizeof *v);
-            memcpy(nv, v, len * sizeof *v);
-            v = nv;
-            cap *= 2;
-        }
+        v = arena_grow(c->a, v, len, sizeof *v);
         v[len].key = col_dup(c, st, 0);
         v[len].value = col_dup(c, st, 1);
         len++;

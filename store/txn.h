@@ -5,6 +5,8 @@
 
 #include <stdio.h>
 
+#include "../base/buf.h"
+#include "db.h"
 #include "model.h"
 #include "store.h"
 
@@ -27,6 +29,11 @@ int err_step(struct sctx *c, enum db_rc rc);
 const char *col_dup(struct sctx *c, struct db_stmt *st, int col);
 /* Reads all (key, value) rows of st into an arena array. */
 int read_kvs(struct sctx *c, struct db_stmt *st, struct kv **out, size_t *n);
+/* Runs a search statement built by search_sql.h inside the caller's read transaction and
+ * collects the first ncols columns of every row as text, from the arena, row after row
+ * (cells[r * ncols + k]); NULLs come back as NULL. */
+int search_collect(struct sctx *c, struct buf *sql, const struct sql_val *binds, size_t nb,
+                   int ncols, const char ***cells, size_t *nrows);
 /* root + "/" + seg without doubling the slash (MLflow's append_to_uri_path). */
 const char *uri_join(struct arena *a, const char *root, const char *seg);
 
