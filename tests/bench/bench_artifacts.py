@@ -10,7 +10,9 @@ every 10 ms; the table shows the idle RSS, the peak RSS of the tree during uploa
 during download, and VmHWM (the kernel's own high-water mark) of the biggest process.
 
 Only the Python standard library is needed (plus the `mlflow` CLI for the reference).
-S3 (moto) is not measured here yet. See README.md, "Artifact benchmark".
+With --s3 the destination is a bucket of moto's server mode on loopback (`moto[server]`,
+from tests/requirements.txt) instead of a local folder; both servers then proxy to it.
+See README.md, "Artifact benchmark".
 """
 from __future__ import annotations
 
@@ -117,8 +119,9 @@ class Server:
         self.dir = tempfile.mkdtemp(prefix="bench-art-%s-" % target, dir=args.workdir)
         self.port = free_port()
         self.art = os.path.join(self.dir, "art")
+        dest = "s3://bench/%s" % target if args.s3 else self.art
         flags = ["--backend-store-uri", "sqlite:///%s/db.sqlite" % self.dir,
-                 "--artifacts-destination", self.art, "--host", "127.0.0.1",
+                 "--artifacts-destination", dest, "--host", "127.0.0.1",
                  "--port", str(self.port)]
         if target == "mltrack":
             self.cmd = [args.mltrack_bin, "server"] + flags
@@ -129,6 +132,9 @@ class Server:
 
     def start(self):
         env = dict(os.environ, MLFLOW_SERVER_ENABLE_JOB_EXECUTION="false")
+        if self.args.s3:
+            env.update(MLFLOW_S3_ENDPOINT_URL=self.args.s3, AWS_ACCESS_KEY_ID="bench",
+                       AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1")
         self.logf = open(os.path.join(self.dir, "server.log"), "wb")
         self.proc = subprocess.Popen(self.cmd, stdout=self.logf, stderr=self.logf, env=env,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
@@ -220,7 +226,7 @@ def bench(target, args, src, digest):
                 res["up"].append(upload(s.port, name, src))
             peak_up = max(peak_up, pu.peak)
             on_disk = os.path.join(s.art, *name.split("/"))
-            if os.path.getsize(on_disk) != size:
+            if not args.s3 and os.path.getsize(on_disk) != size:
                 raise SystemExit("%s stored %d bytes" % (target, os.path.getsize(on_disk)))
             with Poller(pids) as pd:
                 dt, got = download(s.port, name, size, args.verify)
@@ -228,7 +234,8 @@ def bench(target, args, src, digest):
             peak_down = max(peak_down, pd.peak)
             if args.verify and got != digest:
                 raise SystemExit("%s: downloaded bytes differ" % target)
-            os.unlink(on_disk)  # keep the disk use at one copy
+            if not args.s3:
+                os.unlink(on_disk)  # keep the disk use at one copy
             log("%s #%d: up %.2fs, down %.2fs" % (target, i + 1, res["up"][-1], dt))
         res["peak_up"], res["peak_down"] = peak_up, peak_down
         res["hwm"] = max(status_kb(p, "VmHWM") for p in pids)
@@ -236,6 +243,25 @@ def bench(target, args, src, digest):
         return res
     finally:
         s.stop()
+
+
+def start_moto(workdir):
+    """moto's S3 server on a free loopback port with a bucket "bench"; returns (proc, url)."""
+    port = free_port()
+    logf = open(os.path.join(workdir, "moto.log"), "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                             str(port)], stdout=logf, stderr=logf, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("PUT", "/bench")  # moto creates the bucket without checking signatures
+            if c.getresponse().status == 200:
+                return proc, "http://127.0.0.1:%d" % port
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("moto did not start")
 
 
 def main():
@@ -249,17 +275,27 @@ def main():
     ap.add_argument("--workdir", default=None, help="where the file and servers live (TMPDIR)")
     ap.add_argument("--verify", action="store_true", help="sha256 the downloads (costs CPU)")
     ap.add_argument("--keep", action="store_true", help="keep the server dirs")
+    ap.add_argument("--s3", action="store_true", help="proxy to moto's S3 server mode instead")
     args = ap.parse_args()
     workdir = args.workdir or tempfile.gettempdir()
+    moto = None
+    if args.s3:
+        moto, args.s3 = start_moto(workdir)
     src = os.path.join(workdir, "mltrack-bench-artifact-%dM.bin" % args.size_mb)
     make_file(src, args.size_mb)
     digest = sha256_file(src) if args.verify else None
     targets = [args.only] if args.only else ["mltrack", "mlflow"]
-    rows = [bench(t, args, src, digest) for t in targets]
+    try:
+        rows = [bench(t, args, src, digest) for t in targets]
+    finally:
+        if moto:
+            os.killpg(moto.pid, signal.SIGTERM)
+            moto.wait(20)
 
     mb = args.size_mb
     print()
-    print("artifact proxy, local disk, %d MiB file, best of %d (loopback)" % (mb, args.repeat))
+    print("artifact proxy, %s, %d MiB file, best of %d (loopback)"
+          % ("S3 (moto server mode)" if args.s3 else "local disk", mb, args.repeat))
     hdr = ("server", "upload MiB/s", "download MiB/s", "idle RSS", "peak RSS up",
            "peak RSS down", "VmHWM", "procs")
     print("| " + " | ".join(hdr) + " |")
