@@ -11,7 +11,6 @@
  * are written already sorted, x-amz-content-sha256 is always sent (UNSIGNED-PAYLOAD for
  * bodies, the empty-string hash otherwise), and no header is ever "removed" with "Name:".
  * Secrets go only to curl; no message or log line carries them. */
-#include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 
 #include "../base/util.h"
 #include "artifacts.h"
+#include "curl_load.h"
 #include "s3.h"
 #include "s3_parse.h"
 #include "../base/banned.h"
@@ -1021,6 +1021,8 @@ static char *header_line(const char *name, const char *value)
 
 struct art_store *art_s3_open(const char *uri, struct err *e)
 {
+    if (curl_load(e) != 0)
+        return NULL;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         err_set(e, ERR_INTERNAL_ERROR, "cannot initialise libcurl");
         return NULL;

@@ -18,7 +18,6 @@
  * nothing can have happened on the server; writes are not. */
 #include <ctype.h>
 #include <inttypes.h>
-#include <libpq-fe.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +27,7 @@
 
 #include "../base/buf.h"
 #include "../base/util.h"
+#include "pq_load.h"
 #include "db.h"
 #include "db_pg.h"
 #include "../base/banned.h"
@@ -619,6 +619,8 @@ struct db *db_pg_open(const char *uri, struct err *e)
         err_set(e, ERR_INVALID_PARAMETER_VALUE, "not a PostgreSQL URI");
         return NULL;
     }
+    if (pq_load(e) != 0)
+        return NULL;
     /* libpq wants postgresql://...; drop SQLAlchemy's "+driver". */
     size_t rest = strlen(uri + sl);
     char *libpq_uri = malloc(base + rest + 1);
