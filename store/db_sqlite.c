@@ -2,6 +2,7 @@
  * prepared statements keyed by the address of their SQL text. */
 #include <pthread.h>
 #include <sqlite3.h>
+#include <time.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,6 +263,12 @@ static int ckpt_frames_seen;
 static pthread_mutex_t ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ckpt_cv = PTHREAD_COND_INITIALIZER;
 static bool ckpt_pending, ckpt_stop, ckpt_running;
+static bool ckpt_dirty;        /* commits since the WAL was last emptied */
+static int64_t ckpt_last_commit; /* mono_ns() of the last commit */
+
+/* Once writes pause this long, the WAL is emptied (TRUNCATE): readers look every page up
+ * in a non-empty WAL and read it with pread, while the database file is mmap'd. */
+enum { CKPT_IDLE_MS = 500 };
 static pthread_t ckpt_thread;
 static char *ckpt_path;
 
@@ -270,13 +277,15 @@ static int wal_hook(void *arg, sqlite3 *conn, const char *dbname, int frames)
     (void)arg;
     (void)conn;
     (void)dbname;
+    pthread_mutex_lock(&ckpt_mu);
+    ckpt_dirty = true;
+    ckpt_last_commit = mono_ns();
+    ckpt_frames_seen = frames;
     if (frames >= CKPT_FRAMES) {
-        pthread_mutex_lock(&ckpt_mu);
         ckpt_pending = true;
-        ckpt_frames_seen = frames;
         pthread_cond_signal(&ckpt_cv);
-        pthread_mutex_unlock(&ckpt_mu);
     }
+    pthread_mutex_unlock(&ckpt_mu);
     return SQLITE_OK;
 }
 
@@ -297,23 +306,42 @@ static void *ckpt_main(void *arg)
         log_warn("checkpointer: %s", sqlite3_errmsg(conn));
     pthread_mutex_lock(&ckpt_mu);
     while (!ckpt_stop) {
-        while (!ckpt_pending && !ckpt_stop)
-            pthread_cond_wait(&ckpt_cv, &ckpt_mu);
+        bool idle = false;
+        while (!ckpt_pending && !ckpt_stop) {
+            /* Sleep until woken, or until the writes have paused long enough. */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += CKPT_IDLE_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&ckpt_cv, &ckpt_mu, &ts);
+            if (ckpt_dirty && mono_ns() - ckpt_last_commit >= CKPT_IDLE_MS * 1000000LL) {
+                idle = true;
+                break;
+            }
+        }
         if (ckpt_stop)
             break;
         ckpt_pending = false;
+        if (idle)
+            ckpt_dirty = false;
         /* A PASSIVE checkpoint never blocks the writer, but while writes keep coming the
          * log is never fully copied when the next transaction starts, so it never wraps
          * around and grows without end. Past CKPT_TRUNCATE frames, take the write lock
-         * between two transactions (busy-waiting up to the timeout) and truncate it. */
-        int mode = ckpt_frames_seen >= CKPT_TRUNCATE ? SQLITE_CHECKPOINT_TRUNCATE
-                                                     : SQLITE_CHECKPOINT_PASSIVE;
+         * between two transactions (busy-waiting up to the timeout) and truncate it; and
+         * when the writes have paused, empty the log for the readers' sake. */
+        int mode = idle || ckpt_frames_seen >= CKPT_TRUNCATE ? SQLITE_CHECKPOINT_TRUNCATE
+                                                             : SQLITE_CHECKPOINT_PASSIVE;
         pthread_mutex_unlock(&ckpt_mu);
         int log_frames = 0, done = 0;
         int rc = sqlite3_wal_checkpoint_v2(conn, NULL, mode, &log_frames, &done);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)
             log_warn("checkpoint failed: %s", sqlite3_errmsg(conn));
         pthread_mutex_lock(&ckpt_mu);
+        if (idle && rc != SQLITE_OK)
+            ckpt_dirty = true; /* readers held it up: try again at the next pause */
     }
     pthread_mutex_unlock(&ckpt_mu);
     /* Leave a small WAL behind on a clean shutdown. */
