@@ -91,6 +91,12 @@ int art_list_json(struct ctx *c, const char *root, const char *sub, bool full_pa
 int read_search_query(struct ctx *c, enum search_kind kind, struct filter *f,
                       struct order_by *ob, int64_t *offset);
 
+/* Writes {"<field>": [...], "next_page_token": ...} for a search page fetched with
+ * LIMIT max + 1: the extra item, if any, only says that another page exists (MLflow's
+ * offset token). items holds n elements of size bytes; put writes one. Returns 0. */
+int reply_page(struct ctx *c, const char *field, const void *items, size_t n, size_t size,
+               void (*put)(struct jw *, const void *), int64_t max, int64_t offset);
+
 /* Writes {} (the reply of most write endpoints) and returns 0. */
 int reply_empty(struct ctx *c);
 

@@ -207,6 +207,16 @@ static int read_search_max(struct ctx *c, int64_t dflt, int64_t max, int64_t *ou
 
 /* ---- registered models ---- */
 
+static void put_rm_item(struct jw *w, const void *item)
+{
+    put_registered_model(w, (const struct registered_model *)item);
+}
+
+static void put_mv_item(struct jw *w, const void *item)
+{
+    put_model_version(w, (const struct model_version *)item);
+}
+
 static int h_rm_create(struct ctx *c)
 {
     const char *name, *desc;
@@ -279,21 +289,7 @@ static int h_rm_search(struct ctx *c)
     size_t n;
     if (rm_search(&c->s, &q, &rms, &n) != 0)
         return -1;
-    bool more = (int64_t)n > max;
-    if (more)
-        n = (size_t)max;
-    jw_obj(&c->w);
-    if (n) {
-        jw_key(&c->w, "registered_models");
-        jw_arr(&c->w);
-        for (size_t i = 0; i < n; i++)
-            put_registered_model(&c->w, &rms[i]);
-        jw_arr_end(&c->w);
-    }
-    if (more)
-        jw_kstr(&c->w, "next_page_token", filter_page_token_format(c->s.a, offset + max));
-    jw_obj_end(&c->w);
-    return 0;
+    return reply_page(c, "registered_models", rms, n, sizeof *rms, put_rm_item, max, offset);
 }
 
 static int h_rm_latest(struct ctx *c)
@@ -542,21 +538,7 @@ static int h_mv_search(struct ctx *c)
     size_t n;
     if (mv_search(&c->s, &q, &mvs, &n) != 0)
         return -1;
-    bool more = (int64_t)n > max;
-    if (more)
-        n = (size_t)max;
-    jw_obj(&c->w);
-    if (n) {
-        jw_key(&c->w, "model_versions");
-        jw_arr(&c->w);
-        for (size_t i = 0; i < n; i++)
-            put_model_version(&c->w, &mvs[i]);
-        jw_arr_end(&c->w);
-    }
-    if (more)
-        jw_kstr(&c->w, "next_page_token", filter_page_token_format(c->s.a, offset + max));
-    jw_obj_end(&c->w);
-    return 0;
+    return reply_page(c, "model_versions", mvs, n, sizeof *mvs, put_mv_item, max, offset);
 }
 
 static int h_mv_set_tag(struct ctx *c)

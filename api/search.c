@@ -62,6 +62,26 @@ static int read_max_results(struct ctx *c, int64_t dflt, bool required, int64_t 
     return 0;
 }
 
+int reply_page(struct ctx *c, const char *field, const void *items, size_t n, size_t size,
+               void (*put)(struct jw *, const void *), int64_t max, int64_t offset)
+{
+    bool more = (int64_t)n > max;
+    if (more)
+        n = (size_t)max;
+    jw_obj(&c->w);
+    if (n) {
+        jw_key(&c->w, field);
+        jw_arr(&c->w);
+        for (size_t i = 0; i < n; i++)
+            put(&c->w, (const char *)items + i * size);
+        jw_arr_end(&c->w);
+    }
+    if (more)
+        jw_kstr(&c->w, "next_page_token", filter_page_token_format(c->s.a, offset + max));
+    jw_obj_end(&c->w);
+    return 0;
+}
+
 int read_search_query(struct ctx *c, enum search_kind kind, struct filter *f,
                       struct order_by *ob, int64_t *offset)
 {
@@ -84,6 +104,16 @@ int read_search_query(struct ctx *c, enum search_kind kind, struct filter *f,
     return 0;
 }
 
+static void put_experiment_item(struct jw *w, const void *item)
+{
+    put_experiment(w, (const struct experiment *)item);
+}
+
+static void put_run_item(struct jw *w, const void *item)
+{
+    put_run(w, (const struct run *)item);
+}
+
 static int h_search_experiments(struct ctx *c)
 {
     struct search_experiments_q q = {0};
@@ -103,21 +133,7 @@ static int h_search_experiments(struct ctx *c)
     size_t n;
     if (exp_search(&c->s, &q, &x, &n) != 0)
         return -1;
-    bool more = (int64_t)n > max;
-    if (more)
-        n = (size_t)max;
-    jw_obj(&c->w);
-    if (n) {
-        jw_key(&c->w, "experiments");
-        jw_arr(&c->w);
-        for (size_t i = 0; i < n; i++)
-            put_experiment(&c->w, &x[i]);
-        jw_arr_end(&c->w);
-    }
-    if (more)
-        jw_kstr(&c->w, "next_page_token", filter_page_token_format(c->s.a, offset + max));
-    jw_obj_end(&c->w);
-    return 0;
+    return reply_page(c, "experiments", x, n, sizeof *x, put_experiment_item, max, offset);
 }
 
 static int h_search_runs(struct ctx *c)
@@ -147,21 +163,7 @@ static int h_search_runs(struct ctx *c)
     size_t n;
     if (run_search(&c->s, &q, &runs, &n) != 0)
         return -1;
-    bool more = (int64_t)n > max;
-    if (more)
-        n = (size_t)max;
-    jw_obj(&c->w);
-    if (n) {
-        jw_key(&c->w, "runs");
-        jw_arr(&c->w);
-        for (size_t i = 0; i < n; i++)
-            put_run(&c->w, &runs[i]);
-        jw_arr_end(&c->w);
-    }
-    if (more)
-        jw_kstr(&c->w, "next_page_token", filter_page_token_format(c->s.a, offset + max));
-    jw_obj_end(&c->w);
-    return 0;
+    return reply_page(c, "runs", runs, n, sizeof *runs, put_run_item, max, offset);
 }
 
 const struct route search_routes[] = {
