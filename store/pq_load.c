@@ -1,11 +1,9 @@
 /* Loading libpq on first use (see pq_load.h). */
 #include "pq_load.h"
 
-#include <dlfcn.h>
-#include <stdio.h>
 #include <pthread.h>
-#include <string.h>
 
+#include "../base/dl.h"
 #include "../base/banned.h"
 
 struct pq_api pq_api;
@@ -13,44 +11,30 @@ struct pq_api pq_api;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static char load_error[256];
 
-#define SYM(field, name)                                                                     \
-    do {                                                                                     \
-        void *p_ = dlsym(h, name);                                                           \
-        if (!p_) {                                                                           \
-            snprintf(load_error, sizeof load_error, "libpq lacks %s", name);                \
-            return;                                                                          \
-        }                                                                                    \
-        memcpy(&pq_api.field, &p_, sizeof p_);                                               \
-    } while (0)
-
 static void load(void)
 {
-    void *h = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        const char *why = dlerror();
-        snprintf(load_error, sizeof load_error, "cannot load libpq.so.5 (%s)",
-                 why ? why : "unknown");
-        return;
-    }
-    SYM(clear, "PQclear");
-    SYM(cmdTuples, "PQcmdTuples");
-    SYM(connectdbParams, "PQconnectdbParams");
-    SYM(errorMessage, "PQerrorMessage");
-    SYM(exec, "PQexec");
-    SYM(execParams, "PQexecParams");
-    SYM(execPrepared, "PQexecPrepared");
-    SYM(finish, "PQfinish");
-    SYM(getisnull, "PQgetisnull");
-    SYM(getlength, "PQgetlength");
-    SYM(getvalue, "PQgetvalue");
-    SYM(nfields, "PQnfields");
-    SYM(ntuples, "PQntuples");
-    SYM(prepare, "PQprepare");
-    SYM(reset, "PQreset");
-    SYM(resultErrorField, "PQresultErrorField");
-    SYM(resultErrorMessage, "PQresultErrorMessage");
-    SYM(resultStatus, "PQresultStatus");
-    SYM(status, "PQstatus");
+    const struct dl_sym syms[] = {
+        {"PQclear", &pq_api.clear},
+        {"PQcmdTuples", &pq_api.cmdTuples},
+        {"PQconnectdbParams", &pq_api.connectdbParams},
+        {"PQerrorMessage", &pq_api.errorMessage},
+        {"PQexec", &pq_api.exec},
+        {"PQexecParams", &pq_api.execParams},
+        {"PQexecPrepared", &pq_api.execPrepared},
+        {"PQfinish", &pq_api.finish},
+        {"PQgetisnull", &pq_api.getisnull},
+        {"PQgetlength", &pq_api.getlength},
+        {"PQgetvalue", &pq_api.getvalue},
+        {"PQnfields", &pq_api.nfields},
+        {"PQntuples", &pq_api.ntuples},
+        {"PQprepare", &pq_api.prepare},
+        {"PQreset", &pq_api.reset},
+        {"PQresultErrorField", &pq_api.resultErrorField},
+        {"PQresultErrorMessage", &pq_api.resultErrorMessage},
+        {"PQresultStatus", &pq_api.resultStatus},
+        {"PQstatus", &pq_api.status},
+    };
+    dl_bind("libpq.so.5", syms, sizeof syms / sizeof *syms, load_error, sizeof load_error);
 }
 
 int pq_load(struct err *e)
