@@ -169,32 +169,6 @@ static void read_lm_row(struct sctx *c, struct db_stmt *st, struct logged_model 
     m->status_message = col_dup(c, st, 10);
 }
 
-/* The JSON array of ids bound to json_each(?) in the bulk child queries. Model ids are
- * ours ("m-" + hex) but may come from an old database, so quote them properly. */
-static const char *ids_json(struct arena *a, const struct logged_model *ms, size_t n)
-{
-    struct buf b;
-    buf_init(&b, SIZE_MAX / 2);
-    buf_putc(&b, '[');
-    for (size_t i = 0; i < n; i++) {
-        buf_puts(&b, i ? ",\"" : "\"");
-        for (const char *p = ms[i].model_id; *p; p++) {
-            if ((unsigned char)*p < 0x20)
-                buf_printf(&b, "\\u%04x", (unsigned)(unsigned char)*p);
-            else {
-                if (*p == '"' || *p == '\\')
-                    buf_putc(&b, '\\');
-                buf_putc(&b, *p);
-            }
-        }
-        buf_putc(&b, '"');
-    }
-    buf_putc(&b, ']');
-    const char *s = arena_strndup(a, b.ptr, b.len);
-    buf_release(&b);
-    return s;
-}
-
 /* Sorted (model_id, index) pairs, to find the model a child row belongs to. */
 struct lm_index {
     const char *id;
@@ -305,7 +279,10 @@ static int load_details(struct sctx *c, struct logged_model *ms, size_t n)
     for (size_t i = 0; i < n; i++)
         ix[i] = (struct lm_index){ms[i].model_id, i};
     qsort(ix, n, sizeof *ix, cmp_index);
-    const char *ids = ids_json(c->a, ms, n);
+    const char **idv = arena_calloc(c->a, n ? n : 1, sizeof *idv);
+    for (size_t i = 0; i < n; i++)
+        idv[i] = ms[i].model_id;
+    const char *ids = ids_json(c->a, idv, n);
     if (load_children(c, CHILD_TAGS, ids, ix, ms, n) != 0 ||
         load_children(c, CHILD_PARAMS, ids, ix, ms, n) != 0 ||
         load_children(c, CHILD_METRICS, ids, ix, ms, n) != 0)

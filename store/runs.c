@@ -176,30 +176,6 @@ static void read_info(struct sctx *c, struct db_stmt *st, struct run_info *ri)
     ri->lifecycle_stage = col_dup(c, st, 8);
 }
 
-/* The JSON array of ids bound to "json_each(?)" in the bulk queries below. */
-static const char *ids_json(struct arena *a, const char *const *ids, size_t n)
-{
-    struct buf b;
-    buf_init(&b, SIZE_MAX / 2);
-    buf_putc(&b, '[');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            buf_putc(&b, ',');
-        buf_putc(&b, '"');
-        for (const char *p = ids[i]; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                buf_putc(&b, '\\');
-            if ((unsigned char)*p >= 0x20)
-                buf_putc(&b, *p);
-        }
-        buf_putc(&b, '"');
-    }
-    buf_putc(&b, ']');
-    const char *s = arena_strndup(a, b.ptr, b.len);
-    buf_release(&b);
-    return s;
-}
-
 /* Open-addressing map from run id to its index in the output array. */
 struct idmap {
     const char **keys;

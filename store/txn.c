@@ -1,6 +1,7 @@
 /* Transactions and column helpers shared by entity modules. */
 #include "txn.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "../base/util.h"
@@ -73,6 +74,30 @@ int txn_fail(struct sctx *c, int rc)
     db_rollback(c->db);
     drop_writer(c);
     return rc;
+}
+
+const char *ids_json(struct arena *a, const char *const *ids, size_t n)
+{
+    struct buf b;
+    buf_init(&b, SIZE_MAX / 2);
+    buf_putc(&b, '[');
+    for (size_t i = 0; i < n; i++) {
+        buf_puts(&b, i ? ",\"" : "\"");
+        for (const char *p = ids[i]; *p; p++) {
+            if ((unsigned char)*p < 0x20) {
+                buf_printf(&b, "\\u%04x", (unsigned)(unsigned char)*p);
+            } else {
+                if (*p == '"' || *p == '\\')
+                    buf_putc(&b, '\\');
+                buf_putc(&b, *p);
+            }
+        }
+        buf_putc(&b, '"');
+    }
+    buf_putc(&b, ']');
+    const char *s = arena_strndup(a, b.ptr, b.len);
+    buf_release(&b);
+    return s;
 }
 
 int search_collect(struct sctx *c, struct buf *sql, const struct sql_val *binds, size_t nb,

@@ -34,6 +34,9 @@ int read_kvs(struct sctx *c, struct db_stmt *st, struct kv **out, size_t *n);
  * (cells[r * ncols + k]); NULLs come back as NULL. */
 int search_collect(struct sctx *c, struct buf *sql, const struct sql_val *binds, size_t nb,
                    int ncols, const char ***cells, size_t *nrows);
+/* The JSON array ["id", ...] bound to json_each(?) in bulk child queries, from the arena.
+ * Ids may come from an old database, so they are escaped properly. */
+const char *ids_json(struct arena *a, const char *const *ids, size_t n);
 /* root + "/" + seg without doubling the slash (MLflow's append_to_uri_path). */
 const char *uri_join(struct arena *a, const char *root, const char *seg);
 
