@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../base/util.h"
-#include "api.h"
+#include "mltrack.h"
 #include "../base/banned.h"
 
 const struct api_config *api_cfg;
@@ -187,6 +187,7 @@ static const struct table mlflow_tables[] = {
 static const struct table mltrack_tables[] = {
     {mltrack_registry_routes, &mltrack_registry_routes_n},
     {mltrack_metric_routes, &mltrack_metric_routes_n},
+    {mltrack_series_routes, &mltrack_series_routes_n},
 };
 static const struct table artifact_tables[] = {
     {artifact_routes, &artifact_routes_n},
