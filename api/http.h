@@ -45,12 +45,15 @@ enum { RESP_MAX_HEADERS = 6 };
 /* A response body read piece by piece (artifact downloads): the glue calls read as the
  * client takes the bytes, so memory stays flat whatever the size. */
 struct resp_stream {
-    uint64_t len; /* bytes the stream will yield */
+    uint64_t len; /* bytes the stream will yield, or RESP_STREAM_UNKNOWN_LEN (sent chunked;
+                     read returns 0 at the end) */
     /* Copies up to max bytes at pos into buf: the count, 0 at the end, -1 on error. */
     long (*read)(void *ctx, uint64_t pos, char *buf, size_t max);
     void (*free)(void *ctx); /* called once the response is done with */
     void *ctx;
 };
+
+#define RESP_STREAM_UNKNOWN_LEN UINT64_MAX
 
 struct resp {
     int status;               /* 200 unless set */

@@ -19,4 +19,8 @@ void put_ds_result(struct jw *w, const struct ds_query *q, const struct ds_resul
  * raw points, and per-metric summaries (api/mltrack_series.c). */
 extern const struct route mltrack_series_routes[];
 extern const size_t mltrack_series_routes_n;
+/* Under /api/2.0/mltrack (ours): the runs table as CSV, streamed (api/mltrack_export.c). */
+extern const struct route mltrack_export_routes[];
+extern const size_t mltrack_export_routes_n;
+
 #endif

@@ -244,8 +244,10 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
     long n = st->read(st->ctx, pos, buf, max);
     if (n < 0)
         return MHD_CONTENT_READER_END_WITH_ERROR;
-    if (n == 0) /* the file shrank under us: end the response rather than spin */
-        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n == 0) /* the end of a stream of unknown length; else the file shrank under us:
+                   end the response rather than spin */
+        return st->len == RESP_STREAM_UNKNOWN_LEN ? MHD_CONTENT_READER_END_OF_STREAM
+                                                  : MHD_CONTENT_READER_END_WITH_ERROR;
     return n;
 }
 
@@ -270,8 +272,9 @@ static enum MHD_Result respond_stream(struct hreq *h, struct MHD_Connection *c, 
         return MHD_NO;
     }
     *st = r->stream;
-    struct MHD_Response *mr =
-        MHD_create_response_from_callback(st->len, 256 * 1024, stream_reader, st, stream_free);
+    struct MHD_Response *mr = MHD_create_response_from_callback(
+        st->len == RESP_STREAM_UNKNOWN_LEN ? MHD_SIZE_UNKNOWN : st->len, 256 * 1024,
+        stream_reader, st, stream_free);
     if (!mr) {
         stream_free(st);
         return MHD_NO;
