@@ -4,8 +4,9 @@
 #include <string.h>
 
 #include "../base/util.h"
-#include "../store/filter.h"
+#include "../query/filter.h"
 #include "api.h"
+#include "page_token.h"
 #include "../base/banned.h"
 
 enum {
@@ -478,7 +479,8 @@ static int h_get_history(struct ctx *c)
     if (has_max && max < 0)
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                        "max_results must be a non-negative integer, got %lld", (long long)max);
-    if (token && *token && filter_page_token_parse(token, strlen(token), &offset, &c->e) != 0)
+    if (token && *token &&
+        page_token_parse_offset(c->s.a, token, strlen(token), &offset, &c->e) != 0)
         return -1;
     size_t n;
     bool more;
@@ -489,7 +491,8 @@ static int h_get_history(struct ctx *c)
         return -1;
     emit_end(&em);
     if (more)
-        jw_kstr(&c->w, "next_page_token", filter_page_token_format(c->s.a, offset + (int64_t)n));
+        jw_kstr(&c->w, "next_page_token",
+                page_token_format_offset(c->s.a, offset + (int64_t)n));
     jw_obj_end(&c->w);
     return 0;
 }

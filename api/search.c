@@ -2,8 +2,9 @@
  * page with MLflow's offset tokens, and write the entities. */
 #include <string.h>
 
-#include "../store/filter.h"
+#include "../query/filter.h"
 #include "api.h"
+#include "page_token.h"
 #include "../base/banned.h"
 
 enum { SEARCH_MAX_RESULTS_THRESHOLD = 50000 };
@@ -77,7 +78,7 @@ int reply_page(struct ctx *c, const char *field, const void *items, size_t n, si
         jw_arr_end(&c->w);
     }
     if (more)
-        jw_kstr(&c->w, "next_page_token", filter_page_token_format(c->s.a, offset + max));
+        jw_kstr(&c->w, "next_page_token", page_token_format_offset(c->s.a, offset + max));
     jw_obj_end(&c->w);
     return 0;
 }
@@ -99,7 +100,8 @@ int read_search_query(struct ctx *c, enum search_kind kind, struct filter *f,
     if (filter_parse_order_by(c->s.a, kind, items, norder, ob, &c->e) != 0)
         return -1;
     *offset = 0;
-    if (token && *token && filter_page_token_parse(token, strlen(token), offset, &c->e) != 0)
+    if (token && *token &&
+        page_token_parse_offset(c->s.a, token, strlen(token), offset, &c->e) != 0)
         return -1;
     return 0;
 }

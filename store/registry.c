@@ -10,7 +10,7 @@
 
 #include "../base/buf.h"
 #include "../base/util.h"
-#include "txn.h"
+#include "internal.h"
 #include "../base/banned.h"
 
 #define STAGE_DELETED "Deleted_Internal"
@@ -19,14 +19,6 @@
 #define MV_CREATE_ATTEMPTS 3
 
 /* ---- small helpers ---- */
-
-/* Steps a statement that returns no rows, then resets it. */
-static int run_stmt(struct sctx *c, struct db_stmt *st)
-{
-    enum db_rc rc = db_step(st);
-    db_done(st);
-    return rc == DB_DONE ? 0 : err_step(c, rc);
-}
 
 static int rm_not_found(struct sctx *c, const char *name)
 {
@@ -48,7 +40,7 @@ static int audit(struct sctx *c, int64_t ts, const char *actor, const char *acti
         c->db, "INSERT INTO mltrack_registry_audit (workspace, timestamp, user_id, action, name, "
                "version, alias, old_value, new_value) VALUES ('default', ?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_int(st, 1, ts);
     db_bind_str(st, 2, actor);
     db_bind_str(st, 3, action);
@@ -60,7 +52,7 @@ static int audit(struct sctx *c, int64_t ts, const char *actor, const char *acti
     db_bind_str(st, 6, alias);
     db_bind_str(st, 7, old_value);
     db_bind_str(st, 8, new_value);
-    return run_stmt(c, st);
+    return store_exec(c, st);
 }
 
 static const char *version_str(struct sctx *c, int64_t v)
@@ -77,20 +69,20 @@ static const char *version_str(struct sctx *c, int64_t v)
 static void read_mv_row(struct sctx *c, struct db_stmt *st, struct model_version *mv)
 {
     memset(mv, 0, sizeof *mv);
-    mv->name = col_dup(c, st, 0);
+    mv->name = store_col(c, st, 0);
     mv->version = db_col_int(st, 1);
     mv->creation_time = db_col_int(st, 2);
     mv->has_last_updated_time = !db_col_null(st, 3);
     mv->last_updated_time = db_col_int(st, 3);
-    mv->description = col_dup(c, st, 4);
-    mv->user_id = col_dup(c, st, 5);
-    mv->current_stage = col_dup(c, st, 6);
-    mv->source = col_dup(c, st, 7);
-    mv->run_id = col_dup(c, st, 8);
-    mv->status = col_dup(c, st, 9);
-    mv->status_message = col_dup(c, st, 10);
-    mv->run_link = col_dup(c, st, 11);
-    mv->storage_location = col_dup(c, st, 12);
+    mv->description = store_col(c, st, 4);
+    mv->user_id = store_col(c, st, 5);
+    mv->current_stage = store_col(c, st, 6);
+    mv->source = store_col(c, st, 7);
+    mv->run_id = store_col(c, st, 8);
+    mv->status = store_col(c, st, 9);
+    mv->status_message = store_col(c, st, 10);
+    mv->run_link = store_col(c, st, 11);
+    mv->storage_location = store_col(c, st, 12);
 }
 
 static int mv_load_tags(struct sctx *c, struct model_version *mv)
@@ -99,10 +91,10 @@ static int mv_load_tags(struct sctx *c, struct model_version *mv)
         c->db, "SELECT key, value FROM model_version_tags WHERE workspace = 'default' AND "
                "name = ? AND version = ? ORDER BY key");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, mv->name);
     db_bind_int(st, 2, mv->version);
-    int rc = read_kvs(c, st, &mv->tags, &mv->ntags);
+    int rc = store_read_kvs(c, st, &mv->tags, &mv->ntags);
     db_done(st);
     return rc;
 }
@@ -113,12 +105,12 @@ static int mv_load_aliases(struct sctx *c, struct model_version *mv)
         c->db, "SELECT alias, alias FROM registered_model_aliases WHERE workspace = 'default' "
                "AND name = ? AND version = ? ORDER BY alias");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, mv->name);
     db_bind_int(st, 2, mv->version);
     struct kv *v;
     size_t n;
-    int rc = read_kvs(c, st, &v, &n);
+    int rc = store_read_kvs(c, st, &v, &n);
     db_done(st);
     if (rc != 0)
         return -1;
@@ -137,7 +129,7 @@ static int mv_read(struct sctx *c, const char *name, int64_t version, struct mod
         c->db, "SELECT " MV_COLS " FROM model_versions WHERE workspace = 'default' AND name = ? "
                "AND version = ? AND current_stage != 'Deleted_Internal'");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, name);
     db_bind_int(st, 2, version);
     enum db_rc rc = db_step(st);
@@ -147,7 +139,7 @@ static int mv_read(struct sctx *c, const char *name, int64_t version, struct mod
     if (rc == DB_DONE)
         return mv_not_found(c, name, version);
     if (rc != DB_ROW)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     if (mv_load_tags(c, out) != 0)
         return -1;
     return with_aliases ? mv_load_aliases(c, out) : 0;
@@ -162,7 +154,7 @@ static int latest_per_stage(struct sctx *c, const char *name, struct model_versi
         c->db, "SELECT version, current_stage FROM model_versions WHERE workspace = 'default' "
                "AND name = ? AND current_stage != 'Deleted_Internal' ORDER BY version");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, name);
     size_t cap = 4, n = 0;
     const char **stages = arena_calloc(c->a, cap, sizeof *stages);
@@ -191,7 +183,7 @@ static int latest_per_stage(struct sctx *c, const char *name, struct model_versi
     }
     db_done(st);
     if (rc != DB_DONE)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     *out = arena_calloc(c->a, n ? n : 1, sizeof **out);
     for (size_t i = 0; i < n; i++)
         if (mv_read(c, name, latest[i], &(*out)[i], false) != 0)
@@ -208,22 +200,22 @@ static int rm_read(struct sctx *c, const char *name, struct registered_model *ou
         c->db, "SELECT name, creation_time, last_updated_time, description FROM "
                "registered_models WHERE workspace = 'default' AND name = ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, name);
     enum db_rc rc = db_step(st);
     if (rc == DB_ROW) {
         memset(out, 0, sizeof *out);
-        out->name = col_dup(c, st, 0);
+        out->name = store_col(c, st, 0);
         out->has_creation_time = !db_col_null(st, 1);
         out->creation_time = db_col_int(st, 1);
         out->has_last_updated_time = !db_col_null(st, 2);
         out->last_updated_time = db_col_int(st, 2);
-        out->description = col_dup(c, st, 3);
+        out->description = store_col(c, st, 3);
     }
     db_done(st);
     if (rc == DB_DONE)
         return rm_not_found(c, name);
-    return rc == DB_ROW ? 0 : err_step(c, rc);
+    return rc == DB_ROW ? 0 : store_err_step(c, rc);
 }
 
 /* Existence check inside a transaction. */
@@ -232,13 +224,12 @@ static int rm_exists(struct sctx *c, const char *name)
     struct db_stmt *st = db_prepare(
         c->db, "SELECT 1 FROM registered_models WHERE workspace = 'default' AND name = ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, name);
-    enum db_rc rc = db_step(st);
-    db_done(st);
-    if (rc == DB_DONE)
-        return rm_not_found(c, name);
-    return rc == DB_ROW ? 0 : err_step(c, rc);
+    int found = store_lookup(c, st);
+    if (found > 0)
+        db_done(st);
+    return found > 0 ? 0 : found < 0 ? -1 : rm_not_found(c, name);
 }
 
 static int rm_load(struct sctx *c, const char *name, struct registered_model *out)
@@ -249,16 +240,16 @@ static int rm_load(struct sctx *c, const char *name, struct registered_model *ou
         c->db, "SELECT key, value FROM registered_model_tags WHERE workspace = 'default' AND "
                "name = ? ORDER BY key");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, name);
-    int rc = read_kvs(c, st, &out->tags, &out->ntags);
+    int rc = store_read_kvs(c, st, &out->tags, &out->ntags);
     db_done(st);
     if (rc != 0)
         return -1;
     st = db_prepare(c->db, "SELECT alias, version FROM registered_model_aliases WHERE "
                            "workspace = 'default' AND name = ? ORDER BY alias");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, name);
     size_t cap = 4, n = 0;
     struct rm_alias *al = arena_calloc(c->a, cap, sizeof *al);
@@ -270,13 +261,13 @@ static int rm_load(struct sctx *c, const char *name, struct registered_model *ou
             al = na;
             cap *= 2;
         }
-        al[n].alias = col_dup(c, st, 0);
+        al[n].alias = store_col(c, st, 0);
         al[n].version = db_col_int(st, 1);
         n++;
     }
     db_done(st);
     if (r != DB_DONE)
-        return err_step(c, r);
+        return store_err_step(c, r);
     out->aliases = al;
     out->naliases = n;
     return latest_per_stage(c, name, &out->latest, &out->nlatest);
@@ -288,7 +279,7 @@ static int prompt_flag(struct sctx *c, const char *name, bool *out)
         c->db, "SELECT value FROM registered_model_tags WHERE workspace = 'default' AND "
                "name = ? AND key = '" IS_PROMPT_KEY "'");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, name);
     *out = false;
     enum db_rc rc = db_step(st);
@@ -298,7 +289,7 @@ static int prompt_flag(struct sctx *c, const char *name, bool *out)
         *out = v && n == 4 && strncasecmp(v, "true", 4) == 0;
     }
     db_done(st);
-    return rc == DB_ROW || rc == DB_DONE ? 0 : err_step(c, rc);
+    return rc == DB_ROW || rc == DB_DONE ? 0 : store_err_step(c, rc);
 }
 
 int rm_is_prompt(struct sctx *c, const char *name, bool *out)
@@ -324,11 +315,11 @@ static int upsert_rm_tag(struct sctx *c, const char *name, const char *key, cons
                "(?, ?, ?, 'default') ON CONFLICT (workspace, key, name) DO UPDATE SET "
                "value = excluded.value");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, key);
     db_bind_str(st, 2, value);
     db_bind_str(st, 3, name);
-    return run_stmt(c, st);
+    return store_exec(c, st);
 }
 
 int rm_create(struct sctx *c, const char *name, const char *description, const struct kv *tags,
@@ -341,7 +332,7 @@ int rm_create(struct sctx *c, const char *name, const char *description, const s
         c->db, "INSERT INTO registered_models (name, creation_time, last_updated_time, "
                "description, workspace) VALUES (?, ?, ?, ?, 'default')");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, name);
     db_bind_int(st, 2, now);
     db_bind_int(st, 3, now);
@@ -367,7 +358,7 @@ int rm_create(struct sctx *c, const char *name, const char *description, const s
                        new_prompt ? "Prompt" : "Registered Model", name);
     }
     if (rc != DB_DONE)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     for (size_t i = 0; i < ntags; i++)
         if (upsert_rm_tag(c, name, tags[i].key, tags[i].value) != 0)
             return txn_fail(c, -1);
@@ -385,11 +376,11 @@ int rm_update(struct sctx *c, const char *name, const char *description,
         c->db, "UPDATE registered_models SET description = ?, last_updated_time = ? WHERE "
                "workspace = 'default' AND name = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, description ? description : "");
     db_bind_int(st, 2, now_ms());
     db_bind_str(st, 3, name);
-    if (run_stmt(c, st) != 0)
+    if (store_exec(c, st) != 0)
         return txn_fail(c, -1);
     if (db_changes(c->db) == 0)
         return txn_fail(c, rm_not_found(c, name));
@@ -402,10 +393,10 @@ int rm_update(struct sctx *c, const char *name, const char *description,
 static int rename_in(struct sctx *c, struct db_stmt *st, const char *name, const char *new_name)
 {
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, new_name);
     db_bind_str(st, 2, name);
-    return run_stmt(c, st);
+    return store_exec(c, st);
 }
 
 int rm_rename(struct sctx *c, const char *name, const char *new_name,
@@ -423,7 +414,7 @@ int rm_rename(struct sctx *c, const char *name, const char *new_name,
         c->db, "UPDATE registered_models SET name = ?, last_updated_time = ? WHERE "
                "workspace = 'default' AND name = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, new_name);
     db_bind_int(st, 2, now);
     db_bind_str(st, 3, name);
@@ -433,16 +424,16 @@ int rm_rename(struct sctx *c, const char *name, const char *new_name,
         return txn_fail(c, err_set(c->e, ERR_RESOURCE_ALREADY_EXISTS,
                                    "Registered Model (name=%s) already exists.", new_name));
     if (rc != DB_DONE)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     st = db_prepare(c->db, "UPDATE model_versions SET name = ?, last_updated_time = ? WHERE "
                            "workspace = 'default' AND name IN (?, ?)");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, new_name);
     db_bind_int(st, 2, now);
     db_bind_str(st, 3, name);
     db_bind_str(st, 4, new_name);
-    if (run_stmt(c, st) != 0 ||
+    if (store_exec(c, st) != 0 ||
         rename_in(c, db_prepare(c->db, "UPDATE model_version_tags SET name = ? WHERE "
                                        "workspace = 'default' AND name = ?"),
                   name, new_name) != 0 ||
@@ -465,9 +456,9 @@ int rm_rename(struct sctx *c, const char *name, const char *new_name,
 static int delete_by_name(struct sctx *c, struct db_stmt *st, const char *name)
 {
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, name);
-    return run_stmt(c, st);
+    return store_exec(c, st);
 }
 
 int rm_delete(struct sctx *c, const char *name)
@@ -515,10 +506,10 @@ int rm_delete_tag(struct sctx *c, const char *name, const char *key)
     struct db_stmt *st = db_prepare(c->db, "DELETE FROM registered_model_tags WHERE "
                                            "workspace = 'default' AND name = ? AND key = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, name);
     db_bind_str(st, 2, key);
-    if (run_stmt(c, st) != 0)
+    if (store_exec(c, st) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -557,9 +548,9 @@ int rm_search(struct sctx *c, const struct search_registered_models_q *q,
     size_t nb, len;
     const char **names;
     *n = 0;
-    int rc = search_registered_models_sql(c->a, c->db->drv->kind, q, &sql, &binds, &nb, c->e);
+    int rc = search_registered_models_sql(c->a, db_dialect(c->db), q, &sql, &binds, &nb, c->e);
     if (rc == 0 && (rc = txn_begin_read(c)) == 0) {
-        rc = search_collect(c, &sql, binds, nb, 1, &names, &len);
+        rc = store_run_search(c, &sql, binds, nb, 1, &names, &len);
         *out = arena_calloc(c->a, len ? len : 1, sizeof **out);
         for (size_t i = 0; rc == 0 && i < len; i++)
             rc = rm_load(c, names[i], &(*out)[i]);
@@ -630,13 +621,13 @@ static int link_logged_model(struct sctx *c, const char *model_id, const char *n
                "tag_key = 'mlflow.modelVersions'");
     if (!st) {
         buf_release(&entry);
-        return err_db(c);
+        return store_err(c);
     }
     db_bind_str(st, 1, model_id);
     const char *old = NULL;
     enum db_rc rc = db_step(st);
     if (rc == DB_ROW)
-        old = col_dup(c, st, 0);
+        old = store_col(c, st, 0);
     db_done(st);
     const char *value;
     size_t on = old ? strlen(old) : 0;
@@ -655,10 +646,10 @@ static int link_logged_model(struct sctx *c, const char *model_id, const char *n
                            "FROM logged_models WHERE model_id = ? ON CONFLICT (model_id, tag_key) "
                            "DO UPDATE SET tag_value = excluded.tag_value");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, value);
     db_bind_str(st, 2, model_id);
-    return run_stmt(c, st);
+    return store_exec(c, st);
 }
 
 static int upsert_mv_tag(struct sctx *c, const char *name, int64_t version, const char *key,
@@ -669,12 +660,12 @@ static int upsert_mv_tag(struct sctx *c, const char *name, int64_t version, cons
                "(?, ?, ?, ?, 'default') ON CONFLICT (workspace, key, name, version) DO UPDATE "
                "SET value = excluded.value");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, key);
     db_bind_str(st, 2, value);
     db_bind_str(st, 3, name);
     db_bind_int(st, 4, version);
-    return run_stmt(c, st);
+    return store_exec(c, st);
 }
 
 /* One attempt: 1 when the version number was taken by a concurrent writer (retry). */
@@ -689,30 +680,30 @@ static int mv_create_once(struct sctx *c, const struct mv_create *in, struct mod
     struct db_stmt *st = db_prepare(c->db, "UPDATE registered_models SET last_updated_time = ? "
                                            "WHERE workspace = 'default' AND name = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_int(st, 1, now);
     db_bind_str(st, 2, in->name);
-    if (run_stmt(c, st) != 0)
+    if (store_exec(c, st) != 0)
         return txn_fail(c, -1);
     if (db_changes(c->db) == 0)
         return txn_fail(c, rm_not_found(c, in->name));
     st = db_prepare(c->db, "SELECT COALESCE(MAX(version), 0) FROM model_versions WHERE "
                            "workspace = 'default' AND name = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, in->name);
     enum db_rc rc = db_step(st);
     int64_t version = rc == DB_ROW ? db_col_int(st, 0) + 1 : 0;
     db_done(st);
     if (rc != DB_ROW)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     st = db_prepare(
         c->db, "INSERT INTO model_versions (name, version, creation_time, last_updated_time, "
                "description, user_id, current_stage, source, run_id, status, status_message, "
                "run_link, storage_location, workspace) VALUES (?, ?, ?, ?, ?, NULL, 'None', ?, "
                "?, 'READY', NULL, ?, ?, 'default')");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, in->name);
     db_bind_int(st, 2, version);
     db_bind_int(st, 3, now);
@@ -729,7 +720,7 @@ static int mv_create_once(struct sctx *c, const struct mv_create *in, struct mod
         return 1;
     }
     if (rc != DB_DONE)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     for (size_t i = 0; i < in->ntags; i++)
         if (upsert_mv_tag(c, in->name, version, in->tags[i].key, in->tags[i].value) != 0)
             return txn_fail(c, -1);
@@ -772,12 +763,12 @@ int mv_update(struct sctx *c, const char *name, int64_t version, const char *des
         c->db, "UPDATE model_versions SET description = ?, last_updated_time = ? WHERE "
                "workspace = 'default' AND name = ? AND version = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, description);
     db_bind_int(st, 2, now_ms());
     db_bind_str(st, 3, name);
     db_bind_int(st, 4, version);
-    if (run_stmt(c, st) != 0 || mv_read(c, name, version, out, true) != 0)
+    if (store_exec(c, st) != 0 || mv_read(c, name, version, out, true) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -787,10 +778,10 @@ static int touch_model(struct sctx *c, const char *name, int64_t now)
     struct db_stmt *st = db_prepare(c->db, "UPDATE registered_models SET last_updated_time = ? "
                                            "WHERE workspace = 'default' AND name = ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_int(st, 1, now);
     db_bind_str(st, 2, name);
-    return run_stmt(c, st);
+    return store_exec(c, st);
 }
 
 int mv_transition(struct sctx *c, const char *name, int64_t version, const char *stage,
@@ -808,7 +799,7 @@ int mv_transition(struct sctx *c, const char *name, int64_t version, const char 
             c->db, "SELECT version FROM model_versions WHERE workspace = 'default' AND name = ? "
                    "AND version != ? AND current_stage = ? ORDER BY version");
         if (!st)
-            return txn_fail(c, err_db(c));
+            return txn_fail(c, store_err(c));
         db_bind_str(st, 1, name);
         db_bind_int(st, 2, version);
         db_bind_str(st, 3, stage);
@@ -826,17 +817,17 @@ int mv_transition(struct sctx *c, const char *name, int64_t version, const char 
         }
         db_done(st);
         if (rc != DB_DONE)
-            return txn_fail(c, err_step(c, rc));
+            return txn_fail(c, store_err_step(c, rc));
         st = db_prepare(c->db, "UPDATE model_versions SET current_stage = 'Archived', "
                                "last_updated_time = ? WHERE workspace = 'default' AND name = ? "
                                "AND version != ? AND current_stage = ?");
         if (!st)
-            return txn_fail(c, err_db(c));
+            return txn_fail(c, store_err(c));
         db_bind_int(st, 1, now);
         db_bind_str(st, 2, name);
         db_bind_int(st, 3, version);
         db_bind_str(st, 4, stage);
-        if (run_stmt(c, st) != 0)
+        if (store_exec(c, st) != 0)
             return txn_fail(c, -1);
         for (size_t i = 0; i < n; i++)
             if (audit(c, now, who, "transition_stage", name, &moved[i], NULL, stage,
@@ -847,12 +838,12 @@ int mv_transition(struct sctx *c, const char *name, int64_t version, const char 
         c->db, "UPDATE model_versions SET current_stage = ?, last_updated_time = ? WHERE "
                "workspace = 'default' AND name = ? AND version = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, stage);
     db_bind_int(st, 2, now);
     db_bind_str(st, 3, name);
     db_bind_int(st, 4, version);
-    if (run_stmt(c, st) != 0 || touch_model(c, name, now) != 0 ||
+    if (store_exec(c, st) != 0 || touch_model(c, name, now) != 0 ||
         audit(c, now, who, "transition_stage", name, &version, NULL, cur.current_stage,
               stage) != 0 ||
         mv_read(c, name, version, out, true) != 0)
@@ -876,10 +867,10 @@ int mv_delete(struct sctx *c, const char *name, int64_t version, const char *act
     struct db_stmt *st = db_prepare(c->db, "DELETE FROM registered_model_aliases WHERE "
                                            "workspace = 'default' AND name = ? AND version = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, name);
     db_bind_int(st, 2, version);
-    if (run_stmt(c, st) != 0)
+    if (store_exec(c, st) != 0)
         return txn_fail(c, -1);
     /* MLflow's soft delete: the row stays (its number is never reused), its tags too. */
     st = db_prepare(c->db, "UPDATE model_versions SET current_stage = 'Deleted_Internal', "
@@ -888,11 +879,11 @@ int mv_delete(struct sctx *c, const char *name, int64_t version, const char *act
                            "run_link = 'REDACTED-RUN-LINK', status_message = NULL WHERE "
                            "workspace = 'default' AND name = ? AND version = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_int(st, 1, now);
     db_bind_str(st, 2, name);
     db_bind_int(st, 3, version);
-    if (run_stmt(c, st) != 0)
+    if (store_exec(c, st) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -929,11 +920,11 @@ int mv_delete_tag(struct sctx *c, const char *name, int64_t version, const char 
         c->db, "DELETE FROM model_version_tags WHERE workspace = 'default' AND name = ? AND "
                "version = ? AND key = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, name);
     db_bind_int(st, 2, version);
     db_bind_str(st, 3, key);
-    if (run_stmt(c, st) != 0)
+    if (store_exec(c, st) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -947,15 +938,15 @@ int mv_search(struct sctx *c, const struct search_model_versions_q *q,
     size_t nb, len;
     const char **cells; /* name, version */
     *n = 0;
-    int rc = search_model_versions_sql(c->a, c->db->drv->kind, q, &sql, &binds, &nb, c->e);
+    int rc = search_model_versions_sql(c->a, db_dialect(c->db), q, &sql, &binds, &nb, c->e);
     if (rc == 0 && (rc = txn_begin_read(c)) == 0) {
-        rc = search_collect(c, &sql, binds, nb, 2, &cells, &len);
+        rc = store_run_search(c, &sql, binds, nb, 2, &cells, &len);
         struct model_version *v = arena_calloc(c->a, len ? len : 1, sizeof *v);
         for (size_t i = 0; rc == 0 && i < len; i++) {
             int64_t version;
             const char *vs = cells[2 * i + 1];
             if (!vs || !parse_i64(vs, strlen(vs), &version))
-                rc = err_db(c);
+                rc = store_err(c);
             else
                 rc = mv_read(c, cells[2 * i], version, &v[i], false);
         }
@@ -978,7 +969,7 @@ static int alias_version(struct sctx *c, const char *name, const char *alias, in
     struct db_stmt *st = db_prepare(c->db, "SELECT version FROM registered_model_aliases WHERE "
                                            "workspace = 'default' AND name = ? AND alias = ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, name);
     db_bind_str(st, 2, alias);
     enum db_rc rc = db_step(st);
@@ -986,7 +977,7 @@ static int alias_version(struct sctx *c, const char *name, const char *alias, in
     if (rc == DB_ROW)
         *v = db_col_int(st, 0);
     db_done(st);
-    return rc == DB_ROW || rc == DB_DONE ? 0 : err_step(c, rc);
+    return rc == DB_ROW || rc == DB_DONE ? 0 : store_err_step(c, rc);
 }
 
 int alias_set(struct sctx *c, const char *name, const char *alias, int64_t version,
@@ -1005,11 +996,11 @@ int alias_set(struct sctx *c, const char *name, const char *alias, int64_t versi
                "(?, ?, ?, 'default') ON CONFLICT (workspace, name, alias) DO UPDATE SET "
                "version = excluded.version");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, alias);
     db_bind_int(st, 2, version);
     db_bind_str(st, 3, name);
-    if (run_stmt(c, st) != 0 ||
+    if (store_exec(c, st) != 0 ||
         audit(c, now_ms(), actor ? actor : cur.user_id, "set_alias", name, &version, alias,
               had ? version_str(c, old) : NULL, version_str(c, version)) != 0)
         return txn_fail(c, -1);
@@ -1029,10 +1020,10 @@ int alias_delete(struct sctx *c, const char *name, const char *alias, const char
     struct db_stmt *st = db_prepare(c->db, "DELETE FROM registered_model_aliases WHERE "
                                            "workspace = 'default' AND name = ? AND alias = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, name);
     db_bind_str(st, 2, alias);
-    if (run_stmt(c, st) != 0 ||
+    if (store_exec(c, st) != 0 ||
         audit(c, now_ms(), actor, "delete_alias", name, &old, alias, version_str(c, old),
               NULL) != 0)
         return txn_fail(c, -1);
@@ -1076,16 +1067,16 @@ int reg_run_artifact_uri(struct sctx *c, const char *run_id, const char **uri)
 {
     struct db_stmt *st = db_prepare(c->db, "SELECT artifact_uri FROM runs WHERE run_uuid = ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, run_id);
     enum db_rc rc = db_step(st);
     if (rc == DB_ROW)
-        *uri = col_dup(c, st, 0);
+        *uri = store_col(c, st, 0);
     db_done(st);
     if (rc == DB_DONE)
         return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Run with id=%s not found", run_id);
     if (rc != DB_ROW)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     if (!*uri)
         *uri = "";
     return 0;
@@ -1098,19 +1089,19 @@ int reg_logged_model(struct sctx *c, const char *model_id, const char **artifact
         c->db, "SELECT artifact_location, source_run_id FROM logged_models WHERE model_id = ? "
                "AND (lifecycle_stage IS NULL OR lifecycle_stage != 'deleted')");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, model_id);
     enum db_rc rc = db_step(st);
     if (rc == DB_ROW) {
-        *artifact_location = col_dup(c, st, 0);
-        *source_run_id = col_dup(c, st, 1);
+        *artifact_location = store_col(c, st, 0);
+        *source_run_id = store_col(c, st, 1);
     }
     db_done(st);
     if (rc == DB_DONE)
         return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Logged model with ID '%s' not found.",
                        model_id);
     if (rc != DB_ROW)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     if (!*artifact_location)
         *artifact_location = "";
     return 0;
@@ -1129,7 +1120,7 @@ int reg_audit_list(struct sctx *c, const char *name, int64_t offset, int64_t lim
              : db_prepare(c->db, AUDIT_COLS "ORDER BY id LIMIT ? OFFSET ?");
 #undef AUDIT_COLS
     if (!st)
-        return err_db(c);
+        return store_err(c);
     int i = 1;
     if (name)
         db_bind_str(st, i++, name);
@@ -1148,18 +1139,18 @@ int reg_audit_list(struct sctx *c, const char *name, int64_t offset, int64_t lim
         struct reg_audit_event *ev = &v[len++];
         ev->id = db_col_int(st, 0);
         ev->timestamp = db_col_int(st, 1);
-        ev->user_id = col_dup(c, st, 2);
-        ev->action = col_dup(c, st, 3);
-        ev->name = col_dup(c, st, 4);
+        ev->user_id = store_col(c, st, 2);
+        ev->action = store_col(c, st, 3);
+        ev->name = store_col(c, st, 4);
         ev->has_version = !db_col_null(st, 5);
         ev->version = db_col_int(st, 5);
-        ev->alias = col_dup(c, st, 6);
-        ev->old_value = col_dup(c, st, 7);
-        ev->new_value = col_dup(c, st, 8);
+        ev->alias = store_col(c, st, 6);
+        ev->old_value = store_col(c, st, 7);
+        ev->new_value = store_col(c, st, 8);
     }
     db_done(st);
     if (rc != DB_DONE)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     *out = v;
     *n = len;
     return 0;

@@ -8,7 +8,7 @@
 
 #include "../base/arena.h"
 #include "../base/err.h"
-#include "db.h"
+#include "../db/db.h"
 
 struct store_config {
     const char *backend_uri;           /* "sqlite:///path" (also "sqlite:////abs/path") */
@@ -34,12 +34,5 @@ struct sctx {
     struct arena *a;   /* results are allocated here */
     struct err *e;
 };
-
-/* SQLite admits one writer at a time, so all write transactions go through one connection
- * (a pool of one, owned by whoever holds its lock): its page cache stays warm across
- * requests instead of being invalidated in every worker's connection by every commit.
- * Returns NULL when the backend gives each worker its own writing connection. */
-struct db *store_writer_acquire(void);
-void store_writer_release(struct db *db);
 
 #endif

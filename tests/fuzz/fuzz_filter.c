@@ -1,9 +1,7 @@
 /* libFuzzer target for the search grammar: every input is parsed as a filter of each search
- * kind, as order_by items (one per line) and as a page token; accepted filters are also
- * turned into SQL for both dialects. Build with clang:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_POSIX_C_SOURCE=200809L \
- *     -D_DEFAULT_SOURCE -I. tests/fuzz/fuzz_filter.c store/filter.c store/search_sql.c \
- *     base/arena.c base/buf.c base/err.c base/util.c -lm -lpthread -o fuzz_filter
+ * kind and as order_by items (one per line); accepted filters are also turned into SQL for
+ * both dialects. As a libFuzzer binary (clang -fsanitize=fuzzer,address,undefined, linked
+ * with the query and db libraries of a clang build):
  *   ./fuzz_filter tests/fuzz/corpus/filter
  * With -DFUZZ_STANDALONE (any compiler, no libFuzzer) it builds a replayer that runs the
  * files named on the command line, so the corpus can run as a normal test. */
@@ -16,8 +14,8 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
-#include "store/filter.h"
-#include "store/search_sql.h"
+#include "query/filter.h"
+#include "query/search_sql.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,7 +23,7 @@ static void build_sql(struct arena *a, const struct filter *f, const struct orde
 {
     static const int64_t ids[] = {0, 1};
     for (int k = 0; k < 2; k++) {
-        enum db_kind kind = k ? DB_POSTGRES : DB_SQLITE;
+        const struct db_dialect *kind = k ? &db_dialect_postgresql : &db_dialect_sqlite;
         struct buf sql;
         buf_init(&sql, 1 << 22);
         struct sql_val *v;
@@ -97,9 +95,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (filter_parse(&a, kinds[k], s, size, &f, &e) == 0)
             build_sql(&a, &f, &ob);
     }
-    int64_t off;
-    err_clear(&e);
-    filter_page_token_parse(s, size, &off, &e);
     arena_release(&a);
     return 0;
 }

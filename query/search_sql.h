@@ -4,14 +4,8 @@
  *
  * Every piece of user text (keys, values, patterns, ids) is a bound parameter: the SQL
  * text holds only `?` placeholders and constants of our own. What differs between SQLite
- * and PostgreSQL is decided here, from enum db_kind:
- *   - LIKE is case-sensitive in MLflow on both (MLflow sets PRAGMA case_sensitive_like on
- *     SQLite). On SQLite we do not rely on that pragma: LIKE becomes GLOB with the pattern
- *     translated (% -> *, _ -> ?, and * ? [ escaped as [*] [?] [[]), which is exact and
- *     case-sensitive. On PostgreSQL it stays LIKE (backslash escapes, as in MLflow).
- *   - ILIKE is `lower(x) LIKE lower(?)` on SQLite (what SQLAlchemy emits) and ILIKE on
- *     PostgreSQL.
- *   - Booleans (latest_metrics.is_nan) are tested as `x` / `NOT x`, valid in both.
+ * and PostgreSQL (LIKE as GLOB, ILIKE, an unlimited LIMIT) comes from the dialect table
+ * (db/dialect.h); the columns of attribute keys come from the key tables (query/keys.c).
  *
  * Semantics (MLflow's SQL stores): a clause on a key the row lacks is false, even for !=;
  * metric clauses compare the run's latest value (latest_metrics) and NaN only satisfies
@@ -36,7 +30,7 @@
 #include "../base/arena.h"
 #include "../base/buf.h"
 #include "../base/err.h"
-#include "db.h"
+#include "../db/db.h"
 #include "filter.h"
 
 /* MLflow's ViewType values, as they arrive on the wire. */
@@ -65,7 +59,7 @@ struct search_runs_q {
     const struct order_by *order;   /* SEARCH_RUNS; NULL or empty for the default */
     struct search_page page;
 };
-int search_runs_sql(struct arena *a, enum db_kind k, const struct search_runs_q *q,
+int search_runs_sql(struct arena *a, const struct db_dialect *d, const struct search_runs_q *q,
                     struct buf *sql, struct sql_val **binds, size_t *nbinds, struct err *e);
 
 /* search_experiments: selects experiments.experiment_id (one integer column). */
@@ -77,9 +71,9 @@ struct search_experiments_q {
     const char *workspace;        /* NULL: no workspace restriction */
     struct search_page page;
 };
-int search_experiments_sql(struct arena *a, enum db_kind k, const struct search_experiments_q *q,
-                           struct buf *sql, struct sql_val **binds, size_t *nbinds,
-                           struct err *e);
+int search_experiments_sql(struct arena *a, const struct db_dialect *d,
+                           const struct search_experiments_q *q, struct buf *sql,
+                           struct sql_val **binds, size_t *nbinds, struct err *e);
 
 /* search_registered_models: selects registered_models.name. Prompts (models tagged
  * mlflow.prompt.is_prompt = 'true') are excluded unless the filter asks for them. */
@@ -89,7 +83,7 @@ struct search_registered_models_q {
     const char *workspace;        /* NULL: no workspace restriction */
     struct search_page page;
 };
-int search_registered_models_sql(struct arena *a, enum db_kind k,
+int search_registered_models_sql(struct arena *a, const struct db_dialect *d,
                                  const struct search_registered_models_q *q, struct buf *sql,
                                  struct sql_val **binds, size_t *nbinds, struct err *e);
 
@@ -102,7 +96,7 @@ struct search_model_versions_q {
     const char *workspace;
     struct search_page page;
 };
-int search_model_versions_sql(struct arena *a, enum db_kind k,
+int search_model_versions_sql(struct arena *a, const struct db_dialect *d,
                               const struct search_model_versions_q *q, struct buf *sql,
                               struct sql_val **binds, size_t *nbinds, struct err *e);
 
@@ -121,7 +115,7 @@ struct search_logged_models_q {
     const struct order_by *order; /* from filter_parse_logged_model_order_by */
     struct search_page page;
 };
-int search_logged_models_sql(struct arena *a, enum db_kind k,
+int search_logged_models_sql(struct arena *a, const struct db_dialect *d,
                              const struct search_logged_models_q *q, struct buf *sql,
                              struct sql_val **binds, size_t *nbinds, struct err *e);
 

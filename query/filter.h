@@ -1,7 +1,7 @@
-/* MLflow's search grammar: the filter string ("metrics.acc > 0.9 AND tags.team = 'a'"),
- * order_by entries ("metrics.acc DESC") and offset page tokens, parsed with a cursor into a
- * small AST and validated per search kind exactly as MLflow 3.x does, with MLflow's error
- * messages (all INVALID_PARAMETER_VALUE). The SQL is built from this AST by search_sql.h.
+/* MLflow's search grammar: the filter string ("metrics.acc > 0.9 AND tags.team = 'a'") and
+ * order_by entries ("metrics.acc DESC"), parsed with a cursor into a small AST and
+ * validated per search kind exactly as MLflow 3.x does, with MLflow's error messages (all
+ * INVALID_PARAMETER_VALUE). The SQL is built from this AST by search_sql.h.
  *
  * Grammar (section 4 of the API reference):
  *   filter     := [AND]* clause ( AND+ clause )* [AND]*        AND is case-insensitive
@@ -48,8 +48,9 @@ enum filter_entity {
 };
 
 /* Attribute keys after alias resolution ("created" -> START_TIME, "Run name" -> RUN_NAME,
- * "source_path" stays SOURCE_PATH, "creation_time" of a logged model -> CREATION_TIMESTAMP).
- * The SQL builder maps (kind, attr) to a column. */
+ * "source_path" stays SOURCE_PATH, "creation_time" of a logged model -> CREATION_TIMESTAMP),
+ * for the keys with rules of their own. Each key's SQL column comes with it from the key
+ * tables (query/keys.c). */
 enum filter_attr {
     FATTR_NONE = 0, /* metric, param and tag clauses */
     /* runs */
@@ -112,6 +113,7 @@ enum filter_vtype {
 struct filter_clause {
     enum filter_entity entity;
     enum filter_attr attr; /* FILTER_ATTRIBUTE and FILTER_DATASET; FATTR_NONE otherwise */
+    const char *column;    /* the SQL column of attribute and dataset keys; else NULL */
     struct str key;        /* the key as written, unquoted (metric/param/tag name) */
     enum filter_op op;
     enum filter_vtype vtype;
@@ -140,6 +142,7 @@ int filter_parse(struct arena *a, enum search_kind kind, const char *s, size_t n
 struct order_key {
     enum filter_entity entity; /* ATTRIBUTE, METRIC, PARAM or TAG */
     enum filter_attr attr;     /* for ATTRIBUTE */
+    const char *column;        /* for ATTRIBUTE: its SQL column */
     struct str key;            /* metric/param/tag name; for attributes the key as written */
     bool ascending;
     struct str dataset_name;
@@ -169,13 +172,6 @@ struct logged_model_order_in {
 };
 int filter_parse_logged_model_order_by(struct arena *a, const struct logged_model_order_in *items,
                                        size_t n, struct order_by *out, struct err *e);
-
-/* Page tokens: standard base64 (with padding) of the JSON {"offset": N}, exactly as MLflow
- * writes them. Parse: an empty token gives offset 0; anything that does not decode to an
- * object with a positive integer "offset" (or a string holding one) is
- * INVALID_PARAMETER_VALUE "Invalid page token, ...". Format: from the arena. */
-int filter_page_token_parse(const char *tok, size_t n, int64_t *offset, struct err *e);
-char *filter_page_token_format(struct arena *a, int64_t offset);
 
 /* Names for messages and tests: "attribute", "metric", "parameter", "tag", "dataset"
  * (MLflow's canonical entity names), and "=", "!=", ..., "NOT IN", "IS NULL". */

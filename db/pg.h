@@ -16,14 +16,15 @@ bool db_pg_is_uri(const char *uri);
  * timeout. NULL with e set (a one-line message without the password) on failure. */
 struct db *db_pg_open(const char *uri, struct err *e);
 
-/* A copy of uri with the password replaced by "***", for messages; from malloc, caller
- * frees (NULL when out of memory). Other URIs are copied unchanged. */
-char *db_uri_redacted(const char *uri);
-
-/* Rewrites entity SQL for PostgreSQL: `?` -> $1, $2, ...; `json_each(?)` ->
- * json_array_elements_text($n::json); string literals, quoted identifiers and comments pass
- * through. Returns malloc'd text (caller frees) and the parameter count in *nparams, or NULL
- * when out of memory. (Used by the driver at prepare time; public for the unit tests.) */
+/* Rewrites entity SQL for PostgreSQL (db/pg_rewrite.c): `?` -> $1, $2, ...; `?N` -> $N;
+ * `json_each(?)` -> json_array_elements_text($n::json); `INDEXED BY <index>` dropped;
+ * string literals, quoted identifiers and comments pass through. Returns malloc'd text
+ * (caller frees) and the parameter count in *nparams, or NULL when out of memory. (Used by
+ * the driver at prepare time; public for the unit tests.) */
 char *db_pg_rewrite(const char *sql, int *nparams);
+
+/* The driver's row batches (db/pg_batch.c). */
+enum db_rc db_pg_batch(struct db *db, const struct db_batch_sql *spec, size_t n, db_row_fn row,
+                       void *ctx);
 
 #endif

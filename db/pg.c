@@ -1,12 +1,7 @@
 /* The PostgreSQL driver over libpq: one connection per worker thread (the pool is sized by
- * --workers), named prepared statements cached per connection by the address of their SQL
- * text, text parameters and text results, and reconnection after the server restarts.
- *
- * The dialect differences that entity SQL leaves to the driver are rewritten once, when a
- * statement is first prepared: `?` placeholders become $1, $2, ...; `json_each(?)` (a JSON
- * array bound as text, read as a table with a text column `value`) becomes
- * json_array_elements_text($n::json). Everything else is written in the common subset or
- * chosen with db->drv->kind at the call site.
+ * --workers), kept statements prepared on the server under a name, text parameters and
+ * text results, and reconnection after the server restarts. Entity SQL is rewritten for
+ * PostgreSQL once, when a statement is prepared (db/pg_rewrite.c).
  *
  * Failure model. A statement that fails because the connection is gone (the server
  * restarted, the network dropped) returns DB_BUSY, which requests turn into 503
@@ -27,9 +22,9 @@
 
 #include "../base/buf.h"
 #include "../base/util.h"
-#include "pq_load.h"
 #include "db.h"
-#include "db_pg.h"
+#include "pq_load.h"
+#include "pg.h"
 #include "../base/banned.h"
 
 /* Every session gets these limits: a runaway query cannot hold a worker (and its locks)
@@ -48,20 +43,17 @@ struct param {
 
 struct db_stmt {
     struct db_stmt_hdr hdr; /* must be first: db_stmt_db() reads it */
-    const char *sql;        /* the caller's text; the cache key */
     char *pgsql;            /* rewritten with $n placeholders; owned */
     enum stmt_kind kind;
     int nparams;
     struct param *params;   /* nparams entries; owned */
     const char **values;    /* scratch for PQexecPrepared; owned */
-    bool cached;
+    bool named;             /* prepared on the server under name (kept statements) */
     unsigned prepared_gen;  /* connection generation it was prepared on; 0 = never */
     char name[16];          /* server-side statement name when cached */
     PGresult *res;          /* the current result, until done() */
     int row, nrows;
 };
-
-enum { CACHE_SLOTS = 256 }; /* power of two; more distinct statements than we have */
 
 struct pg_db {
     struct db base; /* must be first */
@@ -71,20 +63,11 @@ struct pg_db {
     int64_t changes;
     bool txn_open;    /* BEGIN succeeded and no COMMIT/ROLLBACK since */
     bool doomed;      /* the connection was lost inside that transaction */
-    struct db_stmt *cache[CACHE_SLOTS];
 };
 
 static struct pg_db *pdb(struct db *db)
 {
     return (struct pg_db *)db;
-}
-
-static size_t slot_of(const char *sql)
-{
-    uintptr_t h = (uintptr_t)sql;
-    h ^= h >> 17;
-    h *= 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 24) & (CACHE_SLOTS - 1);
 }
 
 /* libpq's messages end in a newline; the log wants one line. */
@@ -96,8 +79,6 @@ static void log_pg(const char *what, const char *msg, const char *sql)
     log_error("postgresql %s failed: %.*s in: %.200s", what, (int)n, msg ? msg : "",
               sql ? sql : "");
 }
-
-/* ---- the dialect rewrite ----------------------------------------------------------- */
 
 static bool starts_word(const char *s, const char *word)
 {
@@ -120,47 +101,6 @@ static enum stmt_kind classify(const char *sql)
     return SK_OTHER;
 }
 
-char *db_pg_rewrite(const char *sql, int *nparams)
-{
-    static const char json_each[] = "json_each(?)";
-    struct buf b;
-    buf_init(&b, (size_t)1 << 24);
-    int n = 0;
-    const char *p = sql;
-    while (*p) {
-        if (*p == '\'' || *p == '"') {
-            char q = *p;
-            const char *e = p + 1;
-            while (*e && !(*e == q && e[1] != q))
-                e += *e == q ? 2 : 1;
-            if (*e)
-                e++;
-            buf_append(&b, p, (size_t)(e - p));
-            p = e;
-        } else if (p[0] == '-' && p[1] == '-') {
-            const char *e = strchr(p, '\n');
-            e = e ? e : p + strlen(p);
-            buf_append(&b, p, (size_t)(e - p));
-            p = e;
-        } else if (*p == '?') {
-            buf_printf(&b, "$%d", ++n);
-            p++;
-        } else if (strncmp(p, json_each, sizeof json_each - 1) == 0 &&
-                   (p == sql || (!isalnum((unsigned char)p[-1]) && p[-1] != '_'))) {
-            buf_printf(&b, "json_array_elements_text($%d::json)", ++n);
-            p += sizeof json_each - 1;
-        } else {
-            buf_putc(&b, *p++);
-        }
-    }
-    if (!buf_ok(&b) || !b.ptr) {
-        buf_release(&b);
-        return n == 0 && !*sql ? strdup("") : NULL;
-    }
-    *nparams = n;
-    return buf_detach(&b, NULL);
-}
-
 /* ---- statements ---------------------------------------------------------------------- */
 
 static void stmt_free(struct db_stmt *st)
@@ -177,30 +117,18 @@ static void stmt_free(struct db_stmt *st)
 }
 
 /* Prepares locally only: the server sees the statement at its first step, so that a
- * statement can be handed out while the connection is down (its step then says DB_BUSY). */
-static struct db_stmt *pg_prepare(struct db *db, const char *sql, bool cache)
+ * statement can be handed out while the connection is down (its step then says DB_BUSY).
+ * A kept statement is prepared on the server under a name, once per connection. */
+static struct db_stmt *pg_prepare(struct db *db, const char *sql, bool cached)
 {
     struct pg_db *p = pdb(db);
-    size_t slot = 0;
-    if (cache) {
-        slot = slot_of(sql);
-        for (size_t i = 0; i < CACHE_SLOTS; i++) {
-            struct db_stmt *c = p->cache[(slot + i) & (CACHE_SLOTS - 1)];
-            if (!c)
-                break;
-            if (c->sql == sql)
-                return c;
-        }
-    }
     struct db_stmt *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    r->hdr.db = db;
-    r->sql = sql;
     r->kind = classify(sql);
     r->pgsql = db_pg_rewrite(sql, &r->nparams);
     if (!r->pgsql) {
-        free(r);
+        stmt_free(r);
         log_error("postgresql prepare: out of memory");
         return NULL;
     }
@@ -214,16 +142,9 @@ static struct db_stmt *pg_prepare(struct db *db, const char *sql, bool cache)
         for (int i = 0; i < r->nparams; i++)
             r->params[i].null = true;
     }
-    if (cache) {
-        for (size_t i = 0; i < CACHE_SLOTS; i++) {
-            size_t k = (slot + i) & (CACHE_SLOTS - 1);
-            if (!p->cache[k]) {
-                p->cache[k] = r;
-                r->cached = true;
-                snprintf(r->name, sizeof r->name, "mlt%u", ++p->next_id);
-                break;
-            }
-        }
+    if (cached) {
+        r->named = true;
+        snprintf(r->name, sizeof r->name, "mlt%u", ++p->next_id);
     }
     return r;
 }
@@ -234,7 +155,7 @@ static struct param *param_at(struct db_stmt *st, int i)
 {
     if (i < 1 || i > st->nparams) {
         log_error("postgresql bind: parameter %d out of range (%d) in: %.200s", i,
-                  st->nparams, st->sql);
+                  st->nparams, st->pgsql);
         return NULL;
     }
     return &st->params[i - 1];
@@ -357,7 +278,7 @@ static PGresult *run_once(struct pg_db *p, struct db_stmt *st, bool *lost)
     for (int i = 0; i < st->nparams; i++)
         st->values[i] = st->params[i].null ? NULL : st->params[i].p;
     PGresult *r = NULL;
-    if (st->cached && st->prepared_gen != p->gen) {
+    if (st->named && st->prepared_gen != p->gen) {
         r = PQprepare(p->conn, st->name, st->pgsql, 0, NULL);
         if (PQresultStatus(r) == PGRES_COMMAND_OK) {
             PQclear(r);
@@ -365,7 +286,7 @@ static PGresult *run_once(struct pg_db *p, struct db_stmt *st, bool *lost)
             st->prepared_gen = p->gen;
         }
     }
-    if (!r && st->cached)
+    if (!r && st->named)
         r = PQexecPrepared(p->conn, st->name, st->nparams, st->values, NULL, NULL, 0);
     else if (!r)
         r = PQexecParams(p->conn, st->pgsql, st->nparams, NULL, st->values, NULL, NULL, 0);
@@ -438,13 +359,13 @@ static enum db_rc pg_step(struct db_stmt *st)
     } else if (state && strcmp(state, "23505") == 0) {
         rc = DB_CONSTRAINT;
     } else if (state && strncmp(state, "22", 2) == 0) {
-        log_warn("postgresql: invalid value (%s): %.200s", state, st->sql);
+        log_warn("postgresql: invalid value (%s): %.200s", state, st->pgsql);
         rc = DB_INVALID;
     } else if (transient(state)) {
-        log_warn("postgresql busy (%s): %.200s", state, st->sql);
+        log_warn("postgresql busy (%s): %.200s", state, st->pgsql);
         rc = DB_BUSY;
     } else {
-        log_pg("step", r ? PQresultErrorMessage(r) : PQerrorMessage(p->conn), st->sql);
+        log_pg("step", r ? PQresultErrorMessage(r) : PQerrorMessage(p->conn), st->pgsql);
         rc = DB_ERROR;
     }
     if (st->kind == SK_COMMIT && !lost)
@@ -498,19 +419,18 @@ static const char *pg_col_text(struct db_stmt *st, int c, size_t *n)
     return PQgetvalue(st->res, st->row, c);
 }
 
-static void pg_done(struct db_stmt *st)
+static void pg_reset(struct db_stmt *st)
 {
-    if (!st)
-        return;
-    if (!st->cached) {
-        stmt_free(st);
-        return;
-    }
     PQclear(st->res);
     st->res = NULL;
     st->row = st->nrows = 0;
     for (int i = 0; i < st->nparams; i++)
         st->params[i].null = true;
+}
+
+static void pg_finalize(struct db_stmt *st)
+{
+    stmt_free(st);
 }
 
 static int pg_exec(struct db *db, const char *sql)
@@ -538,15 +458,28 @@ static int64_t pg_changes(struct db *db)
 static void pg_close(struct db *db)
 {
     struct pg_db *p = pdb(db);
-    for (size_t i = 0; i < CACHE_SLOTS; i++)
-        stmt_free(p->cache[i]);
     PQfinish(p->conn);
     free(p);
 }
 
+const struct db_dialect db_dialect_postgresql = {
+    .name = "postgresql",
+    .begin_write = "BEGIN",
+    .no_limit_is_null = true,
+    .like_as_glob = false,
+    .has_ilike = true,
+    .single_writer = false,
+    .count_tables_sql =
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+    .table_exists_sql = "SELECT 1 FROM information_schema.tables WHERE "
+                        "table_schema = current_schema() AND table_name = ?",
+    /* "mltrack\0" as a big-endian int64: a transaction-scoped advisory lock. */
+    .setup_lock_sql = "SELECT pg_advisory_xact_lock(7236837417213338624)",
+};
+
 const struct db_driver db_pg_driver = {
     .name = "postgresql",
-    .kind = DB_POSTGRES,
+    .dialect = &db_dialect_postgresql,
     .prepare = pg_prepare,
     .bind_null = pg_bind_null,
     .bind_int = pg_bind_int,
@@ -557,7 +490,9 @@ const struct db_driver db_pg_driver = {
     .col_int = pg_col_int,
     .col_real = pg_col_real,
     .col_text = pg_col_text,
-    .done = pg_done,
+    .reset = pg_reset,
+    .finalize = pg_finalize,
+    .batch = db_pg_batch,
     .exec = pg_exec,
     .changes = pg_changes,
     .close = pg_close,
@@ -591,25 +526,6 @@ bool db_pg_is_uri(const char *uri)
 {
     size_t base;
     return scheme_len(uri, &base) > 0;
-}
-
-char *db_uri_redacted(const char *uri)
-{
-    /* scheme://user:password@host... -> scheme://user:***@host... */
-    const char *auth = strstr(uri, "://");
-    const char *at = auth ? strchr(auth + 3, '@') : NULL;
-    const char *slash = auth ? strchr(auth + 3, '/') : NULL;
-    const char *colon = at ? memchr(auth + 3, ':', (size_t)(at - auth - 3)) : NULL;
-    if (!colon || (slash && slash < at))
-        return strdup(uri);
-    size_t head = (size_t)(colon + 1 - uri), tail = strlen(at);
-    char *out = malloc(head + 3 + tail + 1);
-    if (!out)
-        return NULL;
-    memcpy(out, uri, head);
-    memcpy(out + head, "***", 3);
-    memcpy(out + head + 3, at, tail + 1);
-    return out;
 }
 
 struct db *db_pg_open(const char *uri, struct err *e)
