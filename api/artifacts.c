@@ -6,13 +6,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../artifacts/artifacts.h"
+#include "../artifacts/art.h"
 #include "../base/util.h"
 #include "../registry/rules.h"
 #include "../store/logged_models.h"
 #include "../store/registry.h"
 #include "api.h"
-#include "../base/banned.h"
 
 static struct art_store *g_store;
 
@@ -437,8 +436,7 @@ static void *upload_begin(struct ctx *c)
         in_str_req(&c->in, "path", &path) != 0)
         return NULL;
     if (!id || !*id) {
-        err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                "Missing value for required parameter 'run_uuid'.");
+        err_missing(&c->e, "run_uuid", false);
         return NULL;
     }
     if (art_path_check(c->s.a, path, false, &sub, &c->e) != 0 ||

@@ -7,10 +7,7 @@
 #include <strings.h>
 
 #include "../base/util.h"
-#include "../base/banned.h"
 
-static const char *const docs_hint = " See the API docs for more information about request "
-                                     "parameters.";
 
 /* lowerCamelCase of a snake_case name; false when the name has no underscore. */
 static bool camel_name(const char *name, char *out, size_t cap)
@@ -121,7 +118,7 @@ static int bad_type(struct in *in, const char *path, const json_t *v)
     char *dump = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
     err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
             "Invalid value %.200s for parameter '%s' supplied:  Hint: Value was of type '%s'.%s",
-            dump ? dump : "?", path, py_type(v), docs_hint);
+            dump ? dump : "?", path, py_type(v), err_docs_hint);
     free(dump);
     return -1;
 }
@@ -131,13 +128,12 @@ static int bad_query(struct in *in, const char *name, const char *v, const char 
     return err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
                    "Invalid value \"%.200s\" for parameter '%s' supplied:  Hint: Value was of "
                    "type '%s'.%s",
-                   v, name, type, docs_hint);
+                   v, name, type, err_docs_hint);
 }
 
 static int missing(struct in *in, const char *path)
 {
-    return err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
-                   "Missing value for required parameter '%s'.%s", path, docs_hint);
+    return err_missing(in->e, path, true);
 }
 
 /* First query value for name, or NULL. */

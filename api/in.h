@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "http.h"
+#include "request.h"
 
 struct in {
     struct req *r;

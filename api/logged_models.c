@@ -4,13 +4,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../artifacts/artifacts.h"
+#include "../artifacts/art.h"
 #include "../base/util.h"
 #include "../query/filter.h"
 #include "../store/logged_models.h"
 #include "api.h"
 #include "page_token.h"
-#include "../base/banned.h"
 
 enum {
     /* What an absent max_results reads as (the proto's default); 0 is "None", which the
@@ -196,9 +195,7 @@ static int read_status(struct ctx *c, int64_t *out)
                                         "LOGGED_MODEL_UPLOAD_FAILED"};
     json_t *v = in_raw(&c->in, "status");
     if (!v)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Missing value for required parameter 'status'. See the API docs for "
-                       "more information about request parameters.");
+        return err_missing(&c->e, "status", true);
     int64_t n = -1;
     if (json_is_integer(v)) {
         n = json_integer_value(v);
@@ -377,9 +374,7 @@ static int search(struct ctx *c, struct page_token_lm *t)
         read_max_results(c, &max) != 0 || read_datasets(c, &ds, &q.n_datasets) != 0)
         return -1;
     if (nexp == 0)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Missing value for required parameter 'experiment_ids'. See the API docs "
-                       "for more information about request parameters.");
+        return err_missing(&c->e, "experiment_ids", true);
     t->experiment_ids = json_array();
     for (size_t i = 0; i < nexp; i++)
         json_array_append_new(t->experiment_ids, json_string(exp_ids[i]));

@@ -6,7 +6,6 @@
 
 #include "../store/metrics_downsample.h"
 #include "api.h"
-#include "../base/banned.h"
 
 static void put_i64_array(struct jw *w, const char *k, const struct ds_point *p, size_t n,
                           bool steps)

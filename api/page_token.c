@@ -11,7 +11,6 @@
 #include "../base/buf.h"
 #include "../base/util.h"
 #include "../query/pylit.h"
-#include "../base/banned.h"
 
 /* ---- offset tokens ---- */
 
@@ -94,12 +93,17 @@ char *page_token_format_offset(struct arena *a, int64_t offset)
 
 /* ---- logged-model tokens ---- */
 
-/* Python's repr() of a decoded JSON value, for MLflow's token mismatch messages. */
+/* Python's repr() of a decoded JSON value (NULL: absent, None), for MLflow's token
+ * mismatch messages. */
 static void py_repr(struct buf *b, const json_t *v)
 {
     size_t i;
     const char *k;
     json_t *x;
+    if (!v) {
+        buf_puts(b, "None");
+        return;
+    }
     switch (json_typeof(v)) {
     case JSON_NULL:
         buf_puts(b, "None");
@@ -164,10 +168,7 @@ static const char *py_str(struct arena *a, const json_t *v)
         return arena_strdup(a, json_string_value(v));
     struct buf b;
     buf_init(&b, 64 * 1024);
-    if (v)
-        py_repr(&b, v);
-    else
-        buf_puts(&b, "None");
+    py_repr(&b, v);
     const char *s = arena_strndup(a, b.ptr, b.len);
     buf_release(&b);
     return s;
@@ -236,10 +237,7 @@ int page_token_lm_decode(struct arena *a, const char *tok, const struct page_tok
         ob = NULL;
     if (!ids || !json_equal(ids, t->experiment_ids)) {
         py_repr(&b1, t->experiment_ids);
-        if (ids)
-            py_repr(&b2, ids);
-        else
-            buf_puts(&b2, "None");
+        py_repr(&b2, ids);
         rc = err_set(e, ERR_INVALID_PARAMETER_VALUE,
                      "Experiment IDs in the page token do not match the requested experiment "
                      "IDs. Expected: %s. Found: %s",
@@ -251,10 +249,7 @@ int page_token_lm_decode(struct arena *a, const char *tok, const struct page_tok
                      py_str(a, t->filter_string), py_str(a, fs));
     } else if (!(ob ? json_equal(ob, t->order_by) : json_is_null(t->order_by))) {
         py_repr(&b1, t->order_by);
-        if (ob)
-            py_repr(&b2, ob);
-        else
-            buf_puts(&b2, "None");
+        py_repr(&b2, ob);
         rc = err_set(e, ERR_INVALID_PARAMETER_VALUE,
                      "Order by in the page token does not match the requested order by. "
                      "Expected: %s. Found: %s",

@@ -12,7 +12,6 @@
 #include "../store/registry.h"
 #include "api.h"
 #include "page_token.h"
-#include "../base/banned.h"
 
 enum {
     RM_SEARCH_DEFAULT = 100,

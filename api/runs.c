@@ -7,7 +7,6 @@
 #include "../query/filter.h"
 #include "api.h"
 #include "page_token.h"
-#include "../base/banned.h"
 
 enum {
     MAX_ENTITY_KEY = 250,
@@ -216,13 +215,9 @@ static int h_log_metric(struct ctx *c)
         in_str(&c->in, "dataset_digest", &m.dataset_digest) != 0)
         return -1;
     if (!has_v)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Missing value for required parameter 'value'. See the API docs for more "
-                       "information about request parameters.");
+        return err_missing(&c->e, "value", true);
     if (!has_ts)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Missing value for required parameter 'timestamp'. See the API docs for "
-                       "more information about request parameters.");
+        return err_missing(&c->e, "timestamp", true);
     if (check_metric(c, &m, "") != 0 || run_log_batch(&c->s, id, &m, 1, NULL, 0, NULL, 0) != 0)
         return -1;
     return reply_empty(c);
@@ -316,10 +311,7 @@ static int read_dataset_input(struct ctx *c, json_t *o, size_t i, struct dataset
     const char *path = arena_printf(c->s.a, "datasets[%zu]", i);
     json_t *ds = json_object_get(o, "dataset");
     if (!json_is_object(o) || !ds || !json_is_object(ds))
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Missing value for required parameter '%s.dataset'. See the API docs for "
-                       "more information about request parameters.",
-                       path);
+        return err_missing(&c->e, arena_printf(c->s.a, "%s.dataset", path), true);
     const char *dpath = arena_printf(c->s.a, "%s.dataset", path);
     if (obj_str(&c->in, ds, dpath, "name", true, &d->ds.name) != 0 ||
         obj_str(&c->in, ds, dpath, "digest", true, &d->ds.digest) != 0 ||
@@ -396,9 +388,7 @@ static int h_log_outputs(struct ctx *c)
     if (in_run_id(&c->in, &id) != 0 || in_array(&c->in, "models", &mj) != 0)
         return -1;
     if (!mj)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Missing value for required parameter 'models'. See the API docs for "
-                       "more information about request parameters.");
+        return err_missing(&c->e, "models", true);
     struct model_io *models;
     size_t n;
     if (read_models(c, mj, true, &models, &n) != 0 || run_log_outputs(&c->s, id, models, n) != 0)
@@ -510,9 +500,7 @@ static int h_get_history_bulk_interval(struct ctx *c)
         in_i64(&c->in, "max_results", &max, &has_max) != 0)
         return -1;
     if (nids == 0)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Missing value for required parameter 'run_ids'. See the API docs for "
-                       "more information about request parameters.");
+        return err_missing(&c->e, "run_ids", true);
     if (nids > 100)
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                        "GetMetricHistoryBulkInterval request must specify at most 100 run_ids. "

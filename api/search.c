@@ -5,7 +5,6 @@
 #include "../query/filter.h"
 #include "api.h"
 #include "page_token.h"
-#include "../base/banned.h"
 
 enum { SEARCH_MAX_RESULTS_THRESHOLD = 50000 };
 
@@ -60,26 +59,6 @@ static int read_max_results(struct ctx *c, int64_t dflt, bool required, int64_t 
                        "Invalid value %lld for parameter 'max_results' supplied. It must be at "
                        "most %d",
                        (long long)*out, SEARCH_MAX_RESULTS_THRESHOLD);
-    return 0;
-}
-
-int reply_page(struct ctx *c, const char *field, const void *items, size_t n, size_t size,
-               void (*put)(struct jw *, const void *), int64_t max, int64_t offset)
-{
-    bool more = (int64_t)n > max;
-    if (more)
-        n = (size_t)max;
-    jw_obj(&c->w);
-    if (n) {
-        jw_key(&c->w, field);
-        jw_arr(&c->w);
-        for (size_t i = 0; i < n; i++)
-            put(&c->w, (const char *)items + i * size);
-        jw_arr_end(&c->w);
-    }
-    if (more)
-        jw_kstr(&c->w, "next_page_token", page_token_format_offset(c->s.a, offset + max));
-    jw_obj_end(&c->w);
     return 0;
 }
 

@@ -2,8 +2,7 @@
 #include <string.h>
 
 #include "../base/url.h"
-#include "artifacts.h"
-#include "../base/banned.h"
+#include "art.h"
 
 static int invalid(struct err *e)
 {

@@ -3,10 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "artifacts.h"
+#include "art.h"
 #include "local.h"
 #include "s3.h"
-#include "../base/banned.h"
 
 struct art_store *art_open(const char *dest, struct err *e)
 {

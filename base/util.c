@@ -1,5 +1,4 @@
 /* Logging, clocks, randomness and number parsing. */
-#define _GNU_SOURCE
 #include "util.h"
 
 #include <errno.h>

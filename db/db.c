@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/buf.h"
 #include "pg.h"
 #include "sqlite.h"
 
@@ -193,6 +194,23 @@ enum db_rc db_step(struct db_stmt *st)
     if (fault_now(&rc))
         return rc;
     return db_stmt_db(st)->drv->step(st);
+}
+
+struct db_stmt *db_batch_stmt(struct db *db, const struct db_batch_sql *spec, const char *open,
+                              const char *(*param)(enum sql_type))
+{
+    struct db_stmt *st = db_kept(db, spec);
+    if (st)
+        return st;
+    struct buf sql;
+    buf_init(&sql, 4096);
+    buf_printf(&sql, "%s %s", spec->head, open);
+    for (int k = 0; k < spec->ncols; k++)
+        buf_printf(&sql, "%s%s", k ? ", " : "", param(spec->types[k]));
+    buf_printf(&sql, ") %s", spec->tail);
+    st = buf_ok(&sql) ? db_prepare_as(db, spec, sql.ptr) : NULL;
+    buf_release(&sql);
+    return st;
 }
 
 enum db_rc db_batch(struct db *db, const struct db_batch_sql *spec, size_t n, db_row_fn row,

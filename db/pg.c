@@ -25,7 +25,6 @@
 #include "db.h"
 #include "pq_load.h"
 #include "pg.h"
-#include "../base/banned.h"
 
 /* Every session gets these limits: a runaway query cannot hold a worker (and its locks)
  * forever, nor can a transaction left open by a bug. */

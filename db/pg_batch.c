@@ -10,34 +10,19 @@
 
 enum { BATCH_MAX_BYTES = 64 << 20 }; /* per column; a log-batch is far below */
 
-static const char *array_type(enum sql_type t)
+/* Each column is bound as one array of its type. */
+static const char *array_param(enum sql_type t)
 {
     switch (t) {
     case SQL_INT:
-        return "bigint[]";
+        return "?::bigint[]";
     case SQL_REAL:
-        return "double precision[]";
+        return "?::double precision[]";
     case SQL_BOOL:
-        return "boolean[]";
+        return "?::boolean[]";
     default:
-        return "text[]";
+        return "?::text[]";
     }
-}
-
-static struct db_stmt *batch_stmt(struct db *db, const struct db_batch_sql *spec)
-{
-    struct db_stmt *st = db_kept(db, spec);
-    if (st)
-        return st;
-    struct buf sql;
-    buf_init(&sql, 4096);
-    buf_printf(&sql, "%s SELECT * FROM unnest(", spec->head);
-    for (int k = 0; k < spec->ncols; k++)
-        buf_printf(&sql, "%s?::%s", k ? ", " : "", array_type(spec->types[k]));
-    buf_printf(&sql, ") %s", spec->tail);
-    st = buf_ok(&sql) ? db_prepare_as(db, spec, sql.ptr) : NULL;
-    buf_release(&sql);
-    return st;
 }
 
 /* Appends one element to an array literal being built ("{" already there). */
@@ -94,7 +79,8 @@ enum db_rc db_pg_batch(struct db *db, const struct db_batch_sql *spec, size_t n,
         if (!buf_ok(&col[k]))
             rc = DB_INVALID;
     }
-    struct db_stmt *st = rc == DB_DONE ? batch_stmt(db, spec) : NULL;
+    struct db_stmt *st =
+        rc == DB_DONE ? db_batch_stmt(db, spec, "SELECT * FROM unnest(", array_param) : NULL;
     if (st) {
         for (int k = 0; k < spec->ncols; k++)
             db_bind_text(st, k + 1, col[k].ptr, col[k].len);

@@ -12,7 +12,6 @@
 #include "keys.h"
 #include "pylit.h"
 #include "scan.h"
-#include "../base/banned.h"
 
 /* ---- comparators ---- */
 
@@ -266,6 +265,23 @@ static int clause_runs(struct arena *a, const struct raw_clause *rc, struct filt
     return check_list_op(rc, e);
 }
 
+/* A tag clause of experiments and the registry: a quoted string compared with a string
+ * comparator. */
+static int tag_value(struct arena *a, const struct raw_clause *rc, struct filter_clause *fc,
+                     const char *opn, struct err *e)
+{
+    int r = value_string(a, rc, fc, e);
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "Expected a quoted string value for tag (e.g. 'my-value'). Got value %.*s",
+                       snip_len(rc->vtext), rc->vtext.p);
+    if (!rc->op_known || !op_string(rc->op))
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid comparator for tag: %s", opn);
+    return 0;
+}
+
 static int clause_experiments(struct arena *a, const struct raw_clause *rc,
                               struct filter_clause *fc, struct err *e)
 {
@@ -288,18 +304,8 @@ static int clause_experiments(struct arena *a, const struct raw_clause *rc,
         return 0;
     }
     int r;
-    if (id.entity == FILTER_TAG) {
-        if ((r = value_string(a, rc, fc, e)) < 0)
-            return -1;
-        if (r == 0)
-            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                           "Expected a quoted string value for tag (e.g. 'my-value'). Got value "
-                           "%.*s",
-                           snip_len(rc->vtext), rc->vtext.p);
-        if (!rc->op_known || !op_string(rc->op))
-            return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid comparator for tag: %s", opn);
-        return 0;
-    }
+    if (id.entity == FILTER_TAG)
+        return tag_value(a, rc, fc, opn, e);
     if (id.def->numeric) {
         if ((rc->vk != RV_INT && rc->vk != RV_FLOAT) || value_number(rc, fc) < 0)
             return err_set(e, ERR_INVALID_PARAMETER_VALUE,
@@ -384,16 +390,7 @@ static int clause_registry(struct arena *a, enum search_kind kind, const struct 
     if (id.entity == FILTER_TAG) {
         if (op_null(rc->op))
             return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid comparator for tag: %s", opn);
-        if ((r = value_string(a, rc, fc, e)) < 0)
-            return -1;
-        if (r == 0)
-            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                           "Expected a quoted string value for tag (e.g. 'my-value'). Got value "
-                           "%.*s",
-                           snip_len(rc->vtext), rc->vtext.p);
-        if (!rc->op_known || !op_string(rc->op))
-            return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid comparator for tag: %s", opn);
-        return 0;
+        return tag_value(a, rc, fc, opn, e);
     }
     if (op_null(rc->op))
         return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid comparator for attribute: %s",

@@ -8,7 +8,6 @@
 
 #include "../base/buf.h"
 #include "text.h"
-#include "../base/banned.h"
 
 #define F KEY_FILTER
 #define O KEY_ORDER

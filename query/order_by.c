@@ -8,7 +8,6 @@
 #include "keys.h"
 #include "pylit.h"
 #include "scan.h"
-#include "../base/banned.h"
 
 /* _parse_order_by_string: "<identifier>[ ws ASC|DESC]". */
 static int order_split(struct arena *a, struct str item, struct str *ident, bool *asc,
@@ -128,8 +127,10 @@ static int order_one(struct arena *a, enum search_kind kind, struct str item,
     return 0;
 }
 
-int filter_parse_order_by(struct arena *a, enum search_kind kind, const struct str *items,
-                          size_t n, struct order_by *out, struct err *e)
+/* Starts out empty and, for n entries (at most FILTER_MAX_ORDER_BY), gives the array to
+ * fill: 1, or 0 for no entries, or -1 with e set for too many. */
+static int keys_for(struct arena *a, size_t n, struct order_by *out, struct order_key **keys,
+                    struct err *e)
 {
     out->keys = NULL;
     out->n = 0;
@@ -138,7 +139,16 @@ int filter_parse_order_by(struct arena *a, enum search_kind kind, const struct s
     if (n > FILTER_MAX_ORDER_BY)
         return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Too many order_by entries (at most %d)",
                        FILTER_MAX_ORDER_BY);
-    struct order_key *keys = arena_calloc(a, n, sizeof *keys);
+    *keys = arena_calloc(a, n, sizeof **keys);
+    return 1;
+}
+
+int filter_parse_order_by(struct arena *a, enum search_kind kind, const struct str *items,
+                          size_t n, struct order_by *out, struct err *e)
+{
+    struct order_key *keys = NULL;
+    if (keys_for(a, n, out, &keys, e) <= 0)
+        return n == 0 ? 0 : -1;
     for (size_t j = 0; j < n; j++) {
         if (items[j].n > FILTER_MAX_LEN)
             return err_set(e, ERR_INVALID_PARAMETER_VALUE, "order_by entry is too long");
@@ -158,14 +168,9 @@ int filter_parse_order_by(struct arena *a, enum search_kind kind, const struct s
 int filter_parse_logged_model_order_by(struct arena *a, const struct logged_model_order_in *items,
                                        size_t n, struct order_by *out, struct err *e)
 {
-    out->keys = NULL;
-    out->n = 0;
-    if (n == 0)
-        return 0;
-    if (n > FILTER_MAX_ORDER_BY)
-        return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Too many order_by entries (at most %d)",
-                       FILTER_MAX_ORDER_BY);
-    struct order_key *keys = arena_calloc(a, n, sizeof *keys);
+    struct order_key *keys = NULL;
+    if (keys_for(a, n, out, &keys, e) <= 0)
+        return n == 0 ? 0 : -1;
     for (size_t j = 0; j < n; j++) {
         struct str f = items[j].field_name;
         struct order_key *ok = &keys[j];

@@ -8,7 +8,6 @@
 #include "../base/url.h"
 #include "../base/utf8.h"
 #include "scan.h"
-#include "../base/banned.h"
 
 enum py_type { PY_STR, PY_TUPLE, PY_OTHER };
 
@@ -16,7 +15,7 @@ struct py_ctx {
     struct arena *a;
     struct cur c;
     struct str *items; /* the tuple being returned at top level */
-    size_t nitems, cap;
+    size_t nitems;
     bool too_many;
 };
 
@@ -133,14 +132,7 @@ static int py_string(struct py_ctx *p, char *out, size_t *len)
 
 static int py_push(struct py_ctx *p, struct str s)
 {
-    if (p->nitems == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 8;
-        struct str *v = arena_calloc(p->a, cap, sizeof *v);
-        if (p->nitems)
-            memcpy(v, p->items, p->nitems * sizeof *v);
-        p->items = v;
-        p->cap = cap;
-    }
+    p->items = arena_grow(p->a, p->items, p->nitems, sizeof *p->items);
     p->items[p->nitems++] = s;
     return 0;
 }
@@ -264,7 +256,7 @@ static int py_expr(struct py_ctx *p, int depth, bool collect, enum py_type *t, s
 
 /* MLflow's _parse_list_from_sql_token + _check_valid_identifier_list on "( ... )". */
 int parse_str_list(struct arena *a, struct str text, struct str **items, size_t *n,
-                          struct err *e)
+                   struct err *e)
 {
     struct py_ctx p = {.a = a, .c = {text.p, text.n, 0}};
     enum py_type t;

@@ -7,7 +7,6 @@
 #include <strings.h>
 
 #include "text.h"
-#include "../base/banned.h"
 
 /* Index just past the closing quote of the string opening at s[i], or 0 if unterminated.
  * A doubled quote stays inside; for ' and " a backslash escapes the quote too, unless that

@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#include "../base/banned.h"
 
 void sb_init(struct sb *sb, struct arena *a, const struct db_dialect *d, struct buf *b)
 {
@@ -26,14 +25,7 @@ struct sql_val *sb_bind(struct sb *sb)
         sb->too_many = true;
         sb->n = 0; /* keep writing into slot 0; the result is discarded */
     }
-    if (sb->n == sb->cap) {
-        size_t cap = sb->cap ? sb->cap * 2 : 16;
-        struct sql_val *v = arena_calloc(sb->a, cap, sizeof *v);
-        if (sb->n)
-            memcpy(v, sb->v, sb->n * sizeof *v);
-        sb->v = v;
-        sb->cap = cap;
-    }
+    sb->v = arena_grow(sb->a, sb->v, sb->n, sizeof *sb->v);
     buf_putc(sb->b, '?');
     struct sql_val *v = &sb->v[sb->n++];
     memset(v, 0, sizeof *v);

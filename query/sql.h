@@ -13,7 +13,7 @@ struct sb {
     const struct db_dialect *d;
     struct buf *b;
     struct sql_val *v;
-    size_t n, cap;
+    size_t n;
     bool too_many;
     bool where; /* a WHERE has been written */
 };

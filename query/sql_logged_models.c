@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "sql.h"
-#include "../base/banned.h"
 
 
 /* (dataset_name = ? [AND dataset_digest = ?]) OR ... over the request's datasets. */

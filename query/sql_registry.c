@@ -3,7 +3,6 @@
 #include <string.h>
 
 #include "sql.h"
-#include "../base/banned.h"
 
 
 #define IS_PROMPT_TAG "mlflow.prompt.is_prompt"

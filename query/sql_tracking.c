@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "sql.h"
-#include "../base/banned.h"
 
 /* ---- runs ---- */
 

@@ -9,7 +9,6 @@
 #include "../base/util.h"
 #include "rules.h"
 #include "source.h"
-#include "../base/banned.h"
 
 static bool empty(const char *s)
 {

@@ -10,7 +10,6 @@
 
 #include "../base/url.h"
 #include "../base/util.h"
-#include "../base/banned.h"
 
 enum { RESOLVE_MAX = 4096, RESOLVE_MAX_LINKS = 40 };
 

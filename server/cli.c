@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "../base/buf.h"
-#include "../base/banned.h"
 
 const char cli_usage_top[] =
     "Usage: mltrack [--version] [--help] <command> [options]\n"

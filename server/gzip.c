@@ -11,7 +11,6 @@
 #include <zlib.h>
 
 #include "../base/util.h"
-#include "../base/banned.h"
 
 /* Per-thread deflate state; freed by the key destructor when the thread exits. */
 static pthread_key_t gz_key;

@@ -15,11 +15,10 @@
 #include <strings.h>
 #include <time.h>
 
-#include "../api/http.h"
+#include "../api/request.h"
 #include "../base/util.h"
 #include "gzip.h"
 #include "urlparse.h"
-#include "../base/banned.h"
 
 /* Largest response body a handler may build (the api streams anything bigger). */
 enum { RESP_BODY_MAX = 512 * 1024 * 1024 };

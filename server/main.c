@@ -12,7 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../api/http.h"
+#include "../api/request.h"
+#include "../ui/ui.h"
 #include "../base/buf.h"
 #include "../base/err.h"
 #include "../base/util.h"
@@ -21,7 +22,6 @@
 #include "http.h"
 #include "net.h"
 #include "security.h"
-#include "../base/banned.h"
 
 #ifndef MLTRACK_VERSION
 #define MLTRACK_VERSION "0.0.0"
@@ -184,6 +184,8 @@ int main(int argc, char **argv)
     ac.serve_artifacts = cfg.serve_artifacts;
     ac.artifacts_only = cfg.artifacts_only;
     ac.version = MLFLOW_COMPAT_VERSION;
+    ac.ui_routes = ui_routes;
+    ac.ui_routes_n = ui_routes_n;
     struct err ae;
     err_clear(&ae);
     if (api_init(&ac, &ae) < 0) {

@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
-#include "../base/banned.h"
 
 int net_listen(const char *host, int port, int backlog, int *bound_port, char *addr,
                size_t addrlen, char *err, size_t errlen)

@@ -4,7 +4,6 @@
 
 #include <string.h>
 
-#include "../base/banned.h"
 
 /* Decodes s[0..n) into a fresh arena string; *len gets the decoded length. */
 static char *decode_dup(struct arena *a, const char *s, size_t n, bool plus, size_t *len)

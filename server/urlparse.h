@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../api/http.h"
+#include "../api/request.h"
 #include "../base/arena.h"
 #include "../base/url.h"
 

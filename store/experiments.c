@@ -6,7 +6,6 @@
 #include "../base/util.h"
 #include "tracking.h"
 #include "internal.h"
-#include "../base/banned.h"
 
 int exp_parse_id(struct sctx *c, const char *s, int64_t *out)
 {

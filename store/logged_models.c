@@ -10,7 +10,6 @@
 #include "../base/util.h"
 #include "tracking.h"
 #include "internal.h"
-#include "../base/banned.h"
 
 /* ---- names ---- */
 

@@ -4,7 +4,6 @@
 
 #include "tracking.h"
 #include "internal.h"
-#include "../base/banned.h"
 
 /* Columns: value, timestamp, step, is_nan. */
 static void read_point(struct db_stmt *st, struct metric *m)

@@ -9,7 +9,6 @@
 
 #include "internal.h"
 #include "metrics_downsample.h"
-#include "../base/banned.h"
 
 /* One of the four kept points of a bucket, with what orders it: its x, then arrival. */
 struct ds_slot {

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "internal.h"
-#include "../base/banned.h"
 
 int store_err(struct sctx *c)
 {

@@ -10,7 +10,6 @@
 #include "logged_models.h"
 #include "tracking.h"
 #include "internal.h"
-#include "../base/banned.h"
 
 static const char *const adjectives[] = {
     "amber", "bold", "brave", "bright", "calm", "clever", "crisp", "daring", "eager", "fair",

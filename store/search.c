@@ -4,7 +4,6 @@
 #include "../query/search_sql.h"
 #include "tracking.h"
 #include "internal.h"
-#include "../base/banned.h"
 
 int exp_search(struct sctx *c, const struct search_experiments_q *q, struct experiment **out,
                size_t *n)

@@ -14,7 +14,6 @@
 #include "../base/url.h"
 #include "../base/util.h"
 #include "../db/writer.h"
-#include "../base/banned.h"
 
 extern const char store_schema_sqlite[];
 extern const size_t store_schema_sqlite_len;

@@ -4,7 +4,6 @@
 #include "internal.h"
 
 #include "../db/writer.h"
-#include "../base/banned.h"
 
 /* Swaps in the shared writer connection for the length of a write transaction. */
 static void use_writer(struct sctx *c)

@@ -3,8 +3,7 @@
  * both dialects. As a libFuzzer binary (clang -fsanitize=fuzzer,address,undefined, linked
  * with the query and db libraries of a clang build):
  *   ./fuzz_filter tests/fuzz/corpus/filter
- * With -DFUZZ_STANDALONE (any compiler, no libFuzzer) it builds a replayer that runs the
- * files named on the command line, so the corpus can run as a normal test. */
+ * Linked with replay.c instead of libFuzzer, it replays its corpus as a normal test. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -98,22 +97,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     arena_release(&a);
     return 0;
 }
-
-#ifdef FUZZ_STANDALONE
-int main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        if (!f) {
-            perror(argv[i]);
-            return 1;
-        }
-        static uint8_t buf[1 << 20];
-        size_t n = fread(buf, 1, sizeof buf, f);
-        fclose(f);
-        LLVMFuzzerTestOneInput(buf, n);
-    }
-    printf("%d inputs replayed\n", argc - 1);
-    return 0;
-}
-#endif

@@ -1,7 +1,7 @@
 /* libFuzzer target for MLflow's page tokens: every input is read as an offset token and as a
  * logged-model token for a fixed request; neither may crash, leak or accept a token that
- * does not round-trip. With -DFUZZ_STANDALONE it replays the files named on the command
- * line (see fuzz_filter.c). */
+ * does not round-trip. Linked with replay.c instead of libFuzzer, it replays its corpus
+ * as a normal test. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,22 +37,3 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     arena_release(&a);
     return 0;
 }
-
-#ifdef FUZZ_STANDALONE
-int main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        if (!f) {
-            perror(argv[i]);
-            return 1;
-        }
-        static uint8_t buf[1 << 20];
-        size_t n = fread(buf, 1, sizeof buf, f);
-        fclose(f);
-        LLVMFuzzerTestOneInput(buf, n);
-    }
-    printf("%d inputs replayed\n", argc - 1);
-    return 0;
-}
-#endif

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "artifacts/artifacts.h"
+#include "artifacts/art.h"
 #include "artifacts/local.h"
 #include "t.h"
 

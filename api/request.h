@@ -1,8 +1,8 @@
 /* The boundary between the HTTP glue (server/, the only code that sees libmicrohttpd) and
  * the API (routes, JSON, validation). Handlers get a plain request and fill a plain
  * response, so they can be unit-tested without sockets. */
-#ifndef MLT_API_HTTP_H
-#define MLT_API_HTTP_H
+#ifndef MLT_API_REQUEST_H
+#define MLT_API_REQUEST_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -79,6 +79,10 @@ struct api_config {
     bool serve_artifacts;
     bool artifacts_only;
     const char *version;              /* our MLflow-compatible version string */
+    /* More routes mounted with the UI's (static-prefixed, after the API's): the web UI,
+     * which sits above api/ and is handed in by server/. */
+    const struct route *ui_routes;
+    size_t ui_routes_n;
 };
 
 /* Called once at start-up; cfg is borrowed for the life of the process. Opens the
@@ -104,11 +108,20 @@ int api_stream_write(void *sctx, const char *p, size_t n, struct resp *out);
 void api_stream_end(void *sctx, struct resp *out);
 void api_stream_abort(void *sctx);
 
-/* Fills out with MLflow's error JSON and the status that code maps to. */
+/* Fills out with MLflow's error JSON and the status that code maps to (api/reply.c). */
 void api_error(struct resp *out, enum err_code code, const char *msg);
 /* HTTP status for an error code (RESOURCE_ALREADY_EXISTS is 400, as in MLflow). */
 int api_status_for(enum err_code code);
 
-void resp_header(struct resp *out, const char *name, const char *value);
+/* Adds a response header (name and value static or from the request arena); past
+ * RESP_MAX_HEADERS it is dropped. Inline, so that ui/ can use it without linking api/. */
+static inline void resp_header(struct resp *out, const char *name, const char *value)
+{
+    if (out->nheaders < RESP_MAX_HEADERS) {
+        out->headers[out->nheaders].name = name;
+        out->headers[out->nheaders].value = value;
+        out->nheaders++;
+    }
+}
 
 #endif
