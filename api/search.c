@@ -1,4 +1,4 @@
-/* Search endpoints for experiments and runs: parse the filter and order_by (store/filter.h),
+/* Search endpoints for experiments and runs: parse the filter and order_by (query/filter.h),
  * page with MLflow's offset tokens, and write the entities. */
 #include <string.h>
 

@@ -3,8 +3,8 @@
  * are relative, already decoded once and checked by art_path_check(); nothing else in the
  * program joins user paths to a root. Bytes stream through in bounded chunks both ways:
  * no operation holds a whole file in memory. */
-#ifndef MLT_ARTIFACTS_H
-#define MLT_ARTIFACTS_H
+#ifndef MLT_ART_H
+#define MLT_ART_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,6 +54,33 @@ struct art_backend {
 struct art_store {
     const struct art_backend *be;
 };
+
+/* Every call into a backend goes through these (SQLite's sqlite3OsRead): one place to read
+ * and the point where a test build injects faults. They do what the backend entries above
+ * say. */
+int art_open_write(struct art_store *s, const char *relpath, struct art_writer **w,
+                   struct err *e);
+int art_write(struct art_store *s, struct art_writer *w, const void *p, size_t n,
+              struct err *e);
+int art_commit(struct art_store *s, struct art_writer *w, struct err *e);
+void art_abort(struct art_store *s, struct art_writer *w);
+int art_open_read(struct art_store *s, const char *relpath, struct art_reader **r,
+                  int64_t *size, struct err *e);
+ssize_t art_read(struct art_store *s, struct art_reader *r, uint64_t offset, void *buf,
+                 size_t n, struct err *e);
+void art_close_read(struct art_store *s, struct art_reader *r);
+int art_list(struct art_store *s, const char *relpath, struct arena *a, struct art_entry **out,
+             size_t *n, struct err *e);
+int art_remove(struct art_store *s, const char *relpath, struct err *e);
+/* Frees the store (NULL is fine). */
+void art_close(struct art_store *s);
+
+/* Fault injection (builds with -Dfault_injection=true): the nth fallible call from now
+ * (open, write, commit, read, list, remove; 1 = the next) fails with code, as the backend
+ * would fail it; 0 disarms. art_fault_fired() tells whether it has happened. Without the
+ * option both do nothing. */
+void art_fault_arm(long nth, enum err_code code);
+bool art_fault_fired(void);
 
 /* Opens the store for a destination URI: a local path or file:// URI, or s3://bucket[/prefix]
  * (credentials and endpoint from the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,

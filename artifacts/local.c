@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@ struct local_store {
     int rootfd;
     char *root;
 };
+_Static_assert(offsetof(struct local_store, base) == 0, "art_store first");
 
 struct art_writer {
     int dirfd;

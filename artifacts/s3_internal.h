@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "../base/buf.h"
 #include "art.h"
@@ -34,6 +35,7 @@ struct s3_store {
     CURLSH *share;
     pthread_mutex_t locks[CURL_LOCK_DATA_LAST];
 };
+_Static_assert(offsetof(struct s3_store, base) == 0, "art_store first");
 
 /* One request run to completion, body held in memory both ways. */
 struct s3_req {

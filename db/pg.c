@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,9 @@ struct pg_db {
     bool txn_open;    /* BEGIN succeeded and no COMMIT/ROLLBACK since */
     bool doomed;      /* the connection was lost inside that transaction */
 };
+
+_Static_assert(offsetof(struct db_stmt, hdr) == 0, "db_stmt_hdr first");
+_Static_assert(offsetof(struct pg_db, base) == 0, "struct db first");
 
 static struct pg_db *pdb(struct db *db)
 {

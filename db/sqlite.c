@@ -2,10 +2,12 @@
  * and statements prepared persistent when the connection keeps them. Row batches run one
  * prepared INSERT per row: in-process, a statement costs about a microsecond. */
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/buf.h"
 #include "../base/util.h"
 #include "db.h"
 #include "sqlite.h"
@@ -31,7 +33,13 @@ struct sqlite_db {
     struct db base; /* must be first */
     sqlite3 *conn;
     char *path;     /* for the checkpointer's own connection */
+    int flags;      /* sqlite3_open_v2 flags it was opened with */
 };
+
+/* The generic code reads the header through the statement, the driver reads its own
+ * connection through struct db. */
+_Static_assert(offsetof(struct db_stmt, hdr) == 0, "db_stmt_hdr first");
+_Static_assert(offsetof(struct sqlite_db, base) == 0, "struct db first");
 
 static struct sqlite_db *sdb(struct db *db)
 {
@@ -211,31 +219,72 @@ const struct db_driver db_sqlite_driver = {
     .writer_stop = db_sqlite_checkpointer_stop,
 };
 
-struct db *db_sqlite_open(const char *path, struct err *e)
+/* SQLAlchemy's spelling of a SQLite URI filename, "file:name?mode=memory&uri=true": with
+ * uri=true the name is a URI (SQLITE_OPEN_URI), and uri=true itself is dropped. A copy
+ * (caller frees) and *uri; NULL when out of memory. */
+static char *uri_filename(const char *path, bool *uri)
+{
+    *uri = false;
+    const char *q = strchr(path, '?');
+    if (strncmp(path, "file:", 5) != 0 || !q)
+        return strdup(path);
+    struct buf b;
+    buf_init(&b, strlen(path) + 1);
+    buf_append(&b, path, (size_t)(q - path));
+    char sep = '?';
+    for (const char *p = q + 1;;) {
+        const char *end = strchr(p, '&');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == 8 && memcmp(p, "uri=true", 8) == 0) {
+            *uri = true;
+        } else if (n) {
+            buf_putc(&b, sep);
+            buf_append(&b, p, n);
+            sep = '&';
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    if (!*uri) {
+        buf_release(&b);
+        return strdup(path);
+    }
+    return buf_ok(&b) ? buf_detach(&b, NULL) : NULL;
+}
+
+struct db *db_sqlite_open(const char *path_in, struct err *e)
 {
     sqlite3 *conn = NULL;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    bool uri;
+    char *path = uri_filename(path_in, &uri);
+    if (!path) {
+        err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+        return NULL;
+    }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                (uri ? SQLITE_OPEN_URI : 0);
     int rc = sqlite3_open_v2(path, &conn, flags, NULL);
     if (rc != SQLITE_OK) {
         err_set(e, ERR_INTERNAL_ERROR, "cannot open SQLite database '%s': %s", path,
                 conn ? sqlite3_errmsg(conn) : sqlite3_errstr(rc));
         sqlite3_close_v2(conn);
+        free(path);
         return NULL;
     }
     sqlite3_busy_timeout(conn, 10000);
     sqlite3_extended_result_codes(conn, 1);
     struct sqlite_db *s = calloc(1, sizeof *s);
-    char *p = strdup(path);
-    if (!s || !p) {
-        free(s);
-        free(p);
+    if (!s) {
+        free(path);
         sqlite3_close_v2(conn);
         err_set(e, ERR_INTERNAL_ERROR, "out of memory");
         return NULL;
     }
     s->base.drv = &db_sqlite_driver;
     s->conn = conn;
-    s->path = p;
+    s->path = path;
+    s->flags = flags;
     /* WAL lets readers run beside the writer; synchronous=FULL keeps an acknowledged
      * commit through a power loss (NORMAL would only survive a process crash). MLflow's
      * LIKE is case-sensitive, as PostgreSQL's is. */
@@ -253,11 +302,13 @@ struct db *db_sqlite_open(const char *path, struct err *e)
     return &s->base;
 }
 
-struct sqlite3 *db_sqlite_handle(struct db *db, const char **path)
+struct sqlite3 *db_sqlite_handle(struct db *db, const char **path, int *flags)
 {
     if (db->drv != &db_sqlite_driver)
         return NULL;
     if (path)
         *path = sdb(db)->path;
+    if (flags)
+        *flags = sdb(db)->flags;
     return sdb(db)->conn;
 }

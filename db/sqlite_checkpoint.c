@@ -28,6 +28,7 @@ static int64_t ckpt_last_commit; /* mono_ns() of the last commit */
 enum { CKPT_IDLE_MS = 500 };
 static pthread_t ckpt_thread;
 static char *ckpt_path;
+static int ckpt_flags; /* the writer's open flags, URI or not */
 
 static int wal_hook(void *arg, sqlite3 *conn, const char *dbname, int frames)
 {
@@ -50,8 +51,7 @@ static void *ckpt_main(void *arg)
 {
     (void)arg;
     sqlite3 *conn = NULL;
-    if (sqlite3_open_v2(ckpt_path, &conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(ckpt_path, &conn, (ckpt_flags & ~SQLITE_OPEN_CREATE), NULL) != SQLITE_OK) {
         log_error("checkpointer: cannot open %s: %s", ckpt_path,
                   conn ? sqlite3_errmsg(conn) : "?");
         sqlite3_close_v2(conn);
@@ -110,7 +110,7 @@ static void *ckpt_main(void *arg)
 int db_sqlite_checkpointer_start(struct db *db)
 {
     const char *path;
-    sqlite3 *conn = db_sqlite_handle(db, &path);
+    sqlite3 *conn = db_sqlite_handle(db, &path, &ckpt_flags);
     if (!conn ||
         sqlite3_exec(conn, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL) != SQLITE_OK)
         return -1;

@@ -2,6 +2,7 @@
  * removed one by one, so a probe stops at the first empty slot. */
 #include "stmt_cache.h"
 
+#include <assert.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -43,6 +44,7 @@ bool stmt_cache_has_room(const struct stmt_cache *c, const void *key)
 
 bool stmt_cache_put(struct stmt_cache *c, struct db_stmt *st)
 {
+    assert(!stmt_cache_get(c, key_of(st))); /* one statement per key */
     size_t s = slot_of(key_of(st));
     for (size_t i = 0; i < STMT_CACHE_SLOTS; i++) {
         struct db_stmt **p = &c->slot[(s + i) & (STMT_CACHE_SLOTS - 1)];

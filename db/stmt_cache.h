@@ -10,6 +10,7 @@
 struct db_stmt;
 
 enum { STMT_CACHE_SLOTS = 256 }; /* a power of two; more than the distinct statements */
+_Static_assert((STMT_CACHE_SLOTS & (STMT_CACHE_SLOTS - 1)) == 0, "slots are masked");
 
 struct stmt_cache {
     struct db_stmt *slot[STMT_CACHE_SLOTS];

@@ -19,6 +19,11 @@ static const char cmp_numeric_repr[] = "{'=', '!=', '<', '<=', '>', '>='}";
 static const char cmp_string_attr_repr[] = "{'=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN'}";
 static const char cmp_param_repr[] = "{'=', '!=', 'LIKE', 'ILIKE', 'IS NULL', 'IS NOT NULL'}";
 
+/* The six comparisons come first, in this order (sb_cmp indexes its symbols by them). */
+_Static_assert(FILTER_EQ == 0 && FILTER_NE == 1 && FILTER_LT == 2 && FILTER_LE == 3 &&
+                   FILTER_GT == 4 && FILTER_GE == 5,
+               "comparisons first");
+
 static bool op_numeric(enum filter_op op)
 {
     return op <= FILTER_GE;
@@ -61,6 +66,7 @@ const char *filter_op_name(enum filter_op op)
     static const char *const names[] = {"=",     "!=", "<",      "<=",      ">",      ">=",
                                         "LIKE",  "ILIKE", "IN",  "NOT IN", "IS NULL",
                                         "IS NOT NULL"};
+    _Static_assert(sizeof names / sizeof *names == FILTER_IS_NOT_NULL + 1, "a name each");
     return (size_t)op < sizeof names / sizeof names[0] ? names[op] : "?";
 }
 

@@ -145,6 +145,7 @@ static void sb_value(struct sb *sb, const struct filter_clause *fc)
 void sb_cmp(struct sb *sb, const char *col, const struct filter_clause *fc)
 {
     static const char *const sym[] = {" = ", " != ", " < ", " <= ", " > ", " >= "};
+    _Static_assert(sizeof sym / sizeof *sym == FILTER_GE + 1, "a symbol per comparison");
     switch (fc->op) {
     case FILTER_EQ:
     case FILTER_NE:

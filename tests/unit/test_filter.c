@@ -1,4 +1,4 @@
-/* Unit tests for the search grammar (store/filter.c). The table of filters and expected
+/* Unit tests for the search grammar (query/). The table of filters and expected
  * results was checked against MLflow 3.17.2 itself: every accepted filter yields the same
  * clauses as SearchUtils & co. (after the SQL store's own checks), every rejected one is
  * rejected by MLflow too, and the expected message is the part of MLflow's message that we

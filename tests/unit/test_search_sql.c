@@ -1,4 +1,4 @@
-/* Unit tests for the search SQL builders (store/search_sql.c): each case parses a filter
+/* Unit tests for the search SQL builders (query/sql*.c): each case parses a filter
  * and order_by, builds the SQL, runs it on a real SQLite database created from
  * store/schema/sqlite.sql with a few rows, and checks which ids come back in which order.
  * That is the test of the semantics: NaN and missing values last, a missing key is false
