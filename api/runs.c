@@ -415,6 +415,8 @@ static void put_metrics(struct ctx *c, const struct metric *m, size_t n, bool wi
  * metric_history_each). */
 struct emit {
     struct jw *w;
+    struct arena *a;
+    struct point_fmt fmt;
     struct jw mark;
     size_t mark_len;
     bool with_run_id;
@@ -422,9 +424,12 @@ struct emit {
     bool open; /* the array is open */
 };
 
-static void emit_init(struct emit *em, struct jw *w, bool with_run_id, bool bare)
+static void emit_init(struct emit *em, struct ctx *c, bool with_run_id, bool bare)
 {
+    struct jw *w = &c->w;
+    memset(em, 0, sizeof *em);
     em->w = w;
+    em->a = c->s.a;
     em->mark = *w;
     em->mark_len = w->b->len;
     em->with_run_id = with_run_id;
@@ -445,7 +450,7 @@ static int emit_metric(void *ctx, const struct metric *m)
         jw_arr(em->w);
         em->open = true;
     }
-    put_metric(em->w, m, em->with_run_id);
+    put_point(em->w, &em->fmt, em->a, m, em->with_run_id);
     return 0;
 }
 
@@ -476,7 +481,7 @@ static int h_get_history(struct ctx *c)
     bool more;
     jw_obj(&c->w);
     struct emit em;
-    emit_init(&em, &c->w, false, false);
+    emit_init(&em, c, false, false);
     if (metric_history_each(&c->s, id, key, offset, max, emit_metric, &em, &n, &more) != 0)
         return -1;
     emit_end(&em);
@@ -561,7 +566,7 @@ static int h_get_history_bulk(struct ctx *c)
         size_t n;
         bool more;
         struct emit em;
-        emit_init(&em, &c->w, true, true);
+        emit_init(&em, c, true, true);
         if (metric_history_each(&c->s, ids[i], key, 0, left, emit_metric, &em, &n, &more) != 0)
             return -1;
         left -= (int64_t)n;

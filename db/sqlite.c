@@ -287,10 +287,12 @@ struct db *db_sqlite_open(const char *path_in, struct err *e)
     s->flags = flags;
     /* WAL lets readers run beside the writer; synchronous=FULL keeps an acknowledged
      * commit through a power loss (NORMAL would only survive a process crash). MLflow's
-     * LIKE is case-sensitive, as PostgreSQL's is. */
+     * LIKE is case-sensitive, as PostgreSQL's is. A reader's page cache is small (2 MB):
+     * every commit by the writer invalidates it anyway, and the OS caches the file. No
+     * mmap: its pages count in the process's memory however large the database grows. */
     const char *setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                         " PRAGMA case_sensitive_like=ON; PRAGMA temp_store=MEMORY;"
-                        " PRAGMA cache_size=-16000; PRAGMA mmap_size=268435456;";
+                        " PRAGMA cache_size=-2000; PRAGMA mmap_size=0;";
     char *msg = NULL;
     if (sqlite3_exec(conn, setup, NULL, NULL, &msg) != SQLITE_OK) {
         err_set(e, ERR_INTERNAL_ERROR, "cannot set up SQLite database '%s': %s", path,

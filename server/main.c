@@ -19,6 +19,7 @@
 #include "../base/util.h"
 #include "../store/store.h"
 #include "cli.h"
+#include "mem.h"
 #include "http.h"
 #include "net.h"
 #include "security.h"
@@ -134,6 +135,7 @@ int main(int argc, char **argv)
         break;
     }
     log_min_level = cfg.log_level;
+    mem_init();
 
     /* Block the signals before any thread exists so every thread inherits the mask and
      * only sigwait below sees them. */
