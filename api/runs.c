@@ -38,13 +38,14 @@ static int read_run_tags(struct ctx *c, json_t *arr, const char *field, struct k
     struct kv *v = arena_calloc(c->s.a, cnt ? cnt : 1, sizeof *v);
     for (size_t i = 0; i < cnt; i++) {
         json_t *o = json_array_get(arr, i);
-        const char *path = arena_printf(c->s.a, "%s[%zu]", field, i);
+        struct in_path pe, pk, pv;
+        const char *path = in_path_elem(&pe, field, i);
+        const char *kpath = in_path_sub(&pk, path, ".key");
         if (obj_str(&c->in, o, path, "key", true, &v[i].key) != 0 ||
             obj_str(&c->in, o, path, "value", false, &v[i].value) != 0 ||
-            v_tag_name(&c->e, v[i].key, arena_printf(c->s.a, "%s.key", path)) != 0 ||
-            v_length(&c->e, c->s.a, arena_printf(c->s.a, "%s.key", path), MAX_ENTITY_KEY,
-                     &v[i].key, false) != 0 ||
-            v_length(&c->e, c->s.a, arena_printf(c->s.a, "%s.value", path), MAX_TAG_VAL,
+            v_tag_name(&c->e, v[i].key, kpath) != 0 ||
+            v_length(&c->e, c->s.a, kpath, MAX_ENTITY_KEY, &v[i].key, false) != 0 ||
+            v_length(&c->e, c->s.a, in_path_sub(&pv, path, ".value"), MAX_TAG_VAL,
                      &v[i].value, true) != 0)
             return -1;
         if (!v[i].value)
@@ -187,7 +188,8 @@ static int h_log_param(struct ctx *c)
 /* Checks one metric as MLflow's _validate_metric does. */
 static int check_metric(struct ctx *c, const struct metric *m, const char *path)
 {
-    const char *kp = path && *path ? arena_printf(c->s.a, "%s.name", path) : "name";
+    struct in_path pk;
+    const char *kp = path && *path ? in_path_sub(&pk, path, ".name") : "name";
     if (v_metric_name(&c->e, m->key, kp) != 0)
         return -1;
     if (m->timestamp < 0)
@@ -251,7 +253,8 @@ static int h_log_batch(struct ctx *c)
     struct metric *m = arena_calloc(c->s.a, nm ? nm : 1, sizeof *m);
     for (size_t i = 0; i < nm; i++) {
         json_t *o = json_array_get(mj, i);
-        const char *path = arena_printf(c->s.a, "metrics[%zu]", i);
+        struct in_path pe;
+        const char *path = in_path_elem(&pe, "metrics", i);
         bool has;
         if (obj_str(&c->in, o, path, "key", true, &m[i].key) != 0 ||
             obj_double(&c->in, o, path, "value", true, &m[i].value, &has) != 0 ||
@@ -266,10 +269,11 @@ static int h_log_batch(struct ctx *c)
     struct kv *p = arena_calloc(c->s.a, np ? np : 1, sizeof *p);
     for (size_t i = 0; i < np; i++) {
         json_t *o = json_array_get(pj, i);
-        const char *path = arena_printf(c->s.a, "params[%zu]", i);
+        struct in_path pe, pk;
+        const char *path = in_path_elem(&pe, "params", i);
         if (obj_str(&c->in, o, path, "key", true, &p[i].key) != 0 ||
             obj_str(&c->in, o, path, "value", false, &p[i].value) != 0 ||
-            v_param_name(&c->e, p[i].key, arena_printf(c->s.a, "%s.key", path)) != 0 ||
+            v_param_name(&c->e, p[i].key, in_path_sub(&pk, path, ".key")) != 0 ||
             v_length(&c->e, c->s.a, "Param key", MAX_ENTITY_KEY, &p[i].key, false) != 0 ||
             v_length(&c->e, c->s.a, "Param value", MAX_PARAM_VAL, &p[i].value, true) != 0)
             return -1;

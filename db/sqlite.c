@@ -151,24 +151,31 @@ static const char *batch_param(enum sql_type t)
     return "?";
 }
 
+/* Rows go BATCH_ROWS to an INSERT (one statement's set-up and halt for many rows), the
+ * rest one by one; the two statements are kept under two addresses inside the spec. */
+enum { BATCH_ROWS = 32 };
+
 static enum db_rc sq_batch(struct db *db, const struct db_batch_sql *spec, size_t n,
                            db_row_fn row, void *ctx)
 {
-    /* One INSERT per row, kept under the spec's address. */
-    struct db_stmt *st = db_batch_stmt(db, spec, "VALUES (", batch_param);
-    if (!st)
-        return DB_ERROR;
     struct sql_val vals[DB_BATCH_MAX_COLS];
     enum db_rc rc = DB_DONE;
-    for (size_t i = 0; i < n && rc == DB_DONE; i++) {
-        memset(vals, 0, sizeof vals);
-        row(ctx, i, vals);
-        for (int k = 0; k < spec->ncols; k++)
-            db_bind_val(st, k + 1, &vals[k]);
+    size_t i = 0;
+    while (i < n && rc == DB_DONE) {
+        int rows = n - i >= BATCH_ROWS ? BATCH_ROWS : 1;
+        struct db_stmt *st = db_batch_stmt(db, rows > 1 ? (const void *)&spec->tail : spec, spec,
+                                           "VALUES ", batch_param, rows);
+        if (!st)
+            return DB_ERROR;
+        for (int r = 0; r < rows; r++, i++) {
+            memset(vals, 0, sizeof vals);
+            row(ctx, i, vals);
+            for (int k = 0; k < spec->ncols; k++)
+                db_bind_val(st, r * spec->ncols + k + 1, &vals[k]);
+        }
         rc = db_step(st);
-        sq_reset(st);
+        db_done(st);
     }
-    db_done(st);
     return rc;
 }
 
