@@ -345,9 +345,6 @@ int main(void)
     T_RUN(test_artifact_fault_walk);
     api_shutdown();
     store_global_shutdown();
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", artifact_dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", artifact_dir);
+    t_rmtree(artifact_dir);
     T_DONE();
 }

@@ -122,9 +122,6 @@ int main(void)
     T_RUN(test_lone_request);
     T_RUN(test_concurrent_batches);
     db_writer_close();
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    t_rmtree(dir);
     T_DONE();
 }
