@@ -92,6 +92,8 @@ extern const struct route experiment_routes[];
 extern const size_t experiment_routes_n;
 extern const struct route run_routes[];
 extern const size_t run_routes_n;
+extern const struct route history_routes[];
+extern const size_t history_routes_n;
 extern const struct route search_routes[];
 extern const size_t search_routes_n;
 extern const struct route registry_routes[];

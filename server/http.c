@@ -288,6 +288,110 @@ static enum MHD_Result respond_stream(struct hreq *h, struct MHD_Connection *c, 
     return ok;
 }
 
+/* ---- bodies made piece by piece (resp_pieces) ---- */
+
+enum { PIECE_BYTES = 64 * 1024 };
+
+struct pieces {
+    struct resp_pieces p;
+    struct gz_stream *gz; /* when the client takes gzip */
+    struct buf raw, out;  /* the producer's piece, and what goes on the wire */
+    size_t off;           /* sent of out */
+    bool end;             /* the producer has given its last piece */
+};
+
+static void pieces_free(void *cls)
+{
+    struct pieces *ps = cls;
+    if (ps->p.free)
+        ps->p.free(ps->p.ctx);
+    gz_stream_free(ps->gz);
+    buf_release(&ps->raw);
+    buf_release(&ps->out);
+    free(ps);
+}
+
+/* Refills out from the producer (through gzip when on). 0, or -1 on an error. */
+static int pieces_fill(struct pieces *ps)
+{
+    buf_clear(&ps->out);
+    ps->off = 0;
+    while (ps->out.len == 0 && !ps->end) {
+        struct buf *dst = ps->gz ? &ps->raw : &ps->out;
+        buf_clear(dst);
+        int more = ps->p.next(ps->p.ctx, dst, PIECE_BYTES);
+        if (more < 0 || !buf_ok(dst))
+            return -1;
+        ps->end = more == 0;
+        if (ps->gz && gz_stream_put(ps->gz, ps->raw.ptr, ps->raw.len, ps->end, &ps->out) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static ssize_t pieces_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct pieces *ps = cls;
+    if (ps->off == ps->out.len) {
+        if (ps->end)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (pieces_fill(ps) != 0) {
+            log_error("http: a response made in pieces failed midway; cutting the connection");
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        if (ps->out.len == 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    size_t n = ps->out.len - ps->off;
+    if (n > max)
+        n = max;
+    memcpy(buf, ps->out.ptr + ps->off, n);
+    ps->off += n;
+    return (ssize_t)n;
+}
+
+/* Queues a body made piece by piece as the client takes it, with chunked encoding (and
+ * gzip, one member, when the client takes it): one piece in memory at a time. */
+static enum MHD_Result respond_pieces(struct hreq *h, struct MHD_Connection *c, struct resp *r,
+                                      const char *ct)
+{
+    buf_release(&r->body);
+    struct pieces *ps = calloc(1, sizeof *ps);
+    if (!ps) {
+        if (r->pieces.free)
+            r->pieces.free(r->pieces.ctx);
+        return MHD_NO;
+    }
+    ps->p = r->pieces;
+    buf_init(&ps->raw, (size_t)64 << 20);
+    buf_init(&ps->out, (size_t)64 << 20);
+    bool gz = gz_compressible(ct) && gz_accepted(hdr(c, "Accept-Encoding"));
+    if (gz && !(ps->gz = gz_stream_new()))
+        gz = false;
+    struct MHD_Response *mr = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, PIECE_BYTES, pieces_reader, ps, pieces_free);
+    if (!mr) {
+        pieces_free(ps);
+        return MHD_NO;
+    }
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, ct);
+    if (gz_compressible(ct))
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    if (gz)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    for (int i = 0; i < r->nheaders; i++)
+        if (r->headers[i].name && r->headers[i].value)
+            MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
+    add_app_headers(mr, h, c);
+    if (atomic_load_explicit(&g_draining, memory_order_relaxed))
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    h->status = r->status;
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, mr);
+    MHD_destroy_response(mr);
+    return ok;
+}
+
 /* Queues r on c and releases r's body. Returns what the access handler should return. */
 static enum MHD_Result respond(struct hreq *h, struct MHD_Connection *c, struct resp *r,
                                enum rmode mode)
@@ -303,6 +407,8 @@ static enum MHD_Result respond(struct hreq *h, struct MHD_Connection *c, struct 
     const char *ct = r->content_type ? r->content_type : "application/json";
     if (r->stream.read)
         return respond_stream(h, c, r, ct);
+    if (r->pieces.next)
+        return respond_pieces(h, c, r, ct);
     size_t len = 0;
     char *body = buf_detach(&r->body, &len);
     bool vary_ae = false, gzipped = false;
