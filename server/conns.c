@@ -20,7 +20,6 @@
 
 #include "../base/util.h"
 #include "framing.h"
-#include "../base/banned.h"
 
 enum { ADDR_BUCKETS = 4096, DEFAULT_MAX_CONNS = 10000, FD_SPARE = 64,
        EVICT_PER_OPEN_MAX = 4, LINGER_READ_MAX = 1024 * 1024 };

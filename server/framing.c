@@ -10,7 +10,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "../base/banned.h"
 
 enum fstate {
     S_PRE,         /* before a request line (empty lines are skipped, as RFC 9112 2.2
