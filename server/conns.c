@@ -21,7 +21,7 @@
 #include "../base/util.h"
 #include "framing.h"
 
-enum { ADDR_BUCKETS = 4096, DEFAULT_MAX_CONNS = 10000, FD_SPARE = 64,
+enum { ADDR_BUCKETS = 4096, DEFAULT_MAX_CONNS = 10000, FD_SPARE = 64, PER_ADDR_MIN = 32,
        EVICT_PER_OPEN_MAX = 4, LINGER_READ_MAX = 1024 * 1024 };
 
 struct dnode {
@@ -88,6 +88,7 @@ static struct {
     unsigned nconns; /* registered and not evicted */
     unsigned nidle;
     struct conns_stats st;
+    int64_t warned_ns; /* when the last "at the cap" warning went out */
     struct addr_entry *buckets[ADDR_BUCKETS];
 } g = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -321,7 +322,9 @@ struct conns_config conns_defaults(unsigned max_conns, int fd_limit)
         max_conns = DEFAULT_MAX_CONNS;
     unsigned by_fds = fd_limit > 2 * FD_SPARE ? (unsigned)(fd_limit - FD_SPARE) / 2 : 16;
     c.max_conns = max_conns < by_fds ? max_conns : by_fds;
-    c.per_addr = c.max_conns / 8 > 1 ? c.max_conns / 8 : 1;
+    /* A small cap still leaves one address (a browser, a proxy) room for a few. */
+    unsigned floor = c.max_conns < PER_ADDR_MIN ? c.max_conns : PER_ADDR_MIN;
+    c.per_addr = c.max_conns / 8 > floor ? c.max_conns / 8 : floor;
     c.reserve = c.max_conns / 16 > 1 ? c.max_conns / 16 : 1;
     c.head_timeout_ms = 10 * 1000;
     c.linger_ms = 2 * 1000;
@@ -409,6 +412,7 @@ struct conn *conns_open(int fd, const struct sockaddr *sa)
     c->addr = e;
     /* Room in total: the oldest idle connections go (lingering ones first). */
     unsigned high = g.cfg.max_conns > g.cfg.reserve ? g.cfg.max_conns - g.cfg.reserve : 1;
+    bool at_cap = g.nconns >= high;
     for (int i = 0; i < EVICT_PER_OPEN_MAX && g.nconns >= high && g.lru.head; i++) {
         evict(CONN_OF(g.lru.head, lru));
         g.st.evicted++;
@@ -431,8 +435,21 @@ struct conn *conns_open(int fd, const struct sockaddr *sa)
         timer_set(c, T_HEAD, g.cfg.head_timeout_ms);
         c->head_listed = true;
     }
+    /* Once a minute at most, say that the cap is being enforced (an attack would otherwise
+     * go unnoticed, or fill the log). */
+    struct conns_stats st = g.st;
+    st.open = g.nconns;
+    int64_t now = mono_ns();
+    bool warn = at_cap && (g.warned_ns == 0 || now - g.warned_ns > 60 * (int64_t)1000000000);
+    if (warn)
+        g.warned_ns = now;
     pthread_mutex_unlock(&g.mu);
     atomic_store(&tab[fd], c);
+    if (warn)
+        log_warn("http: %u connections held, the cap of %u less %u in reserve: closing the "
+                 "oldest idle ones (%llu so far, %llu refused)",
+                 st.open, g.cfg.max_conns, g.cfg.reserve, (unsigned long long)st.evicted,
+                 (unsigned long long)st.refused);
     return c;
 }
 

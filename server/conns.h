@@ -34,8 +34,8 @@ struct conns_config {
 
 /* Defaults for a server allowed fd_limit descriptors and asking for max_conns connections
  * (0: the default, 10,000): max_conns is lowered to what the descriptors allow (a
- * connection may hold a second descriptor, an artifact file), per_addr is an eighth of it,
- * the reserve a sixteenth; heads get 10 s, lingering 2 s. */
+ * connection may hold a second descriptor, an artifact file), per_addr is an eighth of it
+ * (at least 32), the reserve a sixteenth; heads get 10 s, lingering 2 s. */
 struct conns_config conns_defaults(unsigned max_conns, int fd_limit);
 
 /* Sets up the table and starts the reaper thread. Returns 0, or -1 with a message. */

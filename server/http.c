@@ -836,6 +836,13 @@ void http_stop(void)
     if (g_daemon) {
         MHD_stop_daemon(g_daemon);
         g_daemon = NULL;
+        struct conns_stats st = conns_stats();
+        if (st.evicted || st.timed_out || st.refused || st.rejected)
+            log_info("connections since start: %llu closed to make room, %llu for a late "
+                     "request head, %llu refused over the per-address cap, %llu answered "
+                     "with a framing error",
+                     (unsigned long long)st.evicted, (unsigned long long)st.timed_out,
+                     (unsigned long long)st.refused, (unsigned long long)st.rejected);
         conns_shutdown();
     }
     /* Request objects recycled on this thread (MHD may complete requests here while

@@ -29,10 +29,10 @@ def need_fds(n):
         resource.setrlimit(resource.RLIMIT_NOFILE, (n, hard))
 
 
-def open_idle(port, n, sources, pace=0.0):
+def open_idle(port, n, sources, pace=0.0, times=None):
     """n connections that send nothing, spread over the given source addresses, pace seconds
     apart (the server's workers accept in parallel, so only paced connections are registered
-    in the order they were made)."""
+    in the order they were made); when connected, each one's time goes to times."""
     socks = []
     try:
         for i in range(n):
@@ -43,6 +43,8 @@ def open_idle(port, n, sources, pace=0.0):
             s.settimeout(10)
             s.connect(("127.0.0.1", port))
             socks.append(s)
+            if times is not None:
+                times.append(time.monotonic())
     except BaseException:
         close_all(socks)
         raise
@@ -123,7 +125,8 @@ def test_idle_connections_do_not_starve(srv, capsys):
     need_fds(12000)
     spread = ["127.0.0.%d" % i for i in range(2, 10)]
     t_open = time.monotonic()
-    idle = open_idle(srv.port, 5000, spread)
+    opened = []
+    idle = open_idle(srv.port, 5000, spread, times=opened)
     trickler = open_idle(srv.port, 1, ["127.0.0.99"])[0]
     stop = threading.Event()
 
@@ -139,6 +142,11 @@ def test_idle_connections_do_not_starve(srv, capsys):
     try:
         held = time.monotonic() - t_open
         lat1, fails1 = timed_requests(srv.port, 200)
+        # The server holds all 5,000 spread sockets (no cap applies to them) until their head
+        # deadline, which a slow enough machine reaches for the first ones already.
+        now = time.monotonic()
+        closed_early = sum(closed_by_server(s) for s, t in zip(idle, opened)
+                           if now - t < HEAD_TIMEOUT - 1)
         same = open_idle(srv.port, 5000, ["127.0.0.1"])
         lat2, fails2 = timed_requests(srv.port, 200)
         with capsys.disabled():
@@ -152,11 +160,10 @@ def test_idle_connections_do_not_starve(srv, capsys):
         # The issue's bar is 50 ms; on a shared, loaded 2-core machine under ASan the figure
         # above is what to read, and the assertion only catches starvation (today's timeouts).
         assert pct(lat1, .99) < 1000 and pct(lat2, .99) < 1000
-        # The server held all 5,000 spread sockets (no cap was reached for them) ...
-        assert sum(closed_by_server(s) for s in idle) == 0
-        # ... and kept at most an eighth of its cap from one address.
+        assert closed_early == 0, closed_early
+        # From one address it kept at most an eighth of its cap (10,000 or less).
         open_same = sum(not closed_by_server(s) for s in same)
-        assert open_same <= 1246, open_same
+        assert open_same <= 10000 // 8, open_same
         # Heads are due 10 s after the connection opened, however slowly they come.
         left = wait_all_closed(idle + [trickler], t_open + HEAD_TIMEOUT + held + 5)
         assert not left, "%d sockets still open %.1f s after they opened" % (
@@ -175,7 +182,7 @@ def capped(tmp_path):
 
 
 def test_caps_close_the_oldest_idle_connections(capped):
-    """--max-connections 200: at most 25 per address and, with 12 kept in reserve, closing starts
+    """--max-connections 200: at most 32 per address and, with 12 kept in reserve, closing starts
     at 188 connections. A connection in the middle of an upload is busy and survives."""
     need_fds(1000)
     port = capped.port
@@ -191,19 +198,19 @@ def test_caps_close_the_oldest_idle_connections(capped):
     time.sleep(0.3)
     socks = []
     try:
-        # Per address: the 26th connection from one address closes that address's oldest.
-        one = open_idle(port, 30, ["127.0.0.50"], pace=0.01)
+        # Per address: the 33rd connection from one address closes that address's oldest.
+        one = open_idle(port, 40, ["127.0.0.50"], pace=0.01)
         socks += one
         time.sleep(0.3)
         closed = [i for i, s in enumerate(one) if closed_by_server(s)]
-        assert len(closed) == 5 and max(closed) < 10, closed
-        # In total: 180 more from 12 addresses (15 each) take the count (26 with the upload)
-        # past 188, and each one beyond closes the oldest idle connection anywhere: 18 of the
+        assert len(closed) == 8 and max(closed) < 12, closed
+        # In total: 170 more from 10 addresses (17 each) take the count (33 with the upload)
+        # past 188, and each one beyond closes the oldest idle connection anywhere: 15 of the
         # older survivors from 127.0.0.50, none of the new ones.
-        many = open_idle(port, 180, ["127.0.1.%d" % i for i in range(1, 13)])
+        many = open_idle(port, 170, ["127.0.1.%d" % i for i in range(1, 11)])
         socks += many
         time.sleep(0.3)
-        assert sum(closed_by_server(s) for s in one) == 5 + 18
+        assert sum(closed_by_server(s) for s in one) == 8 + 15
         assert not any(closed_by_server(s) for s in many)
         lat, fails = timed_requests(port, 20)
         assert not fails, fails

@@ -324,7 +324,9 @@ static void test_conns_defaults(void)
     c = conns_defaults(0, 1024);
     T_CHECK(c.max_conns == 480);
     c = conns_defaults(100, 1 << 20);
-    T_CHECK(c.max_conns == 100 && c.per_addr == 12 && c.reserve == 6);
+    T_CHECK(c.max_conns == 100 && c.per_addr == 32 && c.reserve == 6);
+    c = conns_defaults(10, 1 << 20);
+    T_CHECK(c.max_conns == 10 && c.per_addr == 10 && c.reserve == 1);
 }
 
 static void test_conns_per_address(void)
