@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shlex
 import shutil
 import sqlite3
@@ -139,6 +140,28 @@ def wait_idle(srv, timeout: float, what: str) -> float:
     return time.monotonic() - t0
 
 
+def fsync_probe(directory: str | None, n: int = 200) -> str:
+    """Median and p90 of n (4 KiB pwrite into a preallocated file + fdatasync, as a WAL in
+    steady state) in `directory`: the floor of one durable SQLite commit on this disk at this
+    moment (issue 10: one fsync per write request; other jobs' disk traffic shows here)."""
+    fd, path = tempfile.mkstemp(prefix="fsync-probe-", dir=directory)
+    try:
+        buf, lat = b"x" * 4096, []
+        os.write(fd, buf * 16)
+        os.fsync(fd)
+        for i in range(n):
+            t0 = time.perf_counter()
+            os.pwrite(fd, buf, (i % 16) * 4096)
+            os.fdatasync(fd)
+            lat.append((time.perf_counter() - t0) * 1000)
+        lat.sort()
+        return (f"p50 {lat[n // 2]:.2f} ms, p90 {lat[n * 9 // 10]:.2f} ms "
+                f"({n} x 4 KiB pwrite + fdatasync in {os.path.dirname(path)})")
+    finally:
+        os.close(fd)
+        os.unlink(path)
+
+
 # --------------------------------------------------------------------------------------
 # FastTrackML: installed from PyPI into its own venv, outside the repository
 # --------------------------------------------------------------------------------------
@@ -238,8 +261,10 @@ def run_wrk(srv, w: Work, conns: int, duration: int, timeout: int, base: int, gz
         f.write("header\tAccept-Encoding: " + ("gzip, deflate" if gzip_ok else "identity") + "\n")
     argv = [wrk_bin, "-t", str(threads), "-c", str(conns), "-d", f"{duration}s",
             "--timeout", f"{timeout}s", "-s", LUA, f"http://127.0.0.1:{srv.port}"]
+    cpu0, ru0 = tree_cpu_s(srv.proc.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     r = subprocess.run(argv, env={**os.environ, "MLT_LOAD_CONF": conf}, stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, timeout=duration + timeout + 60)
+    cpu1, ru1 = tree_cpu_s(srv.proc.pid), resource.getrusage(resource.RUSAGE_CHILDREN)
     out = r.stdout.decode(errors="replace")
     m = re.search(r"^MLT_LOAD_RESULT (\{.*\})$", out, re.M)
     if r.returncode != 0 or not m:
@@ -251,6 +276,10 @@ def run_wrk(srv, w: Work, conns: int, duration: int, timeout: int, base: int, gz
     d["ok"] = d["requests"] - d["non2xx"]
     secs = d["duration_us"] / 1e6
     d["rps"] = d["requests"] / secs if secs > 0 else 0.0
+    # CPU seconds while wrk ran: the server's process tree, and wrk itself (the client shares
+    # the two cores with the server; other load on the machine shows in neither).
+    d["server_cpu_s"] = cpu1 - cpu0
+    d["client_cpu_s"] = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     return d
 
 
@@ -482,8 +511,12 @@ def bench_server(srv, args, res: dict, counter: RowCounter, selected: set) -> No
                     inflight += one["conns"]
                     r["drain_s"] = wait_idle(srv, args.drain_timeout, w.name)
                 r["peak_rss"] = sampler.new_window()
+                r["duration_s"] = d
                 pick = sorted(r["runs"], key=lambda x: x["rps"])[len(r["runs"]) // 2]
-                r.update({k: pick[k] for k in ("rps", "requests", "errors", "non2xx", "ok")})
+                r.update({k: pick[k] for k in ("rps", "requests", "errors", "non2xx", "ok",
+                                               "server_cpu_s", "client_cpu_s")})
+                if pick["requests"]:
+                    r["cpu_ms_req"] = pick["server_cpu_s"] * 1000 / pick["requests"]
                 r["p50_ms"], r["p90_ms"], r["p99_ms"] = (pick["p50_us"] / 1000,
                                                          pick["p90_us"] / 1000,
                                                          pick["p99_us"] / 1000)
@@ -584,7 +617,7 @@ def wl(results, lab, name):
 def print_report(results: dict, labels: list[str], args, meta: dict, out=sys.stdout):
     p = lambda *a: print(*a, file=out)  # noqa: E731
     cols = ["workload", "server", "req/s", "p50 ms", "p99 ms", "errors", "points/s",
-            "peak RSS MB", "stored / acked"]
+            "CPU ms/req", "cores srv/wrk", "peak RSS MB", "stored / acked"]
     rows = []
     for name in WORKLOADS:
         have = False
@@ -594,18 +627,21 @@ def print_report(results: dict, labels: list[str], args, meta: dict, out=sys.std
                 continue
             have = True
             if r.get("failed"):
-                rows.append([name, lab, "FAILED", "", "", fnum(r.get("errors"), 0), "",
+                rows.append([name, lab, "FAILED", "", "", fnum(r.get("errors"), 0), "", "", "",
                              fnum(r.get("peak_rss")), "see below"])
                 continue
             if r.get("none"):
-                rows.append([name, lab, "0 done", "-", "-", "0", "", fnum(r.get("peak_rss")),
-                             "see below"])
+                rows.append([name, lab, "0 done", "-", "-", "0", "", "", "",
+                             fnum(r.get("peak_rss")), "see below"])
                 continue
             st = ""
             if "stored" in r:
                 st = f"{r['stored']:,} / {r['acked_units']:,}"
             rows.append([name, lab, fnum(r["rps"]), f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}",
                          str(r["errors"]), fnum(r.get("points_s")) if "points_s" in r else "",
+                         f"{r['cpu_ms_req']:.3f}" if r["cpu_ms_req"] < 10 else fnum(r["cpu_ms_req"]),
+                         f"{r['server_cpu_s'] / r['duration_s']:.2f}/"
+                         f"{r['client_cpu_s'] / r['duration_s']:.2f}",
                          fnum(r.get("peak_rss")), st])
         if have and "mltrack" in labels:
             m = wl(results, "mltrack", name)
@@ -614,7 +650,8 @@ def print_report(results: dict, labels: list[str], args, meta: dict, out=sys.std
                     continue
                 o = wl(results, ref, name)
                 rows.append(["", f"mltrack/{ref}",
-                             rstr(ratio(m and m["rps"], o and o["rps"])), "", "", "", "", "", ""])
+                             rstr(ratio(m and m["rps"], o and o["rps"])), "", "", "", "", "", "",
+                             "", ""])
         if have:
             rows.append(None)
     widths = [max(len(str(r[i])) for r in [cols] + [x for x in rows if x]) for i in
@@ -775,7 +812,7 @@ def main():
     if args.seed_runs < 20:
         ap.error("--seed-runs must be at least 20")
 
-    meta = {"_load_start": bench.load_avg()}
+    meta = {"_load_start": bench.load_avg(), "fsync at start": fsync_probe(args.tmp)}
     mltrack_bin = os.path.abspath(args.mltrack_bin)
     mlflow_bin = args.mlflow_bin
     if mlflow_bin is None:
@@ -880,6 +917,8 @@ def main():
                       f"threads, warm-up {args.warmup}s with 2 connections, timeout "
                       f"{args.timeout}s, Accept-Encoding "
                       f"{'identity' if args.no_gzip else 'gzip, deflate'}")
+    meta["fsync at end"] = fsync_probe(args.tmp)
+    meta["command"] = " ".join(shlex.quote(a) for a in sys.argv)
     meta["data"] = (f"{args.seed_runs} seeded runs (5 tags each), {args.history_points} history "
                     f"points, logging spread over {args.write_runs} runs")
     meta["durability"] = ("mltrack: SQLite WAL, synchronous=FULL; mlflow: SQLite rollback "
