@@ -614,8 +614,38 @@ def wl(results, lab, name):
     return r if r and not r.get("failed") and not r.get("none") else None
 
 
+def summary_table(results: dict, labels: list[str]) -> list[str]:
+    """req/s per workload and server, as issue 10's table (markdown), with the ratios."""
+    refs = [l for l in labels if l != "mltrack"]
+    head = ["workload", *labels] + ([f"mltrack / {r}" for r in refs] if "mltrack" in labels
+                                    else [])
+    out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name in WORKLOADS:
+        cells, any_ = [ISSUE_NAMES[name]], False
+        for lab in labels:
+            r = results.get(lab, {}).get("workloads", {}).get(name)
+            any_ = any_ or r is not None
+            cells.append("—" if r is None else "FAILED" if r.get("failed") else
+                         "0 done" if r.get("none") else fnum(r["rps"]))
+        if not any_:
+            continue
+        if "mltrack" in labels:
+            m = wl(results, "mltrack", name)
+            for ref in refs:
+                o = wl(results, ref, name)
+                cells.append(f"**{rstr(ratio(m and m['rps'], o and o['rps']))}**"
+                             if m and o else "—")
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
 def print_report(results: dict, labels: list[str], args, meta: dict, out=sys.stdout):
     p = lambda *a: print(*a, file=out)  # noqa: E731
+    p("req/s (the issue's table):")
+    p("")
+    for line_ in summary_table(results, labels):
+        p(line_)
+    p("")
     cols = ["workload", "server", "req/s", "p50 ms", "p99 ms", "errors", "points/s",
             "CPU ms/req", "cores srv/wrk", "peak RSS MB", "stored / acked"]
     rows = []
