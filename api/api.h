@@ -3,52 +3,26 @@
 #ifndef MLT_API_H
 #define MLT_API_H
 
+#include <stddef.h>
+
 #include "../store/store.h"
 #include "../store/tracking.h"
-#include "http.h"
 #include "in.h"
 #include "jw.h"
+#include "request.h"
+#include "route.h"
 
 struct ctx {
-    struct req *r;
+    struct req *r;    /* first two: struct ctx_head (route.h) */
     struct resp *out;
     struct in in;
     struct err e;
     struct sctx s; /* database, arena, error */
     struct jw w;   /* writes the response body */
 };
-
-/* A handler writes a JSON object with c->w on success and returns 0; on failure it sets
- * c->e (err_set returns -1) and returns -1; the router turns that into MLflow's error. */
-typedef int (*handler_fn)(struct ctx *c);
-
-enum route_flags {
-    RF_TRACKING = 1 << 0, /* answers 503 under --artifacts-only */
-    RF_JSON = 1 << 1,     /* POST/PUT body must be application/json */
-    RF_NO_DB = 1 << 2,    /* needs no database connection */
-    RF_RAW = 1 << 3,      /* handler writes its own content type and body */
-    RF_ARTIFACTS = 1 << 4, /* the artifact proxy: answers 503 under --no-serve-artifacts */
-    RF_STREAM_IN = 1 << 5, /* the body streams to route->stream instead of being buffered */
-};
-
-/* A route whose body streams (RF_STREAM_IN): begin runs once the headers are in and
- * returns the upload state (or NULL with c->e set); write takes each piece; end finishes
- * (commits) and writes the reply with c->w; abort discards. c lives in the arena. */
-struct stream_ops {
-    void *(*begin)(struct ctx *c);
-    int (*write)(void *st, const char *p, size_t n, struct err *e);
-    int (*end)(void *st, struct ctx *c);
-    void (*abort)(void *st);
-};
-
-struct route {
-    enum http_method method;
-    const char *pattern; /* after the mount's prefix; {x} = one segment, {*x} = the rest */
-    handler_fn fn;
-    size_t body_max;
-    unsigned flags;
-    const struct stream_ops *stream; /* RF_STREAM_IN routes only */
-};
+_Static_assert(offsetof(struct ctx, r) == offsetof(struct ctx_head, r) &&
+                   offsetof(struct ctx, out) == offsetof(struct ctx_head, out),
+               "struct ctx starts with struct ctx_head");
 
 extern const struct api_config *api_cfg;
 
@@ -57,6 +31,17 @@ void put_experiment(struct jw *w, const struct experiment *x);
 void put_run_info(struct jw *w, const struct run_info *ri);
 void put_run(struct jw *w, const struct run *r);
 void put_metric(struct jw *w, const struct metric *m, bool with_run_id);
+/* put_metric for the points of a history: the same bytes, with the parts that stay the same
+ * from point to point (the key, the run id) escaped once into f (zeroed at first; its
+ * strings from the arena). */
+struct point_fmt {
+    const char *key, *run_id; /* what head and tail were made for */
+    char *head;               /* {"key":"...","value": */
+    const char *tail;         /* ,"run_id":"..."} or } */
+    size_t head_len, tail_len;
+};
+void put_point(struct jw *w, struct point_fmt *f, struct arena *a, const struct metric *m,
+               bool with_run_id);
 void put_kvs(struct jw *w, const char *key, const struct kv *v, size_t n);
 
 /* ---- validators (api/validate.c), MLflow's messages ---- */
@@ -113,6 +98,8 @@ extern const struct route experiment_routes[];
 extern const size_t experiment_routes_n;
 extern const struct route run_routes[];
 extern const size_t run_routes_n;
+extern const struct route history_routes[];
+extern const size_t history_routes_n;
 extern const struct route search_routes[];
 extern const size_t search_routes_n;
 extern const struct route registry_routes[];
@@ -131,8 +118,5 @@ extern const size_t mltrack_registry_routes_n;
 /* Under /api/2.0/mltrack (ours): downsampled metric series for charts. */
 extern const struct route mltrack_metric_routes[];
 extern const size_t mltrack_metric_routes_n;
-/* The web UI (ui/ui.c): / and /static-files/..., static-prefixed. */
-extern const struct route ui_routes[];
-extern const size_t ui_routes_n;
 
 #endif

@@ -6,13 +6,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../artifacts/artifacts.h"
+#include "../artifacts/art.h"
 #include "../base/util.h"
 #include "../registry/rules.h"
 #include "../store/logged_models.h"
 #include "../store/registry.h"
 #include "api.h"
-#include "../base/banned.h"
 
 static struct art_store *g_store;
 
@@ -27,7 +26,7 @@ int artifacts_init(const struct api_config *cfg, struct err *e)
 void artifacts_shutdown(void)
 {
     if (g_store)
-        g_store->be->free(g_store);
+        art_close(g_store);
     g_store = NULL;
 }
 
@@ -83,7 +82,7 @@ int art_list_json(struct ctx *c, const char *root, const char *sub, bool full_pa
         return -1;
     struct art_entry *ents;
     size_t n;
-    if (as->be->list(as, dir, c->s.a, &ents, &n, &c->e) != 0)
+    if (art_list(as, dir, c->s.a, &ents, &n, &c->e) != 0)
         return -1;
     if (!n)
         return 0;
@@ -194,7 +193,7 @@ static long dl_read(void *ctx, uint64_t pos, char *buf, size_t max)
 {
     struct dl *d = ctx;
     struct err e;
-    ssize_t n = d->as->be->read(d->r, d->base + pos, buf, max, &e);
+    ssize_t n = art_read(d->as, d->r, d->base + pos, buf, max, &e);
     if (n < 0)
         log_error("artifact download failed: %s", e.msg);
     return (long)n;
@@ -203,7 +202,7 @@ static long dl_read(void *ctx, uint64_t pos, char *buf, size_t max)
 static void dl_free(void *ctx)
 {
     struct dl *d = ctx;
-    d->as->be->close_read(d->r);
+    art_close_read(d->as, d->r);
     free(d);
 }
 
@@ -245,11 +244,11 @@ static int send_file(struct ctx *c, const char *relpath, const char *display_nam
         return -1;
     struct art_reader *r;
     int64_t size;
-    if (as->be->open_read(as, relpath, &r, &size, &c->e) != 0)
+    if (art_open_read(as, relpath, &r, &size, &c->e) != 0)
         return -1;
     struct dl *d = malloc(sizeof *d);
     if (!d) {
-        as->be->close_read(r);
+        art_close_read(as, r);
         return err_set(&c->e, ERR_INTERNAL_ERROR, "out of memory");
     }
     d->as = as;
@@ -296,7 +295,7 @@ static struct up *up_open(struct ctx *c, const char *relpath)
         return NULL;
     struct up *u = arena_alloc(c->s.a, sizeof *u);
     u->as = as;
-    if (as->be->open_write(as, relpath, &u->w, &c->e) != 0)
+    if (art_open_write(as, relpath, &u->w, &c->e) != 0)
         return NULL;
     return u;
 }
@@ -304,13 +303,13 @@ static struct up *up_open(struct ctx *c, const char *relpath)
 static int up_write(void *st, const char *p, size_t n, struct err *e)
 {
     struct up *u = st;
-    return u->as->be->write(u->w, p, n, e);
+    return art_write(u->as, u->w, p, n, e);
 }
 
 static int up_end(void *st, struct ctx *c)
 {
     struct up *u = st;
-    if (u->as->be->commit(u->w, &c->e) != 0)
+    if (art_commit(u->as, u->w, &c->e) != 0)
         return -1;
     return reply_empty(c);
 }
@@ -318,7 +317,7 @@ static int up_end(void *st, struct ctx *c)
 static void up_abort(void *st)
 {
     struct up *u = st;
-    u->as->be->abort(u->w);
+    art_abort(u->as, u->w);
 }
 
 /* PUT /api/2.0/mlflow-artifacts/artifacts/<path> */
@@ -353,7 +352,7 @@ static int h_delete(struct ctx *c)
     const char *rel;
     struct art_store *as = need_store(&c->e, NULL);
     if (!as || art_path_check(c->s.a, c->r->params[0], false, &rel, &c->e) != 0 ||
-        as->be->remove(as, rel, &c->e) != 0)
+        art_remove(as, rel, &c->e) != 0)
         return -1;
     return reply_empty(c);
 }
@@ -437,8 +436,7 @@ static void *upload_begin(struct ctx *c)
         in_str_req(&c->in, "path", &path) != 0)
         return NULL;
     if (!id || !*id) {
-        err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                "Missing value for required parameter 'run_uuid'.");
+        err_missing(&c->e, "run_uuid", false);
         return NULL;
     }
     if (art_path_check(c->s.a, path, false, &sub, &c->e) != 0 ||

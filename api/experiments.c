@@ -2,7 +2,6 @@
 #include <string.h>
 
 #include "api.h"
-#include "../base/banned.h"
 
 /* Reads experiment tags [{key, value}] from a JSON array, validated as MLflow does. */
 static int read_exp_tags(struct ctx *c, json_t *arr, struct kv **out, size_t *n)

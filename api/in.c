@@ -7,10 +7,7 @@
 #include <strings.h>
 
 #include "../base/util.h"
-#include "../base/banned.h"
 
-static const char *const docs_hint = " See the API docs for more information about request "
-                                     "parameters.";
 
 /* lowerCamelCase of a snake_case name; false when the name has no underscore. */
 static bool camel_name(const char *name, char *out, size_t cap)
@@ -121,7 +118,7 @@ static int bad_type(struct in *in, const char *path, const json_t *v)
     char *dump = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
     err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
             "Invalid value %.200s for parameter '%s' supplied:  Hint: Value was of type '%s'.%s",
-            dump ? dump : "?", path, py_type(v), docs_hint);
+            dump ? dump : "?", path, py_type(v), err_docs_hint);
     free(dump);
     return -1;
 }
@@ -131,13 +128,43 @@ static int bad_query(struct in *in, const char *name, const char *v, const char 
     return err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
                    "Invalid value \"%.200s\" for parameter '%s' supplied:  Hint: Value was of "
                    "type '%s'.%s",
-                   v, name, type, docs_hint);
+                   v, name, type, err_docs_hint);
+}
+
+/* Appends s to p at *k, cut at the buffer's end. */
+static void path_add(struct in_path *p, size_t *k, const char *s)
+{
+    while (*s && *k < sizeof p->s - 1)
+        p->s[(*k)++] = *s++;
+    p->s[*k] = '\0';
+}
+
+const char *in_path_elem(struct in_path *p, const char *field, size_t i)
+{
+    char digits[24];
+    size_t nd = sizeof digits - 1, k = 0;
+    digits[nd] = '\0';
+    do
+        digits[--nd] = (char)('0' + i % 10);
+    while ((i /= 10) != 0 && nd > 0);
+    path_add(p, &k, field);
+    path_add(p, &k, "[");
+    path_add(p, &k, digits + nd);
+    path_add(p, &k, "]");
+    return p->s;
+}
+
+const char *in_path_sub(struct in_path *p, const char *base, const char *leaf)
+{
+    size_t k = 0;
+    path_add(p, &k, base);
+    path_add(p, &k, leaf);
+    return p->s;
 }
 
 static int missing(struct in *in, const char *path)
 {
-    return err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
-                   "Missing value for required parameter '%s'.%s", path, docs_hint);
+    return err_missing(in->e, path, true);
 }
 
 /* First query value for name, or NULL. */
@@ -357,37 +384,46 @@ int in_array(struct in *in, const char *name, json_t **out)
     return 0;
 }
 
-static const char *join_path(struct in *in, const char *path, const char *name)
+/* path.name, or name without a path. */
+static const char *join_path(struct in_path *jp, const char *path, const char *name)
 {
-    return path && *path ? arena_printf(in->a, "%s.%s", path, name) : name;
+    if (!path || !*path)
+        return name;
+    size_t k = 0;
+    path_add(jp, &k, path);
+    path_add(jp, &k, ".");
+    path_add(jp, &k, name);
+    return jp->s;
 }
 
 int obj_str(struct in *in, json_t *obj, const char *path, const char *name, bool required,
             const char **out)
 {
+    struct in_path jp;
     *out = NULL;
     if (!json_is_object(obj))
         return bad_type(in, path, obj);
     json_t *v = jget(obj, name);
     if (v && !json_is_string(v))
-        return bad_type(in, join_path(in, path, name), v);
+        return bad_type(in, join_path(&jp, path, name), v);
     if (v)
         *out = arena_strndup(in->a, json_string_value(v), json_string_length(v));
     if (required && (!*out || !**out))
-        return missing(in, join_path(in, path, name));
+        return missing(in, join_path(&jp, path, name));
     return 0;
 }
 
 int obj_i64(struct in *in, json_t *obj, const char *path, const char *name, bool required,
             int64_t *out, bool *present)
 {
+    struct in_path jp;
     *present = false;
     if (!json_is_object(obj))
         return bad_type(in, path, obj);
     json_t *v = jget(obj, name);
     if (!v)
-        return required ? missing(in, join_path(in, path, name)) : 0;
-    if (json_to_i64(in, join_path(in, path, name), v, out) != 0)
+        return required ? missing(in, join_path(&jp, path, name)) : 0;
+    if (json_to_i64(in, join_path(&jp, path, name), v, out) != 0)
         return -1;
     *present = true;
     return 0;
@@ -396,13 +432,14 @@ int obj_i64(struct in *in, json_t *obj, const char *path, const char *name, bool
 int obj_double(struct in *in, json_t *obj, const char *path, const char *name, bool required,
                double *out, bool *present)
 {
+    struct in_path jp;
     *present = false;
     if (!json_is_object(obj))
         return bad_type(in, path, obj);
     json_t *v = jget(obj, name);
     if (!v)
-        return required ? missing(in, join_path(in, path, name)) : 0;
-    if (json_to_double(in, join_path(in, path, name), v, out) != 0)
+        return required ? missing(in, join_path(&jp, path, name)) : 0;
+    if (json_to_double(in, join_path(&jp, path, name), v, out) != 0)
         return -1;
     *present = true;
     return 0;

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../base/banned.h"
 
 void jw_init(struct jw *w, struct buf *b)
 {

@@ -4,12 +4,12 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../artifacts/artifacts.h"
+#include "../artifacts/art.h"
 #include "../base/util.h"
-#include "../store/filter.h"
+#include "../query/filter.h"
 #include "../store/logged_models.h"
 #include "api.h"
-#include "../base/banned.h"
+#include "page_token.h"
 
 enum {
     /* What an absent max_results reads as (the proto's default); 0 is "None", which the
@@ -17,7 +17,6 @@ enum {
     LM_SEARCH_DEFAULT_PROTO = 50,
     LM_SEARCH_DEFAULT_STORE = 100,
     LM_SEARCH_MAX = 50000,
-    LM_TOKEN_MAX = 256 * 1024,
 };
 
 /* ---- JSON out ---- */
@@ -196,9 +195,7 @@ static int read_status(struct ctx *c, int64_t *out)
                                         "LOGGED_MODEL_UPLOAD_FAILED"};
     json_t *v = in_raw(&c->in, "status");
     if (!v)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Missing value for required parameter 'status'. See the API docs for "
-                       "more information about request parameters.");
+        return err_missing(&c->e, "status", true);
     int64_t n = -1;
     if (json_is_integer(v)) {
         n = json_integer_value(v);
@@ -275,241 +272,6 @@ static int h_log_params(struct ctx *c)
 
 /* ---- search ---- */
 
-static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Standard base64 with padding, from the arena. */
-static char *b64_encode(struct arena *a, const char *p, size_t n)
-{
-    char *out = arena_alloc(a, (n + 2) / 3 * 4 + 1), *o = out;
-    const unsigned char *s = (const unsigned char *)p;
-    for (size_t i = 0; i < n; i += 3) {
-        uint32_t v = (uint32_t)s[i] << 16;
-        if (i + 1 < n)
-            v |= (uint32_t)s[i + 1] << 8;
-        if (i + 2 < n)
-            v |= s[i + 2];
-        *o++ = b64[v >> 18 & 63];
-        *o++ = b64[v >> 12 & 63];
-        *o++ = i + 1 < n ? b64[v >> 6 & 63] : '=';
-        *o++ = i + 2 < n ? b64[v & 63] : '=';
-    }
-    *o = '\0';
-    return out;
-}
-
-/* Decodes standard base64 (padding optional, no other characters); NULL when invalid. */
-static char *b64_decode(struct arena *a, const char *s, size_t n, size_t *len)
-{
-    while (n > 0 && s[n - 1] == '=')
-        n--;
-    if (n % 4 == 1)
-        return NULL;
-    char *out = arena_alloc(a, n / 4 * 3 + 3), *o = out;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *hit = s[i] ? strchr(b64, s[i]) : NULL;
-        if (!hit)
-            return NULL;
-        acc = acc << 6 | (uint32_t)(hit - b64);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            *o++ = (char)(acc >> bits & 0xff);
-        }
-    }
-    *len = (size_t)(o - out);
-    return out;
-}
-
-/* Python's repr() of a decoded JSON value, for MLflow's token mismatch messages. */
-static void py_repr(struct buf *b, const json_t *v)
-{
-    size_t i;
-    const char *k;
-    json_t *x;
-    switch (json_typeof(v)) {
-    case JSON_NULL:
-        buf_puts(b, "None");
-        return;
-    case JSON_TRUE:
-        buf_puts(b, "True");
-        return;
-    case JSON_FALSE:
-        buf_puts(b, "False");
-        return;
-    case JSON_INTEGER:
-        buf_printf(b, "%lld", (long long)json_integer_value(v));
-        return;
-    case JSON_REAL:
-        buf_printf(b, "%.17g", json_real_value(v));
-        return;
-    case JSON_STRING: {
-        const char *s = json_string_value(v);
-        char q = strchr(s, '\'') && !strchr(s, '"') ? '"' : '\'';
-        buf_putc(b, q);
-        for (; *s; s++) {
-            if (*s == q || *s == '\\')
-                buf_putc(b, '\\');
-            buf_putc(b, *s);
-        }
-        buf_putc(b, q);
-        return;
-    }
-    case JSON_ARRAY:
-        buf_putc(b, '[');
-        json_array_foreach(v, i, x) {
-            if (i)
-                buf_puts(b, ", ");
-            py_repr(b, x);
-        }
-        buf_putc(b, ']');
-        return;
-    case JSON_OBJECT: {
-        bool first = true;
-        buf_putc(b, '{');
-        json_object_foreach((json_t *)v, k, x) {
-            json_t *ks = json_string(k);
-            if (!first)
-                buf_puts(b, ", ");
-            first = false;
-            if (ks)
-                py_repr(b, ks);
-            json_decref(ks);
-            buf_puts(b, ": ");
-            py_repr(b, x);
-        }
-        buf_putc(b, '}');
-        return;
-    }
-    }
-}
-
-/* str() of a value for the filter mismatch message: a string bare, null as None. */
-static const char *py_str(struct arena *a, const json_t *v)
-{
-    if (v && json_is_string(v))
-        return arena_strdup(a, json_string_value(v));
-    struct buf b;
-    buf_init(&b, 64 * KB);
-    if (v)
-        py_repr(&b, v);
-    else
-        buf_puts(&b, "None");
-    const char *s = arena_strndup(a, b.ptr, b.len);
-    buf_release(&b);
-    return s;
-}
-
-/* The request as MLflow's SearchLoggedModelsPaginationToken holds it, for encoding a token and
- * validating one: experiment_ids (strings as sent), filter_string (null when empty), order_by
- * (null when empty; else {field_name, ascending, dataset_name, dataset_digest}). Owned refs. */
-struct lm_token_req {
-    json_t *experiment_ids;
-    json_t *filter_string;
-    json_t *order_by;
-};
-
-static void token_req_release(struct lm_token_req *t)
-{
-    json_decref(t->experiment_ids);
-    json_decref(t->filter_string);
-    json_decref(t->order_by);
-}
-
-static char *token_encode(struct arena *a, const struct lm_token_req *t, int64_t offset)
-{
-    json_t *o = json_object();
-    json_object_set(o, "experiment_ids", t->experiment_ids);
-    json_object_set(o, "filter_string", t->filter_string);
-    json_object_set(o, "order_by", t->order_by);
-    json_object_set_new(o, "offset", json_integer(offset));
-    /* Python's json.dumps: ", " and ": " separators, non-ASCII escaped. */
-    char *s = json_dumps(o, JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
-    json_decref(o);
-    if (!s)
-        return NULL;
-    char *tok = b64_encode(a, s, strlen(s));
-    free(s);
-    return tok;
-}
-
-static int bad_token(struct ctx *c, const char *tok, const char *why)
-{
-    return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE, "Invalid page token: %.300s. %s", tok,
-                   why);
-}
-
-/* Decodes tok, checks it against the request as MLflow does, and returns its offset. */
-static int token_decode(struct ctx *c, const char *tok, const struct lm_token_req *t,
-                        int64_t *offset)
-{
-    size_t tn = strlen(tok), len;
-    if (tn > LM_TOKEN_MAX)
-        return bad_token(c, "(too long)", "The token is too long.");
-    char *raw = b64_decode(c->s.a, tok, tn, &len);
-    if (!raw)
-        return bad_token(c, tok, "The token is not base64.");
-    json_error_t je;
-    json_t *j = json_loadb(raw, len, 0, &je);
-    if (!j)
-        return bad_token(c, tok, je.text);
-    if (!json_is_object(j)) {
-        json_decref(j);
-        return bad_token(c, tok, "The token is not a JSON object.");
-    }
-    int rc = 0;
-    struct buf b1, b2;
-    buf_init(&b1, 64 * KB);
-    buf_init(&b2, 64 * KB);
-    json_t *ids = json_object_get(j, "experiment_ids");
-    json_t *fs = json_object_get(j, "filter_string");
-    json_t *ob = json_object_get(j, "order_by");
-    json_t *off = json_object_get(j, "offset");
-    /* `token.get(x) or None`: empty strings and lists read as None. */
-    if (fs && ((json_is_string(fs) && json_string_length(fs) == 0) || json_is_false(fs)))
-        fs = NULL;
-    if (fs && json_is_null(fs))
-        fs = NULL;
-    if (ob && ((json_is_array(ob) && json_array_size(ob) == 0) || json_is_null(ob)))
-        ob = NULL;
-    if (!ids || !json_equal(ids, t->experiment_ids)) {
-        py_repr(&b1, t->experiment_ids);
-        if (ids)
-            py_repr(&b2, ids);
-        else
-            buf_puts(&b2, "None");
-        rc = err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                     "Experiment IDs in the page token do not match the requested experiment "
-                     "IDs. Expected: %s. Found: %s",
-                     b1.ptr ? b1.ptr : "", b2.ptr ? b2.ptr : "");
-    } else if (!(fs ? json_equal(fs, t->filter_string) : json_is_null(t->filter_string))) {
-        rc = err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                     "Filter string in the page token does not match the requested filter "
-                     "string. Expected: %s. Found: %s",
-                     py_str(c->s.a, t->filter_string), py_str(c->s.a, fs));
-    } else if (!(ob ? json_equal(ob, t->order_by) : json_is_null(t->order_by))) {
-        py_repr(&b1, t->order_by);
-        if (ob)
-            py_repr(&b2, ob);
-        else
-            buf_puts(&b2, "None");
-        rc = err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                     "Order by in the page token does not match the requested order by. "
-                     "Expected: %s. Found: %s",
-                     b1.ptr ? b1.ptr : "", b2.ptr ? b2.ptr : "");
-    } else if (off && !json_is_null(off) && !(json_is_integer(off) &&
-                                               json_integer_value(off) >= 0)) {
-        rc = bad_token(c, tok, "The offset is not a non-negative integer.");
-    } else {
-        *offset = off && json_is_integer(off) ? json_integer_value(off) : 0;
-    }
-    buf_release(&b1);
-    buf_release(&b2);
-    json_decref(j);
-    return rc;
-}
-
 /* Reads one optional string of an object, as a struct str ({NULL, 0} when absent). */
 static int obj_slice(struct ctx *c, json_t *o, const char *path, const char *name,
                      struct str *out)
@@ -528,7 +290,7 @@ static json_t *json_str_or_null(struct str s)
 
 /* order_by: [{field_name, ascending = true, dataset_name, dataset_digest}] into the parser's
  * form and the token's. */
-static int read_order_by(struct ctx *c, struct order_by *ob, struct lm_token_req *t)
+static int read_order_by(struct ctx *c, struct order_by *ob, struct page_token_lm *t)
 {
     json_t *arr;
     if (in_array(&c->in, "order_by", &arr) != 0)
@@ -598,7 +360,7 @@ static int read_max_results(struct ctx *c, int64_t *max)
     return 0;
 }
 
-static int search(struct ctx *c, struct lm_token_req *t)
+static int search(struct ctx *c, struct page_token_lm *t)
 {
     const char **exp_ids, *filter, *token;
     size_t nexp;
@@ -612,16 +374,14 @@ static int search(struct ctx *c, struct lm_token_req *t)
         read_max_results(c, &max) != 0 || read_datasets(c, &ds, &q.n_datasets) != 0)
         return -1;
     if (nexp == 0)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Missing value for required parameter 'experiment_ids'. See the API docs "
-                       "for more information about request parameters.");
+        return err_missing(&c->e, "experiment_ids", true);
     t->experiment_ids = json_array();
     for (size_t i = 0; i < nexp; i++)
         json_array_append_new(t->experiment_ids, json_string(exp_ids[i]));
     t->filter_string = filter && *filter ? json_string(filter) : json_null();
     if (read_order_by(c, &ob, t) != 0)
         return -1;
-    if (token && *token && token_decode(c, token, t, &offset) != 0)
+    if (token && *token && page_token_lm_decode(c->s.a, token, t, &offset, &c->e) != 0)
         return -1;
     if (filter_parse(c->s.a, SEARCH_LOGGED_MODELS, filter ? filter : "",
                      filter ? strlen(filter) : 0, &f, &c->e) != 0)
@@ -653,7 +413,7 @@ static int search(struct ctx *c, struct lm_token_req *t)
         jw_arr_end(&c->w);
     }
     if (more) {
-        const char *next = token_encode(c->s.a, t, offset + max);
+        const char *next = page_token_lm_encode(c->s.a, t, offset + max);
         if (!next)
             return err_set(&c->e, ERR_INTERNAL_ERROR, "could not encode the page token");
         jw_kstr(&c->w, "next_page_token", next);
@@ -664,9 +424,9 @@ static int search(struct ctx *c, struct lm_token_req *t)
 
 static int h_search(struct ctx *c)
 {
-    struct lm_token_req t = {0};
+    struct page_token_lm t = {0};
     int rc = search(c, &t);
-    token_req_release(&t);
+    page_token_lm_release(&t);
     return rc;
 }
 

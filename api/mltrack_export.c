@@ -1,8 +1,8 @@
 /* The runs table as CSV (ours, not MLflow's): GET or POST /api/2.0/mltrack/runs/export-csv
  * takes what runs/search takes (experiment_ids, filter, order_by, run_view_type) plus the
- * columns to write, and streams every matching run, any number of them: the response is
- * chunked and each piece is one page of EXPORT_PAGE runs fetched as the client reads, so
- * the server holds one page at a time, never the whole file. The request is checked, and
+ * columns to write, and streams every matching run, any number of them: the response goes
+ * out in pieces (struct resp_pieces), each one page of EXPORT_PAGE runs fetched as the
+ * client reads, so the server holds one page at a time, never the whole file. The request is checked, and
  * the first page fetched, before anything is sent, so bad input gets MLflow's JSON error.
  *
  * Pages are offsets into the search order, as MLflow's page tokens are: runs created or
@@ -13,7 +13,6 @@
 
 #include "../base/dtoa.h"
 #include "mltrack.h"
-#include "../base/banned.h"
 
 enum { EXPORT_PAGE = 500, EXPORT_MAX_COLUMNS = 10000 };
 
@@ -57,14 +56,13 @@ struct export {
     size_t ncols;
     int64_t offset;  /* of the next page */
     bool done;       /* the last page has been written */
-    struct buf out;  /* CSV not yet taken by the client */
-    size_t out_pos;
+    struct buf first; /* the header line and the first page, made in the handler */
 };
 
 static void ex_free(void *ctx)
 {
     struct export *x = ctx;
-    buf_release(&x->out);
+    buf_release(&x->first);
     arena_release(&x->page);
     arena_release(&x->keep);
     free(x);
@@ -287,9 +285,8 @@ static void put_attr(struct buf *b, const struct run *r, enum col_attr a)
     }
 }
 
-static void put_row(struct export *x, const struct run *r)
+static void put_row(struct buf *b, const struct export *x, const struct run *r)
 {
-    struct buf *b = &x->out;
     for (size_t c = 0; c < x->ncols; c++) {
         const struct col *col = &x->cols[c];
         if (c)
@@ -316,44 +313,40 @@ static void put_row(struct export *x, const struct run *r)
     buf_puts(b, "\r\n");
 }
 
-/* Writes the next page's rows into x->out (which the client has emptied). */
-static int next_page(struct export *x, struct err *e)
+/* Appends the next page's rows to b. */
+static int next_page(struct export *x, struct buf *b, struct err *e)
 {
     struct run *runs;
     size_t n;
     bool more;
-    buf_clear(&x->out);
-    x->out_pos = 0;
     if (fetch_page(x, x->offset, &runs, &n, &more, e) != 0)
         return -1;
     for (size_t i = 0; i < n; i++)
-        put_row(x, &runs[i]);
+        put_row(b, x, &runs[i]);
     x->offset += EXPORT_PAGE;
     x->done = !more;
-    return buf_ok(&x->out) ? 0 : err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+    return buf_ok(b) ? 0 : err_set(e, ERR_INTERNAL_ERROR, "out of memory");
 }
 
-static long ex_read(void *ctx, uint64_t pos, char *dst, size_t max)
+/* resp_pieces.next: the part made in the handler, then one page a call. */
+static int ex_next(void *ctx, struct buf *out, size_t want)
 {
+    (void)want; /* a page is the piece */
     struct export *x = ctx;
-    (void)pos; /* MHD reads a callback response in order */
-    while (x->out_pos == x->out.len && !x->done) {
-        struct err e;
-        err_clear(&e);
-        if (next_page(x, &e) != 0) {
-            log_error("runs CSV export stopped after %lld runs: %s", (long long)x->offset,
-                      e.msg);
-            return -1;
-        }
+    if (x->first.len) {
+        buf_append(out, x->first.ptr, x->first.len);
+        buf_release(&x->first);
+        return x->done ? 0 : 1;
     }
-    size_t left = x->out.len - x->out_pos;
-    if (left == 0)
-        return 0; /* the end */
-    if (max > left)
-        max = left;
-    memcpy(dst, x->out.ptr + x->out_pos, max);
-    x->out_pos += max;
-    return (long)max;
+    if (x->done)
+        return 0;
+    struct err e;
+    err_clear(&e);
+    if (next_page(x, out, &e) != 0) {
+        log_error("runs CSV export stopped after %lld runs: %s", (long long)x->offset, e.msg);
+        return -1;
+    }
+    return x->done ? 0 : 1;
 }
 
 static int h_export(struct ctx *c)
@@ -363,7 +356,7 @@ static int h_export(struct ctx *c)
         return err_set(&c->e, ERR_INTERNAL_ERROR, "out of memory");
     arena_init(&x->keep);
     arena_init(&x->page);
-    buf_init(&x->out, 256 * MB);
+    buf_init(&x->first, 256 * MB);
     /* The query is read into the export's own arena: it outlives the handler. */
     struct arena *req_arena = c->s.a;
     c->s.a = &x->keep;
@@ -388,20 +381,13 @@ static int h_export(struct ctx *c)
         rc = default_columns(x, &c->e);
     if (rc == 0) {
         /* The header line, then the first page, before the status line goes out. */
-        rc = next_page(x, &c->e);
-        struct buf head;
-        buf_init(&head, 64 * MB);
         for (size_t i = 0; i < x->ncols; i++) {
             if (i)
-                buf_putc(&head, ',');
-            put_field(&head, x->cols[i].header);
+                buf_putc(&x->first, ',');
+            put_field(&x->first, x->cols[i].header);
         }
-        buf_puts(&head, "\r\n");
-        buf_append(&head, x->out.ptr ? x->out.ptr : "", x->out.len);
-        if (!buf_ok(&head))
-            rc = err_set(&c->e, ERR_INTERNAL_ERROR, "out of memory");
-        buf_release(&x->out);
-        x->out = head;
+        buf_puts(&x->first, "\r\n");
+        rc = next_page(x, &x->first, &c->e);
     }
     if (rc != 0) {
         ex_free(x);
@@ -410,8 +396,7 @@ static int h_export(struct ctx *c)
     c->out->content_type = "text/csv; charset=utf-8";
     resp_header(c->out, "Content-Disposition", "attachment; filename=\"runs.csv\"");
     resp_header(c->out, "Cache-Control", "no-store");
-    c->out->stream = (struct resp_stream){.len = RESP_STREAM_UNKNOWN_LEN, .read = ex_read,
-                                          .free = ex_free, .ctx = x};
+    c->out->pieces = (struct resp_pieces){ex_next, ex_free, x};
     return 0;
 }
 

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "mltrack.h"
-#include "../base/banned.h"
 
 static void put_i64_array(struct jw *w, const char *k, const struct ds_point *p, size_t n,
                           bool steps)

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "mltrack.h"
-#include "../base/banned.h"
 
 enum { SERIES_MAX_RUNS = 100 };
 
@@ -279,7 +278,7 @@ static int h_series(struct ctx *c)
 
 /* ---- /metrics/summary ---- */
 
-static void put_point(struct jw *w, const char *k, const struct ds_point *p)
+static void put_summary_point(struct jw *w, const char *k, const struct ds_point *p)
 {
     jw_key(w, k);
     jw_obj(w);
@@ -315,7 +314,7 @@ static int h_summary(struct ctx *c)
         jw_kint(w, "points", r.in_range > 0 ? r.in_range : 0);
         jw_kint(w, "nan_points", r.nan_points);
         struct ds_point latest = {.step = m->step, .timestamp = m->timestamp, .value = m->value};
-        put_point(w, "latest", &latest);
+        put_summary_point(w, "latest", &latest);
         if (r.n > 0) {
             size_t lo = 0, hi = 0;
             for (size_t k = 1; k < r.n; k++) {
@@ -324,8 +323,8 @@ static int h_summary(struct ctx *c)
                 if (r.pts[k].value > r.pts[hi].value)
                     hi = k;
             }
-            put_point(w, "min", &r.pts[lo]);
-            put_point(w, "max", &r.pts[hi]);
+            put_summary_point(w, "min", &r.pts[lo]);
+            put_summary_point(w, "max", &r.pts[hi]);
         }
         jw_obj_end(w);
     }

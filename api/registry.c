@@ -8,10 +8,10 @@
 
 #include "../registry/resolve.h"
 #include "../registry/rules.h"
-#include "../store/filter.h"
+#include "../query/filter.h"
 #include "../store/registry.h"
 #include "api.h"
-#include "../base/banned.h"
+#include "page_token.h"
 
 enum {
     RM_SEARCH_DEFAULT = 100,
@@ -623,7 +623,8 @@ static int h_audit(struct ctx *c)
                        "Invalid value %lld for parameter 'max_results' supplied. It must be "
                        "between 1 and %d.",
                        (long long)max, AUDIT_MAX);
-    if (token && *token && filter_page_token_parse(token, strlen(token), &offset, &c->e) != 0)
+    if (token && *token &&
+        page_token_parse_offset(c->s.a, token, strlen(token), &offset, &c->e) != 0)
         return -1;
     if (name && !*name)
         name = NULL;
@@ -654,7 +655,7 @@ static int h_audit(struct ctx *c)
     }
     jw_arr_end(&c->w);
     if (more)
-        jw_kstr(&c->w, "next_page_token", filter_page_token_format(c->s.a, offset + max));
+        jw_kstr(&c->w, "next_page_token", page_token_format_offset(c->s.a, offset + max));
     jw_obj_end(&c->w);
     return 0;
 }

@@ -1,84 +1,17 @@
 /* Routing: a static table of (method, pattern) -> handler, matched under MLflow's prefixes
- * (/api/2.0/mlflow and <static-prefix>/ajax-api/2.0/mlflow), the MLflow error body and its
- * HTTP status table, and the dispatch that gives a handler its database connection. */
+ * (/api/2.0/mlflow and <static-prefix>/ajax-api/2.0/mlflow), and the dispatch that gives a
+ * handler its request body and database connection. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "../base/util.h"
 #include "mltrack.h"
-#include "../base/banned.h"
 
 const struct api_config *api_cfg;
-
-int api_init(const struct api_config *cfg, struct err *e)
-{
-    api_cfg = cfg;
-    return artifacts_init(cfg, e);
-}
 
 void api_shutdown(void)
 {
     artifacts_shutdown();
-}
-
-int api_status_for(enum err_code code)
-{
-    switch (code) {
-    case ERR_OK:
-        return 200;
-    case ERR_INVALID_PARAMETER_VALUE:
-    case ERR_BAD_REQUEST:
-    case ERR_RESOURCE_ALREADY_EXISTS: /* MLflow's legacy mapping: 400, not 409 */
-        return 400;
-    case ERR_ABORTED:
-        return 409;
-    case ERR_RESOURCE_DOES_NOT_EXIST:
-    case ERR_ENDPOINT_NOT_FOUND:
-        return 404;
-    case ERR_PERMISSION_DENIED:
-        return 403;
-    case ERR_REQUEST_LIMIT_EXCEEDED:
-        return 429;
-    case ERR_NOT_IMPLEMENTED:
-        return 501;
-    case ERR_TEMPORARILY_UNAVAILABLE:
-        return 503;
-    case ERR_INVALID_STATE:
-    case ERR_INTERNAL_ERROR:
-    default:
-        return 500;
-    }
-}
-
-void resp_header(struct resp *out, const char *name, const char *value)
-{
-    if (out->nheaders < RESP_MAX_HEADERS) {
-        out->headers[out->nheaders].name = name;
-        out->headers[out->nheaders].value = value;
-        out->nheaders++;
-    }
-}
-
-void api_error(struct resp *out, enum err_code code, const char *msg)
-{
-    buf_clear(&out->body);
-    out->status = api_status_for(code);
-    out->content_type = "application/json";
-    struct jw w;
-    jw_init(&w, &out->body);
-    jw_obj(&w);
-    jw_kstr(&w, "error_code", err_code_name(code));
-    jw_kstr(&w, "message", msg);
-    jw_obj_end(&w);
-}
-
-/* ---- plain routes ---- */
-
-int reply_empty(struct ctx *c)
-{
-    jw_obj(&c->w);
-    jw_obj_end(&c->w);
-    return 0;
 }
 
 static int h_health(struct ctx *c)
@@ -177,6 +110,7 @@ struct table {
 static const struct table mlflow_tables[] = {
     {experiment_routes, &experiment_routes_n},
     {run_routes, &run_routes_n},
+    {history_routes, &history_routes_n},
     {search_routes, &search_routes_n},
     {registry_routes, &registry_routes_n},
     {logged_model_routes, &logged_model_routes_n},
@@ -193,10 +127,12 @@ static const struct table mltrack_tables[] = {
 static const struct table artifact_tables[] = {
     {artifact_routes, &artifact_routes_n},
 };
-static const struct table plain_tables[] = {
+static const size_t no_routes_n = 0;
+/* The last entry takes the UI's table at api_init. */
+static struct table plain_tables[] = {
     {static_routes, &static_routes_n},
     {ui_artifact_routes, &ui_artifact_routes_n},
-    {ui_routes, &ui_routes_n},
+    {NULL, &no_routes_n},
 };
 static const struct table root_tables[] = {
     {root_routes, &root_routes_n},
@@ -221,6 +157,16 @@ static const struct {
     {"", true, TABLES(plain_tables)},
     {"", false, TABLES(root_tables)},
 };
+
+int api_init(const struct api_config *cfg, struct err *e)
+{
+    api_cfg = cfg;
+    if (cfg->ui_routes) {
+        plain_tables[2].tab = cfg->ui_routes;
+        plain_tables[2].n = &cfg->ui_routes_n;
+    }
+    return artifacts_init(cfg, e);
+}
 
 /* Strips prefix (a literal) from *path; true when it was there. */
 static bool strip(const char **path, const char *prefix)

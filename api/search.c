@@ -1,10 +1,10 @@
-/* Search endpoints for experiments and runs: parse the filter and order_by (store/filter.h),
+/* Search endpoints for experiments and runs: parse the filter and order_by (query/filter.h),
  * page with MLflow's offset tokens, and write the entities. */
 #include <string.h>
 
-#include "../store/filter.h"
+#include "../query/filter.h"
 #include "api.h"
-#include "../base/banned.h"
+#include "page_token.h"
 
 enum { SEARCH_MAX_RESULTS_THRESHOLD = 50000 };
 
@@ -62,26 +62,6 @@ static int read_max_results(struct ctx *c, int64_t dflt, bool required, int64_t 
     return 0;
 }
 
-int reply_page(struct ctx *c, const char *field, const void *items, size_t n, size_t size,
-               void (*put)(struct jw *, const void *), int64_t max, int64_t offset)
-{
-    bool more = (int64_t)n > max;
-    if (more)
-        n = (size_t)max;
-    jw_obj(&c->w);
-    if (n) {
-        jw_key(&c->w, field);
-        jw_arr(&c->w);
-        for (size_t i = 0; i < n; i++)
-            put(&c->w, (const char *)items + i * size);
-        jw_arr_end(&c->w);
-    }
-    if (more)
-        jw_kstr(&c->w, "next_page_token", filter_page_token_format(c->s.a, offset + max));
-    jw_obj_end(&c->w);
-    return 0;
-}
-
 int read_search_query(struct ctx *c, enum search_kind kind, struct filter *f,
                       struct order_by *ob, int64_t *offset)
 {
@@ -99,7 +79,8 @@ int read_search_query(struct ctx *c, enum search_kind kind, struct filter *f,
     if (filter_parse_order_by(c->s.a, kind, items, norder, ob, &c->e) != 0)
         return -1;
     *offset = 0;
-    if (token && *token && filter_page_token_parse(token, strlen(token), offset, &c->e) != 0)
+    if (token && *token &&
+        page_token_parse_offset(c->s.a, token, strlen(token), offset, &c->e) != 0)
         return -1;
     return 0;
 }

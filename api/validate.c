@@ -1,14 +1,12 @@
 /* MLflow's input validation (mlflow/utils/validation.py), with its messages: names of
  * metrics, params and tags, length limits with optional truncation, experiment names and
  * artifact locations, run ids. */
-#define _GNU_SOURCE
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "../base/util.h"
 #include "api.h"
-#include "../base/banned.h"
 
 static bool name_chars_ok(const char *s)
 {
@@ -87,8 +85,7 @@ int v_metric_name(struct err *e, const char *name, const char *path)
 int v_tag_name(struct err *e, const char *name, const char *path)
 {
     if (!name)
-        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                       "Missing value for required parameter '%s'.", path);
+        return err_missing(e, path, false);
     return bad_name(e, name, path);
 }
 

@@ -4,7 +4,6 @@
 #include <pthread.h>
 
 #include "../base/dl.h"
-#include "../base/banned.h"
 
 struct curl_api curl_api;
 

@@ -2,10 +2,10 @@
  * descriptor of the root with O_NOFOLLOW, so neither ".." nor a symlink planted inside the
  * root can lead outside it. Uploads go to a temporary file in the target directory, are
  * fsync'd and renamed into place: a cut upload leaves nothing at the final name. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,15 +13,15 @@
 #include <unistd.h>
 
 #include "../base/util.h"
-#include "artifacts.h"
+#include "art.h"
 #include "local.h"
-#include "../base/banned.h"
 
 struct local_store {
     struct art_store base; /* must be first */
     int rootfd;
     char *root;
 };
+_Static_assert(offsetof(struct local_store, base) == 0, "art_store first");
 
 struct art_writer {
     int dirfd;

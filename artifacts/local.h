@@ -1,8 +1,8 @@
-/* The local-disk backend (see artifacts.h). */
+/* The local-disk backend (see art.h). */
 #ifndef MLT_ART_LOCAL_H
 #define MLT_ART_LOCAL_H
 
-#include "artifacts.h"
+#include "art.h"
 
 /* Opens (creating it) the directory root; it must be writable. */
 struct art_store *art_local_open(const char *root, struct err *e);

@@ -1,19 +1,8 @@
 /* The one place where a path from the wire is judged safe to use under an artifact root. */
 #include <string.h>
 
-#include "artifacts.h"
-#include "../base/banned.h"
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "../base/url.h"
+#include "art.h"
 
 static int invalid(struct err *e)
 {
@@ -31,8 +20,8 @@ int art_path_check(struct arena *a, const char *path, bool allow_root, const cha
         unsigned char ch = (unsigned char)path[i];
         if (ch < 0x20 || ch == 0x7f || ch == '\\' || ch == '#')
             return invalid(e);
-        if (ch == '%' && i + 2 < n + 0 && hexval(path[i + 1]) >= 0 && hexval(path[i + 2]) >= 0) {
-            int v = hexval(path[i + 1]) * 16 + hexval(path[i + 2]);
+        if (ch == '%' && i + 2 < n + 0 && hex_digit(path[i + 1]) >= 0 && hex_digit(path[i + 2]) >= 0) {
+            int v = hex_digit(path[i + 1]) * 16 + hex_digit(path[i + 2]);
             if (v < 0x20 || v == '/' || v == '\\' || v == '.' || v == '%' || v == 0x7f)
                 return invalid(e);
         }

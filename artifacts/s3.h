@@ -1,9 +1,9 @@
-/* The S3 (and MinIO, and any S3-compatible server) backend (see artifacts.h), over libcurl
+/* The S3 (and MinIO, and any S3-compatible server) backend (see art.h), over libcurl
  * with its built-in AWS SigV4 signing. */
 #ifndef MLT_ART_S3_H
 #define MLT_ART_S3_H
 
-#include "artifacts.h"
+#include "art.h"
 
 /* Opens s3://bucket[/prefix]. Reads, once: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
  * AWS_SESSION_TOKEN, AWS_DEFAULT_REGION or AWS_REGION (default us-east-1),

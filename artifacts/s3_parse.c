@@ -9,7 +9,6 @@
 
 #include "../base/util.h"
 #include "s3_parse.h"
-#include "../base/banned.h"
 
 #define XML_MAX_DEPTH 32
 

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "banned.h"
 
 int dl_bind(const char *soname, const struct dl_sym *syms, size_t n, char *err, size_t errlen)
 {

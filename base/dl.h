@@ -1,5 +1,5 @@
 /* Loading a shared library on first use and binding its functions into a table (libpq and
- * libcurl are loaded so; see store/pq_load.c, artifacts/curl_load.c). */
+ * libcurl are loaded so; see db/pq_load.c, artifacts/curl_load.c). */
 #ifndef MLT_DL_H
 #define MLT_DL_H
 

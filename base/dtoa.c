@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "banned.h"
 
 struct diyfp {
     uint64_t f;

@@ -43,3 +43,12 @@ const char *err_code_name(enum err_code code)
         return "INTERNAL_ERROR";
     return names[code];
 }
+
+const char err_docs_hint[] =
+    " See the API docs for more information about request parameters.";
+
+int err_missing(struct err *e, const char *name, bool docs_hint)
+{
+    return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Missing value for required parameter '%s'.%s",
+                   name, docs_hint ? err_docs_hint : "");
+}

@@ -4,6 +4,7 @@
 #define MLT_ERR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 enum err_code {
     ERR_OK = 0,
@@ -36,6 +37,13 @@ static inline void err_clear(struct err *e)
     e->code = ERR_OK;
     e->msg[0] = '\0';
 }
+/* MLflow's INVALID_PARAMETER_VALUE for an absent required field: "Missing value for
+ * required parameter 'name'.", with its pointer to the API docs when docs_hint (the
+ * request validators add it; the stores do not). Returns -1. */
+int err_missing(struct err *e, const char *name, bool docs_hint);
+/* " See the API docs for more information about request parameters." */
+extern const char err_docs_hint[];
+
 /* The MLflow name of a code, e.g. "RESOURCE_DOES_NOT_EXIST". */
 const char *err_code_name(enum err_code code);
 

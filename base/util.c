@@ -1,5 +1,4 @@
 /* Logging, clocks, randomness and number parsing. */
-#define _GNU_SOURCE
 #include "util.h"
 
 #include <errno.h>
@@ -79,18 +78,53 @@ void random_bytes(void *p, size_t n)
     }
 }
 
-void uuid4_hex(char out[33])
+static void hex16(const unsigned char b[16], char out[33])
 {
-    unsigned char b[16];
-    random_bytes(b, sizeof b);
-    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
-    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     static const char hex[] = "0123456789abcdef";
     for (int i = 0; i < 16; i++) {
         out[2 * i] = hex[b[i] >> 4];
         out[2 * i + 1] = hex[b[i] & 15];
     }
     out[32] = '\0';
+}
+
+void uuid4_hex(char out[33])
+{
+    unsigned char b[16];
+    random_bytes(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    hex16(b, out);
+}
+
+void uuid7_hex(char out[33])
+{
+    /* RFC 9562 method 1: the 12 bits after the version count ids within a millisecond, so
+     * ids from one process never go backwards; past 4096 in one millisecond, or when the
+     * clock steps back, the last millisecond is carried forward. */
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    static uint64_t last_ms;
+    static unsigned seq;
+    uint64_t ms = (uint64_t)now_ms();
+    pthread_mutex_lock(&mu);
+    if (ms > last_ms) {
+        last_ms = ms;
+        seq = 0;
+    } else if (++seq > 0xfff) {
+        last_ms++;
+        seq = 0;
+    }
+    ms = last_ms;
+    unsigned s = seq;
+    pthread_mutex_unlock(&mu);
+    unsigned char b[16];
+    random_bytes(b, sizeof b);
+    for (int i = 0; i < 6; i++)
+        b[i] = (unsigned char)(ms >> (40 - 8 * i));
+    b[6] = (unsigned char)(0x70 | (s >> 8));
+    b[7] = (unsigned char)s;
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    hex16(b, out);
 }
 
 bool parse_i64(const char *s, size_t n, int64_t *out)

@@ -30,6 +30,9 @@ int64_t mono_ns(void);
 
 /* 32 lowercase hex characters of a random uuid4 plus NUL (MLflow's uuid.uuid4().hex). */
 void uuid4_hex(char out[33]);
+/* The same for a time-ordered UUIDv7: ids made later by this process sort after earlier
+ * ones, so a row's id can serve as its insertion order. */
+void uuid7_hex(char out[33]);
 /* n random bytes from the kernel; never fails (aborts if the kernel cannot supply). */
 void random_bytes(void *p, size_t n);
 

@@ -5,11 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/url.h"
 #include "../base/util.h"
-#include "../store/txn.h"
 #include "rules.h"
 #include "source.h"
-#include "../base/banned.h"
 
 static bool empty(const char *s)
 {

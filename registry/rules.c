@@ -6,7 +6,6 @@
 #include <strings.h>
 
 #include "../base/util.h"
-#include "../base/banned.h"
 
 const char *const reg_stages[REG_NSTAGES] = {REG_STAGE_NONE, REG_STAGE_STAGING,
                                              REG_STAGE_PRODUCTION, REG_STAGE_ARCHIVED};
@@ -54,8 +53,7 @@ static bool blank(const char *s)
 int reg_check_model_name(struct err *e, const char *name, const char *field)
 {
     if (!name || blank(name))
-        return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Missing value for required parameter '%s'.",
-                       field);
+        return err_missing(e, field, false);
     if (strchr(name, '/') || strchr(name, ':'))
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                        "Invalid model name '%s'. Names cannot contain '/' or ':'.", name);

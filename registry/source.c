@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../base/url.h"
 #include "../base/util.h"
-#include "../base/banned.h"
 
 enum { RESOLVE_MAX = 4096, RESOLVE_MAX_LINKS = 40 };
 
@@ -88,37 +88,18 @@ void reg_uri_split(struct arena *a, const char *uri, struct reg_uri *out)
         out->port = arena_strdup(a, port + 1);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = lower(c);
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* One pass of unquote / unquote_plus. A decoded NUL is kept as the two bytes "\0" would
- * break C strings, so it is reported through *nul instead and dropped. */
+/* One pass of unquote / unquote_plus. A decoded NUL is reported through *nul and
+ * dropped: it would end the C string. */
 static char *unquote_once(struct arena *a, const char *s, bool plus, bool *nul)
 {
     size_t n = strlen(s);
     char *d = arena_alloc(a, n + 1);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            char c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-            if (c == '\0') {
-                *nul = true;
-                continue;
-            }
-            d[k++] = c;
-        } else if (plus && s[i] == '+') {
-            d[k++] = ' ';
-        } else {
-            d[k++] = s[i];
-        }
+    size_t len = url_decode(d, s, n, plus), k = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (d[i] == '\0')
+            *nul = true;
+        else
+            d[k++] = d[i];
     }
     d[k] = '\0';
     return d;

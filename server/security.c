@@ -9,7 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../base/banned.h"
 
 static char *xstrdup(const char *s, size_t n)
 {

@@ -4,41 +4,6 @@
 
 #include <string.h>
 
-#include "../base/banned.h"
-
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-size_t url_decode(char *out, const char *s, size_t n, bool plus_is_space)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '%' && n - i > 2) {
-            int hi = hexval((unsigned char)s[i + 1]);
-            int lo = hexval((unsigned char)s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out[o++] = (char)(hi << 4 | lo);
-                i += 2;
-                continue;
-            }
-        } else if (c == '+' && plus_is_space) {
-            out[o++] = ' ';
-            continue;
-        }
-        out[o++] = (char)c;
-    }
-    out[o] = '\0';
-    return o;
-}
 
 /* Decodes s[0..n) into a fresh arena string; *len gets the decoded length. */
 static char *decode_dup(struct arena *a, const char *s, size_t n, bool plus, size_t *len)

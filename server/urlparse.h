@@ -7,17 +7,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../api/http.h"
+#include "../api/request.h"
 #include "../base/arena.h"
+#include "../base/url.h"
 
 /* Most query pairs accepted in one request; more is a 400 (bounds what the wire costs us). */
 enum { URL_MAX_QUERY_PAIRS = 1024 };
-
-/* Decodes %XX escapes in s[0..n) into out (which must hold n+1 bytes) and NUL-terminates
- * it; returns the decoded length. A '%' not followed by two hex digits is kept as is (as
- * Python's unquote does). When plus_is_space, '+' becomes ' ' (query strings); in paths
- * '+' is a literal plus. out may equal s (decoding never lengthens). */
-size_t url_decode(char *out, const char *s, size_t n, bool plus_is_space);
 
 enum url_status {
     URL_OK = 0,

@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/url.h"
 #include "../base/util.h"
 #include "tracking.h"
-#include "txn.h"
-#include "../base/banned.h"
+#include "internal.h"
 
 int exp_parse_id(struct sctx *c, const char *s, int64_t *out)
 {
@@ -23,9 +23,9 @@ static void read_exp_row(struct sctx *c, struct db_stmt *st, struct experiment *
 {
     memset(x, 0, sizeof *x);
     x->id = db_col_int(st, 0);
-    x->name = col_dup(c, st, 1);
-    x->artifact_location = col_dup(c, st, 2);
-    x->lifecycle_stage = col_dup(c, st, 3);
+    x->name = store_col(c, st, 1);
+    x->artifact_location = store_col(c, st, 2);
+    x->lifecycle_stage = store_col(c, st, 3);
     x->has_creation_time = !db_col_null(st, 4);
     x->creation_time = db_col_int(st, 4);
     x->has_last_update_time = !db_col_null(st, 5);
@@ -37,9 +37,9 @@ static int load_exp_tags(struct sctx *c, struct experiment *x)
     struct db_stmt *st =
         db_prepare(c->db, "SELECT key, value FROM experiment_tags WHERE experiment_id = ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_int(st, 1, x->id);
-    int rc = read_kvs(c, st, &x->tags, &x->ntags);
+    int rc = store_read_kvs(c, st, &x->tags, &x->ntags);
     db_done(st);
     return rc;
 }
@@ -54,7 +54,7 @@ static int exp_fetch(struct sctx *c, struct db_stmt *st, struct experiment *out,
     if (rc == DB_DONE)
         return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "%s", what);
     if (rc != DB_ROW)
-        return err_db(c);
+        return store_err_step(c, rc);
     return load_exp_tags(c, out);
 }
 
@@ -63,7 +63,7 @@ int exp_get(struct sctx *c, int64_t id, struct experiment *out)
     struct db_stmt *st =
         db_prepare(c->db, "SELECT " EXP_COLS " FROM experiments WHERE experiment_id = ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_int(st, 1, id);
     char what[96];
     snprintf(what, sizeof what, "No Experiment with id=%lld exists", (long long)id);
@@ -76,7 +76,7 @@ int exp_get_by_name(struct sctx *c, const char *name, struct experiment *out)
         c->db, "SELECT " EXP_COLS " FROM experiments WHERE name = ? AND workspace = 'default' "
                "ORDER BY lifecycle_stage = 'active' DESC LIMIT 1");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, name);
     const char *what = arena_printf(c->a, "Could not find experiment with name '%s'", name);
     return exp_fetch(c, st, out, what);
@@ -88,19 +88,18 @@ static int exp_stage(struct sctx *c, int64_t id, char stage[16])
     struct db_stmt *st =
         db_prepare(c->db, "SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_int(st, 1, id);
-    enum db_rc rc = db_step(st);
-    if (rc == DB_ROW) {
-        size_t n;
-        const char *s = db_col_text(st, 0, &n);
-        snprintf(stage, 16, "%.*s", s ? (int)n : 0, s ? s : "");
-    }
+    int found = store_lookup(c, st);
+    if (found <= 0)
+        return found < 0 ? -1
+                         : err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST,
+                                   "No Experiment with id=%lld exists", (long long)id);
+    size_t n;
+    const char *s = db_col_text(st, 0, &n);
+    snprintf(stage, 16, "%.*s", s ? (int)n : 0, s ? s : "");
     db_done(st);
-    if (rc == DB_DONE)
-        return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "No Experiment with id=%lld exists",
-                       (long long)id);
-    return rc == DB_ROW ? 0 : err_db(c);
+    return 0;
 }
 
 static int exp_check_active(struct sctx *c, int64_t id)
@@ -122,14 +121,14 @@ static int insert_exp_tags(struct sctx *c, int64_t id, const struct kv *tags, si
             c->db, "INSERT INTO experiment_tags (key, value, experiment_id) VALUES (?, ?, ?) "
                    "ON CONFLICT (key, experiment_id) DO UPDATE SET value = excluded.value");
         if (!st)
-            return err_db(c);
+            return store_err(c);
         db_bind_str(st, 1, tags[i].key);
         db_bind_str(st, 2, tags[i].value);
         db_bind_int(st, 3, id);
         enum db_rc rc = db_step(st);
         db_done(st);
         if (rc != DB_DONE)
-            return err_step(c, rc);
+            return store_err_step(c, rc);
     }
     return 0;
 }
@@ -145,7 +144,7 @@ int exp_create(struct sctx *c, const char *name, const char *artifact_location,
                "last_update_time, workspace) VALUES (?, ?, 'active', ?, ?, 'default') "
                "RETURNING experiment_id");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, name);
     db_bind_str(st, 2, artifact_location && *artifact_location ? artifact_location : NULL);
     db_bind_int(st, 3, now);
@@ -159,7 +158,7 @@ int exp_create(struct sctx *c, const char *name, const char *artifact_location,
         return txn_fail(c, err_set(c->e, ERR_RESOURCE_ALREADY_EXISTS,
                                    "Experiment(name=%s) already exists.", name));
     if (rc != DB_DONE)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     if (!artifact_location || !*artifact_location) {
         char idbuf[24];
         snprintf(idbuf, sizeof idbuf, "%lld", (long long)id);
@@ -167,13 +166,13 @@ int exp_create(struct sctx *c, const char *name, const char *artifact_location,
         st = db_prepare(c->db,
                         "UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?");
         if (!st)
-            return txn_fail(c, err_db(c));
+            return txn_fail(c, store_err(c));
         db_bind_str(st, 1, loc);
         db_bind_int(st, 2, id);
         rc = db_step(st);
         db_done(st);
         if (rc != DB_DONE)
-            return txn_fail(c, err_step(c, rc));
+            return txn_fail(c, store_err_step(c, rc));
     }
     if (insert_exp_tags(c, id, tags, ntags) != 0)
         return txn_fail(c, -1);
@@ -196,7 +195,7 @@ int exp_rename(struct sctx *c, int64_t id, const char *new_name)
     struct db_stmt *st = db_prepare(
         c->db, "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, new_name);
     db_bind_int(st, 2, now_ms());
     db_bind_int(st, 3, id);
@@ -206,7 +205,7 @@ int exp_rename(struct sctx *c, int64_t id, const char *new_name)
         return txn_fail(c, err_set(c->e, ERR_RESOURCE_ALREADY_EXISTS,
                                    "Experiment(name=%s) already exists.", new_name));
     if (rc != DB_DONE)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     return txn_commit(c);
 }
 
@@ -226,18 +225,18 @@ int exp_set_deleted(struct sctx *c, int64_t id, bool deleted)
     struct db_stmt *st = db_prepare(c->db, "UPDATE experiments SET lifecycle_stage = ?, "
                                            "last_update_time = ? WHERE experiment_id = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, deleted ? "deleted" : "active");
     db_bind_int(st, 2, now);
     db_bind_int(st, 3, id);
     enum db_rc rc = db_step(st);
     db_done(st);
     if (rc != DB_DONE)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     st = db_prepare(c->db, "UPDATE runs SET lifecycle_stage = ?, deleted_time = ? "
                            "WHERE experiment_id = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, deleted ? "deleted" : "active");
     if (deleted)
         db_bind_int(st, 2, now);
@@ -247,7 +246,7 @@ int exp_set_deleted(struct sctx *c, int64_t id, bool deleted)
     rc = db_step(st);
     db_done(st);
     if (rc != DB_DONE)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     return txn_commit(c);
 }
 
@@ -272,13 +271,13 @@ int exp_delete_tag(struct sctx *c, int64_t id, const char *key)
     struct db_stmt *st =
         db_prepare(c->db, "DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_int(st, 1, id);
     db_bind_str(st, 2, key);
     enum db_rc rc = db_step(st);
     db_done(st);
     if (rc != DB_DONE)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     if (db_changes(c->db) == 0)
         return txn_fail(c, err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST,
                                    "No tag with name: %s in experiment with id %lld", key,

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/url.h"
 #include "../base/util.h"
 #include "tracking.h"
-#include "txn.h"
-#include "../base/banned.h"
+#include "internal.h"
 
 /* ---- names ---- */
 
@@ -86,33 +86,14 @@ static int model_experiment(struct sctx *c, const char *model_id, int64_t *exp_i
     struct db_stmt *st =
         db_prepare(c->db, "SELECT experiment_id FROM logged_models WHERE model_id = ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, model_id);
-    enum db_rc rc = db_step(st);
-    if (rc == DB_ROW)
-        *exp_id = db_col_int(st, 0);
+    int found = store_lookup(c, st);
+    if (found <= 0)
+        return found < 0 ? -1 : not_found(c, model_id);
+    *exp_id = db_col_int(st, 0);
     db_done(st);
-    if (rc == DB_DONE)
-        return not_found(c, model_id);
-    return rc == DB_ROW ? 0 : err_step(c, rc);
-}
-
-/* Steps a write statement: 0 when done, 1 on a UNIQUE / PRIMARY KEY conflict (for the
- * caller to word), -1 with c->e set on any other failure. */
-static int step_once(struct sctx *c, struct db_stmt *st)
-{
-    enum db_rc rc = db_step(st);
-    db_done(st);
-    if (rc == DB_CONSTRAINT)
-        return 1;
-    return rc == DB_DONE ? 0 : err_step(c, rc);
-}
-
-/* Steps a write statement that cannot conflict: 0, or -1 with c->e set. */
-static int step_write(struct sctx *c, struct db_stmt *st)
-{
-    int rc = step_once(c, st);
-    return rc == 0 ? 0 : rc > 0 ? err_db(c) : -1;
+    return 0;
 }
 
 /* Inserts (model, key, value) rows into logged_model_params or logged_model_tags. A key that
@@ -127,12 +108,12 @@ static int insert_kvs(struct sctx *c, bool tags, const char *model_id, int64_t e
     for (size_t i = 0; i < n; i++) {
         struct db_stmt *st = db_prepare(c->db, sql);
         if (!st)
-            return err_db(c);
+            return store_err(c);
         db_bind_str(st, 1, model_id);
         db_bind_int(st, 2, exp_id);
         db_bind_str(st, 3, v[i].key);
         db_bind_str(st, 4, v[i].value ? v[i].value : "");
-        int rc = step_once(c, st);
+        int rc = store_exec_unique(c, st);
         if (rc < 0)
             return -1;
         if (rc > 0)
@@ -156,17 +137,17 @@ static int insert_kvs(struct sctx *c, bool tags, const char *model_id, int64_t e
 static void read_lm_row(struct sctx *c, struct db_stmt *st, struct logged_model *m)
 {
     memset(m, 0, sizeof *m);
-    m->model_id = col_dup(c, st, 0);
+    m->model_id = store_col(c, st, 0);
     m->experiment_id = db_col_int(st, 1);
-    m->name = col_dup(c, st, 2);
-    m->artifact_location = col_dup(c, st, 3);
+    m->name = store_col(c, st, 2);
+    m->artifact_location = store_col(c, st, 3);
     m->creation_timestamp_ms = db_col_int(st, 4);
     m->last_updated_timestamp_ms = db_col_int(st, 5);
     m->status = db_col_int(st, 6);
-    m->lifecycle_stage = col_dup(c, st, 7);
-    m->model_type = col_dup(c, st, 8);
-    m->source_run_id = col_dup(c, st, 9);
-    m->status_message = col_dup(c, st, 10);
+    m->lifecycle_stage = store_col(c, st, 7);
+    m->model_type = store_col(c, st, 8);
+    m->source_run_id = store_col(c, st, 9);
+    m->status_message = store_col(c, st, 10);
 }
 
 /* Sorted (model_id, index) pairs, to find the model a child row belongs to. */
@@ -213,29 +194,23 @@ static int load_children(struct sctx *c, enum child kind, const char *ids,
                          const struct lm_index *ix, struct logged_model *ms, size_t n)
 {
     static const char *const sql[] = {
-        [CHILD_TAGS] = "SELECT model_id, tag_key, tag_value FROM logged_model_tags WHERE "
-                       "model_id IN (SELECT value FROM json_each(?)) ORDER BY model_id, tag_key",
-        [CHILD_PARAMS] = "SELECT model_id, param_key, param_value FROM logged_model_params WHERE "
-                         "model_id IN (SELECT value FROM json_each(?)) "
-                         "ORDER BY model_id, param_key",
-        /* MLflow reads them through the model_id index: logging order within a model. */
-        [CHILD_METRICS] = "SELECT model_id, metric_name, metric_value, metric_timestamp_ms, "
-                          "metric_step, run_id, dataset_name, dataset_digest "
-                          "FROM logged_model_metrics WHERE model_id IN (SELECT value FROM "
-                          "json_each(?)) ORDER BY model_id, rowid",
+        [CHILD_TAGS] = "SELECT t.model_id, t.tag_key, t.tag_value FROM json_each(?) j JOIN "
+                       "logged_model_tags t ON t.model_id = j.value ORDER BY t.model_id, "
+                       "t.tag_key",
+        [CHILD_PARAMS] = "SELECT p.model_id, p.param_key, p.param_value FROM json_each(?) j JOIN "
+                         "logged_model_params p ON p.model_id = j.value ORDER BY p.model_id, "
+                         "p.param_key",
+        /* MLflow returns them in the heap's order, which VACUUM or CLUSTER may change;
+         * here in primary-key order: by name, then time, step and run. */
+        [CHILD_METRICS] = "SELECT m.model_id, m.metric_name, m.metric_value, "
+                          "m.metric_timestamp_ms, m.metric_step, m.run_id, m.dataset_name, "
+                          "m.dataset_digest FROM json_each(?) j JOIN logged_model_metrics m ON "
+                          "m.model_id = j.value ORDER BY m.model_id, m.metric_name, "
+                          "m.metric_timestamp_ms, m.metric_step, m.run_id",
     };
-    /* PostgreSQL has no rowid; its physical order (ctid) is insertion order for these
-     * rows, which are never updated. */
-    static const char pg_metrics_sql[] =
-        "SELECT model_id, metric_name, metric_value, metric_timestamp_ms, "
-        "metric_step, run_id, dataset_name, dataset_digest "
-        "FROM logged_model_metrics WHERE model_id IN (SELECT value FROM "
-        "json_each(?)) ORDER BY model_id, ctid";
-    struct db_stmt *st = db_prepare(
-        c->db, kind == CHILD_METRICS && c->db->drv->kind == DB_POSTGRES ? pg_metrics_sql
-                                                                         : sql[kind]);
+    struct db_stmt *st = db_prepare(c->db, sql[kind]);
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, ids);
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
@@ -250,24 +225,24 @@ static int load_children(struct sctx *c, enum child kind, const char *ids,
             m->metrics = arena_grow(c->a, m->metrics, m->nmetrics, sizeof *m->metrics);
             struct metric *x = &m->metrics[m->nmetrics++];
             x->model_id = m->model_id;
-            x->key = col_dup(c, st, 1);
+            x->key = store_col(c, st, 1);
             x->value = db_col_null(st, 2) ? NAN : db_col_real(st, 2);
             x->timestamp = db_col_int(st, 3);
             x->step = db_col_int(st, 4);
-            x->run_id = col_dup(c, st, 5);
-            x->dataset_name = col_dup(c, st, 6);
-            x->dataset_digest = col_dup(c, st, 7);
+            x->run_id = store_col(c, st, 5);
+            x->dataset_name = store_col(c, st, 6);
+            x->dataset_digest = store_col(c, st, 7);
             continue;
         }
         struct kv **arr = kind == CHILD_TAGS ? &m->tags : &m->params;
         size_t *cnt = kind == CHILD_TAGS ? &m->ntags : &m->nparams;
         *arr = arena_grow(c->a, *arr, *cnt, sizeof **arr);
-        (*arr)[*cnt].key = col_dup(c, st, 1);
-        (*arr)[*cnt].value = col_dup(c, st, 2);
+        (*arr)[*cnt].key = store_col(c, st, 1);
+        (*arr)[*cnt].value = store_col(c, st, 2);
         (*cnt)++;
     }
     db_done(st);
-    return rc == DB_DONE ? 0 : err_step(c, rc);
+    return rc == DB_DONE ? 0 : store_err_step(c, rc);
 }
 
 /* Fills in tags, params and metrics of ms[0..n), whose info rows are loaded. */
@@ -282,7 +257,7 @@ static int load_details(struct sctx *c, struct logged_model *ms, size_t n)
     const char **idv = arena_calloc(c->a, n ? n : 1, sizeof *idv);
     for (size_t i = 0; i < n; i++)
         idv[i] = ms[i].model_id;
-    const char *ids = ids_json(c->a, idv, n);
+    const char *ids = store_ids_json(c->a, idv, n);
     if (load_children(c, CHILD_TAGS, ids, ix, ms, n) != 0 ||
         load_children(c, CHILD_PARAMS, ids, ix, ms, n) != 0 ||
         load_children(c, CHILD_METRICS, ids, ix, ms, n) != 0)
@@ -300,7 +275,7 @@ static int load_one(struct sctx *c, const char *model_id, bool allow_deleted,
                    : "SELECT " LM_COLS " FROM logged_models WHERE model_id = ? AND "
                      "(lifecycle_stage IS NULL OR lifecycle_stage != 'deleted')");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, model_id);
     enum db_rc rc = db_step(st);
     if (rc == DB_ROW)
@@ -309,7 +284,7 @@ static int load_one(struct sctx *c, const char *model_id, bool allow_deleted,
     if (rc == DB_DONE)
         return not_found(c, model_id);
     if (rc != DB_ROW)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     return load_details(c, out, 1);
 }
 
@@ -347,7 +322,7 @@ int lm_create(struct sctx *c, const struct lm_create *in, struct logged_model *o
                "model_type, source_run_id, status_message) "
                "VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, ?, NULL)");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, model_id);
     db_bind_int(st, 2, x.id);
     db_bind_str(st, 3, name);
@@ -357,7 +332,7 @@ int lm_create(struct sctx *c, const struct lm_create *in, struct logged_model *o
     db_bind_int(st, 7, LM_STATUS_PENDING);
     db_bind_str(st, 8, in->model_type);
     db_bind_str(st, 9, in->source_run_id);
-    int rc = step_once(c, st);
+    int rc = store_exec_unique(c, st);
     if (rc > 0) /* a uuid4 collision */
         rc = err_set(c->e, ERR_INTERNAL_ERROR, "could not allocate a model id");
     if (rc != 0 || insert_kvs(c, false, model_id, x.id, in->params, in->nparams) != 0 ||
@@ -379,11 +354,11 @@ int lm_finalize(struct sctx *c, const char *model_id, int64_t status, struct log
         c->db, "UPDATE logged_models SET status = ?, last_updated_timestamp_ms = ? "
                "WHERE model_id = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_int(st, 1, status);
     db_bind_int(st, 2, now_ms());
     db_bind_str(st, 3, model_id);
-    if (step_write(c, st) != 0 || load_one(c, model_id, true, out) != 0)
+    if (store_exec(c, st) != 0 || load_one(c, model_id, true, out) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -399,10 +374,10 @@ int lm_delete(struct sctx *c, const char *model_id)
         c->db, "UPDATE logged_models SET lifecycle_stage = 'deleted', "
                "last_updated_timestamp_ms = ? WHERE model_id = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_int(st, 1, now_ms());
     db_bind_str(st, 2, model_id);
-    if (step_write(c, st) != 0)
+    if (store_exec(c, st) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -421,12 +396,12 @@ int lm_set_tags(struct sctx *c, const char *model_id, const struct kv *tags, siz
                    "VALUES (?, ?, ?, ?) ON CONFLICT (model_id, tag_key) DO UPDATE SET "
                    "tag_value = excluded.tag_value");
         if (!st)
-            return txn_fail(c, err_db(c));
+            return txn_fail(c, store_err(c));
         db_bind_str(st, 1, model_id);
         db_bind_int(st, 2, exp_id);
         db_bind_str(st, 3, tags[i].key);
         db_bind_str(st, 4, tags[i].value ? tags[i].value : "");
-        if (step_write(c, st) != 0)
+        if (store_exec(c, st) != 0)
             return txn_fail(c, -1);
     }
     return txn_commit(c);
@@ -442,10 +417,10 @@ int lm_delete_tag(struct sctx *c, const char *model_id, const char *key)
     struct db_stmt *st =
         db_prepare(c->db, "DELETE FROM logged_model_tags WHERE model_id = ? AND tag_key = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, model_id);
     db_bind_str(st, 2, key);
-    if (step_write(c, st) != 0)
+    if (store_exec(c, st) != 0)
         return txn_fail(c, -1);
     if (db_changes(c->db) == 0)
         return txn_fail(c, err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST,
@@ -475,7 +450,7 @@ int lm_search(struct sctx *c, const struct search_logged_models_q *q, struct log
     struct sql_val *binds;
     size_t nb;
     *n = 0;
-    if (search_logged_models_sql(c->a, c->db->drv->kind, q, &sql, &binds, &nb, c->e) != 0) {
+    if (search_logged_models_sql(c->a, db_dialect(c->db), q, &sql, &binds, &nb, c->e) != 0) {
         buf_release(&sql);
         return -1;
     }
@@ -486,7 +461,7 @@ int lm_search(struct sctx *c, const struct search_logged_models_q *q, struct log
     size_t len;
     const char **ids;
     enum db_rc rc;
-    int r = search_collect(c, &sql, binds, nb, 1, &ids, &len);
+    int r = store_run_search(c, &sql, binds, nb, 1, &ids, &len);
     buf_release(&sql);
     if (r != 0)
         return txn_end_read(c, -1);
@@ -497,14 +472,14 @@ int lm_search(struct sctx *c, const struct search_logged_models_q *q, struct log
         struct db_stmt *q1 =
             db_prepare(c->db, "SELECT " LM_COLS " FROM logged_models WHERE model_id = ?");
         if (!q1)
-            return txn_end_read(c, err_db(c));
+            return txn_end_read(c, store_err(c));
         db_bind_str(q1, 1, ids[i]);
         rc = db_step(q1);
         if (rc == DB_ROW)
             read_lm_row(c, q1, &ms[got++]);
         db_done(q1);
         if (rc != DB_ROW && rc != DB_DONE)
-            return txn_end_read(c, err_step(c, rc));
+            return txn_end_read(c, store_err_step(c, rc));
     }
     if (load_details(c, ms, got) != 0)
         return txn_end_read(c, -1);
@@ -531,12 +506,13 @@ static int model_exists(struct sctx *c, const char *model_id, bool *yes)
     *yes = false;
     struct db_stmt *st = db_prepare(c->db, "SELECT 1 FROM logged_models WHERE model_id = ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, model_id);
-    enum db_rc rc = db_step(st);
-    db_done(st);
-    *yes = rc == DB_ROW;
-    return rc == DB_ROW || rc == DB_DONE ? 0 : err_step(c, rc);
+    int found = store_lookup(c, st);
+    if (found > 0)
+        db_done(st);
+    *yes = found > 0;
+    return found < 0 ? -1 : 0;
 }
 
 /* After a primary-key conflict: 0 when the stored point has the same value (a re-log, which
@@ -547,7 +523,7 @@ static int same_point(struct sctx *c, const struct metric *m, const char *run_id
         c->db, "SELECT metric_value FROM logged_model_metrics WHERE model_id = ? AND "
                "metric_name = ? AND metric_timestamp_ms = ? AND metric_step = ? AND run_id = ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, m->model_id);
     db_bind_str(st, 2, m->key);
     db_bind_int(st, 3, m->timestamp);
@@ -557,7 +533,7 @@ static int same_point(struct sctx *c, const struct metric *m, const char *run_id
     bool same = rc == DB_ROW && !db_col_null(st, 0) && db_col_real(st, 0) == v;
     db_done(st);
     if (rc != DB_ROW && rc != DB_DONE)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     if (same)
         return 0;
     return err_set(c->e, ERR_BAD_REQUEST,
@@ -579,7 +555,7 @@ int lm_log_run_metrics(struct sctx *c, const char *run_id, const struct metric *
             struct db_stmt *st =
                 db_prepare(c->db, "SELECT experiment_id FROM runs WHERE run_uuid = ?");
             if (!st)
-                return err_db(c);
+                return store_err(c);
             db_bind_str(st, 1, run_id);
             enum db_rc rc = db_step(st);
             if (rc == DB_ROW)
@@ -588,7 +564,7 @@ int lm_log_run_metrics(struct sctx *c, const char *run_id, const struct metric *
             if (rc != DB_ROW)
                 return rc == DB_DONE ? err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST,
                                                "Run with id=%s not found", run_id)
-                                     : err_step(c, rc);
+                                     : store_err_step(c, rc);
         }
         /* MLflow relies on the foreign key; SQLite connections here do not enforce them. */
         bool exists;
@@ -605,7 +581,7 @@ int lm_log_run_metrics(struct sctx *c, const char *run_id, const struct metric *
                    "dataset_uuid, dataset_name, dataset_digest) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?) ON CONFLICT DO NOTHING");
         if (!st)
-            return err_db(c);
+            return store_err(c);
         db_bind_str(st, 1, m[i].model_id);
         db_bind_str(st, 2, m[i].key);
         db_bind_int(st, 3, m[i].timestamp);
@@ -618,7 +594,7 @@ int lm_log_run_metrics(struct sctx *c, const char *run_id, const struct metric *
                     m[i].dataset_digest && *m[i].dataset_digest ? m[i].dataset_digest : NULL);
         /* ON CONFLICT DO NOTHING rather than a failed INSERT: on PostgreSQL a failed
          * statement aborts the transaction, and same_point reads inside it. */
-        int rc = step_once(c, st);
+        int rc = store_exec_unique(c, st);
         if (rc == 0 && db_changes(c->db) == 0)
             rc = 1;
         if (rc < 0 || (rc > 0 && same_point(c, &m[i], run_id, v) != 0))

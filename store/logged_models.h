@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "model.h"
-#include "search_sql.h"
+#include "../query/search_sql.h"
 #include "store.h"
 
 /* The status column holds these integers (MLflow's LoggedModelStatus.to_int). */
@@ -80,7 +80,7 @@ int lm_delete_tag(struct sctx *c, const char *model_id, const char *key);
  * as in MLflow, and nothing of the call is stored. */
 int lm_log_params(struct sctx *c, const char *model_id, const struct kv *params, size_t n);
 
-/* Models matching q (search_sql.h), in MLflow's order, fully loaded. */
+/* Models matching q (query/search_sql.h), in MLflow's order, fully loaded. */
 int lm_search(struct sctx *c, const struct search_logged_models_q *q, struct logged_model **out,
               size_t *n);
 

@@ -3,21 +3,7 @@
 #include <string.h>
 
 #include "tracking.h"
-#include "txn.h"
-#include "../base/banned.h"
-
-static int check_run_exists(struct sctx *c, const char *run_id)
-{
-    struct db_stmt *st = db_prepare(c->db, "SELECT 1 FROM runs WHERE run_uuid = ?");
-    if (!st)
-        return err_db(c);
-    db_bind_str(st, 1, run_id);
-    enum db_rc rc = db_step(st);
-    db_done(st);
-    if (rc == DB_DONE)
-        return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Run with id=%s not found", run_id);
-    return rc == DB_ROW ? 0 : err_step(c, rc);
-}
+#include "internal.h"
 
 /* Columns: value, timestamp, step, is_nan. */
 static void read_point(struct db_stmt *st, struct metric *m)
@@ -48,14 +34,11 @@ static int optimistic_pass(struct sctx *c, const char *run_id, const char *key, 
                            metric_fn fn, void *ctx, size_t *n, bool *more)
 {
     struct db_stmt *st =
-        db_prepare(c->db, c->db->drv->kind == DB_SQLITE
-                              ? "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
-                                "index_metrics_run_uuid_key_step WHERE run_uuid = ? AND key = ? "
-                                "ORDER BY step LIMIT ?"
-                              : "SELECT value, timestamp, step, is_nan FROM metrics WHERE "
-                                "run_uuid = ? AND key = ? ORDER BY step LIMIT ?");
+        db_prepare(c->db, "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
+                          "index_metrics_run_uuid_key_step WHERE run_uuid = ? AND key = ? "
+                          "ORDER BY step LIMIT ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, run_id);
     db_bind_str(st, 2, key);
     db_bind_limit(st, 3, limit < 0 ? -1 : limit + 1);
@@ -81,13 +64,13 @@ static int optimistic_pass(struct sctx *c, const char *run_id, const char *key, 
     }
     db_done(st);
     if (rc != DB_DONE && rc != DB_ROW)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     if (ordered && extra) {
         /* A later step with an earlier timestamp would belong on this page. */
         st = db_prepare(c->db, "SELECT 1 FROM metrics WHERE run_uuid = ? AND key = ? AND "
                                "step > ? AND timestamp < ? LIMIT 1");
         if (!st)
-            return err_db(c);
+            return store_err(c);
         db_bind_str(st, 1, run_id);
         db_bind_str(st, 2, key);
         db_bind_int(st, 3, prev.step);
@@ -95,7 +78,7 @@ static int optimistic_pass(struct sctx *c, const char *run_id, const char *key, 
         rc = db_step(st);
         db_done(st);
         if (rc != DB_DONE && rc != DB_ROW)
-            return err_step(c, rc);
+            return store_err_step(c, rc);
         ordered = rc == DB_DONE;
     }
     if (ordered) {
@@ -115,7 +98,7 @@ int metric_history_each(struct sctx *c, const char *run_id, const char *key, int
     *more = false;
     if (txn_begin_read(c) != 0)
         return -1;
-    if (check_run_exists(c, run_id) != 0)
+    if (run_check_exists(c, run_id) != 0)
         return txn_end_read(c, -1);
     if (offset == 0) {
         int r = optimistic_pass(c, run_id, key, limit, fn, ctx, n, more);
@@ -125,15 +108,11 @@ int metric_history_each(struct sctx *c, const char *run_id, const char *key, int
     /* INDEXED BY: SQLite would otherwise pick the primary key (key, timestamp, ...) for its
      * order and walk that key's points across every run. */
     struct db_stmt *st =
-        db_prepare(c->db, c->db->drv->kind == DB_SQLITE
-                              ? "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
-                                "index_metrics_run_uuid_key_step WHERE run_uuid = ? AND key = ? "
-                                "ORDER BY timestamp, step, value LIMIT ? OFFSET ?"
-                              : "SELECT value, timestamp, step, is_nan FROM metrics WHERE "
-                                "run_uuid = ? AND key = ? ORDER BY timestamp, step, value "
-                                "LIMIT ? OFFSET ?");
+        db_prepare(c->db, "SELECT value, timestamp, step, is_nan FROM metrics INDEXED BY "
+                          "index_metrics_run_uuid_key_step WHERE run_uuid = ? AND key = ? "
+                          "ORDER BY timestamp, step, value LIMIT ? OFFSET ?");
     if (!st)
-        return txn_end_read(c, err_db(c));
+        return txn_end_read(c, store_err(c));
     db_bind_str(st, 1, run_id);
     db_bind_str(st, 2, key);
     db_bind_limit(st, 3, limit < 0 ? -1 : limit + 1);
@@ -155,7 +134,7 @@ int metric_history_each(struct sctx *c, const char *run_id, const char *key, int
     if (frc != 0)
         return txn_end_read(c, -1);
     if (rc != DB_DONE && rc != DB_ROW)
-        return txn_end_read(c, err_step(c, rc));
+        return txn_end_read(c, store_err_step(c, rc));
     return txn_end_read(c, 0);
 }
 
@@ -177,7 +156,7 @@ static int sample_run(struct sctx *c, const char *run_id, const char *key, bool 
                "key = ? AND step >= ? AND step <= ? ORDER BY step, timestamp, value, is_nan "
                "LIMIT ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, run_id);
     db_bind_str(st, 2, key);
     db_bind_int(st, 3, lo);
@@ -195,7 +174,7 @@ static int sample_run(struct sctx *c, const char *run_id, const char *key, bool 
     }
     db_done(st);
     if (rc != DB_DONE && rc != DB_ROW)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     if (rc == DB_DONE) {
         *len = start + got;
         return 0;
@@ -206,7 +185,7 @@ static int sample_run(struct sctx *c, const char *run_id, const char *key, bool 
                "key = ? AND step >= ? AND step <= ? "
                "ORDER BY step DESC, timestamp DESC, value DESC, is_nan DESC LIMIT 1");
     if (!last)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(last, 1, run_id);
     db_bind_str(last, 2, key);
     db_bind_int(last, 3, lo);
@@ -217,7 +196,7 @@ static int sample_run(struct sctx *c, const char *run_id, const char *key, bool 
         read_point(last, &lastm);
     db_done(last);
     if (rc != DB_ROW)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     if (max == 1) {
         out[start] = lastm;
         *len = start + 1;
@@ -243,7 +222,7 @@ static int sample_run(struct sctx *c, const char *run_id, const char *key, bool 
                         "AND key = ? AND step >= ? ORDER BY step, timestamp, value, is_nan "
                         "LIMIT 1");
         if (!st)
-            return err_db(c);
+            return store_err(c);
         db_bind_str(st, 1, run_id);
         db_bind_str(st, 2, key);
         db_bind_int(st, 3, target);
@@ -253,7 +232,7 @@ static int sample_run(struct sctx *c, const char *run_id, const char *key, bool 
             read_point(st, &m);
         db_done(st);
         if (rc != DB_ROW)
-            return err_step(c, rc);
+            return store_err_step(c, rc);
         if (m.step >= last_step)
             break;
         out[start + n++] = m;
@@ -277,7 +256,7 @@ int metric_history_interval(struct sctx *c, const char *const *run_ids, size_t n
     if (txn_begin_read(c) != 0)
         return -1;
     for (size_t i = 0; i < nruns; i++)
-        if (check_run_exists(c, run_ids[i]) != 0)
+        if (run_check_exists(c, run_ids[i]) != 0)
             return txn_end_read(c, -1);
     /* max + 1 per run: the probe may read one extra row before deciding to sample. */
     struct metric *v = arena_calloc(c->a, nruns * (size_t)(max_results + 1) + 1, sizeof *v);

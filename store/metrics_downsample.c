@@ -7,9 +7,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "internal.h"
 #include "metrics_downsample.h"
-#include "txn.h"
-#include "../base/banned.h"
 
 /* One of the four kept points of a bucket, with what orders it: its x, then arrival. */
 struct ds_slot {
@@ -23,42 +22,23 @@ struct ds_bucket {
     struct ds_slot first, last, lo, hi;
 };
 
-static int check_run(struct sctx *c, const char *run_id)
-{
-    struct db_stmt *st = db_prepare(c->db, "SELECT 1 FROM runs WHERE run_uuid = ?");
-    if (!st)
-        return err_db(c);
-    db_bind_str(st, 1, run_id);
-    enum db_rc rc = db_step(st);
-    db_done(st);
-    if (rc == DB_DONE)
-        return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Run with id=%s not found", run_id);
-    return rc == DB_ROW ? 0 : err_step(c, rc);
-}
-
 /* The series' own x range: for steps two index probes, for timestamps one scan. Sets
  * *empty when the metric has no points. */
 static int series_range(struct sctx *c, const struct ds_query *q, int64_t *lo, int64_t *hi,
                         bool *empty)
 {
-    bool sqlite = c->db->drv->kind == DB_SQLITE;
-    const char *sql;
-    if (q->axis == DS_STEP)
-        sql = sqlite ? "SELECT (SELECT step FROM metrics INDEXED BY "
-                       "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 "
-                       "ORDER BY step LIMIT 1), (SELECT step FROM metrics INDEXED BY "
-                       "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2 "
-                       "ORDER BY step DESC LIMIT 1)"
-                     : "SELECT min(step), max(step) FROM metrics WHERE run_uuid = ? AND "
-                       "key = ?";
-    else
-        sql = sqlite ? "SELECT min(timestamp), max(timestamp) FROM metrics INDEXED BY "
-                       "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2"
-                     : "SELECT min(timestamp), max(timestamp) FROM metrics WHERE "
-                       "run_uuid = ? AND key = ?";
+    /* Two index probes: SQLite answers min() and max() together with a scan. */
+    const char *sql =
+        q->axis == DS_STEP
+            ? "SELECT (SELECT step FROM metrics INDEXED BY index_metrics_run_uuid_key_step "
+              "WHERE run_uuid = ?1 AND key = ?2 ORDER BY step LIMIT 1), (SELECT step FROM "
+              "metrics INDEXED BY index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND "
+              "key = ?2 ORDER BY step DESC LIMIT 1)"
+            : "SELECT min(timestamp), max(timestamp) FROM metrics INDEXED BY "
+              "index_metrics_run_uuid_key_step WHERE run_uuid = ?1 AND key = ?2";
     struct db_stmt *st = db_prepare(c->db, sql);
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, q->run_id);
     db_bind_str(st, 2, q->key);
     enum db_rc rc = db_step(st);
@@ -70,7 +50,7 @@ static int series_range(struct sctx *c, const struct ds_query *q, int64_t *lo, i
         }
     }
     db_done(st);
-    return rc == DB_ROW ? 0 : err_step(c, rc);
+    return rc == DB_ROW ? 0 : store_err_step(c, rc);
 }
 
 static bool slot_before(const struct ds_slot *a, const struct ds_slot *b)
@@ -121,15 +101,11 @@ static int preview(struct sctx *c, const struct ds_query *q, int64_t lo, int64_t
                    uint64_t width, struct ds_result *out)
 {
     struct db_stmt *st = db_prepare(
-        c->db, c->db->drv->kind == DB_SQLITE
-                   ? "SELECT step, timestamp, value, is_nan FROM metrics INDEXED BY "
-                     "index_metrics_run_uuid_key_step WHERE run_uuid = ? AND key = ? AND "
-                     "step >= ? AND step <= ? AND NOT is_nan ORDER BY step LIMIT 1"
-                   : "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? "
-                     "AND key = ? AND step >= ? AND step <= ? AND NOT is_nan ORDER BY step "
-                     "LIMIT 1");
+        c->db, "SELECT step, timestamp, value, is_nan FROM metrics INDEXED BY "
+               "index_metrics_run_uuid_key_step WHERE run_uuid = ? AND key = ? AND "
+               "step >= ? AND step <= ? AND NOT is_nan ORDER BY step LIMIT 1");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     out->pts = arena_calloc(c->a, (size_t)q->buckets, sizeof *out->pts);
     out->in_range = -1;
     out->sampled = true;
@@ -146,7 +122,7 @@ static int preview(struct sctx *c, const struct ds_query *q, int64_t lo, int64_t
         enum db_rc rc = db_step(st);
         if (rc != DB_ROW) {
             db_done(st);
-            return rc == DB_DONE ? 0 : err_step(c, rc);
+            return rc == DB_DONE ? 0 : store_err_step(c, rc);
         }
         struct ds_point p = {.step = db_col_int(st, 0), .timestamp = db_col_int(st, 1),
                              .value = db_col_real(st, 2)};
@@ -162,7 +138,7 @@ static int preview(struct sctx *c, const struct ds_query *q, int64_t lo, int64_t
 static int downsample(struct sctx *c, const struct ds_query *q, struct ds_result *out)
 {
     memset(out, 0, sizeof *out);
-    if (check_run(c, q->run_id) != 0)
+    if (run_check_exists(c, q->run_id) != 0)
         return -1;
     int64_t lo = q->min, hi = q->max;
     if (!q->has_min || !q->has_max) {
@@ -194,23 +170,16 @@ static int downsample(struct sctx *c, const struct ds_query *q, struct ds_result
         return preview(c, q, lo, hi, width, out);
     struct ds_bucket *bk = arena_calloc(c->a, (size_t)nb, sizeof *bk);
 
-    bool sqlite = c->db->drv->kind == DB_SQLITE;
-    const char *sql;
-    if (q->axis == DS_STEP)
-        sql = sqlite ? "SELECT step, timestamp, value, is_nan FROM metrics INDEXED BY "
-                       "index_metrics_run_uuid_key_step WHERE run_uuid = ? AND key = ? AND "
-                       "step BETWEEN ? AND ? ORDER BY step"
-                     : "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? "
-                       "AND key = ? AND step BETWEEN ? AND ? ORDER BY step";
-    else
-        sql = sqlite ? "SELECT step, timestamp, value, is_nan FROM metrics INDEXED BY "
-                       "index_metrics_run_uuid_key_step WHERE run_uuid = ? AND key = ? AND "
-                       "timestamp BETWEEN ? AND ?"
-                     : "SELECT step, timestamp, value, is_nan FROM metrics WHERE run_uuid = ? "
-                       "AND key = ? AND timestamp BETWEEN ? AND ?";
+    const char *sql = q->axis == DS_STEP
+                          ? "SELECT step, timestamp, value, is_nan FROM metrics INDEXED BY "
+                            "index_metrics_run_uuid_key_step WHERE run_uuid = ? AND key = ? "
+                            "AND step BETWEEN ? AND ? ORDER BY step"
+                          : "SELECT step, timestamp, value, is_nan FROM metrics INDEXED BY "
+                            "index_metrics_run_uuid_key_step WHERE run_uuid = ? AND key = ? "
+                            "AND timestamp BETWEEN ? AND ?";
     struct db_stmt *st = db_prepare(c->db, sql);
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, q->run_id);
     db_bind_str(st, 2, q->key);
     db_bind_int(st, 3, lo);
@@ -236,7 +205,7 @@ static int downsample(struct sctx *c, const struct ds_query *q, struct ds_result
     }
     db_done(st);
     if (rc != DB_DONE)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
 
     size_t used = 0;
     for (uint64_t i = 0; i < nb; i++)

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "model.h"
-#include "search_sql.h"
+#include "../query/search_sql.h"
 #include "store.h"
 
 struct model_version {

@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/url.h"
 #include "../base/buf.h"
 #include "../base/util.h"
 #include "logged_models.h"
 #include "tracking.h"
-#include "txn.h"
-#include "../base/banned.h"
+#include "internal.h"
 
 static const char *const adjectives[] = {
     "amber", "bold", "brave", "bright", "calm", "clever", "crisp", "daring", "eager", "fair",
@@ -32,23 +32,38 @@ static const char *random_run_name(struct arena *a)
                         (unsigned)((r[2] << 8 | r[3]) % 1000));
 }
 
+static int run_not_found(struct sctx *c, const char *run_id)
+{
+    return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Run with id=%s not found", run_id);
+}
+
+int run_check_exists(struct sctx *c, const char *run_id)
+{
+    struct db_stmt *st = db_prepare(c->db, "SELECT 1 FROM runs WHERE run_uuid = ?");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, run_id);
+    int found = store_lookup(c, st);
+    if (found > 0)
+        db_done(st);
+    return found > 0 ? 0 : found < 0 ? -1 : run_not_found(c, run_id);
+}
+
 /* Reads a run's lifecycle stage inside the caller's transaction. */
 static int run_stage(struct sctx *c, const char *run_id, char stage[16])
 {
     struct db_stmt *st = db_prepare(c->db, "SELECT lifecycle_stage FROM runs WHERE run_uuid = ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, run_id);
-    enum db_rc rc = db_step(st);
-    if (rc == DB_ROW) {
-        size_t n;
-        const char *s = db_col_text(st, 0, &n);
-        snprintf(stage, 16, "%.*s", s ? (int)n : 0, s ? s : "");
-    }
+    int found = store_lookup(c, st);
+    if (found <= 0)
+        return found < 0 ? -1 : run_not_found(c, run_id);
+    size_t n;
+    const char *s = db_col_text(st, 0, &n);
+    snprintf(stage, 16, "%.*s", s ? (int)n : 0, s ? s : "");
     db_done(st);
-    if (rc == DB_DONE)
-        return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Run with id=%s not found", run_id);
-    return rc == DB_ROW ? 0 : err_step(c, rc);
+    return 0;
 }
 
 static int run_check_active(struct sctx *c, const char *run_id)
@@ -69,26 +84,47 @@ static int upsert_tag(struct sctx *c, const char *run_id, const struct kv *t)
         c->db, "INSERT INTO tags (key, value, run_uuid) VALUES (?, ?, ?) "
                "ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, t->key);
     db_bind_str(st, 2, t->value);
     db_bind_str(st, 3, run_id);
     enum db_rc rc = db_step(st);
     db_done(st);
     if (rc != DB_DONE)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     if (strcmp(t->key, "mlflow.runName") == 0) {
         st = db_prepare(c->db, "UPDATE runs SET name = ? WHERE run_uuid = ?");
         if (!st)
-            return err_db(c);
+            return store_err(c);
         db_bind_str(st, 1, t->value);
         db_bind_str(st, 2, run_id);
         rc = db_step(st);
         db_done(st);
         if (rc != DB_DONE)
-            return err_step(c, rc);
+            return store_err_step(c, rc);
     }
     return 0;
+}
+
+/* The tags of a new run as the database holds them: each key once, at its first place with
+ * its last value (the inserts are upserts), then mlflow.runName. From the arena. */
+static struct kv *created_tags(struct sctx *c, const struct kv *t, size_t n,
+                               const struct kv *run_name, size_t *nout)
+{
+    struct kv *v = arena_calloc(c->a, n + 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(t[i].key, run_name->key) == 0)
+            continue;
+        size_t j = 0;
+        while (j < k && strcmp(v[j].key, t[i].key) != 0)
+            j++;
+        v[j] = t[i];
+        k += j == k;
+    }
+    v[k++] = *run_name;
+    *nout = k;
+    return v;
 }
 
 int run_create(struct sctx *c, const struct run_create *rc_, struct run *out)
@@ -127,7 +163,7 @@ int run_create(struct sctx *c, const struct run_create *rc_, struct run *out)
                "artifact_uri, experiment_id, deleted_time) VALUES (?, ?, 'UNKNOWN', '', '', ?, "
                "'RUNNING', ?, NULL, '', 'active', ?, ?, NULL)");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, run_id);
     db_bind_str(st, 2, name);
     db_bind_str(st, 3, rc_->user_id);
@@ -140,7 +176,7 @@ int run_create(struct sctx *c, const struct run_create *rc_, struct run *out)
     enum db_rc rc = db_step(st);
     db_done(st);
     if (rc != DB_DONE)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     for (size_t i = 0; i < rc_->ntags; i++) {
         if (strcmp(rc_->tags[i].key, "mlflow.runName") == 0)
             continue;
@@ -152,28 +188,35 @@ int run_create(struct sctx *c, const struct run_create *rc_, struct run *out)
         return txn_fail(c, -1);
     if (txn_commit(c) != 0)
         return -1;
-    return run_get(c, run_id, out);
+    /* The new run is what was just written: no need to read it back. */
+    memset(out, 0, sizeof *out);
+    out->info = (struct run_info){
+        .run_id = run_id, .run_name = name, .experiment_id = x.id, .user_id = rc_->user_id,
+        .status = "RUNNING", .start_time = rc_->start_time, .has_start_time = rc_->has_start_time,
+        .artifact_uri = art, .lifecycle_stage = "active"};
+    out->tags = created_tags(c, rc_->tags, rc_->ntags, &nt, &out->ntags);
+    return 0;
 }
 
 /* ---- loading ---- */
 
 #define RUN_COLS                                                                             \
-    "run_uuid, name, experiment_id, user_id, status, start_time, end_time, artifact_uri, "   \
-    "lifecycle_stage"
+    "r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, r.end_time, "    \
+    "r.artifact_uri, r.lifecycle_stage"
 
 static void read_info(struct sctx *c, struct db_stmt *st, struct run_info *ri)
 {
-    ri->run_id = col_dup(c, st, 0);
-    ri->run_name = col_dup(c, st, 1);
+    ri->run_id = store_col(c, st, 0);
+    ri->run_name = store_col(c, st, 1);
     ri->experiment_id = db_col_int(st, 2);
-    ri->user_id = col_dup(c, st, 3);
-    ri->status = col_dup(c, st, 4);
+    ri->user_id = store_col(c, st, 3);
+    ri->status = store_col(c, st, 4);
     ri->has_start_time = !db_col_null(st, 5);
     ri->start_time = db_col_int(st, 5);
     ri->has_end_time = !db_col_null(st, 6);
     ri->end_time = db_col_int(st, 6);
-    ri->artifact_uri = col_dup(c, st, 7);
-    ri->lifecycle_stage = col_dup(c, st, 8);
+    ri->artifact_uri = store_col(c, st, 7);
+    ri->lifecycle_stage = store_col(c, st, 8);
 }
 
 /* Open-addressing map from run id to its index in the output array. */
@@ -233,7 +276,7 @@ static int for_each_child(struct sctx *c, const char *sql, const char *ids,
 {
     struct db_stmt *st = db_prepare(c->db, sql);
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, ids);
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
@@ -243,23 +286,23 @@ static int for_each_child(struct sctx *c, const char *sql, const char *ids,
             fn(c, st, &runs[idx]);
     }
     db_done(st);
-    return rc == DB_DONE ? 0 : err_step(c, rc);
+    return rc == DB_DONE ? 0 : store_err_step(c, rc);
 }
 
 static void add_param(struct sctx *c, struct db_stmt *st, struct run *r)
 {
     r->params = arena_grow(c->a, r->params, r->nparams, sizeof *r->params);
     r->nparams++;
-    r->params[r->nparams - 1].key = col_dup(c, st, 1);
-    r->params[r->nparams - 1].value = col_dup(c, st, 2);
+    r->params[r->nparams - 1].key = store_col(c, st, 1);
+    r->params[r->nparams - 1].value = store_col(c, st, 2);
 }
 
 static void add_tag(struct sctx *c, struct db_stmt *st, struct run *r)
 {
     r->tags = arena_grow(c->a, r->tags, r->ntags, sizeof *r->tags);
     r->ntags++;
-    r->tags[r->ntags - 1].key = col_dup(c, st, 1);
-    r->tags[r->ntags - 1].value = col_dup(c, st, 2);
+    r->tags[r->ntags - 1].key = store_col(c, st, 1);
+    r->tags[r->ntags - 1].value = store_col(c, st, 2);
 }
 
 static void add_metric(struct sctx *c, struct db_stmt *st, struct run *r)
@@ -267,7 +310,7 @@ static void add_metric(struct sctx *c, struct db_stmt *st, struct run *r)
     r->metrics = arena_grow(c->a, r->metrics, r->nmetrics, sizeof *r->metrics);
     r->nmetrics++;
     struct metric *m = &r->metrics[r->nmetrics - 1];
-    m->key = col_dup(c, st, 1);
+    m->key = store_col(c, st, 1);
     m->value = db_col_int(st, 5) ? NAN : db_col_real(st, 2);
     m->timestamp = db_col_int(st, 3);
     m->step = db_col_int(st, 4);
@@ -278,28 +321,26 @@ static void add_output(struct sctx *c, struct db_stmt *st, struct run *r)
     r->model_outputs =
         arena_grow(c->a, r->model_outputs, r->nmodel_outputs, sizeof *r->model_outputs);
     r->nmodel_outputs++;
-    r->model_outputs[r->nmodel_outputs - 1].model_id = col_dup(c, st, 1);
+    r->model_outputs[r->nmodel_outputs - 1].model_id = store_col(c, st, 1);
     r->model_outputs[r->nmodel_outputs - 1].step = db_col_int(st, 2);
 }
 
 static int load_dataset_inputs(struct sctx *c, const char *ids, const struct idmap *m,
                                struct run *runs)
 {
-/* Inputs in the order they were logged: SQLite's rowid; PostgreSQL's physical order
- * (ctid) is insertion order for these rows, which are never updated. */
-#define INPUTS_SQL(ROWID)                                                                    \
-    "SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, "      \
-    "d.dataset_source, d.dataset_schema, d.dataset_profile, t.name, t.value "               \
-    "FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id "                        \
-    "LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid "                                \
-    "WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET' AND "                  \
-    "i.destination_id IN (SELECT value FROM json_each(?)) "                                 \
-    "ORDER BY i.destination_id, i." ROWID ", t.name"
+    /* In the order they were logged: mltrack's input ids are time-ordered (uuid7_hex), so
+     * the id is the insertion order, whatever the heap's layout (ids that MLflow wrote are
+     * random and come in a fixed but arbitrary order). */
     struct db_stmt *st = db_prepare(
-        c->db, c->db->drv->kind == DB_SQLITE ? INPUTS_SQL("rowid") : INPUTS_SQL("ctid"));
-#undef INPUTS_SQL
+        c->db, "SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, "
+               "d.dataset_source, d.dataset_schema, d.dataset_profile, t.name, t.value "
+               "FROM json_each(?) j JOIN inputs i ON i.destination_id = j.value "
+               "JOIN datasets d ON d.dataset_uuid = i.source_id "
+               "LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid "
+               "WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET' "
+               "ORDER BY i.destination_id, i.input_uuid, t.name");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, ids);
     enum db_rc rc;
     const char *last_input = NULL;
@@ -315,37 +356,37 @@ static int load_dataset_inputs(struct sctx *c, const char *ids, const struct idm
             r->inputs = arena_grow(c->a, r->inputs, r->ninputs, sizeof *r->inputs);
             r->ninputs++;
             struct dataset_input *di = &r->inputs[r->ninputs - 1];
-            di->ds.name = col_dup(c, st, 2);
-            di->ds.digest = col_dup(c, st, 3);
-            di->ds.source_type = col_dup(c, st, 4);
-            di->ds.source = col_dup(c, st, 5);
-            di->ds.schema = col_dup(c, st, 6);
-            di->ds.profile = col_dup(c, st, 7);
+            di->ds.name = store_col(c, st, 2);
+            di->ds.digest = store_col(c, st, 3);
+            di->ds.source_type = store_col(c, st, 4);
+            di->ds.source = store_col(c, st, 5);
+            di->ds.schema = store_col(c, st, 6);
+            di->ds.profile = store_col(c, st, 7);
             last_input = iu ? arena_strndup(c->a, iu, n) : NULL;
         }
         if (!db_col_null(st, 8)) {
             struct dataset_input *di = &r->inputs[r->ninputs - 1];
             di->tags = arena_grow(c->a, di->tags, di->ntags, sizeof *di->tags);
             di->ntags++;
-            di->tags[di->ntags - 1].key = col_dup(c, st, 8);
-            di->tags[di->ntags - 1].value = col_dup(c, st, 9);
+            di->tags[di->ntags - 1].key = store_col(c, st, 8);
+            di->tags[di->ntags - 1].value = store_col(c, st, 9);
         }
     }
     db_done(st);
-    return rc == DB_DONE ? 0 : err_step(c, rc);
+    return rc == DB_DONE ? 0 : store_err_step(c, rc);
 }
 
 static int load_many(struct sctx *c, const char *const *ids, size_t n, struct run *out,
                      size_t *nout)
 {
-    const char *idj = ids_json(c->a, ids, n);
+    const char *idj = store_ids_json(c->a, ids, n);
     struct idmap m;
     idmap_init(c->a, &m, n);
     /* Info first, in the requested order. */
     struct db_stmt *st = db_prepare(
-        c->db, "SELECT " RUN_COLS " FROM runs WHERE run_uuid IN (SELECT value FROM json_each(?))");
+        c->db, "SELECT " RUN_COLS " FROM json_each(?) j JOIN runs r ON r.run_uuid = j.value");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, idj);
     struct idmap found;
     idmap_init(c->a, &found, n);
@@ -359,7 +400,7 @@ static int load_many(struct sctx *c, const char *const *ids, size_t n, struct ru
     }
     db_done(st);
     if (rc != DB_DONE && rc != DB_ROW)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         size_t at;
@@ -373,19 +414,21 @@ static int load_many(struct sctx *c, const char *const *ids, size_t n, struct ru
     *nout = k;
     if (k == 0)
         return 0;
-    if (for_each_child(c, "SELECT run_uuid, key, value FROM params WHERE run_uuid IN "
-                          "(SELECT value FROM json_each(?))",
+    /* Children by a join from the id list rather than `IN (SELECT ...)`, which SQLite would
+     * first copy into a temporary index. */
+    if (for_each_child(c, "SELECT p.run_uuid, p.key, p.value FROM json_each(?) j JOIN params p "
+                          "ON p.run_uuid = j.value",
                        idj, &m, out, add_param) != 0 ||
-        for_each_child(c, "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN "
-                          "(SELECT value FROM json_each(?))",
+        for_each_child(c, "SELECT t.run_uuid, t.key, t.value FROM json_each(?) j JOIN tags t "
+                          "ON t.run_uuid = j.value",
                        idj, &m, out, add_tag) != 0 ||
-        for_each_child(c, "SELECT run_uuid, key, value, timestamp, step, is_nan FROM "
-                          "latest_metrics WHERE run_uuid IN (SELECT value FROM json_each(?))",
+        for_each_child(c, "SELECT m.run_uuid, m.key, m.value, m.timestamp, m.step, m.is_nan "
+                          "FROM json_each(?) j JOIN latest_metrics m ON m.run_uuid = j.value",
                        idj, &m, out, add_metric) != 0 ||
         load_dataset_inputs(c, idj, &m, out) != 0 ||
-        for_each_child(c, "SELECT source_id, destination_id, step FROM inputs WHERE "
-                          "source_type = 'RUN_OUTPUT' AND destination_type = 'MODEL_OUTPUT' AND "
-                          "source_id IN (SELECT value FROM json_each(?))",
+        for_each_child(c, "SELECT i.source_id, i.destination_id, i.step FROM json_each(?) j "
+                          "JOIN inputs i ON i.source_id = j.value WHERE i.source_type = "
+                          "'RUN_OUTPUT' AND i.destination_type = 'MODEL_OUTPUT'",
                        idj, &m, out, add_output) != 0)
         return -1;
     return 0;
@@ -412,7 +455,7 @@ int run_dataset_summaries(struct sctx *c, const int64_t *exp_ids, size_t n,
                "WHERE d.experiment_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) "
                "LIMIT 1000");
     if (!st)
-        return txn_end_read(c, err_db(c));
+        return txn_end_read(c, store_err(c));
     db_bind_str(st, 1, ids);
     size_t len = 0;
     struct dataset_summary *v = NULL;
@@ -421,13 +464,13 @@ int run_dataset_summaries(struct sctx *c, const int64_t *exp_ids, size_t n,
         v = arena_grow(c->a, v, len, sizeof *v);
         len++;
         v[len - 1].experiment_id = db_col_int(st, 0);
-        v[len - 1].name = col_dup(c, st, 1);
-        v[len - 1].digest = col_dup(c, st, 2);
-        v[len - 1].context = col_dup(c, st, 3);
+        v[len - 1].name = store_col(c, st, 1);
+        v[len - 1].digest = store_col(c, st, 2);
+        v[len - 1].context = store_col(c, st, 3);
     }
     db_done(st);
     if (rc != DB_DONE)
-        return txn_end_read(c, err_step(c, rc));
+        return txn_end_read(c, store_err_step(c, rc));
     *out = v;
     *nout = len;
     return txn_end_read(c, 0);
@@ -454,17 +497,17 @@ static int load_model_inputs(struct sctx *c, struct run *r)
         c->db, "SELECT destination_id FROM inputs WHERE source_id = ? AND "
                "source_type = 'RUN_INPUT' AND destination_type = 'MODEL_INPUT'");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, r->info.run_id);
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
         r->model_inputs = arena_grow(c->a, r->model_inputs, r->nmodel_inputs,
                                      sizeof *r->model_inputs);
         r->nmodel_inputs++;
-        r->model_inputs[r->nmodel_inputs - 1].model_id = col_dup(c, st, 0);
+        r->model_inputs[r->nmodel_inputs - 1].model_id = store_col(c, st, 0);
     }
     db_done(st);
-    return rc == DB_DONE ? 0 : err_step(c, rc);
+    return rc == DB_DONE ? 0 : store_err_step(c, rc);
 }
 
 int run_get(struct sctx *c, const char *run_id, struct run *out)
@@ -494,7 +537,7 @@ int run_update(struct sctx *c, const char *run_id, const struct run_update *u,
                "end_time = CASE WHEN ? THEN ? ELSE end_time END, name = COALESCE(?, name) "
                "WHERE run_uuid = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, u->status);
     db_bind_int(st, 2, u->has_end_time);
     db_bind_int(st, 3, u->end_time);
@@ -504,22 +547,22 @@ int run_update(struct sctx *c, const char *run_id, const struct run_update *u,
     enum db_rc rc = db_step(st);
     db_done(st);
     if (rc != DB_DONE)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     if (name) {
         struct kv t = {"mlflow.runName", name};
         if (upsert_tag(c, run_id, &t) != 0)
             return txn_fail(c, -1);
     }
-    st = db_prepare(c->db, "SELECT " RUN_COLS " FROM runs WHERE run_uuid = ?");
+    st = db_prepare(c->db, "SELECT " RUN_COLS " FROM runs r WHERE r.run_uuid = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, run_id);
     rc = db_step(st);
     if (rc == DB_ROW)
         read_info(c, st, out);
     db_done(st);
     if (rc != DB_ROW)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     return txn_commit(c);
 }
 
@@ -533,7 +576,7 @@ int run_set_deleted(struct sctx *c, const char *run_id, bool deleted)
     struct db_stmt *st = db_prepare(
         c->db, "UPDATE runs SET lifecycle_stage = ?, deleted_time = ? WHERE run_uuid = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, deleted ? "deleted" : "active");
     if (deleted)
         db_bind_int(st, 2, now_ms());
@@ -543,7 +586,7 @@ int run_set_deleted(struct sctx *c, const char *run_id, bool deleted)
     enum db_rc rc = db_step(st);
     db_done(st);
     if (rc != DB_DONE)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     return txn_commit(c);
 }
 
@@ -555,13 +598,13 @@ int run_delete_tag(struct sctx *c, const char *run_id, const char *key)
         return txn_fail(c, -1);
     struct db_stmt *st = db_prepare(c->db, "DELETE FROM tags WHERE run_uuid = ? AND key = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, run_id);
     db_bind_str(st, 2, key);
     enum db_rc rc = db_step(st);
     db_done(st);
     if (rc != DB_DONE)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     if (db_changes(c->db) == 0)
         return txn_fail(c, err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST,
                                    "No tag with name: %s in run with id %s", key, run_id));
@@ -580,7 +623,7 @@ static int log_params(struct sctx *c, const char *run_id, const struct kv *p, si
             db_prepare(c->db, "INSERT INTO params (key, value, run_uuid) VALUES (?, ?, ?) "
                               "ON CONFLICT (key, run_uuid) DO NOTHING");
         if (!st) {
-            rc = err_db(c);
+            rc = store_err(c);
             break;
         }
         db_bind_str(st, 1, p[i].key);
@@ -589,23 +632,23 @@ static int log_params(struct sctx *c, const char *run_id, const struct kv *p, si
         enum db_rc r = db_step(st);
         db_done(st);
         if (r != DB_DONE) {
-            rc = err_step(c, r);
+            rc = store_err_step(c, r);
             break;
         }
         if (db_changes(c->db) > 0)
             continue;
         st = db_prepare(c->db, "SELECT value FROM params WHERE run_uuid = ? AND key = ?");
         if (!st) {
-            rc = err_db(c);
+            rc = store_err(c);
             break;
         }
         db_bind_str(st, 1, run_id);
         db_bind_str(st, 2, p[i].key);
         r = db_step(st);
-        const char *old = r == DB_ROW ? col_dup(c, st, 0) : NULL;
+        const char *old = r == DB_ROW ? store_col(c, st, 0) : NULL;
         db_done(st);
         if (r != DB_ROW) {
-            rc = err_step(c, r);
+            rc = store_err_step(c, r);
             break;
         }
         const char *nv = p[i].value ? p[i].value : "";
@@ -679,147 +722,58 @@ static const struct metric **latest_per_key(struct sctx *c, const struct metric 
     return order;
 }
 
-/* Appends s to a PostgreSQL array literal being built in b ("{" already there). */
-static void pg_array_text(struct buf *b, const char *s)
+/* The points of a batch, and the newest per key, as rows of the two statements below. */
+struct metric_rows {
+    const char *run_id;
+    const struct metric *m;        /* every point, or */
+    const struct metric *const *p; /* the newest point of each key */
+};
+
+static void metric_row(void *ctx, size_t i, struct sql_val *v)
 {
-    buf_puts(b, b->len > 1 ? ",\"" : "\"");
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            buf_putc(b, '\\');
-        buf_putc(b, *s);
-    }
-    buf_putc(b, '"');
+    const struct metric_rows *r = ctx;
+    const struct metric *m = r->p ? r->p[i] : &r->m[i];
+    v[0] = (struct sql_val){.type = SQL_TEXT, .s = m->key, .n = strlen(m->key)};
+    v[1] = (struct sql_val){.type = SQL_REAL, .d = stored_value(m->value)};
+    v[2] = (struct sql_val){.type = SQL_INT, .i = m->timestamp};
+    v[3] = (struct sql_val){.type = SQL_INT, .i = m->step};
+    v[4] = (struct sql_val){.type = SQL_BOOL, .i = isnan(m->value)};
+    v[5] = (struct sql_val){.type = SQL_TEXT, .s = r->run_id, .n = strlen(r->run_id)};
 }
 
-enum { PG_COL_KEY, PG_COL_VALUE, PG_COL_TS, PG_COL_STEP, PG_COL_NAN, PG_NCOLS };
+static const struct db_batch_sql insert_metrics = {
+    "INSERT INTO metrics (key, value, timestamp, step, is_nan, run_uuid)",
+    "ON CONFLICT DO NOTHING",
+    6,
+    {SQL_TEXT, SQL_REAL, SQL_INT, SQL_INT, SQL_BOOL, SQL_TEXT},
+};
 
-/* The points ms[0..n) as five PostgreSQL array literals (key, value, timestamp, step,
- * is_nan) bound from parameter first on; -1 with c->e set when too large. */
-static int bind_pg_points(struct sctx *c, struct db_stmt *st, int first,
-                          const struct metric *const *ms, size_t n)
-{
-    struct buf col[PG_NCOLS];
-    for (int k = 0; k < PG_NCOLS; k++) {
-        buf_init(&col[k], (size_t)64 << 20);
-        buf_putc(&col[k], '{');
-    }
-    for (size_t i = 0; i < n; i++) {
-        const char *sep = i ? "," : "";
-        pg_array_text(&col[PG_COL_KEY], ms[i]->key);
-        buf_printf(&col[PG_COL_VALUE], "%s%.17g", sep, stored_value(ms[i]->value));
-        buf_printf(&col[PG_COL_TS], "%s%lld", sep, (long long)ms[i]->timestamp);
-        buf_printf(&col[PG_COL_STEP], "%s%lld", sep, (long long)ms[i]->step);
-        buf_printf(&col[PG_COL_NAN], "%s%s", sep, isnan(ms[i]->value) ? "t" : "f");
-    }
-    int rc = 0;
-    for (int k = 0; k < PG_NCOLS; k++) {
-        buf_putc(&col[k], '}');
-        if (!buf_ok(&col[k]))
-            rc = err_set(c->e, ERR_INVALID_PARAMETER_VALUE, "the batch is too large");
-        else
-            db_bind_text(st, first + k, col[k].ptr, col[k].len);
-        buf_release(&col[k]);
-    }
-    return rc;
-}
+/* The newest point wins, by (step, timestamp, value) as MLflow compares them. Rows come in
+ * key order, so concurrent batches on one run lock latest_metrics rows in the same order
+ * and cannot deadlock. */
+static const struct db_batch_sql upsert_latest_metrics = {
+    "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid)",
+    "ON CONFLICT (key, run_uuid) DO UPDATE SET value = excluded.value, "
+    "timestamp = excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan "
+    "WHERE (excluded.step, excluded.timestamp, excluded.value) > "
+    "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)",
+    6,
+    {SQL_TEXT, SQL_REAL, SQL_INT, SQL_INT, SQL_BOOL, SQL_TEXT},
+};
 
-/* PostgreSQL: all points in one INSERT over unnest()ed arrays and the latest values in one
- * upsert -- two round trips instead of one per point (SQLite runs in-process, where a
- * statement per row costs nothing). The upsert's rows are in key order, so concurrent
- * batches on one run lock latest_metrics rows in the same order and cannot deadlock. */
-static int log_metrics_pg(struct sctx *c, const char *run_id, const struct metric *m, size_t nm)
-{
-    const struct metric **all = arena_calloc(c->a, nm, sizeof *all);
-    for (size_t i = 0; i < nm; i++)
-        all[i] = &m[i];
-    struct db_stmt *st = db_prepare(
-        c->db, "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
-               "SELECT u.k, u.v, u.t, ?, u.s, u.n FROM unnest(?::varchar[], "
-               "?::double precision[], ?::bigint[], ?::bigint[], ?::boolean[]) AS u(k, v, t, s, n) "
-               "ON CONFLICT DO NOTHING");
-    if (!st)
-        return err_db(c);
-    db_bind_str(st, 1, run_id);
-    if (bind_pg_points(c, st, 2, all, nm) != 0) {
-        db_done(st);
-        return -1;
-    }
-    enum db_rc rc = db_step(st);
-    db_done(st);
-    if (rc != DB_DONE)
-        return err_step(c, rc);
-    size_t nl;
-    const struct metric **latest = latest_per_key(c, m, nm, &nl);
-    st = db_prepare(
-        c->db,
-        "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
-        "SELECT u.k, u.v, u.t, u.s, u.n, ? FROM unnest(?::varchar[], ?::double precision[], "
-        "?::bigint[], ?::bigint[], ?::boolean[]) AS u(k, v, t, s, n) "
-        "ON CONFLICT (key, run_uuid) DO UPDATE SET "
-        "value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, "
-        "is_nan = excluded.is_nan WHERE (excluded.step, excluded.timestamp, excluded.value) > "
-        "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)");
-    if (!st)
-        return err_db(c);
-    db_bind_str(st, 1, run_id);
-    if (bind_pg_points(c, st, 2, latest, nl) != 0) {
-        db_done(st);
-        return -1;
-    }
-    rc = db_step(st);
-    db_done(st);
-    return rc == DB_DONE ? 0 : err_step(c, rc);
-}
-
+/* Every point (duplicates ignored, as MLflow does), then one latest-value upsert per key. */
 static int log_metrics(struct sctx *c, const char *run_id, const struct metric *m, size_t nm)
 {
     if (nm == 0)
         return 0;
-    if (c->db->drv->kind == DB_POSTGRES)
-        return log_metrics_pg(c, run_id, m, nm);
-    for (size_t i = 0; i < nm; i++) {
-        struct db_stmt *st = db_prepare(
-            c->db, "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) "
-                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
-        if (!st)
-            return err_db(c);
-        db_bind_str(st, 1, m[i].key);
-        db_bind_real(st, 2, stored_value(m[i].value));
-        db_bind_int(st, 3, m[i].timestamp);
-        db_bind_str(st, 4, run_id);
-        db_bind_int(st, 5, m[i].step);
-        db_bind_int(st, 6, isnan(m[i].value) ? 1 : 0);
-        enum db_rc rc = db_step(st);
-        db_done(st);
-        if (rc != DB_DONE)
-            return err_step(c, rc);
-    }
-    /* One latest-metrics upsert per key, with the newest point of the batch. */
+    struct metric_rows all = {run_id, m, NULL};
+    enum db_rc rc = db_batch(c->db, &insert_metrics, nm, metric_row, &all);
+    if (rc != DB_DONE)
+        return store_err_step(c, rc);
     size_t nl;
-    const struct metric **latest = latest_per_key(c, m, nm, &nl);
-    for (size_t i = 0; i < nl; i++) {
-        const struct metric *best = latest[i];
-        struct db_stmt *st = db_prepare(
-            c->db,
-            "INSERT INTO latest_metrics (key, value, timestamp, step, is_nan, run_uuid) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (key, run_uuid) DO UPDATE SET "
-            "value = excluded.value, timestamp = excluded.timestamp, step = excluded.step, "
-            "is_nan = excluded.is_nan WHERE (excluded.step, excluded.timestamp, excluded.value) > "
-            "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)");
-        if (!st)
-            return err_db(c);
-        db_bind_str(st, 1, best->key);
-        db_bind_real(st, 2, stored_value(best->value));
-        db_bind_int(st, 3, best->timestamp);
-        db_bind_int(st, 4, best->step);
-        db_bind_int(st, 5, isnan(best->value) ? 1 : 0);
-        db_bind_str(st, 6, run_id);
-        enum db_rc rc = db_step(st);
-        db_done(st);
-        if (rc != DB_DONE)
-            return err_step(c, rc);
-    }
-    return 0;
+    struct metric_rows latest = {run_id, NULL, latest_per_key(c, m, nm, &nl)};
+    rc = db_batch(c->db, &upsert_latest_metrics, nl, metric_row, &latest);
+    return rc == DB_DONE ? 0 : store_err_step(c, rc);
 }
 
 int run_log_batch(struct sctx *c, const char *run_id, const struct metric *m, size_t nm,
@@ -847,18 +801,18 @@ static int find_or_add_dataset(struct sctx *c, int64_t exp_id, const struct data
         c->db, "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? AND "
                "digest = ?");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_int(st, 1, exp_id);
     db_bind_str(st, 2, d->name);
     db_bind_str(st, 3, d->digest);
     enum db_rc rc = db_step(st);
     if (rc == DB_ROW)
-        *uuid = col_dup(c, st, 0);
+        *uuid = store_col(c, st, 0);
     db_done(st);
     if (rc == DB_ROW)
         return 0;
     if (rc != DB_DONE)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     char idbuf[33];
     uuid4_hex(idbuf);
     *uuid = arena_strdup(c->a, idbuf);
@@ -866,7 +820,7 @@ static int find_or_add_dataset(struct sctx *c, int64_t exp_id, const struct data
                            "dataset_source_type, dataset_source, dataset_schema, dataset_profile) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, *uuid);
     db_bind_int(st, 2, exp_id);
     db_bind_str(st, 3, d->name);
@@ -877,7 +831,7 @@ static int find_or_add_dataset(struct sctx *c, int64_t exp_id, const struct data
     db_bind_str(st, 8, d->profile);
     rc = db_step(st);
     db_done(st);
-    return rc == DB_DONE ? 0 : err_step(c, rc);
+    return rc == DB_DONE ? 0 : store_err_step(c, rc);
 }
 
 static int insert_edge(struct sctx *c, const char *src_type, const char *src_id,
@@ -885,7 +839,7 @@ static int insert_edge(struct sctx *c, const char *src_type, const char *src_id,
                        const char **input_uuid)
 {
     char idbuf[33];
-    uuid4_hex(idbuf);
+    uuid7_hex(idbuf); /* time-ordered: the inputs' insertion order */
     struct db_stmt *st = db_prepare(
         c->db, upsert ? "INSERT INTO inputs (input_uuid, source_type, source_id, "
                         "destination_type, destination_id, step) VALUES (?, ?, ?, ?, ?, ?) "
@@ -895,7 +849,7 @@ static int insert_edge(struct sctx *c, const char *src_type, const char *src_id,
                         "destination_type, destination_id, step) VALUES (?, ?, ?, ?, ?, ?) "
                         "ON CONFLICT DO NOTHING");
     if (!st)
-        return err_db(c);
+        return store_err(c);
     db_bind_str(st, 1, idbuf);
     db_bind_str(st, 2, src_type);
     db_bind_str(st, 3, src_id);
@@ -905,7 +859,7 @@ static int insert_edge(struct sctx *c, const char *src_type, const char *src_id,
     enum db_rc rc = db_step(st);
     db_done(st);
     if (rc != DB_DONE)
-        return err_step(c, rc);
+        return store_err_step(c, rc);
     if (input_uuid)
         *input_uuid = db_changes(c->db) > 0 ? arena_strdup(c->a, idbuf) : NULL;
     return 0;
@@ -920,13 +874,13 @@ int run_log_inputs(struct sctx *c, const char *run_id, const struct dataset_inpu
         return txn_fail(c, -1);
     struct db_stmt *st = db_prepare(c->db, "SELECT experiment_id FROM runs WHERE run_uuid = ?");
     if (!st)
-        return txn_fail(c, err_db(c));
+        return txn_fail(c, store_err(c));
     db_bind_str(st, 1, run_id);
     enum db_rc rc = db_step(st);
     int64_t exp_id = rc == DB_ROW ? db_col_int(st, 0) : 0;
     db_done(st);
     if (rc != DB_ROW)
-        return txn_fail(c, err_step(c, rc));
+        return txn_fail(c, store_err_step(c, rc));
     for (size_t i = 0; i < nd; i++) {
         const char *ds_uuid = NULL, *in_uuid = NULL;
         if (find_or_add_dataset(c, exp_id, &d[i].ds, &ds_uuid) != 0 ||
@@ -937,14 +891,14 @@ int run_log_inputs(struct sctx *c, const char *run_id, const struct dataset_inpu
             st = db_prepare(c->db, "INSERT INTO input_tags (input_uuid, name, value) VALUES "
                                    "(?, ?, ?) ON CONFLICT DO NOTHING");
             if (!st)
-                return txn_fail(c, err_db(c));
+                return txn_fail(c, store_err(c));
             db_bind_str(st, 1, in_uuid);
             db_bind_str(st, 2, d[i].tags[k].key);
             db_bind_str(st, 3, d[i].tags[k].value);
             rc = db_step(st);
             db_done(st);
             if (rc != DB_DONE)
-                return txn_fail(c, err_step(c, rc));
+                return txn_fail(c, store_err_step(c, rc));
         }
     }
     for (size_t i = 0; i < nmodels; i++)

@@ -11,11 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../base/url.h"
 #include "../base/util.h"
-#include "db.h"
-#include "db_pg.h"
-#include "db_sqlite.h"
-#include "../base/banned.h"
+#include "../db/writer.h"
 
 extern const char store_schema_sqlite[];
 extern const size_t store_schema_sqlite_len;
@@ -25,8 +23,22 @@ extern const char store_schema_mltrack_sqlite[];
 extern const char store_schema_postgresql[];
 extern const char store_schema_mltrack_postgresql[];
 
-/* pg_advisory_xact_lock key that serializes schema set-up among mltrack processes. */
-#define PG_SCHEMA_LOCK_KEY "7236837417213338624" /* "mltrack\0" as a big-endian int64 */
+/* MLflow's schema and our own tables, per dialect. */
+static const struct schema {
+    const struct db_dialect *dialect;
+    const char *mlflow, *mltrack;
+} schemas[] = {
+    {&db_dialect_sqlite, store_schema_sqlite, store_schema_mltrack_sqlite},
+    {&db_dialect_postgresql, store_schema_postgresql, store_schema_mltrack_postgresql},
+};
+
+static const struct schema *schema_of(const struct db *db)
+{
+    for (size_t i = 0; i < sizeof schemas / sizeof *schemas; i++)
+        if (schemas[i].dialect == db_dialect(db))
+            return &schemas[i];
+    return NULL;
+}
 
 /* The alembic head of the pinned mlflow version (see store/schema/sqlite.sql). */
 #define ALEMBIC_HEAD "dc11669786a5"
@@ -34,8 +46,6 @@ extern const char store_schema_mltrack_postgresql[];
 static struct store_config cfg;
 static char *cfg_uri, *cfg_root;
 static pthread_key_t conn_key;
-static struct db *writer;
-static pthread_mutex_t writer_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 static void conn_destroy(void *p)
@@ -73,14 +83,10 @@ struct db *store_thread_db(struct err *e)
 /* Returns the alembic revision, "" when the table is missing, NULL on error. */
 static const char *alembic_revision(struct db *db, char *buf, size_t cap)
 {
-    struct db_stmt *st = db_prepare_once(
-        db, db->drv->kind == DB_SQLITE
-                ? "SELECT name FROM sqlite_master WHERE type='table' AND "
-                  "name='alembic_version'"
-                : "SELECT table_name FROM information_schema.tables WHERE "
-                  "table_schema = current_schema() AND table_name = 'alembic_version'");
+    struct db_stmt *st = db_prepare_once(db, db_dialect(db)->table_exists_sql);
     if (!st)
         return NULL;
+    db_bind_str(st, 1, "alembic_version");
     enum db_rc rc = db_step(st);
     db_done(st);
     if (rc == DB_DONE)
@@ -105,29 +111,12 @@ static const char *alembic_revision(struct db *db, char *buf, size_t cap)
 
 static bool db_is_empty(struct db *db)
 {
-    struct db_stmt *st = db_prepare_once(
-        db, db->drv->kind == DB_SQLITE ? "SELECT count(*) FROM sqlite_master"
-                                       : "SELECT count(*) FROM information_schema.tables WHERE "
-                                         "table_schema = current_schema()");
+    struct db_stmt *st = db_prepare_once(db, db_dialect(db)->count_tables_sql);
     if (!st)
         return false;
     bool empty = db_step(st) == DB_ROW && db_col_int(st, 0) == 0;
     db_done(st);
     return empty;
-}
-
-static char *uri_append(const char *root, const char *seg)
-{
-    size_t rn = strlen(root), sn = strlen(seg);
-    bool slash = rn > 0 && root[rn - 1] == '/';
-    char *p = malloc(rn + sn + 2);
-    if (!p)
-        abort();
-    memcpy(p, root, rn);
-    if (!slash)
-        p[rn++] = '/';
-    memcpy(p + rn, seg, sn + 1);
-    return p;
 }
 
 static int ensure_default_experiment(struct db *db, struct err *e)
@@ -139,7 +128,9 @@ static int ensure_default_experiment(struct db *db, struct err *e)
     db_done(st);
     if (rc == DB_ROW)
         return 0;
-    char *loc = uri_append(cfg.default_artifact_root, "0");
+    struct arena a;
+    arena_init(&a);
+    const char *loc = uri_join(&a, cfg.default_artifact_root, "0");
     int64_t now = now_ms();
     st = db_prepare_once(db, "INSERT INTO experiments (experiment_id, name, artifact_location, "
                              "lifecycle_stage, creation_time, last_update_time, workspace) "
@@ -152,7 +143,7 @@ static int ensure_default_experiment(struct db *db, struct err *e)
         rc = db_step(st);
         db_done(st);
     }
-    free(loc);
+    arena_release(&a);
     if (!st || (rc != DB_DONE && rc != DB_CONSTRAINT))
         return err_set(e, ERR_INTERNAL_ERROR, "cannot create the Default experiment");
     return 0;
@@ -173,13 +164,13 @@ int store_global_init(const struct store_config *c, struct err *e)
     if (!db)
         return -1;
     int ret = -1;
-    bool pg = db->drv->kind == DB_POSTGRES;
+    const struct schema *sch = schema_of(db);
     /* For messages: no password in the log. */
     char *shown = db_uri_redacted(cfg.backend_uri);
     const char *uri = shown ? shown : "?";
     /* Serialize schema set-up against other processes starting on the same database. */
-    if (db_begin(db, true) != 0 ||
-        (pg && db_exec(db, "SELECT pg_advisory_xact_lock(" PG_SCHEMA_LOCK_KEY ")") != 0)) {
+    const char *lock = db_dialect(db)->setup_lock_sql;
+    if (db_begin(db, true) != 0 || (lock && db_exec(db, lock) != 0)) {
         err_set(e, ERR_INTERNAL_ERROR, "cannot lock the database '%s'", uri);
         goto rollback;
     }
@@ -196,7 +187,7 @@ int store_global_init(const struct store_config *c, struct err *e)
                     uri);
             goto rollback;
         }
-        if (db_exec(db, pg ? store_schema_postgresql : store_schema_sqlite) != 0) {
+        if (!sch || db_exec(db, sch->mlflow) != 0) {
             err_set(e, ERR_INTERNAL_ERROR, "cannot create the schema in '%s'", uri);
             goto rollback;
         }
@@ -211,7 +202,7 @@ int store_global_init(const struct store_config *c, struct err *e)
     if (ensure_default_experiment(db, e) != 0)
         goto rollback;
     /* Our own mltrack_* tables (the registry audit log), on new and existing databases. */
-    if (db_exec(db, pg ? store_schema_mltrack_postgresql : store_schema_mltrack_sqlite) != 0) {
+    if (!sch || db_exec(db, sch->mltrack) != 0) {
         err_set(e, ERR_INTERNAL_ERROR, "cannot create mltrack's tables in '%s'", uri);
         goto rollback;
     }
@@ -219,39 +210,21 @@ int store_global_init(const struct store_config *c, struct err *e)
         err_set(e, ERR_INTERNAL_ERROR, "cannot commit schema set-up in '%s'", uri);
         goto rollback;
     }
-    if (db->drv->kind == DB_SQLITE) {
-        const char *path = cfg.backend_uri + strlen("sqlite:///");
-        if (db_sqlite_make_writer(db, path) != 0) {
-            err_set(e, ERR_INTERNAL_ERROR, "cannot start the checkpointer for '%s'",
-                    uri);
-            goto out;
-        }
-        writer = db;
-        free(shown);
-        return 0;
+    int w = db_writer_adopt(db);
+    if (w < 0) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot start the writer for '%s'", uri);
+        goto out;
     }
-    ret = 0;
-    goto out;
+    free(shown);
+    if (w == 0)
+        db_close(db);
+    return 0;
 rollback:
     db_rollback(db);
 out:
     free(shown);
     db_close(db);
     return ret;
-}
-
-struct db *store_writer_acquire(void)
-{
-    if (!writer)
-        return NULL;
-    pthread_mutex_lock(&writer_mu);
-    return writer;
-}
-
-void store_writer_release(struct db *db)
-{
-    (void)db;
-    pthread_mutex_unlock(&writer_mu);
 }
 
 void store_global_shutdown(void)
@@ -264,11 +237,5 @@ void store_global_shutdown(void)
         pthread_setspecific(conn_key, NULL);
         db_close(db);
     }
-    if (writer) {
-        pthread_mutex_lock(&writer_mu);
-        db_close(writer);
-        writer = NULL;
-        pthread_mutex_unlock(&writer_mu);
-        db_sqlite_stop_checkpointer();
-    }
+    db_writer_close();
 }

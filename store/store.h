@@ -8,7 +8,8 @@
 
 #include "../base/arena.h"
 #include "../base/err.h"
-#include "db.h"
+#include "../db/db.h"
+#include "../db/writer.h"
 
 struct store_config {
     const char *backend_uri;           /* "sqlite:///path" (also "sqlite:////abs/path") */
@@ -33,13 +34,7 @@ struct sctx {
     struct db *reader; /* the thread's own connection, kept while db is the writer */
     struct arena *a;   /* results are allocated here */
     struct err *e;
+    struct db_ticket ticket; /* the request's place in the writer's batch */
 };
-
-/* SQLite admits one writer at a time, so all write transactions go through one connection
- * (a pool of one, owned by whoever holds its lock): its page cache stays warm across
- * requests instead of being invalidated in every worker's connection by every commit.
- * Returns NULL when the backend gives each worker its own writing connection. */
-struct db *store_writer_acquire(void);
-void store_writer_release(struct db *db);
 
 #endif

@@ -7,7 +7,7 @@
 #define MLT_TRACKING_H
 
 #include "model.h"
-#include "search_sql.h"
+#include "../query/search_sql.h"
 #include "store.h"
 
 /* ---- experiments (store/experiments.c) ---- */

@@ -6,9 +6,8 @@
  * artifacts are shown in sandboxed srcdoc frames, which inherit this policy. */
 #include <string.h>
 
-#include "../api/api.h"
+#include "../api/route.h"
 #include "ui.h"
-#include "../base/banned.h"
 
 #define UI_CSP                                                                             \
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "  \
@@ -21,17 +20,6 @@ const struct ui_asset *ui_asset_find(const char *path)
         if (strcmp(ui_assets[i].path, path) == 0)
             return &ui_assets[i];
     return NULL;
-}
-
-/* Headers go straight into out (not through api/'s resp_header) so this library needs
- * nothing from api/ but its header. */
-static void header(struct resp *out, const char *name, const char *value)
-{
-    if (out->nheaders < RESP_MAX_HEADERS) {
-        out->headers[out->nheaders].name = name;
-        out->headers[out->nheaders].value = value;
-        out->nheaders++;
-    }
 }
 
 /* Whether an If-None-Match value names etag (or is "*"). A substring test is enough:
@@ -47,20 +35,20 @@ static bool etag_matches(const char *inm, const char *etag)
 
 static int serve(struct ctx *c, const struct ui_asset *a)
 {
-    struct resp *out = c->out;
+    struct resp *out = ctx_resp(c);
     if (!a) {
         out->content_type = "text/plain; charset=utf-8";
         out->status = 404;
         buf_puts(&out->body, "Not found");
-        header(out, "Content-Security-Policy", UI_CSP);
+        resp_header(out, "Content-Security-Policy", UI_CSP);
         return 0;
     }
-    header(out, "Content-Security-Policy", UI_CSP);
-    header(out, "ETag", a->etag);
-    header(out, "Cache-Control",
+    resp_header(out, "Content-Security-Policy", UI_CSP);
+    resp_header(out, "ETag", a->etag);
+    resp_header(out, "Cache-Control",
            a->immutable ? "public, max-age=31536000, immutable" : "no-cache");
-    header(out, "Referrer-Policy", "same-origin");
-    const char *inm = c->r->header ? c->r->header(c->r->hctx, "If-None-Match") : NULL;
+    resp_header(out, "Referrer-Policy", "same-origin");
+    const char *inm = ctx_req(c)->header ? ctx_req(c)->header(ctx_req(c)->hctx, "If-None-Match") : NULL;
     if (etag_matches(inm, a->etag)) {
         out->status = 304;
         out->content_type = NULL;
@@ -78,7 +66,7 @@ static int h_index(struct ctx *c)
 
 static int h_static(struct ctx *c)
 {
-    const char *p = c->r->params[0];
+    const char *p = ctx_req(c)->params[0];
     /* Only flat names from the bundle exist; refuse anything else before the lookup. */
     if (!p || strcmp(p, "index.html") == 0 || strchr(p, '/') || strstr(p, ".."))
         return serve(c, NULL);

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../api/route.h"
+
 struct ui_asset {
     const char *path;         /* relative to /static-files/, or "index.html" */
     const char *content_type;
@@ -23,7 +25,9 @@ extern const size_t ui_assets_n;
 /* The asset at path, or NULL. */
 const struct ui_asset *ui_asset_find(const char *path);
 
-/* The route table (ui_routes, ui_routes_n) is declared in api/api.h, which needs the
- * complete struct route; api/router.c mounts it in its static-prefixed plain table. */
+/* The routes: / and /static-files/..., which server/ hands to api_init to be mounted under
+ * --static-prefix. */
+extern const struct route ui_routes[];
+extern const size_t ui_routes_n;
 
 #endif

@@ -1,12 +1,9 @@
 /* libFuzzer target for the search grammar: every input is parsed as a filter of each search
- * kind, as order_by items (one per line) and as a page token; accepted filters are also
- * turned into SQL for both dialects. Build with clang:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_POSIX_C_SOURCE=200809L \
- *     -D_DEFAULT_SOURCE -I. tests/fuzz/fuzz_filter.c store/filter.c store/search_sql.c \
- *     base/arena.c base/buf.c base/err.c base/util.c -lm -lpthread -o fuzz_filter
+ * kind and as order_by items (one per line); accepted filters are also turned into SQL for
+ * both dialects. As a libFuzzer binary (clang -fsanitize=fuzzer,address,undefined, linked
+ * with the query and db libraries of a clang build):
  *   ./fuzz_filter tests/fuzz/corpus/filter
- * With -DFUZZ_STANDALONE (any compiler, no libFuzzer) it builds a replayer that runs the
- * files named on the command line, so the corpus can run as a normal test. */
+ * Linked with replay.c instead of libFuzzer, it replays its corpus as a normal test. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,8 +13,8 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
-#include "store/filter.h"
-#include "store/search_sql.h"
+#include "query/filter.h"
+#include "query/search_sql.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -25,7 +22,7 @@ static void build_sql(struct arena *a, const struct filter *f, const struct orde
 {
     static const int64_t ids[] = {0, 1};
     for (int k = 0; k < 2; k++) {
-        enum db_kind kind = k ? DB_POSTGRES : DB_SQLITE;
+        const struct db_dialect *kind = k ? &db_dialect_postgresql : &db_dialect_sqlite;
         struct buf sql;
         buf_init(&sql, 1 << 22);
         struct sql_val *v;
@@ -97,28 +94,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (filter_parse(&a, kinds[k], s, size, &f, &e) == 0)
             build_sql(&a, &f, &ob);
     }
-    int64_t off;
-    err_clear(&e);
-    filter_page_token_parse(s, size, &off, &e);
     arena_release(&a);
     return 0;
 }
-
-#ifdef FUZZ_STANDALONE
-int main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        FILE *f = fopen(argv[i], "rb");
-        if (!f) {
-            perror(argv[i]);
-            return 1;
-        }
-        static uint8_t buf[1 << 20];
-        size_t n = fread(buf, 1, sizeof buf, f);
-        fclose(f);
-        LLVMFuzzerTestOneInput(buf, n);
-    }
-    printf("%d inputs replayed\n", argc - 1);
-    return 0;
-}
-#endif

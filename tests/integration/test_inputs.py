@@ -146,3 +146,53 @@ def test_search_datasets_ajax(api, client):
     assert r.status_code == 200, r.text
     assert r.json()["dataset_summaries"] == [
         {"experiment_id": eid, "name": "sd", "digest": "dg", "context": "training"}]
+
+
+def _move_to_heap_end(server, table, where, params):
+    """Moves the rows `where` selects to the end of the table's physical order: on
+    PostgreSQL an UPDATE writes a new tuple version (a new ctid) and VACUUM leaves the order
+    so; on SQLite the row is deleted and inserted again under a new, larger rowid."""
+    if server.backend_kind == "postgres":
+        server.db_query("UPDATE %s SET %s WHERE %s" % (
+            table, "step = step" if table == "inputs" else "metric_value = metric_value", where),
+            params)
+        return
+    rows = server.db_query("SELECT * FROM %s WHERE %s" % (table, where), params)
+    server.db_query("DELETE FROM %s WHERE %s" % (table, where), params)
+    for row in rows:
+        server.db_query("INSERT INTO %s VALUES (%s)" % (table, ", ".join("?" * len(row))), row)
+
+
+@pytest.mark.mltrack_only(reason="MLflow returns a run's inputs and a model's metrics in the "
+                                 "heap's order, which an UPDATE, VACUUM FULL or CLUSTER changes")
+def test_order_survives_heap_reorder(server, client, api, exp_id):
+    """Inputs come back in the order they were logged, and a logged model's metrics in key
+    order, however the database has laid the rows out."""
+    rid = client.create_run(exp_id).info.run_id
+    names = ["first", "second", "third"]
+    client.log_inputs(rid, [DatasetInput(Dataset(name=n, digest="d-" + n, source_type="local",
+                                                 source="{}"), []) for n in names[:2]])
+    client.log_inputs(rid, [DatasetInput(Dataset(name=names[2], digest="d-third",
+                                                 source_type="local", source="{}"), [])])
+
+    def logged():
+        return [d.dataset.name for d in client.get_run(rid).inputs.dataset_inputs]
+
+    assert logged() == names
+    _move_to_heap_end(server, "inputs", "destination_id = ? AND source_id = (SELECT "
+                      "dataset_uuid FROM datasets WHERE experiment_id = ? AND name = 'first')",
+                      (rid, int(exp_id)))
+    assert logged() == names
+
+    mid = client.create_logged_model(exp_id).model_id
+    api.ok_post("runs/log-batch", {"run_id": rid, "metrics": [
+        {"key": k, "value": 1.0, "timestamp": 5, "step": 0, "model_id": mid}
+        for k in ("acc", "f1", "loss")]})
+
+    def model_metrics():
+        return [m["key"] for m in api.ok_get("logged-models/" + mid)["model"]["data"]["metrics"]]
+
+    assert model_metrics() == ["acc", "f1", "loss"]
+    _move_to_heap_end(server, "logged_model_metrics", "model_id = ? AND metric_name = 'acc'",
+                      (mid,))
+    assert model_metrics() == ["acc", "f1", "loss"]

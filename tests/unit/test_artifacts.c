@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "artifacts/artifacts.h"
+#include "artifacts/art.h"
 #include "artifacts/local.h"
 #include "t.h"
 
@@ -52,9 +52,9 @@ static void put(struct art_store *s, const char *path, const char *data)
 {
     struct err e = {0};
     struct art_writer *w;
-    T_CHECK(s->be->open_write(s, path, &w, &e) == 0);
-    T_CHECK(s->be->write(w, data, strlen(data), &e) == 0);
-    T_CHECK(s->be->commit(w, &e) == 0);
+    T_CHECK(art_open_write(s, path, &w, &e) == 0);
+    T_CHECK(art_write(s, w, data, strlen(data), &e) == 0);
+    T_CHECK(art_commit(s, w, &e) == 0);
 }
 
 static void test_local_roundtrip(void)
@@ -68,31 +68,31 @@ static void test_local_roundtrip(void)
     put(s, "a/top.txt", "x");
     struct art_reader *r;
     int64_t size;
-    T_CHECK(s->be->open_read(s, "a/b/c.txt", &r, &size, &e) == 0 && size == 5);
+    T_CHECK(art_open_read(s, "a/b/c.txt", &r, &size, &e) == 0 && size == 5);
     char buf[16] = {0};
-    T_CHECK(s->be->read(r, 1, buf, sizeof buf, &e) == 4);
+    T_CHECK(art_read(s, r, 1, buf, sizeof buf, &e) == 4);
     T_STREQ(buf, "ello");
-    s->be->close_read(r);
+    art_close_read(s, r);
     struct arena a;
     arena_init(&a);
     struct art_entry *ents;
     size_t n;
-    T_CHECK(s->be->list(s, "a", &a, &ents, &n, &e) == 0 && n == 2);
-    T_CHECK(s->be->list(s, "missing", &a, &ents, &n, &e) == 0 && n == 0);
-    T_CHECK(s->be->list(s, "a/top.txt", &a, &ents, &n, &e) == 0 && n == 0);
+    T_CHECK(art_list(s, "a", &a, &ents, &n, &e) == 0 && n == 2);
+    T_CHECK(art_list(s, "missing", &a, &ents, &n, &e) == 0 && n == 0);
+    T_CHECK(art_list(s, "a/top.txt", &a, &ents, &n, &e) == 0 && n == 0);
     /* An aborted upload leaves nothing behind, not even its temporary file. */
     struct art_writer *w;
-    T_CHECK(s->be->open_write(s, "a/cut.bin", &w, &e) == 0);
-    T_CHECK(s->be->write(w, "partial", 7, &e) == 0);
-    s->be->abort(w);
-    T_CHECK(s->be->open_read(s, "a/cut.bin", &r, &size, &e) != 0);
-    T_CHECK(s->be->list(s, "a", &a, &ents, &n, &e) == 0 && n == 2);
-    T_CHECK(s->be->remove(s, "a", &e) == 0);
-    T_CHECK(s->be->open_read(s, "a/b/c.txt", &r, &size, &e) != 0 &&
+    T_CHECK(art_open_write(s, "a/cut.bin", &w, &e) == 0);
+    T_CHECK(art_write(s, w, "partial", 7, &e) == 0);
+    art_abort(s, w);
+    T_CHECK(art_open_read(s, "a/cut.bin", &r, &size, &e) != 0);
+    T_CHECK(art_list(s, "a", &a, &ents, &n, &e) == 0 && n == 2);
+    T_CHECK(art_remove(s, "a", &e) == 0);
+    T_CHECK(art_open_read(s, "a/b/c.txt", &r, &size, &e) != 0 &&
             e.code == ERR_RESOURCE_DOES_NOT_EXIST);
-    T_CHECK(s->be->remove(s, "never/there", &e) == 0);
+    T_CHECK(art_remove(s, "never/there", &e) == 0);
     arena_release(&a);
-    s->be->free(s);
+    art_close(s);
 }
 
 static void test_local_symlink_escape(void)
@@ -107,20 +107,20 @@ static void test_local_symlink_escape(void)
     T_CHECK(symlink("/etc", link) == 0);
     struct art_reader *r;
     int64_t size;
-    T_CHECK(s->be->open_read(s, "evil/passwd", &r, &size, &e) != 0);
+    T_CHECK(art_open_read(s, "evil/passwd", &r, &size, &e) != 0);
     struct art_writer *w;
-    T_CHECK(s->be->open_write(s, "evil/x", &w, &e) != 0);
+    T_CHECK(art_open_write(s, "evil/x", &w, &e) != 0);
     struct arena a;
     arena_init(&a);
     struct art_entry *ents;
     size_t n;
-    T_CHECK(s->be->list(s, "evil", &a, &ents, &n, &e) == 0 && n == 0);
-    T_CHECK(s->be->list(s, "", &a, &ents, &n, &e) == 0 && n == 0); /* links are not listed */
-    T_CHECK(s->be->remove(s, "evil", &e) == 0);
+    T_CHECK(art_list(s, "evil", &a, &ents, &n, &e) == 0 && n == 0);
+    T_CHECK(art_list(s, "", &a, &ents, &n, &e) == 0 && n == 0); /* links are not listed */
+    T_CHECK(art_remove(s, "evil", &e) == 0);
     struct stat sb;
     T_CHECK(stat("/etc/passwd", &sb) == 0); /* the link went, its target did not */
     arena_release(&a);
-    s->be->free(s);
+    art_close(s);
 }
 
 int main(void)

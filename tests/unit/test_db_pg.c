@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/db_pg.h"
+#include "db/db.h"
+#include "db/pg.h"
 #include "t.h"
 
 static void check_rewrite(const char *in, const char *want, int want_n)
@@ -50,6 +51,21 @@ static void test_json_each(void)
     check_rewrite("SELECT my_json_each(?)", "SELECT my_json_each($1)", 1);
 }
 
+static void test_numbered_and_hints(void)
+{
+    check_rewrite("SELECT (SELECT a FROM t WHERE x = ?1 AND y = ?2), (SELECT b FROM t WHERE "
+                  "x = ?1)",
+                  "SELECT (SELECT a FROM t WHERE x = $1 AND y = $2), (SELECT b FROM t WHERE "
+                  "x = $1)",
+                  2);
+    check_rewrite("SELECT v FROM metrics INDEXED BY index_metrics_run_uuid_key_step WHERE k = ?",
+                  "SELECT v FROM metrics WHERE k = $1", 1);
+    check_rewrite("SELECT 'INDEXED BY x' FROM t", "SELECT 'INDEXED BY x' FROM t", 0);
+    check_rewrite("SELECT reindexed BY FROM t", "SELECT reindexed BY FROM t", 0);
+    check_rewrite("INSERT INTO t (a) SELECT * FROM unnest(?::text[])",
+                  "INSERT INTO t (a) SELECT * FROM unnest($1::text[])", 1);
+}
+
 static void test_uris(void)
 {
     T_CHECK(db_pg_is_uri("postgresql://u:p@h:5432/db"));
@@ -77,6 +93,7 @@ int main(void)
     T_RUN(test_placeholders);
     T_RUN(test_literals_pass_through);
     T_RUN(test_json_each);
+    T_RUN(test_numbered_and_hints);
     T_RUN(test_uris);
     T_DONE();
 }

@@ -11,7 +11,6 @@
 #include "store/metrics_downsample.h"
 #include "store/store.h"
 #include "tests/unit/t.h"
-#include "base/banned.h"
 
 static struct arena A;
 static struct err E;

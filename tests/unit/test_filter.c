@@ -1,4 +1,4 @@
-/* Unit tests for the search grammar (store/filter.c). The table of filters and expected
+/* Unit tests for the search grammar (query/). The table of filters and expected
  * results was checked against MLflow 3.17.2 itself: every accepted filter yields the same
  * clauses as SearchUtils & co. (after the SQL store's own checks), every rejected one is
  * rejected by MLflow too, and the expected message is the part of MLflow's message that we
@@ -10,7 +10,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
-#include "store/filter.h"
+#include "query/filter.h"
 #include "t.h"
 
 /* Renders a parsed filter as " [entity|key|OP|value]..." (s: string, n: number, l: list). */
@@ -578,49 +578,6 @@ static void test_order_by_attrs(void)
     arena_release(&a);
 }
 
-static void test_page_tokens(void)
-{
-    struct arena a;
-    arena_init(&a);
-    struct err e;
-    int64_t off = -1;
-    /* exactly what MLflow emits: base64.b64encode(json.dumps({"offset": 1000})) */
-    T_STREQ(filter_page_token_format(&a, 1000), "eyJvZmZzZXQiOiAxMDAwfQ==");
-    T_STREQ(filter_page_token_format(&a, 5), "eyJvZmZzZXQiOiA1fQ==");
-    T_CHECK(filter_page_token_parse("eyJvZmZzZXQiOiAxMDAwfQ==", 24, &off, &e) == 0 && off == 1000);
-    T_CHECK(filter_page_token_parse("", 0, &off, &e) == 0 && off == 0);
-    for (int64_t v = 1; v < 100000000000LL; v = v * 7 + 3) {
-        const char *t = filter_page_token_format(&a, v);
-        T_CHECK(filter_page_token_parse(t, strlen(t), &off, &e) == 0 && off == v);
-    }
-    /* {"offset": "12"} and {"offset": 5.7} are accepted by MLflow (int()) */
-    T_CHECK(filter_page_token_parse("eyJvZmZzZXQiOiAiMTIifQ==", 24, &off, &e) == 0 && off == 12);
-    T_CHECK(filter_page_token_parse("eyJvZmZzZXQiOiA1Ljd9", 20, &off, &e) == 0 && off == 5);
-    static const struct {
-        const char *tok;
-        const char *msg;
-    } bad[] = {
-        {"abc", "Invalid page token, could not base64-decode"},
-        {"eyJvZmZzZXQiOiAxMDAwfQ=", "Invalid page token, could not base64-decode"},
-        {"eyJvZmZzZXQiOiAwfQ==", "Invalid page token, parsed value="},  /* offset 0 */
-        {"e30=", "Invalid page token, parsed value="},                  /* {} */
-        {"aGVsbG8=", "Invalid page token, decoded value=b'hello'"},     /* hello */
-        {"WzFd", "Invalid page token, decoded value="},                 /* [1] */
-        {"eyJvZmZzZXQiOiAieCJ9", "Invalid page token, not stringable x"}, /* "x" */
-        {"eyJvZmZzZXQiOiAtM30=", "Invalid page token, parsed value="},  /* -3 */
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        err_clear(&e);
-        int r = filter_page_token_parse(bad[i].tok, strlen(bad[i].tok), &off, &e);
-        if (r == 0 || e.code != ERR_INVALID_PARAMETER_VALUE || !strstr(e.msg, bad[i].msg)) {
-            fprintf(stderr, "  token %s: got %s, want %s\n", bad[i].tok, r ? e.msg : "ok",
-                    bad[i].msg);
-            t_cur_failed = 1;
-        }
-    }
-    arena_release(&a);
-}
-
 int main(void)
 {
     T_RUN(test_filter_table);
@@ -629,6 +586,5 @@ int main(void)
     T_RUN(test_filter_limits);
     T_RUN(test_order_by_table);
     T_RUN(test_order_by_attrs);
-    T_RUN(test_page_tokens);
     T_DONE();
 }

@@ -8,7 +8,6 @@
 #include "registry/rules.h"
 #include "registry/source.h"
 #include "tests/unit/t.h"
-#include "base/banned.h"
 
 static struct arena A;
 

@@ -1,0 +1,323 @@
+/* The SQLite driver: one connection per thread, WAL with synchronous=FULL, a busy timeout,
+ * and statements prepared persistent when the connection keeps them. Row batches run one
+ * prepared INSERT per row: in-process, a statement costs about a microsecond. */
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/buf.h"
+#include "../base/util.h"
+#include "db.h"
+#include "sqlite.h"
+
+const struct db_dialect db_dialect_sqlite = {
+    .name = "sqlite",
+    .begin_write = "BEGIN IMMEDIATE",
+    .no_limit_is_null = false,
+    .like_as_glob = true,
+    .has_ilike = false,
+    .single_writer = true,
+    .count_tables_sql = "SELECT count(*) FROM sqlite_master",
+    .table_exists_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+    .setup_lock_sql = NULL,
+};
+
+struct db_stmt {
+    struct db_stmt_hdr hdr; /* must be first: db_stmt_db() reads it */
+    sqlite3_stmt *st;
+};
+
+struct sqlite_db {
+    struct db base; /* must be first */
+    sqlite3 *conn;
+    char *path;     /* for the checkpointer's own connection */
+    int flags;      /* sqlite3_open_v2 flags it was opened with */
+};
+
+/* The generic code reads the header through the statement, the driver reads its own
+ * connection through struct db. */
+_Static_assert(offsetof(struct db_stmt, hdr) == 0, "db_stmt_hdr first");
+_Static_assert(offsetof(struct sqlite_db, base) == 0, "struct db first");
+
+static struct sqlite_db *sdb(struct db *db)
+{
+    return (struct sqlite_db *)db;
+}
+
+static void log_sqlite(sqlite3 *conn, const char *what, const char *sql)
+{
+    log_error("sqlite %s failed: %s (%d) in: %.200s", what, sqlite3_errmsg(conn),
+              sqlite3_extended_errcode(conn), sql ? sql : "");
+}
+
+static struct db_stmt *sq_prepare(struct db *db, const char *sql, bool cached)
+{
+    struct sqlite_db *s = sdb(db);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(s->conn, sql, -1, cached ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+                           NULL) != SQLITE_OK) {
+        log_sqlite(s->conn, "prepare", sql);
+        return NULL;
+    }
+    struct db_stmt *r = calloc(1, sizeof *r);
+    if (!r) {
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    r->st = st;
+    return r;
+}
+
+static void sq_bind_null(struct db_stmt *st, int i)
+{
+    sqlite3_bind_null(st->st, i);
+}
+static void sq_bind_int(struct db_stmt *st, int i, int64_t v)
+{
+    sqlite3_bind_int64(st->st, i, v);
+}
+static void sq_bind_real(struct db_stmt *st, int i, double v)
+{
+    sqlite3_bind_double(st->st, i, v);
+}
+static void sq_bind_text(struct db_stmt *st, int i, const char *p, size_t n)
+{
+    sqlite3_bind_text64(st->st, i, p ? p : "", n, SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+static enum db_rc sq_step(struct db_stmt *st)
+{
+    sqlite3 *conn = sdb(st->hdr.db)->conn;
+    int rc = sqlite3_step(st->st);
+    switch (rc & 0xff) { /* extended result codes are on */
+    case SQLITE_ROW:
+        return DB_ROW;
+    case SQLITE_DONE:
+        return DB_DONE;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        log_warn("sqlite busy: %s", sqlite3_sql(st->st));
+        return DB_BUSY;
+    case SQLITE_CONSTRAINT: {
+        int ext = sqlite3_extended_errcode(conn);
+        if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return DB_CONSTRAINT;
+        log_sqlite(conn, "step", sqlite3_sql(st->st));
+        return DB_ERROR;
+    }
+    default:
+        log_sqlite(conn, "step", sqlite3_sql(st->st));
+        return DB_ERROR;
+    }
+}
+
+static bool sq_col_null(struct db_stmt *st, int c)
+{
+    return sqlite3_column_type(st->st, c) == SQLITE_NULL;
+}
+static int64_t sq_col_int(struct db_stmt *st, int c)
+{
+    return sqlite3_column_int64(st->st, c);
+}
+static double sq_col_real(struct db_stmt *st, int c)
+{
+    return sqlite3_column_double(st->st, c);
+}
+static const char *sq_col_text(struct db_stmt *st, int c, size_t *n)
+{
+    const unsigned char *p = sqlite3_column_text(st->st, c);
+    if (n)
+        *n = p ? (size_t)sqlite3_column_bytes(st->st, c) : 0;
+    return (const char *)p;
+}
+
+static void sq_reset(struct db_stmt *st)
+{
+    sqlite3_reset(st->st);
+    sqlite3_clear_bindings(st->st);
+}
+
+static void sq_finalize(struct db_stmt *st)
+{
+    sqlite3_finalize(st->st);
+    free(st);
+}
+
+static const char *batch_param(enum sql_type t)
+{
+    (void)t;
+    return "?";
+}
+
+/* Rows go BATCH_ROWS to an INSERT (one statement's set-up and halt for many rows), the
+ * rest one by one; the two statements are kept under two addresses inside the spec. */
+enum { BATCH_ROWS = 32 };
+
+static enum db_rc sq_batch(struct db *db, const struct db_batch_sql *spec, size_t n,
+                           db_row_fn row, void *ctx)
+{
+    struct sql_val vals[DB_BATCH_MAX_COLS];
+    enum db_rc rc = DB_DONE;
+    size_t i = 0;
+    while (i < n && rc == DB_DONE) {
+        int rows = n - i >= BATCH_ROWS ? BATCH_ROWS : 1;
+        struct db_stmt *st = db_batch_stmt(db, rows > 1 ? (const void *)&spec->tail : spec, spec,
+                                           "VALUES ", batch_param, rows);
+        if (!st)
+            return DB_ERROR;
+        for (int r = 0; r < rows; r++, i++) {
+            memset(vals, 0, sizeof vals);
+            row(ctx, i, vals);
+            for (int k = 0; k < spec->ncols; k++)
+                db_bind_val(st, r * spec->ncols + k + 1, &vals[k]);
+        }
+        rc = db_step(st);
+        db_done(st);
+    }
+    return rc;
+}
+
+static int sq_exec(struct db *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(sdb(db)->conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_error("sqlite exec failed: %s in: %.200s", msg ? msg : "?", sql);
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int64_t sq_changes(struct db *db)
+{
+    return sqlite3_changes64(sdb(db)->conn);
+}
+
+static void sq_close(struct db *db)
+{
+    struct sqlite_db *s = sdb(db);
+    sqlite3_close_v2(s->conn);
+    free(s->path);
+    free(s);
+}
+
+const struct db_driver db_sqlite_driver = {
+    .name = "sqlite",
+    .dialect = &db_dialect_sqlite,
+    .prepare = sq_prepare,
+    .bind_null = sq_bind_null,
+    .bind_int = sq_bind_int,
+    .bind_real = sq_bind_real,
+    .bind_text = sq_bind_text,
+    .step = sq_step,
+    .col_null = sq_col_null,
+    .col_int = sq_col_int,
+    .col_real = sq_col_real,
+    .col_text = sq_col_text,
+    .reset = sq_reset,
+    .finalize = sq_finalize,
+    .batch = sq_batch,
+    .exec = sq_exec,
+    .changes = sq_changes,
+    .close = sq_close,
+    .writer_start = db_sqlite_checkpointer_start,
+    .writer_stop = db_sqlite_checkpointer_stop,
+};
+
+/* SQLAlchemy's spelling of a SQLite URI filename, "file:name?mode=memory&uri=true": with
+ * uri=true the name is a URI (SQLITE_OPEN_URI), and uri=true itself is dropped. A copy
+ * (caller frees) and *uri; NULL when out of memory. */
+static char *uri_filename(const char *path, bool *uri)
+{
+    *uri = false;
+    const char *q = strchr(path, '?');
+    if (strncmp(path, "file:", 5) != 0 || !q)
+        return strdup(path);
+    struct buf b;
+    buf_init(&b, strlen(path) + 1);
+    buf_append(&b, path, (size_t)(q - path));
+    char sep = '?';
+    for (const char *p = q + 1;;) {
+        const char *end = strchr(p, '&');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == 8 && memcmp(p, "uri=true", 8) == 0) {
+            *uri = true;
+        } else if (n) {
+            buf_putc(&b, sep);
+            buf_append(&b, p, n);
+            sep = '&';
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    if (!*uri) {
+        buf_release(&b);
+        return strdup(path);
+    }
+    return buf_ok(&b) ? buf_detach(&b, NULL) : NULL;
+}
+
+struct db *db_sqlite_open(const char *path_in, struct err *e)
+{
+    sqlite3 *conn = NULL;
+    bool uri;
+    char *path = uri_filename(path_in, &uri);
+    if (!path) {
+        err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+        return NULL;
+    }
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                (uri ? SQLITE_OPEN_URI : 0);
+    int rc = sqlite3_open_v2(path, &conn, flags, NULL);
+    if (rc != SQLITE_OK) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot open SQLite database '%s': %s", path,
+                conn ? sqlite3_errmsg(conn) : sqlite3_errstr(rc));
+        sqlite3_close_v2(conn);
+        free(path);
+        return NULL;
+    }
+    sqlite3_busy_timeout(conn, 10000);
+    sqlite3_extended_result_codes(conn, 1);
+    struct sqlite_db *s = calloc(1, sizeof *s);
+    if (!s) {
+        free(path);
+        sqlite3_close_v2(conn);
+        err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+        return NULL;
+    }
+    s->base.drv = &db_sqlite_driver;
+    s->conn = conn;
+    s->path = path;
+    s->flags = flags;
+    /* WAL lets readers run beside the writer; synchronous=FULL keeps an acknowledged
+     * commit through a power loss (NORMAL would only survive a process crash). MLflow's
+     * LIKE is case-sensitive, as PostgreSQL's is. A reader's page cache is small (2 MB):
+     * every commit by the writer invalidates it anyway, and the OS caches the file. No
+     * mmap: its pages count in the process's memory however large the database grows. */
+    const char *setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                        " PRAGMA case_sensitive_like=ON; PRAGMA temp_store=MEMORY;"
+                        " PRAGMA cache_size=-2000; PRAGMA mmap_size=0;";
+    char *msg = NULL;
+    if (sqlite3_exec(conn, setup, NULL, NULL, &msg) != SQLITE_OK) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot set up SQLite database '%s': %s", path,
+                msg ? msg : sqlite3_errmsg(conn));
+        sqlite3_free(msg);
+        sq_close(&s->base);
+        return NULL;
+    }
+    return &s->base;
+}
+
+struct sqlite3 *db_sqlite_handle(struct db *db, const char **path, int *flags)
+{
+    if (db->drv != &db_sqlite_driver)
+        return NULL;
+    if (path)
+        *path = sdb(db)->path;
+    if (flags)
+        *flags = sdb(db)->flags;
+    return sdb(db)->conn;
+}

@@ -1,0 +1,27 @@
+/* Opening a SQLite connection (the driver table is db_sqlite_driver in db.h), and what the
+ * rest of db/ needs to reach below the interface. */
+#ifndef MLT_DB_SQLITE_H
+#define MLT_DB_SQLITE_H
+
+#include "db.h"
+
+/* Opens path read-write (creating it), in WAL mode. A "file:" name with a uri=true
+ * parameter is a SQLite URI filename (as SQLAlchemy reads sqlite:///file:...&uri=true), so
+ * file:x?mode=memory&cache=shared&uri=true is a shared in-memory database. NULL with e set
+ * on failure. */
+struct db *db_sqlite_open(const char *path, struct err *e);
+
+/* Inside db/ only (sqlite3.h is included by SQLite's files alone): the connection's
+ * sqlite3 handle and, in *path and *flags, the file and sqlite3_open_v2 flags it was
+ * opened with; NULL when db is not a SQLite connection. */
+struct sqlite3;
+struct sqlite3 *db_sqlite_handle(struct db *db, const char **path, int *flags);
+
+/* The checkpointer (db/sqlite_checkpoint.c): db becomes the process's writer, with no
+ * auto-checkpoints on the request path; a background thread checkpoints on its own
+ * connection instead. 0, or -1 when the thread cannot start. */
+int db_sqlite_checkpointer_start(struct db *db);
+/* Stops it after a final TRUNCATE checkpoint. */
+void db_sqlite_checkpointer_stop(struct db *db);
+
+#endif

@@ -1,0 +1,143 @@
+/* The SQLite writer's background checkpointer. Auto-checkpointing would make whichever
+ * request crosses the threshold copy the WAL into the database and fsync it. Instead the
+ * writer's WAL hook wakes a thread that runs PASSIVE checkpoints on its own connection,
+ * off the request path. */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../base/util.h"
+#include "sqlite.h"
+
+enum {
+    CKPT_FRAMES = 2048,     /* ~8 MB of WAL before the checkpointer wakes */
+    CKPT_TRUNCATE = 16384,  /* ~64 MB: under steady writes the WAL never drains by itself */
+};
+static int ckpt_frames_seen;
+
+static pthread_mutex_t ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ckpt_cv = PTHREAD_COND_INITIALIZER;
+static bool ckpt_pending, ckpt_stop, ckpt_running;
+static bool ckpt_dirty;        /* commits since the WAL was last emptied */
+static int64_t ckpt_last_commit; /* mono_ns() of the last commit */
+
+/* Once writes pause this long, the WAL is emptied (TRUNCATE): readers look every page up
+ * in a non-empty WAL and read it with pread, while the database file is mmap'd. */
+enum { CKPT_IDLE_MS = 500 };
+static pthread_t ckpt_thread;
+static char *ckpt_path;
+static int ckpt_flags; /* the writer's open flags, URI or not */
+
+static int wal_hook(void *arg, sqlite3 *conn, const char *dbname, int frames)
+{
+    (void)arg;
+    (void)conn;
+    (void)dbname;
+    pthread_mutex_lock(&ckpt_mu);
+    ckpt_dirty = true;
+    ckpt_last_commit = mono_ns();
+    ckpt_frames_seen = frames;
+    if (frames >= CKPT_FRAMES) {
+        ckpt_pending = true;
+        pthread_cond_signal(&ckpt_cv);
+    }
+    pthread_mutex_unlock(&ckpt_mu);
+    return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+    (void)arg;
+    sqlite3 *conn = NULL;
+    if (sqlite3_open_v2(ckpt_path, &conn, (ckpt_flags & ~SQLITE_OPEN_CREATE), NULL) != SQLITE_OK) {
+        log_error("checkpointer: cannot open %s: %s", ckpt_path,
+                  conn ? sqlite3_errmsg(conn) : "?");
+        sqlite3_close_v2(conn);
+        return NULL;
+    }
+    sqlite3_busy_timeout(conn, 1000);
+    /* A connection checkpoints only once it has opened the WAL; this does that. */
+    if (sqlite3_exec(conn, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
+        log_warn("checkpointer: %s", sqlite3_errmsg(conn));
+    pthread_mutex_lock(&ckpt_mu);
+    while (!ckpt_stop) {
+        bool idle = false;
+        while (!ckpt_pending && !ckpt_stop) {
+            /* Sleep until woken, or until the writes have paused long enough. */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += CKPT_IDLE_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&ckpt_cv, &ckpt_mu, &ts);
+            if (ckpt_dirty && mono_ns() - ckpt_last_commit >= CKPT_IDLE_MS * 1000000LL) {
+                idle = true;
+                break;
+            }
+        }
+        if (ckpt_stop)
+            break;
+        ckpt_pending = false;
+        if (idle)
+            ckpt_dirty = false;
+        /* A PASSIVE checkpoint never blocks the writer, but while writes keep coming the
+         * log is never fully copied when the next transaction starts, so it never wraps
+         * around and grows without end. Past CKPT_TRUNCATE frames, take the write lock
+         * between two transactions (busy-waiting up to the timeout) and truncate it; and
+         * when the writes have paused, empty the log for the readers' sake. */
+        int mode = idle || ckpt_frames_seen >= CKPT_TRUNCATE ? SQLITE_CHECKPOINT_TRUNCATE
+                                                             : SQLITE_CHECKPOINT_PASSIVE;
+        pthread_mutex_unlock(&ckpt_mu);
+        int log_frames = 0, done = 0;
+        int rc = sqlite3_wal_checkpoint_v2(conn, NULL, mode, &log_frames, &done);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            log_warn("checkpoint failed: %s", sqlite3_errmsg(conn));
+        pthread_mutex_lock(&ckpt_mu);
+        if (idle && rc != SQLITE_OK)
+            ckpt_dirty = true; /* readers held it up: try again at the next pause */
+    }
+    pthread_mutex_unlock(&ckpt_mu);
+    /* Leave a small WAL behind on a clean shutdown. */
+    sqlite3_wal_checkpoint_v2(conn, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    sqlite3_close_v2(conn);
+    return NULL;
+}
+
+int db_sqlite_checkpointer_start(struct db *db)
+{
+    const char *path;
+    sqlite3 *conn = db_sqlite_handle(db, &path, &ckpt_flags);
+    /* The writer keeps the index pages that inserts walk in a larger cache (16 MB): nobody
+     * else writes, so they stay valid from one commit to the next. */
+    if (!conn ||
+        sqlite3_exec(conn, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16000", NULL, NULL,
+                     NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_wal_hook(conn, wal_hook, NULL);
+    free(ckpt_path);
+    ckpt_path = strdup(path);
+    if (!ckpt_path)
+        return -1;
+    ckpt_stop = false;
+    if (pthread_create(&ckpt_thread, NULL, ckpt_main, NULL) != 0)
+        return -1;
+    ckpt_running = true;
+    return 0;
+}
+
+void db_sqlite_checkpointer_stop(struct db *db)
+{
+    (void)db;
+    if (!ckpt_running)
+        return;
+    pthread_mutex_lock(&ckpt_mu);
+    ckpt_stop = true;
+    pthread_cond_signal(&ckpt_cv);
+    pthread_mutex_unlock(&ckpt_mu);
+    pthread_join(ckpt_thread, NULL);
+    ckpt_running = false;
+}
