@@ -7,11 +7,12 @@
 // playwright-core (no browser download). Prints one line per test, the measurements (time
 // to first chart, scroll frame times, the chart view with 100 runs of 100,000 points, the
 // CSV export of 10,000 runs, ...) and a final "N passed, N failed" line; exits non-zero on
-// any failure. Timings are printed, never asserted: this machine's cores are shared.
+// any failure. Timings are printed; only the budgets kept from before (the 1,000,000-point
+// chart, scroll frame medians) are asserted, loosely: this machine's cores are shared.
 //
 //   node tests/browser/run.mjs            (MLTRACK_BIN defaults to build/server/mltrack)
 //   CHROMIUM=/usr/bin/chromium  PYTHON=.venv/bin/python  KEEP=1 (keep the temp dir)
-//   ONLY=name (run the tests whose name contains it)  UPDATE_README_SCREENSHOTS=1
+//   ONLY=name|other (run the tests whose name contains one of them)  UPDATE_README_SCREENSHOTS=1
 import { chromium } from 'playwright-core';
 import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -139,7 +140,7 @@ async function runTests(srv, dir) {
   });
   let passed = 0, failed = 0;
   for (const { name, fn } of tests) {
-    if (process.env.ONLY && !name.includes(process.env.ONLY)) continue;
+    if (process.env.ONLY && !process.env.ONLY.split('|').some((part) => name.includes(part))) continue;
     H.consoleErrors = [];
     H.dialogs = [];
     t = Date.now();

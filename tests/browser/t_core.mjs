@@ -208,7 +208,11 @@ test('opening a run: overview, params, tags, artifacts previewed safely', async 
   await page.close();
 });
 
-test('1,000,000-point metric: time to first chart (printed); zoom refines to every point', async () => {
+// Budgets kept from before issue 16 (the best of three tries, and scroll frame medians):
+// loose enough for two shared cores, tight enough to catch a UI that got slower.
+const CHART_BUDGET_MS = 1000;
+
+test(`1,000,000-point metric: exact chart within ${CHART_BUDGET_MS} ms (printed); zoom refines to every point`, async () => {
   const page = await newPage();
   // Warm the app on the run's overview, then open the Model metrics tab the way a user
   // does and time the first chart (the preview) and the exact M4 chart. Three tries, all
@@ -242,6 +246,8 @@ test('1,000,000-point metric: time to first chart (printed); zoom refines to eve
   const status = await page.textContent('.chart-status');
   H.report.push(`time to first chart, 1,000,000 points, on opening the run's Model metrics tab (3 tries): preview ${tries.map((t) => t.first.toFixed(0)).join(' / ')} ms; exact min/max chart ${tries.map((t) => t.exact.toFixed(0)).join(' / ')} ms; cold page load to exact chart ${coldMs.toFixed(0)} ms (${status})`);
   assert(/1,000,000 points/.test(status), `status: ${status}`);
+  const best = Math.min(...tries.map((t) => t.exact));
+  assert(best < CHART_BUDGET_MS, `exact chart took ${best.toFixed(0)} ms at best`);
   // The spikes (+5 every 99,991 steps) survive downsampling.
   const ds = await (await fetch(`${H.srv.base}/api/2.0/mltrack/metrics/downsample?run_id=${H.seed.million.runId}&metric_key=signal&buckets=800`)).json();
   const spikes = ds.values.filter((v) => v > 3.5).length;
@@ -323,6 +329,8 @@ test('10,000 runs: load all, 400+ columns, virtualised scrolling (frame times pr
   H.report.push(`10,000 runs: all 10 pages loaded in ${loadMs} ms; ${ncols} columns; ${stats.H.toLocaleString('en-US')} px tall, ${stats.W.toLocaleString('en-US')} px wide; at most ${stats.maxRows} rows / ${stats.maxCells} cells in the DOM`);
   for (const [name, p] of Object.entries(stats.phases)) H.report.push(`  scroll ${name.padEnd(6)}: frame time ${f(p)}`);
   assert(stats.maxRows < 80, `virtualised rows: ${stats.maxRows} in the DOM`);
+  assert(stats.phases.wheel.median < 34, `wheel-speed scrolling below 30 fps: ${f(stats.phases.wheel)}`);
+  assert(stats.phases.fling.median < 50, `fling below 20 fps: ${f(stats.phases.fling)}`);
   assert(stats.bottom === 'bulk-00000', `reached the last row (the oldest run): ${stats.bottom}`);
   await page.evaluate(() => { const sc = document.querySelector('.vt'); sc.scrollTop = 0; sc.scrollLeft = 0; });
   await page.waitForTimeout(100);
