@@ -102,6 +102,60 @@ test('sweeps: group by a param, a dataset; aggregated rows and mean/min/max band
   await page.close();
 });
 
+test('sweeps: a group sums up by mean, min or max (in the URL); sorting by a metric orders the groups', async () => {
+  const page = await newPage();
+  const sw = H.seed.sweep;
+  const runs = await allRuns(sw.exp);
+  const vals = (opt) => runs.filter((r) => r.p.optimizer === opt).map((r) => r.m['val/acc']);
+  const agg = { mean, min: (xs) => Math.min(...xs), max: (xs) => Math.max(...xs) };
+  await page.goto(url(`#/experiments/${sw.exp}?groupBy=param:optimizer&pin=metric:val/acc`));
+  await page.waitForFunction(() => document.querySelectorAll('.vt-win > .vt-row.group-row').length === 3);
+  assert(await page.isVisible('select[aria-label="Aggregate"]'), 'the choice shows when grouped');
+  for (const a of ['max', 'min']) {
+    await page.selectOption('select[aria-label="Aggregate"]', a);
+    await page.waitForFunction((want) => new URLSearchParams(location.hash.split('?')[1]).get('groupAgg') === want, a);
+    const byName = Object.fromEntries((await rowsOf(page)).map((r) => [r.name, r]));
+    for (const opt of ['adam', 'sgd']) {
+      const shown = Number(byName[opt].pins[0].text), want = agg[a](vals(opt));
+      assert(Math.abs(shown - want) <= 1e-5 * want, `${opt}: ${a} val/acc ${shown} vs ${want}`);
+      assert(byName[opt].pins[0].title.startsWith(`${a} of 3`), `the title says which: ${byName[opt].pins[0].title}`);
+    }
+  }
+  // Sorted by val/acc (highest first, then lowest first): the groups follow their aggregate,
+  // the group without the metric last.
+  await page.click('.vt-th[data-col="metric:val/acc"]');
+  await page.waitForFunction(() => document.querySelector('.vt-th[data-col="metric:val/acc"]').textContent.includes('▼'));
+  const order = async () => (await rowsOf(page)).filter((r) => r.group).map((r) => r.name);
+  const best = ['adam', 'sgd'].sort((x, y) => agg.min(vals(y)) - agg.min(vals(x)));
+  await page.waitForFunction((want) => [...document.querySelectorAll('.vt-win > .vt-row.group-row a.run-link')].map((a) => a.textContent).join() === want, [...best, '(not set)'].join());
+  await page.click('.vt-th[data-col="metric:val/acc"]');
+  await page.waitForFunction(() => document.querySelector('.vt-th[data-col="metric:val/acc"]').textContent.includes('▲'));
+  await page.waitForFunction((want) => [...document.querySelectorAll('.vt-win > .vt-row.group-row a.run-link')].map((a) => a.textContent).join() === want, [...best].reverse().concat('(not set)').join());
+  assert((await order()).length === 3, 'three groups');
+  // Reload: the same choice; the charts draw the groups' highest values inside their bands.
+  await page.goto(url(`#/experiments/${sw.exp}?groupBy=param:optimizer&groupAgg=max&compareRunsMode=CHART`));
+  assert((await page.inputValue('select[aria-label="Aggregate"]')) === 'max', 'kept in the URL');
+  await waitChart(page, 'val/acc');
+  const g = await page.evaluate(() => {
+    const c = [...document.querySelectorAll('.chart')].find((x) => x.querySelector('.chart-title').textContent === 'val/acc')._chart;
+    return c.u.data.slice(1).map((d, i) => ({ label: c.meta[i].label, xs: Array.from(d[0]), ys: Array.from(d[1]),
+      band: { xs: Array.from(c.bands[i].xs), hi: Array.from(c.bands[i].hi), lo: Array.from(c.bands[i].lo) } }));
+  });
+  assert(g.length === 2, `two groups drawn: ${g.map((x) => x.label)}`);
+  for (const l of g) {
+    const opt = l.label.split(' ')[0];
+    assert(l.label === `${opt} (max of 3)`, `the line says what it is: ${l.label}`);
+    const k = l.xs.length - 1;
+    assert(l.xs[k] === 49 && Math.abs(l.ys[k] - agg.max(vals(opt))) < 1e-9, `${opt}: highest last val/acc ${l.ys[k]} vs ${agg.max(vals(opt))}`);
+    const inBand = l.xs.every((x, j) => { const b = l.band.xs.indexOf(x); return b >= 0 && l.band.lo[b] <= l.ys[j] + 1e-12 && l.ys[j] <= l.band.hi[b] + 1e-12; });
+    assert(inBand, `${opt}: the line stays inside its min-max band`);
+    const b = l.band.xs.indexOf(49);
+    assert(l.band.hi[b] >= agg.max(vals(opt)) - 1e-12 && l.band.lo[b] <= agg.min(vals(opt)) + 1e-12, `${opt}: the band spans the runs at step 49`);
+  }
+  noConsoleErrors('group aggregates');
+  await page.close();
+});
+
 test('sweeps: group 10,000 runs by a param (time printed)', async () => {
   const page = await newPage();
   const runs = await allRuns(H.seed.many.exp);

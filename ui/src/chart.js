@@ -152,23 +152,27 @@ export function aggregate(results, members, lo, hi, buckets, useSmoothed) {
     }
   }
   const order = [...cells.keys()].sort((a, b) => a - b);
-  const xs = [], mean = [], min = [], max = [];
+  // The line: the mean, lowest or highest of the members' values in each bucket; the band:
+  // every point of the members in it.
+  const xs = [], mean = [], lowest = [], highest = [], min = [], max = [];
   for (const b of order) {
     const c = cells.get(b);
     if (!c.lasts.length) continue;
     xs.push(Math.round(c.xs.reduce((a, v) => a + v, 0) / c.xs.length));
     mean.push(c.lasts.reduce((a, v) => a + v, 0) / c.lasts.length);
+    lowest.push(Math.min(...c.lasts));
+    highest.push(Math.max(...c.lasts));
     min.push(c.lo);
     max.push(c.hi);
   }
-  return { xs, mean, min, max };
+  return { xs, mean, lowest, highest, min, max };
 }
 
 export class MetricChart {
   // series: [{runId, key, label, color}]; opts: {xMode: 'step'|'wall'|'relative',
   // xMetric (a metric key: x = that metric's value at the same step), log, xLog,
   // smoothing, yMin, yMax, xMin, xMax, outliers, title, height, groups: [{label, color,
-  // members: [series indexes]}], legend (default: when at most 30 series), tools}.
+  // members: [series indexes], agg: 'mean'|'min'|'max' (the line; the band is min to max)}], legend (default: when at most 30 series), tools}.
   constructor(container, series, opts = {}) {
     this.el = h('div', { class: 'chart' });
     this.el._chart = this;
@@ -376,7 +380,9 @@ export class MetricChart {
         const band = keep(a.xs, a.max);
         const bandLo = keep(a.xs, a.min);
         this.bands.push({ color: g.color, xs: band[0], hi: band[1], lo: bandLo[1] });
-        add(keep(a.xs, a.mean), { label: g.label, stroke: g.color, width: 1.75 }, { label: `${g.label} (mean of ${g.members.length})`, group: g });
+        const agg = g.agg === 'min' ? 'min' : g.agg === 'max' ? 'max' : 'mean';
+        const line = agg === 'min' ? a.lowest : agg === 'max' ? a.highest : a.mean;
+        add(keep(a.xs, line), { label: g.label, stroke: g.color, width: 1.75 }, { label: `${g.label} (${agg} of ${g.members.length})`, group: g });
       }
       return { data, specs, meta };
     }

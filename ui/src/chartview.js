@@ -204,7 +204,7 @@ export class ChartView {
     let groups = null;
     if (this.groups) {
       const at = new Map(series.map((x, k) => [x.runId, k]));
-      groups = this.groups.map((g, gi) => ({ label: g.label, color: colorFor(gi), members: g.runIds.filter((id) => at.has(id)).map((id) => at.get(id)) }))
+      groups = this.groups.map((g, gi) => ({ label: g.label, agg: g.agg || 'mean', color: colorFor(gi), members: g.runIds.filter((id) => at.has(id)).map((id) => at.get(id)) }))
         .filter((g) => g.members.length);
     }
     const x = s.x || 'step';

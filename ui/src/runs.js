@@ -136,7 +136,12 @@ function groupValues(run, by) {
 
 const natural = new Intl.Collator('en', { numeric: true }).compare;
 
-export function groupRuns(runs, by) {
+// How a group's rows and chart lines sum up a metric over its runs (MLflow's choice).
+export const GROUP_AGGS = [['mean', 'Mean'], ['min', 'Min'], ['max', 'Max']];
+
+// Groups in the natural order of their values; when the table is sorted by a metric, in
+// the order of that metric's aggregate (groups without it last), so the best group leads.
+export function groupRuns(runs, by, order = null, agg = 'mean') {
   const map = new Map();
   for (const r of runs) {
     for (const v of groupValues(r, by)) {
@@ -144,7 +149,17 @@ export function groupRuns(runs, by) {
       map.get(v).push(r);
     }
   }
-  return [...map.entries()].sort((a, b) => natural(a[0], b[0])).map(([value, rs]) => ({ value, runs: rs, agg: new Map() }));
+  const groups = [...map.entries()].sort((a, b) => natural(a[0], b[0])).map(([value, rs]) => ({ value, runs: rs, agg: new Map() }));
+  if (order && colKind(order.col) === 'metric') {
+    const key = colKey(order.col);
+    const val = (g) => { const a = aggMetric(g, key); return a ? a[agg] : NaN; };
+    groups.sort((x, y) => {
+      const a = val(x), b = val(y);
+      if (!isFinite(a) || !isFinite(b)) return isFinite(a) ? -1 : isFinite(b) ? 1 : 0;
+      return order.asc ? a - b : b - a;
+    });
+  }
+  return groups;
 }
 
 // Mean, min and max of a metric over a group's runs that have it (cached per group).
@@ -164,11 +179,11 @@ function aggMetric(g, key) {
   return a;
 }
 
-function groupCellText(g, id, by) {
+function groupCellText(g, id, by, agg = 'mean') {
   const kind = colKind(id);
   if (kind === 'metric') {
     const a = aggMetric(g, colKey(id));
-    return a ? [fmtNum(a.mean), `mean of ${a.n}; min ${fmtNum(a.min)}, max ${fmtNum(a.max)}`] : ['', ''];
+    return a ? [fmtNum(a[agg]), `${agg} of ${a.n}; mean ${fmtNum(a.mean)}, min ${fmtNum(a.min)}, max ${fmtNum(a.max)}`] : ['', ''];
   }
   if (`${kind}:${colKey(id)}` === by) return [g.value, ''];
   const vals = new Set(g.runs.map((r) => cellText(r, id)));
@@ -198,6 +213,7 @@ export async function runsPage(root, expIds, q, routeOpts = {}) {
     time: { label: startLabel, from: startLabel === 'CUSTOM' ? q.get('startTime') || '' : '', to: startLabel === 'CUSTOM' ? q.get('endTime') || '' : '' },
     mode: q.get('compareRunsMode') === 'CHART' || routeOpts.tab === 'chart' ? 'CHART' : 'TABLE',
     groupBy: q.get('groupBy') || '',
+    groupAgg: GROUP_AGGS.some(([k]) => k === q.get('groupAgg')) ? q.get('groupAgg') : 'mean',
     refresh: Number(q.get('refresh')) || 0,
     chartRuns: CHART_RUN_CHOICES.includes(Number(q.get('chartRuns'))) ? Number(q.get('chartRuns')) : 10,
     runs: [],
@@ -247,7 +263,12 @@ export async function runsPage(root, expIds, q, routeOpts = {}) {
   const onCustom = () => { state.time.from = fromIn.value; state.time.to = toIn.value; saveView(true); reload(); };
   fromIn.addEventListener('change', onCustom);
   toIn.addEventListener('change', onCustom);
-  const groupSel = h('select', { 'aria-label': 'Group by', onchange: (e) => { state.groupBy = e.target.value; saveView(true); regroup(); } });
+  const groupSel = h('select', { 'aria-label': 'Group by', onchange: (e) => { state.groupBy = e.target.value; aggSel.hidden = !state.groupBy; saveView(true); regroup(); } });
+  const aggSel = h('select', { 'aria-label': 'Aggregate', hidden: !state.groupBy, title: 'How a group sums up a metric over its runs', onchange: (e) => {
+    state.groupAgg = e.target.value;
+    saveView(true);
+    rebuildRows();
+  } }, GROUP_AGGS.map(([k, label]) => h('option', { value: k, selected: k === state.groupAgg }, label)));
   const modeBtns = h('span', { class: 'seg' },
     h('button', { class: 'seg-btn', dataset: { mode: 'TABLE' }, onclick: () => setMode('TABLE') }, 'Table'),
     h('button', { class: 'seg-btn', dataset: { mode: 'CHART' }, onclick: () => setMode('CHART') }, 'Charts'));
@@ -276,7 +297,7 @@ export async function runsPage(root, expIds, q, routeOpts = {}) {
     h('div', { class: 'page-head' }, h('div', { class: 'crumbs' }, h('a', { href: '#/experiments' }, 'Experiments')), title, sub),
     one ? experimentTabs(expIds[0], 'runs') : null,
     h('div', { class: 'toolbar' }, filterIn, searchBtn, timeSel, customBox, viewSel),
-    h('div', { class: 'toolbar' }, modeBtns, h('label', null, 'Group by ', groupSel), colsBtn, compareBtn, delBtn, restoreBtn, csvBtn, refreshSel, count, loadAllBtn),
+    h('div', { class: 'toolbar' }, modeBtns, h('label', null, 'Group by ', groupSel), aggSel, colsBtn, compareBtn, delBtn, restoreBtn, csvBtn, refreshSel, count, loadAllBtn),
     tableBox, chartBox);
   attachAutocomplete(filterIn,
     () => ({ metric: [...state.keys.metric].sort(), param: [...state.keys.param].sort(), tag: [...state.keys.tag].sort() }),
@@ -296,6 +317,7 @@ export async function runsPage(root, expIds, q, routeOpts = {}) {
       endTime: t.label === 'CUSTOM' ? t.to : null,
       compareRunsMode: state.mode === 'CHART' ? 'CHART' : null,
       groupBy: state.groupBy || null,
+      groupAgg: state.groupBy && state.groupAgg !== 'mean' ? state.groupAgg : null,
       refresh: state.refresh || null,
       chartRuns: state.chartRuns === 10 ? null : state.chartRuns,
       filter: null,
@@ -606,7 +628,7 @@ export async function runsPage(root, expIds, q, routeOpts = {}) {
     const indent = `${8 + item.depth * 18 + (kids ? 0 : 18)}px`;
     if (row._name.style.paddingLeft !== indent) row._name.style.paddingLeft = indent;
     if (isGroup) row._a.dataset.count = String(item.g.runs.length);
-    const text = (col) => (isGroup ? groupCellText(item.g, col, state.groupBy) : [String(cellText(item.run, col)), '']);
+    const text = (col) => (isGroup ? groupCellText(item.g, col, state.groupBy, state.groupAgg) : [String(cellText(item.run, col)), '']);
     layout.pins.forEach((p, k) => { const [t, ti] = text(p.col); setCell(row._pins[k], p.col, t, ti); });
     const gw = `${(a < layout.cols.length ? layout.offs[a] : layout.total) - layout.pinnedW}px`;
     if (row._gap.style.width !== gw) row._gap.style.width = gw;
@@ -696,7 +718,7 @@ export async function runsPage(root, expIds, q, routeOpts = {}) {
   function rebuildRows() {
     const rows = [];
     if (state.groupBy) {
-      state.groups = groupRuns(state.runs, state.groupBy);
+      state.groups = groupRuns(state.runs, state.groupBy, state.order, state.groupAgg);
       for (const g of state.groups) {
         rows.push({ t: 'group', g, depth: 0 });
         if (state.openGroups.has(g.value)) for (const run of g.runs) rows.push({ t: 'run', run, depth: 1, kids: 0 });
@@ -1003,7 +1025,7 @@ export async function runsPage(root, expIds, q, routeOpts = {}) {
     if (!chartView) return;
     const runs = chartRuns();
     const keys = [...new Set(runs.flatMap((r) => Object.keys(r.m)))].sort();
-    const groups = state.groups ? state.groups.map((g) => ({ label: `${g.value}`, runIds: g.runs.filter((r) => runs.includes(r)).map((r) => r.id) }))
+    const groups = state.groups ? state.groups.map((g) => ({ label: `${g.value}`, agg: state.groupAgg, runIds: g.runs.filter((r) => runs.includes(r)).map((r) => r.id) }))
       .filter((g) => g.runIds.length) : null;
     chartView.update(runs.map((r) => ({ id: r.id, name: r.name, m: r.m })), keys, groups, state.chartRuns);
   }
