@@ -399,6 +399,18 @@ test('filter box completes metric, param, tag and attribute names, operators and
   await page.keyboard.type("'R");
   got = await items();
   assert(got.includes("'RUNNING'"), `status values: ${got}`);
+  // Tag names and their values (the small experiment's runs have a team tag).
+  await page.goto(url(`#/experiments/${H.seed.small.exp}`));
+  await page.waitForFunction(() => document.querySelectorAll('.vt-win > .vt-row').length === 6);
+  await page.click(box);
+  await page.keyboard.type('tags.te');
+  await page.waitForSelector('.ac-list:not([hidden])');
+  got = await items();
+  assert(got.includes('tags.team'), `tag names: ${got}`);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('= ');
+  got = await items();
+  assert(got.join() === "'nlp','vision'", `tag values seen: ${got}`);
   noConsoleErrors('completion');
   await page.close();
 });
@@ -532,6 +544,14 @@ test('models: a run\'s logged models, the experiment\'s list, the model page, ve
   assert(get('Inputs') && !get('Inputs').diff && get('Inputs').cells[1] === 'float64[-1,2]', `schema: ${JSON.stringify(get('Inputs'))}`);
   assert(get('Source run').cells.slice(1).join() === 'trial-0,trial-1', 'source runs');
   assert(get('Aliases').cells[1] === '@champion', 'aliases');
+  // The source runs' latest metrics, side by side.
+  const latest = await Promise.all([sw.children[0].id, sw.children[1].id].map(async (id) =>
+    Object.fromEntries((await H.api.get('runs/get', { run_id: id })).run.data.metrics.map((m) => [m.key, m.value]))));
+  for (const key of ['val/acc', 'val/loss']) {
+    const r = get(key);
+    assert(r && r.cells.slice(1).every((c, i) => Math.abs(Number(c) - latest[i][key]) <= 1e-5 * Math.abs(latest[i][key])),
+      `metric ${key} side by side: ${JSON.stringify(r)} vs ${latest.map((m) => m[key])}`);
+  }
   await shot(page, 'version-compare', true);
   noConsoleErrors('models');
   await page.close();
