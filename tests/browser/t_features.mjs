@@ -156,6 +156,48 @@ test('sweeps: a group sums up by mean, min or max (in the URL); sorting by a met
   await page.close();
 });
 
+test('sweeps: group by two keys (optimizer, then lr): one group per combination, in the URL', async () => {
+  const page = await newPage();
+  const sw = H.seed.sweep;
+  const runs = await allRuns(sw.exp);
+  await page.goto(url(`#/experiments/${sw.exp}?groupBy=param:optimizer&pin=metric:val/acc,param:lr`));
+  await page.waitForFunction(() => document.querySelectorAll('.vt-win > .vt-row.group-row').length === 3);
+  await page.selectOption('select[aria-label="Then group by"]', 'param:lr');
+  await page.waitForFunction(() => document.querySelectorAll('.vt-win > .vt-row.group-row').length === 7);
+  const hash = await page.evaluate(() => location.hash);
+  assert(new URLSearchParams(hash.split('?')[1]).get('groupBy') === 'param:optimizer,param:lr', `both keys in the URL: ${hash}`);
+  const check = async () => {
+    const rows = (await rowsOf(page)).filter((r) => r.group);
+    const want = sw.children.map((c) => `${c.optimizer} · ${runs.find((r) => r.id === c.id).p.lr}`);
+    const names = rows.map((r) => r.name);
+    assert(want.every((w) => names.includes(w)) && names.includes('(not set) · (not set)'), `the combinations: ${names}`);
+    // Ordered by optimizer, then by lr as a number.
+    const adam = names.filter((n) => n.startsWith('adam'));
+    const lrs = adam.map((n) => Number(n.split(' · ')[1]));
+    assert(names.indexOf(adam[0]) < names.findIndex((n) => n.startsWith('sgd')) && lrs.every((v, i) => !i || lrs[i - 1] < v), `order: ${names}`);
+    for (const c of sw.children) {
+      const r = rows.find((x) => x.name === `${c.optimizer} · ${runs.find((y) => y.id === c.id).p.lr}`);
+      const v = runs.find((y) => y.id === c.id).m['val/acc'];
+      assert(r.count === '1' && Math.abs(Number(r.pins[0].text) - v) <= 1e-5 * v, `${r.name}: one run, its val/acc ${r.pins[0].text} vs ${v}`);
+      assert(r.name.endsWith(` · ${r.pins[1].text}`), `the lr column of ${r.name} shows its lr: ${r.pins[1].text}`);
+    }
+  };
+  await check();
+  await shot(page, 'group-by-two', false);
+  await page.reload();
+  await page.waitForFunction(() => document.querySelectorAll('.vt-win > .vt-row.group-row').length === 7);
+  assert((await page.inputValue('select[aria-label="Group by"]')) === 'param:optimizer' && (await page.inputValue('select[aria-label="Then group by"]')) === 'param:lr', 'both choices after a reload');
+  await check();
+  // Back to one key, then none.
+  await page.selectOption('select[aria-label="Then group by"]', '');
+  await page.waitForFunction(() => document.querySelectorAll('.vt-win > .vt-row.group-row').length === 3);
+  await page.selectOption('select[aria-label="Group by"]', '');
+  await page.waitForFunction(() => document.querySelectorAll('.vt-win > .vt-row.group-row').length === 0 && document.querySelectorAll('.vt-win > .vt-row').length === 2);
+  assert(!(await page.isVisible('select[aria-label="Then group by"]')), 'the second choice hides with the first');
+  noConsoleErrors('two group keys');
+  await page.close();
+});
+
 test('sweeps: group 10,000 runs by a param (time printed)', async () => {
   const page = await newPage();
   const runs = await allRuns(H.seed.many.exp);

@@ -126,15 +126,40 @@ function cellText(run, id) {
 
 // ---- groups ----
 
-// The values a run has for a group-by choice ("param:lr", "tag:team", "dataset").
-function groupValues(run, by) {
+// The values a run has for one group-by key ("param:lr", "tag:team", "dataset").
+function keyValues(run, by) {
   if (by === 'dataset') return run.ds.length ? run.ds : ['(no dataset)'];
   const kind = colKind(by), key = colKey(by);
   const v = kind === 'param' ? run.p[key] : run.t[key];
   return [v === undefined ? '(not set)' : v];
 }
 
+// The keys of a group-by choice: one, or several joined by commas (no param or tag key
+// holds a comma), as "param:optimizer,param:lr" groups by both.
+export function groupKeys(by) {
+  return by ? by.split(',').filter(Boolean) : [];
+}
+
+// The groups a run is in: one value per key (a run logged with two datasets is in two).
+function groupValues(run, keys) {
+  let combos = [[]];
+  for (const k of keys) combos = combos.flatMap((c) => keyValues(run, k).map((v) => [...c, v]));
+  return combos;
+}
+
+const GROUP_SEP = ' · ';
 const natural = new Intl.Collator('en', { numeric: true }).compare;
+// Values that are numbers compare as numbers (an lr of 0.0001 before 0.001, which the
+// collator's digit runs would not give), the rest in natural order.
+const NUMERIC = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+const valueOrder = (x, y) => (NUMERIC.test(x) && NUMERIC.test(y) ? Number(x) - Number(y) || natural(x, y) : natural(x, y));
+const byParts = (a, b) => {
+  for (let i = 0; i < a.length; i++) {
+    const c = valueOrder(a[i], b[i]);
+    if (c) return c;
+  }
+  return 0;
+};
 
 // How a group's rows and chart lines sum up a metric over its runs (MLflow's choice).
 export const GROUP_AGGS = [['mean', 'Mean'], ['min', 'Min'], ['max', 'Max']];
@@ -142,14 +167,16 @@ export const GROUP_AGGS = [['mean', 'Mean'], ['min', 'Min'], ['max', 'Max']];
 // Groups in the natural order of their values; when the table is sorted by a metric, in
 // the order of that metric's aggregate (groups without it last), so the best group leads.
 export function groupRuns(runs, by, order = null, agg = 'mean') {
+  const keys = groupKeys(by);
   const map = new Map();
   for (const r of runs) {
-    for (const v of groupValues(r, by)) {
-      if (!map.has(v)) map.set(v, []);
-      map.get(v).push(r);
+    for (const parts of groupValues(r, keys)) {
+      const value = parts.join(GROUP_SEP);
+      if (!map.has(value)) map.set(value, { value, parts, runs: [], agg: new Map() });
+      map.get(value).runs.push(r);
     }
   }
-  const groups = [...map.entries()].sort((a, b) => natural(a[0], b[0])).map(([value, rs]) => ({ value, runs: rs, agg: new Map() }));
+  const groups = [...map.values()].sort((a, b) => byParts(a.parts, b.parts));
   if (order && colKind(order.col) === 'metric') {
     const key = colKey(order.col);
     const val = (g) => { const a = aggMetric(g, key); return a ? a[agg] : NaN; };
@@ -185,7 +212,8 @@ function groupCellText(g, id, by, agg = 'mean') {
     const a = aggMetric(g, colKey(id));
     return a ? [fmtNum(a[agg]), `${agg} of ${a.n}; mean ${fmtNum(a.mean)}, min ${fmtNum(a.min)}, max ${fmtNum(a.max)}`] : ['', ''];
   }
-  if (`${kind}:${colKey(id)}` === by) return [g.value, ''];
+  const k = groupKeys(by).indexOf(`${kind}:${colKey(id)}`);
+  if (k >= 0) return [g.parts[k], ''];
   const vals = new Set(g.runs.map((r) => cellText(r, id)));
   if (vals.size === 1) return [[...vals][0], ''];
   return [`${vals.size} values`, ''];
@@ -263,7 +291,17 @@ export async function runsPage(root, expIds, q, routeOpts = {}) {
   const onCustom = () => { state.time.from = fromIn.value; state.time.to = toIn.value; saveView(true); reload(); };
   fromIn.addEventListener('change', onCustom);
   toIn.addEventListener('change', onCustom);
-  const groupSel = h('select', { 'aria-label': 'Group by', onchange: (e) => { state.groupBy = e.target.value; aggSel.hidden = !state.groupBy; saveView(true); regroup(); } });
+  // Group by one key, then optionally by a second (a sweep's lr x optimizer).
+  const setGroupBy = () => {
+    if (!groupSel.value) groupSel2.value = '';
+    state.groupBy = groupSel.value ? [groupSel.value, groupSel2.value].filter(Boolean).filter((k, i, a) => a.indexOf(k) === i).join(',') : '';
+    groupSel2.hidden = !state.groupBy;
+    aggSel.hidden = !state.groupBy;
+    saveView(true);
+    regroup();
+  };
+  const groupSel = h('select', { class: 'group-sel', 'aria-label': 'Group by', onchange: setGroupBy });
+  const groupSel2 = h('select', { class: 'group-sel', 'aria-label': 'Then group by', hidden: !state.groupBy, onchange: setGroupBy });
   const aggSel = h('select', { 'aria-label': 'Aggregate', hidden: !state.groupBy, title: 'How a group sums up a metric over its runs', onchange: (e) => {
     state.groupAgg = e.target.value;
     saveView(true);
@@ -297,7 +335,7 @@ export async function runsPage(root, expIds, q, routeOpts = {}) {
     h('div', { class: 'page-head' }, h('div', { class: 'crumbs' }, h('a', { href: '#/experiments' }, 'Experiments')), title, sub),
     one ? experimentTabs(expIds[0], 'runs') : null,
     h('div', { class: 'toolbar' }, filterIn, searchBtn, timeSel, customBox, viewSel),
-    h('div', { class: 'toolbar' }, modeBtns, h('label', null, 'Group by ', groupSel), aggSel, colsBtn, compareBtn, delBtn, restoreBtn, csvBtn, refreshSel, count, loadAllBtn),
+    h('div', { class: 'toolbar' }, modeBtns, h('label', null, 'Group by ', groupSel), groupSel2, aggSel, colsBtn, compareBtn, delBtn, restoreBtn, csvBtn, refreshSel, count, loadAllBtn),
     tableBox, chartBox);
   attachAutocomplete(filterIn,
     () => ({ metric: [...state.keys.metric].sort(), param: [...state.keys.param].sort(), tag: [...state.keys.tag].sort() }),
@@ -610,7 +648,7 @@ export async function runsPage(root, expIds, q, routeOpts = {}) {
         row._a.textContent = `${item.g.value}`;
         row._a.removeAttribute('href');
         row._a.title = `${item.g.runs.length} runs`;
-        row._name.title = `${colLabel(state.groupBy) || 'dataset'} = ${item.g.value}`;
+        row._name.title = groupKeys(state.groupBy).map((k, i) => `${k === 'dataset' ? 'dataset' : colLabel(k)} = ${item.g.parts[i]}`).join(', ');
       } else {
         const name = item.run.name;
         row._a.textContent = name;
@@ -758,14 +796,19 @@ export async function runsPage(root, expIds, q, routeOpts = {}) {
   }
 
   function fillGroupChoices() {
-    const cur = state.groupBy;
-    const opts = [h('option', { value: '' }, 'None')];
-    if (state.datasets.size) opts.push(h('option', { value: 'dataset' }, 'Dataset'));
-    for (const k of [...state.keys.param].sort()) opts.push(h('option', { value: `param:${k}` }, `Param: ${k}`));
-    for (const k of [...state.keys.tag].sort()) opts.push(h('option', { value: `tag:${k}` }, `Tag: ${k}`));
-    if (cur && !opts.some((o) => o.value === cur)) opts.push(h('option', { value: cur }, colLabel(cur)));
-    clear(groupSel).append(...opts);
+    const [cur = '', cur2 = ''] = groupKeys(state.groupBy);
+    const options = (none, want) => {
+      const opts = [h('option', { value: '' }, none)];
+      if (state.datasets.size) opts.push(h('option', { value: 'dataset' }, 'Dataset'));
+      for (const k of [...state.keys.param].sort()) opts.push(h('option', { value: `param:${k}` }, `Param: ${k}`));
+      for (const k of [...state.keys.tag].sort()) opts.push(h('option', { value: `tag:${k}` }, `Tag: ${k}`));
+      if (want && !opts.some((o) => o.value === want)) opts.push(h('option', { value: want }, want === 'dataset' ? 'Dataset' : colLabel(want)));
+      return opts;
+    };
+    clear(groupSel).append(...options('None', cur));
     groupSel.value = cur;
+    clear(groupSel2).append(...options('then by…', cur2));
+    groupSel2.value = cur2;
   }
 
   function selectionChanged() {
