@@ -33,7 +33,7 @@ const CHROME = process.env.CHROMIUM || '/usr/bin/chromium';
 const PYTHON = process.env.PYTHON || join(repo, '.venv/bin/python');
 const README_SHOTS = join(repo, 'ui/screenshots');
 const README_NAMES = ['experiments', 'runs-10k', 'run', 'run-million', 'run-million-zoomed', 'run-artifacts', 'compare', 'model',
-  'sweep-tree', 'group-by', 'chart-view', 'chart-view-100', 'filter-complete', 'logged-model', 'version-compare', 'previews', 'dark'];
+  'sweep-tree', 'group-by', 'group-by-two', 'chart-view', 'chart-view-100', 'filter-complete', 'logged-model', 'version-compare', 'previews', 'dark'];
 
 function freePort() {
   return new Promise((res, rej) => {
