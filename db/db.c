@@ -40,6 +40,12 @@ void db_close(struct db *db)
     db->drv->close(db);
 }
 
+void db_release_memory(struct db *db)
+{
+    if (db && db->drv->release_memory)
+        db->drv->release_memory(db);
+}
+
 /* ---- statements ---- */
 
 struct db_stmt *db_kept(struct db *db, const void *key)

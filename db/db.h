@@ -96,6 +96,9 @@ struct db_driver {
      * checkpointer). NULL otherwise. */
     int (*writer_start)(struct db *db);
     void (*writer_stop)(struct db *db);
+    /* Frees what the connection caches between transactions (SQLite: its page cache);
+     * NULL when it caches nothing worth giving back. Not inside a transaction. */
+    void (*release_memory)(struct db *db);
 };
 
 struct db {
@@ -108,6 +111,8 @@ struct db {
  * Returns NULL with e set (a clear, one-line message) on failure. */
 struct db *db_open(const char *uri, struct err *e);
 void db_close(struct db *db);
+/* Gives back the connection's caches (see db_driver.release_memory); db may be NULL. */
+void db_release_memory(struct db *db);
 
 static inline const struct db_dialect *db_dialect(const struct db *db)
 {

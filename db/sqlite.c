@@ -203,6 +203,13 @@ static void sq_close(struct db *db)
     free(s);
 }
 
+/* Frees the pages no statement holds: all of them between transactions. The next read
+ * takes them again from the OS's file cache. */
+static void sq_release_memory(struct db *db)
+{
+    sqlite3_db_release_memory(sdb(db)->conn);
+}
+
 const struct db_driver db_sqlite_driver = {
     .name = "sqlite",
     .dialect = &db_dialect_sqlite,
@@ -224,6 +231,7 @@ const struct db_driver db_sqlite_driver = {
     .close = sq_close,
     .writer_start = db_sqlite_checkpointer_start,
     .writer_stop = db_sqlite_checkpointer_stop,
+    .release_memory = sq_release_memory,
 };
 
 /* SQLAlchemy's spelling of a SQLite URI filename, "file:name?mode=memory&uri=true": with

@@ -155,6 +155,21 @@ struct db_writer_stats db_writer_stats(void)
     return s;
 }
 
+void db_writer_release_memory(void)
+{
+    pthread_mutex_lock(&w.mu);
+    bool take = w.db && !w.busy && !w.open;
+    if (take)
+        w.busy = true;
+    pthread_mutex_unlock(&w.mu);
+    if (!take)
+        return;
+    db_release_memory(w.db);
+    pthread_mutex_lock(&w.mu);
+    hand_on();
+    pthread_mutex_unlock(&w.mu);
+}
+
 void db_writer_close(void)
 {
     pthread_mutex_lock(&w.mu);

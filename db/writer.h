@@ -52,6 +52,10 @@ struct db_writer_stats {
 };
 struct db_writer_stats db_writer_stats(void);
 
+/* Gives back the writer connection's caches when nobody is using it (an idle moment);
+ * does nothing, without waiting, when a request holds it. */
+void db_writer_release_memory(void);
+
 /* Closes the writer (after the threads that use it have stopped). */
 void db_writer_close(void);
 

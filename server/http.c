@@ -24,6 +24,7 @@
 #include "conns.h"
 #include "framing.h"
 #include "gzip.h"
+#include "mem.h"
 #include "urlparse.h"
 
 /* Largest response body a handler may build (the api streams anything bigger). */
@@ -65,6 +66,7 @@ struct hreq {
     int64_t start_ns;          /* when the request line arrived (debug log only) */
     enum hstate state;
     bool counted;              /* reached the access handler: in g_inflight, conns_busy */
+    size_t resp_bytes;         /* of the buffered response body, for mem_after_request */
     void *stream;              /* api_stream_* context while a body streams */
     struct resp sfail;         /* the error answer of a failed streamed body */
     struct hreq *next;         /* free-list link */
@@ -159,6 +161,7 @@ static void hreq_put(struct hreq *h)
     h->start_ns = 0;
     h->state = HS_NEW;
     h->counted = false;
+    h->resp_bytes = 0;
     h->stream = NULL;
     struct tls *t = tls_get();
     if (t->nfree >= FREELIST_MAX) {
@@ -423,6 +426,7 @@ static enum MHD_Result respond(struct hreq *h, struct MHD_Connection *c, struct 
         return respond_pieces(h, c, r, ct);
     size_t len = 0;
     char *body = buf_detach(&r->body, &len);
+    h->resp_bytes = len;
     bool vary_ae = false, gzipped = false;
     if (len >= GZ_MIN_BYTES && gz_compressible(ct) && !has_header(r, "Content-Encoding")) {
         vary_ae = true;
@@ -826,8 +830,10 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
             buf_release(&h->sfail.body);
         if (h->counted)
             conns_idle(conn_of(c));
+        size_t held = h->arena.total + h->body.cap + h->resp_bytes;
         *con_cls = NULL;
         hreq_put(h);
+        mem_after_request(held);
     }
 }
 
@@ -925,6 +931,11 @@ void http_quiesce(void)
     /* The listening socket stays open until after MHD_stop_daemon (MHD's rule); the
      * caller closes it. */
     MHD_quiesce_daemon(g_daemon);
+}
+
+int http_inflight(void)
+{
+    return atomic_load_explicit(&g_inflight, memory_order_relaxed);
 }
 
 bool http_drain(int timeout_ms)

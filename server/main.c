@@ -202,6 +202,7 @@ int main(int argc, char **argv)
                               .fd_limit = fd_limit, .sec = &sec};
     if (http_start(&ho, msg, sizeof msg) < 0)
         goto fail;
+    mem_sweeper_start(http_inflight);
     if (sec.disabled)
         log_warn("Security middleware is disabled: no Host check, CORS protection or "
                  "security headers");
@@ -223,6 +224,7 @@ int main(int argc, char **argv)
     shutdown(fd, SHUT_RDWR);
     if (!http_drain(DRAIN_TIMEOUT_MS))
         log_warn("requests still running after %d s; stopping anyway", DRAIN_TIMEOUT_MS / 1000);
+    mem_sweeper_stop();
     http_stop();
     close(fd);
     fd = -1;

@@ -80,6 +80,12 @@ struct db *store_thread_db(struct err *e)
     return db;
 }
 
+void store_thread_release_memory(void)
+{
+    pthread_once(&key_once, key_init);
+    db_release_memory(pthread_getspecific(conn_key));
+}
+
 /* Returns the alembic revision, "" when the table is missing, NULL on error. */
 static const char *alembic_revision(struct db *db, char *buf, size_t cap)
 {
