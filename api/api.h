@@ -60,6 +60,12 @@ const char *art_uri_relpath(const char *uri);
  * the database, checked here): basenames, or paths relative to root when full_paths. */
 int art_list_json(struct ctx *c, const char *root, const char *sub, bool full_paths);
 
+/* The Content-Type MLflow gives a download of path (api/mime.c). mime_init reads the
+ * system's mime.types once, before threads start; mime_shutdown frees the table. */
+void mime_init(void);
+void mime_shutdown(void);
+const char *mime_type(const char *path);
+
 /* filter, order_by and page_token of a search request (api/search.c), parsed for kind
  * with MLflow's rules and messages; *offset is 0 without a token. */
 int read_search_query(struct ctx *c, enum search_kind kind, struct filter *f,

@@ -4,7 +4,6 @@
  * the wire goes through art_path_check() before it reaches the store. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "../artifacts/art.h"
 #include "../base/util.h"
@@ -103,42 +102,7 @@ int art_list_json(struct ctx *c, const char *root, const char *sub, bool full_pa
     return 0;
 }
 
-/* ---- content types ---- */
-
-static bool ends_with_nocase(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcasecmp(s + n - m, suffix) == 0;
-}
-
-/* MLflow's _guess_mime_type: its text extensions (and MLmodel, MLproject) are text/plain,
- * then the usual types, else application/octet-stream. */
-static const char *mime_type(const char *name)
-{
-    static const char *const text[] = {
-        ".txt", ".log", ".err", ".cfg", ".conf", ".cnf", ".cf", ".ini", ".properties",
-        ".prop", ".hocon", ".toml", ".yaml", ".yml", ".xml", ".json", ".js", ".py", ".py3",
-        ".csv", ".tsv", ".md", ".rst", ".ipynb"};
-    static const struct {
-        const char *ext, *type;
-    } known[] = {{".png", "image/png"},      {".jpg", "image/jpeg"},  {".jpeg", "image/jpeg"},
-                 {".gif", "image/gif"},      {".svg", "image/svg+xml"}, {".bmp", "image/bmp"},
-                 {".webp", "image/webp"},    {".html", "text/html"}, {".htm", "text/html"},
-                 {".pdf", "application/pdf"}, {".zip", "application/zip"},
-                 {".gz", "application/gzip"}, {".tar", "application/x-tar"},
-                 {".pkl", "application/octet-stream"}, {".parquet", "application/octet-stream"}};
-    const char *base = strrchr(name, '/');
-    base = base ? base + 1 : name;
-    if (!strcmp(base, "MLmodel") || !strcmp(base, "MLproject"))
-        return "text/plain";
-    for (size_t i = 0; i < sizeof text / sizeof *text; i++)
-        if (ends_with_nocase(base, text[i]))
-            return "text/plain";
-    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-        if (ends_with_nocase(base, known[i].ext))
-            return known[i].type;
-    return "application/octet-stream";
-}
+/* ---- download headers ---- */
 
 /* Content-Disposition for a download: MLflow's RFC 6266 form, with the name quoted, and
  * for non-ASCII names an ASCII fallback plus filename*=UTF-8''<percent-encoded>. */

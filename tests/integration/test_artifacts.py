@@ -401,6 +401,38 @@ def test_download_headers(base_url, prefix, server):
     assert "filename*=UTF-8''r%C3%A9sum%C3%A9.txt" in r.headers["Content-Disposition"]
 
 
+# Names whose type MLflow's own rule decides (its text extensions, compared case-sensitively,
+# and extension-less names equal to one of them, "MLmodel" and "mlproject"), and names left to
+# Python's mimetypes (its built-in table and the system's mime.types, suffix and encoding maps,
+# case folding, leading dots).
+CONTENT_TYPE_NAMES = [
+    "MLmodel", "mlproject", "MLproject", "MLMODEL", "x.MLmodel", "txt", "json", "yaml",
+    "requirements.txt", "conda.yaml", "python_env.yaml", "LICENSE", ".hidden", ".txt", "a..txt",
+    "a.", "notes.TXT", "b.JSON", "c.Json", "x.py", "x.ipynb", "x.csv", "x.tsv", "x.md",
+    "model.pkl", "x.npy", "x.parquet", "x.png", "x.PNG", "x.jpg", "x.jpeg", "x.gif", "x.svg",
+    "x.svgz", "x.html", "x.htm", "x.pdf", "x.zip", "x.tar", "x.gz", "x.tar.gz", "x.tgz",
+    "x.tar.bz2", "x.Z", "x.z", "x.css", "x.mjs", "x.wasm", "x.webp", "x.mp4", "x.wav", "x.h5",
+    "x.bin", "x.sh", "x.c", "x.tiff", "x.doc", "x.rtf", "x.txt.bak", "data:x", "data:x,y",
+    "a:b.png", "x.unknownext",
+]
+
+
+def test_download_content_types(base_url, prefix):
+    """Content-Type of downloads as MLflow's _guess_mime_type picks it (issue 12, item 6)."""
+    from mlflow.utils.mime_type_utils import _guess_mime_type
+    # Anchors, so that the oracle itself is checked: MLflow's text rule is case-sensitive.
+    assert _guess_mime_type("MLmodel") == "text/plain"
+    assert _guess_mime_type("mlproject") == "text/plain"
+    assert _guess_mime_type("json") == "text/plain"
+    assert _guess_mime_type("MLMODEL") == "application/octet-stream"
+    for name in CONTENT_TYPE_NAMES:
+        path = prefix + "/" + urllib.parse.quote(name)
+        assert put(base_url, path, b"x").status_code == 200, name
+        r = requests.get(base_url + PROXY + "/" + path, timeout=30)
+        assert r.status_code == 200, (name, r.status_code, r.text[:200])
+        assert r.headers["Content-Type"] == _guess_mime_type(name), name
+
+
 def test_get_artifact_ui_route_headers(client, run, base_url, tmp_path):
     p = tmp_path / "x.html"
     p.write_bytes(b"<b>hi</b>")
