@@ -513,6 +513,27 @@ def test_ui_upload_artifact(client, run, server, base_url):
     assert open(os.path.join(run_dir(server, run), "ui", "up.txt"), "rb").read() == b"from the ui"
 
 
+def test_ui_upload_artifact_errors(client, run, server, base_url):
+    """upload-artifact's own messages, in MLflow's order: run_uuid, then path, then the path's
+    safety, then the data (issue 12, item 3)."""
+    url = base_url + "/ajax-api/2.0/mlflow/upload-artifact"
+    rid = run.info.run_id
+    for params in ({}, {"path": "a.txt"}, {"run_uuid": "", "path": "a.txt"},
+                   {"run_id": rid, "path": "a.txt"}):
+        r = requests.post(url, params=params, data=b"x", timeout=30)
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Request must specify run_uuid.")
+    for params in ({"run_uuid": rid}, {"run_uuid": rid, "path": ""}):
+        r = requests.post(url, params=params, data=b"x", timeout=30)
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Request must specify path.")
+    r = requests.post(url, params={"run_uuid": rid, "path": "../a.txt"}, data=b"x", timeout=30)
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Invalid path")
+    r = requests.post(url, params={"run_uuid": rid, "path": "nothing.txt"}, data=b"", timeout=30)
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Request must specify data.")
+    assert not os.path.exists(os.path.join(run_dir(server, run), "nothing.txt"))
+    r = requests.post(url, params={"run_uuid": "0" * 32, "path": "a.txt"}, data=b"x", timeout=30)
+    assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+
+
 def test_mpu_create_answers_not_implemented(base_url, prefix):
     r = requests.post(base_url + "/api/2.0/mlflow-artifacts/mpu/create/" + prefix + "/f.bin",
                       json={"path": "f.bin", "num_parts": 2}, timeout=30)
