@@ -50,6 +50,9 @@ int v_run_id(struct err *e, const char *run_id, const char *path);
 int artifacts_init(const struct api_config *cfg, struct err *e);
 void artifacts_shutdown(void);
 
+/* The server's working directory, against which relative local locations resolve. */
+const char *api_cwd(void);
+
 /* Where the files of an artifact location are: a store and the location's path inside it. */
 struct art_place {
     struct art_store *store; /* borrowed until art_place_release */

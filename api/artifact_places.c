@@ -43,6 +43,11 @@ void artifacts_shutdown(void)
     g_cwd = NULL;
 }
 
+const char *api_cwd(void)
+{
+    return g_cwd;
+}
+
 int art_place_destination(struct ctx *c, struct art_place *out)
 {
     *out = (struct art_place){g_store, "", false};
