@@ -484,6 +484,26 @@ def test_proxy_list_shapes(base_url, prefix):
     assert 400 <= r.status_code < 500
 
 
+def test_proxy_list_sorted_by_path(base_url, prefix, client, run, api, tmp_path):
+    """Listings come sorted by path, files and directories mixed, as MLflow's repositories
+    sort them (issue 12, item 5), whatever order the files were written in."""
+    names = ["m.txt", "b", "Z.txt", "a.txt", "c", "_x", "é.txt", "B.txt", "a", "a-b", "0"]
+    for n in names:  # "b", "c", "a" become directories
+        rel = n + "/inner.txt" if n in ("b", "c", "a") else n
+        assert put(base_url, prefix + "/" + urllib.parse.quote(rel), b"x").status_code == 200
+    r = requests.get(base_url + PROXY, params={"path": prefix}, timeout=30)
+    got = [f["path"] for f in r.json()["files"]]
+    assert got == sorted(names), got
+    src = tmp_path / "src"
+    for n in names:
+        p = src / (n + "/inner.txt" if n in ("b", "c", "a") else n)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"y")
+    client.log_artifacts(run.info.run_id, str(src))
+    body = api.ok_get("artifacts/list", {"run_id": run.info.run_id})
+    assert [f["path"] for f in body["files"]] == sorted(names)
+
+
 def test_put_chunked_body(base_url, prefix):
     def gen():
         for i in range(50):
