@@ -1,13 +1,12 @@
 """moto's S3 server on loopback and a test server whose artifacts (or S3 settings) point at it,
-shared by the S3 tests (test_artifacts_s3.py, test_artifact_locations.py). Import after
-pytest.importorskip("moto")."""
+shared by the S3 tests (test_artifacts_s3.py, test_artifact_locations.py). Importing this
+needs neither moto nor boto3; the moto fixture skips its tests when they are missing."""
 import os
 import socket
 import subprocess
 import sys
 import time
 
-import boto3
 import pytest
 
 from conftest import Server, free_port
@@ -47,6 +46,7 @@ class Moto:
             return ""
 
     def client(self, service="s3", key="test", secret="test"):
+        import boto3
         return boto3.client(service, endpoint_url=self.url, aws_access_key_id=key,
                             aws_secret_access_key=secret, region_name="us-east-1")
 
@@ -96,3 +96,16 @@ def s3_env(moto, key="test", secret="test"):
             "AWS_SECRET_ACCESS_KEY": secret, "AWS_DEFAULT_REGION": "us-east-1"}
 
 
+
+
+def moto_fixture(bucket):
+    """A module-scoped fixture: one moto server for the module, with bucket created."""
+    @pytest.fixture(scope="module")
+    def moto(tmp_path_factory):
+        pytest.importorskip("moto", reason="moto is not installed (pip install 'moto[server]', "
+                                           "listed in tests/requirements.txt)")
+        m = Moto(str(tmp_path_factory.mktemp("moto")))
+        m.client().create_bucket(Bucket=bucket)
+        yield m
+        m.stop()
+    return moto

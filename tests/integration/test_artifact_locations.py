@@ -14,7 +14,8 @@ import requests
 
 from mlflow.tracking import MlflowClient
 
-from conftest import IS_MLTRACK, Server, assert_error, backend_uri_for, uname
+from conftest import IS_MLTRACK, Server, assert_error, backend_uri_for, uname, write_tree
+from s3moto import S3Server, moto_fixture, s3_env
 
 SAMPLE = {
     "a.txt": b"alpha\n",
@@ -26,14 +27,6 @@ SAMPLE = {
     "MLmodel": b"flavors: {}\n",
 }
 ROUTE_PATHS = ("../x", "a/../../x", "/etc/passwd", "%2e%2e/x", "file:///etc/passwd")
-
-
-def write_tree(root, files):
-    for rel, data in files.items():
-        p = os.path.join(root, *rel.split("/"))
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(data)
 
 
 def files_of(body):
@@ -271,18 +264,10 @@ def test_http_proxy_root_ui_upload(http_server):
 
 # ---- s3:// as the default artifact root, without the proxy ---------------------------------
 
-moto_mod = pytest.importorskip("moto", reason="moto is not installed (tests/requirements.txt)")
-from s3moto import Moto, S3Server, s3_env  # noqa: E402
-
 BUCKET = "mltrack-roots"
 
 
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory):
-    m = Moto(str(tmp_path_factory.mktemp("moto-roots")))
-    m.client().create_bucket(Bucket=BUCKET)
-    yield m
-    m.stop()
+moto = moto_fixture(BUCKET)
 
 
 @pytest.fixture(scope="module")

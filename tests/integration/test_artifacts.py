@@ -21,7 +21,7 @@ import requests
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from conftest import IS_MLTRACK, Server, assert_error, free_port, uname
+from conftest import IS_MLTRACK, Server, assert_error, free_port, uname, write_tree
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 MPU_MSG = "Multipart upload is not supported for the current artifact repository"
@@ -78,14 +78,6 @@ SAMPLE = {
     "日本語/ファイル.txt": "日本".encode(),
     ".hidden": b"dot",
 }
-
-
-def write_tree(root, files):
-    for rel, data in files.items():
-        p = os.path.join(root, *rel.split("/"))
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(data)
 
 
 # ---- logging through the client ------------------------------------------------------------

@@ -26,8 +26,8 @@ pytest.importorskip("moto", reason="moto is not installed (pip install 'moto[ser
                                    "tests/requirements.txt); the S3 artifact tests need its server")
 boto3 = pytest.importorskip("boto3", reason="boto3 (installed with moto) is missing")
 
-from conftest import IS_MLTRACK, assert_error, free_port, uname  # noqa: E402
-from s3moto import Moto, S3Server, s3_env  # noqa: E402
+from conftest import IS_MLTRACK, assert_error, free_port, uname, write_tree  # noqa: E402
+from s3moto import Moto, S3Server, moto_fixture, s3_env  # noqa: E402
 
 from mlflow.tracking import MlflowClient  # noqa: E402
 
@@ -37,12 +37,7 @@ PREFIX = "some/prefix"
 BIG = 110 * 1024 * 1024 + 12345  # not a multiple of the 8 MiB part size
 
 
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory):
-    m = Moto(str(tmp_path_factory.mktemp("moto")))
-    m.client().create_bucket(Bucket=BUCKET)
-    yield m
-    m.stop()
+moto = moto_fixture(BUCKET)
 
 
 @pytest.fixture(scope="module")
@@ -89,14 +84,6 @@ SAMPLE = {
     "日本語/ファイル.txt": "日本".encode(),
     ".hidden": b"dot",
 }
-
-
-def write_tree(root, files):
-    for rel, data in files.items():
-        p = os.path.join(root, *rel.split("/"))
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(data)
 
 
 def read_tree(root):
