@@ -64,7 +64,7 @@ struct art_place {
  * http(s)://.../api/2.0/mlflow-artifacts/artifacts/... are the destination's (when serving
  * artifacts), a local path or file: URI is that directory, s3://bucket/key is read with
  * the server's S3 settings. NOT_IMPLEMENTED for any other location; INVALID_PARAMETER_VALUE
- * when its path is not safe. Release the place when done, also after a failure. */
+ * when its path is not safe. Release the place when done; after a failure nothing is held. */
 int art_place_open(struct ctx *c, const char *uri, struct art_place *out);
 /* The destination itself (the proxy routes); NOT_IMPLEMENTED when not serving artifacts. */
 int art_place_destination(struct ctx *c, struct art_place *out);

@@ -186,6 +186,15 @@ static int send_file(struct ctx *c, struct art_place *pl, const char *sub)
     return 0;
 }
 
+/* Streams sub (checked) of the artifact location uri. */
+static int send_location(struct ctx *c, const char *uri, const char *sub)
+{
+    struct art_place pl;
+    if (art_place_open(c, uri, &pl) != 0)
+        return -1;
+    return send_file(c, &pl, sub);
+}
+
 /* GET /api/2.0/mlflow-artifacts/artifacts/<path> */
 static int h_download(struct ctx *c)
 {
@@ -317,7 +326,7 @@ const size_t artifact_routes_n = sizeof artifact_routes / sizeof *artifact_route
 
 /* ---- run, model version and logged model artifacts ---- */
 
-/* The place of a run's artifacts. */
+/* The place of a run's artifacts; nothing is held after a failure. */
 static int run_place(struct ctx *c, const char *run_id, struct run *r, struct art_place *pl)
 {
     if (run_get(&c->s, run_id, r) != 0)
@@ -332,15 +341,13 @@ static int h_run_list(struct ctx *c)
     struct run r;
     struct art_place pl;
     if (in_run_id(&c->in, &id) != 0 || in_str(&c->in, "path", &path) != 0 ||
-        (path && art_path_check(c->s.a, path, true, &sub, &c->e) != 0))
+        (path && art_path_check(c->s.a, path, true, &sub, &c->e) != 0) ||
+        run_place(c, id, &r, &pl) != 0)
         return -1;
-    int rc = run_place(c, id, &r, &pl);
-    if (rc == 0) {
-        jw_obj(&c->w);
-        jw_kstr(&c->w, "root_uri", r.info.artifact_uri);
-        rc = art_list_json(c, &pl, sub, true);
-        jw_obj_end(&c->w);
-    }
+    jw_obj(&c->w);
+    jw_kstr(&c->w, "root_uri", r.info.artifact_uri);
+    int rc = art_list_json(c, &pl, sub, true);
+    jw_obj_end(&c->w);
     art_place_release(&pl);
     return rc;
 }
@@ -350,15 +357,11 @@ static int h_get_artifact(struct ctx *c)
 {
     const char *id, *path, *sub;
     struct run r;
-    struct art_place pl;
     if (in_str_req(&c->in, "path", &path) != 0 ||
-        art_path_check(c->s.a, path, false, &sub, &c->e) != 0 || in_run_id(&c->in, &id) != 0)
+        art_path_check(c->s.a, path, false, &sub, &c->e) != 0 || in_run_id(&c->in, &id) != 0 ||
+        run_get(&c->s, id, &r) != 0)
         return -1;
-    if (run_place(c, id, &r, &pl) != 0) {
-        art_place_release(&pl);
-        return -1;
-    }
-    return send_file(c, &pl, sub);
+    return send_location(c, r.info.artifact_uri, sub);
 }
 
 /* MLflow's messages for the query parameters of upload-artifact. */
@@ -379,12 +382,8 @@ static void *upload_begin(struct ctx *c)
     struct art_place pl;
     in_init_query(&c->in, c->r, &c->e);
     if (upload_param(c, "run_uuid", &id) != 0 || upload_param(c, "path", &path) != 0 ||
-        art_path_check(c->s.a, path, false, &sub, &c->e) != 0)
+        art_path_check(c->s.a, path, false, &sub, &c->e) != 0 || run_place(c, id, &r, &pl) != 0)
         return NULL;
-    if (run_place(c, id, &r, &pl) != 0) {
-        art_place_release(&pl);
-        return NULL;
-    }
     if (strcmp(r.info.lifecycle_stage, "active") != 0) {
         art_place_release(&pl);
         err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
@@ -405,17 +404,12 @@ static int h_mv_get_artifact(struct ctx *c)
 {
     const char *name, *version, *path, *sub, *uri;
     int64_t v;
-    struct art_place pl;
     if (in_str_req(&c->in, "path", &path) != 0 ||
         art_path_check(c->s.a, path, false, &sub, &c->e) != 0 ||
         in_str_req(&c->in, "name", &name) != 0 || in_str_req(&c->in, "version", &version) != 0 ||
         reg_parse_version(&c->e, version, &v) != 0 || mv_download_uri(&c->s, name, v, &uri) != 0)
         return -1;
-    if (art_place_open(c, uri, &pl) != 0) {
-        art_place_release(&pl);
-        return -1;
-    }
-    return send_file(c, &pl, sub);
+    return send_location(c, uri, sub);
 }
 
 /* GET /ajax-api/2.0/mlflow/logged-models/<id>/artifacts/files?artifact_file_path= */
@@ -423,7 +417,6 @@ static int h_lm_file(struct ctx *c)
 {
     const char *path, *sub;
     struct logged_model m;
-    struct art_place pl;
     if (in_str(&c->in, "artifact_file_path", &path) != 0)
         return -1;
     if (!path || !*path)
@@ -432,11 +425,7 @@ static int h_lm_file(struct ctx *c)
     if (art_path_check(c->s.a, path, false, &sub, &c->e) != 0 ||
         lm_get(&c->s, c->r->params[0], false, &m) != 0)
         return -1;
-    if (art_place_open(c, m.artifact_location, &pl) != 0) {
-        art_place_release(&pl);
-        return -1;
-    }
-    return send_file(c, &pl, sub);
+    return send_location(c, m.artifact_location, sub);
 }
 
 const struct route run_artifact_routes[] = {

@@ -440,15 +440,13 @@ static int h_list_artifacts(struct ctx *c)
     struct art_place pl;
     if (in_str(&c->in, "artifact_directory_path", &rel) != 0 ||
         (rel && art_path_check(c->s.a, rel, true, &sub, &c->e) != 0) ||
-        lm_get(&c->s, c->r->params[0], false, &m) != 0)
+        lm_get(&c->s, c->r->params[0], false, &m) != 0 ||
+        art_place_open(c, m.artifact_location, &pl) != 0)
         return -1;
-    int rc = art_place_open(c, m.artifact_location, &pl);
-    if (rc == 0) {
-        jw_obj(&c->w);
-        jw_kstr(&c->w, "root_uri", m.artifact_location);
-        rc = art_list_json(c, &pl, sub, true);
-        jw_obj_end(&c->w);
-    }
+    jw_obj(&c->w);
+    jw_kstr(&c->w, "root_uri", m.artifact_location);
+    int rc = art_list_json(c, &pl, sub, true);
+    jw_obj_end(&c->w);
     art_place_release(&pl);
     return rc;
 }
