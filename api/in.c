@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../base/buf.h"
 #include "../base/util.h"
 
 
@@ -44,6 +45,57 @@ static int reject_both_spellings(json_t *obj, struct err *e)
     return 0;
 }
 
+/* Every string of the body, at any depth, must be free of NUL: a C string would end at it
+ * and the server would store, look up or check a shorter value than the client sent (and
+ * PostgreSQL cannot store NUL in text at all). path names the first offender, as MLflow
+ * names fields ("params[2].value"). */
+static int reject_nul(json_t *v, struct buf *path, struct err *e)
+{
+    size_t mark = path->len;
+    int rc = 0;
+    if (json_is_string(v)) {
+        if (memchr(json_string_value(v), '\0', json_string_length(v)))
+            rc = err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                         "Invalid value for parameter '%s' supplied: it contains a NUL "
+                         "character (\\u0000), which is not allowed.",
+                         path->len ? path->ptr : "(the request)");
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+        {
+            buf_printf(path, "[%zu]", i);
+            if ((rc = reject_nul(x, path, e)) != 0)
+                break;
+            path->len = mark;
+            path->ptr[mark] = '\0';
+        }
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x)
+        {
+            buf_printf(path, "%s%s", mark ? "." : "", k);
+            if ((rc = reject_nul(x, path, e)) != 0)
+                break;
+            path->len = mark;
+            path->ptr[mark] = '\0';
+        }
+    }
+    return rc;
+}
+
+static int reject_nul_body(json_t *body, struct err *e)
+{
+    struct buf path;
+    buf_init(&path, 4096);
+    buf_putc(&path, '\0'); /* allocate, so ptr is never NULL below */
+    path.len = 0;
+    int rc = reject_nul(body, &path, e);
+    buf_release(&path);
+    return rc;
+}
+
 int in_init(struct in *in, struct req *r, struct err *e)
 {
     in->r = r;
@@ -60,7 +112,8 @@ int in_init(struct in *in, struct req *r, struct err *e)
     json_t *j = json_loadb(r->body, r->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     /* Older clients double-encode: a JSON string holding the JSON object. */
     if (j && json_is_string(j)) {
-        json_t *inner = json_loadb(json_string_value(j), json_string_length(j), 0, &je);
+        json_t *inner = json_loadb(json_string_value(j), json_string_length(j),
+                                   JSON_ALLOW_NUL, &je);
         json_decref(j);
         j = inner;
     }
@@ -74,6 +127,8 @@ int in_init(struct in *in, struct req *r, struct err *e)
                        "Malformed request body: expected a JSON object");
     }
     in->body = j;
+    if (reject_nul_body(j, e) != 0)
+        return -1;
     return reject_both_spellings(j, e);
 }
 

@@ -432,33 +432,23 @@ static int h_search(struct ctx *c)
 
 /* ---- artifacts ---- */
 
-/* The path under the artifacts destination of an mlflow-artifacts: root ("mlflow-artifacts:/
- * 1/models/m-x/artifacts" or with a //host part), as MLflow's urlparse(...).path.lstrip("/").
- * NULL when the root is not served through this server. */
+/* GET /logged-models/<id>/artifacts/directories?artifact_directory_path= */
 static int h_list_artifacts(struct ctx *c)
 {
-    const char *rel, *relc = "", *root;
-    if (in_str(&c->in, "artifact_directory_path", &rel) != 0)
-        return -1;
-    if (rel && art_path_check(c->s.a, rel, true, &relc, &c->e) != 0)
-        return -1;
+    const char *rel, *sub = "";
     struct logged_model m;
-    if (lm_get(&c->s, c->r->params[0], false, &m) != 0)
-        return -1;
-    const char *rootrel = art_uri_relpath(m.artifact_location);
-    if (!api_artifact_store() || !rootrel)
-        return err_set(&c->e, ERR_NOT_IMPLEMENTED,
-                       "Listing the artifacts of logged model '%s' (artifact location '%s') is "
-                       "not supported by this server.",
-                       m.model_id, m.artifact_location);
-    if (art_path_check(c->s.a, rootrel, true, &root, &c->e) != 0)
+    struct art_place pl;
+    if (in_str(&c->in, "artifact_directory_path", &rel) != 0 ||
+        (rel && art_path_check(c->s.a, rel, true, &sub, &c->e) != 0) ||
+        lm_get(&c->s, c->r->params[0], false, &m) != 0 ||
+        art_place_open(c, m.artifact_location, &pl) != 0)
         return -1;
     jw_obj(&c->w);
     jw_kstr(&c->w, "root_uri", m.artifact_location);
-    if (art_list_json(c, root, relc, true) != 0)
-        return -1;
+    int rc = art_list_json(c, &pl, sub, true);
     jw_obj_end(&c->w);
-    return 0;
+    art_place_release(&pl);
+    return rc;
 }
 
 /* /logged-models/search comes before /logged-models/{model_id}: the router takes the first

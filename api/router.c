@@ -12,6 +12,7 @@ const struct api_config *api_cfg;
 void api_shutdown(void)
 {
     artifacts_shutdown();
+    mime_shutdown();
 }
 
 static int h_health(struct ctx *c)
@@ -163,6 +164,7 @@ int api_init(const struct api_config *cfg, struct err *e)
         plain_tables[2].tab = cfg->ui_routes;
         plain_tables[2].n = &cfg->ui_routes_n;
     }
+    mime_init();
     return artifacts_init(cfg, e);
 }
 

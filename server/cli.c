@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../base/buf.h"
+#include "../base/url.h"
 
 const char cli_usage_top[] =
     "Usage: mltrack [--version] [--help] <command> [options]\n"
@@ -273,20 +274,8 @@ char *cli_resolve_artifact_root(const char *given, bool serve_artifacts, const c
     if (has_scheme(root) || root[0] == '/' || !cwd) {
         buf_puts(&b, root);
     } else {
-        /* pathlib's cwd.joinpath(p): "." and empty segments vanish, ".." stays. */
         buf_puts(&b, cwd);
-        const char *p = root;
-        while (*p) {
-            size_t n = strcspn(p, "/");
-            if (!(n == 0 || (n == 1 && p[0] == '.'))) {
-                if (b.len == 0 || b.ptr[b.len - 1] != '/')
-                    buf_putc(&b, '/');
-                buf_append(&b, p, n);
-            }
-            p += n;
-            if (*p == '/')
-                p++;
-        }
+        buf_join_path(&b, root);
     }
     if (!buf_ok(&b)) {
         buf_release(&b);
