@@ -33,6 +33,8 @@
 
 /* How long shutdown waits for requests in flight before stopping anyway. */
 enum { DRAIN_TIMEOUT_MS = 30 * 1000, IDLE_TIMEOUT_S = 60, LISTEN_BACKLOG = 1024 };
+/* Request threads per --workers, and at most (see http_start's caller below). */
+enum { THREADS_PER_WORKER = 4, MAX_THREADS = 256 };
 
 static const char *env_get(const char *name)
 {
@@ -197,7 +199,14 @@ int main(int argc, char **argv)
     }
     api_up = true;
 
-    struct http_options ho = {.listen_fd = fd, .workers = cfg.workers,
+    /* MLflow's --workers counts processes that each serve many requests at once; ours are
+     * threads that each serve one, and a write waits in its thread for the group commit, so
+     * the pool is a few threads per worker: --workers 4 (the default) lets 16 writes share
+     * a commit. */
+    int threads = cfg.workers * THREADS_PER_WORKER;
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    struct http_options ho = {.listen_fd = fd, .workers = threads,
                               .timeout_s = IDLE_TIMEOUT_S, .max_conns = cfg.max_connections,
                               .fd_limit = fd_limit, .sec = &sec};
     if (http_start(&ho, msg, sizeof msg) < 0)
@@ -206,8 +215,9 @@ int main(int argc, char **argv)
     if (sec.disabled)
         log_warn("Security middleware is disabled: no Host check, CORS protection or "
                  "security headers");
-    log_info("mltrack %s listening at http://%s (%d worker%s, artifact root %s)",
-             MLTRACK_VERSION, addr, cfg.workers, cfg.workers == 1 ? "" : "s",
+    log_info("mltrack %s listening at http://%s (%d worker%s: %d request threads, artifact "
+             "root %s)",
+             MLTRACK_VERSION, addr, cfg.workers, cfg.workers == 1 ? "" : "s", threads,
              cfg.artifact_root);
 
     int sig = 0;
