@@ -25,7 +25,7 @@ enum err_code {
 
 struct err {
     enum err_code code;
-    char msg[1024]; /* truncated if longer; always NUL-terminated */
+    char msg[1024]; /* cut at a character boundary if longer; always NUL-terminated */
 };
 
 /* Sets e (when e is not NULL) and returns -1, so callers write `return err_set(...)`. */
