@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../base/buf.h"
+#include "../base/utf8.h"
 #include "../base/util.h"
 
 
@@ -116,9 +118,10 @@ static const char *py_type(const json_t *v)
 static int bad_type(struct in *in, const char *path, const json_t *v)
 {
     char *dump = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    const char *shown = dump ? dump : "?";
     err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
-            "Invalid value %.200s for parameter '%s' supplied:  Hint: Value was of type '%s'.%s",
-            dump ? dump : "?", path, py_type(v), err_docs_hint);
+            "Invalid value %.*s for parameter '%s' supplied:  Hint: Value was of type '%s'.%s",
+            (int)utf8_cut(shown, strlen(shown), 200), shown, path, py_type(v), err_docs_hint);
     free(dump);
     return -1;
 }
@@ -126,9 +129,9 @@ static int bad_type(struct in *in, const char *path, const json_t *v)
 static int bad_query(struct in *in, const char *name, const char *v, const char *type)
 {
     return err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
-                   "Invalid value \"%.200s\" for parameter '%s' supplied:  Hint: Value was of "
+                   "Invalid value \"%.*s\" for parameter '%s' supplied:  Hint: Value was of "
                    "type '%s'.%s",
-                   v, name, type, err_docs_hint);
+                   (int)utf8_cut(v, strlen(v), 200), v, name, type, err_docs_hint);
 }
 
 static int missing(struct in *in, const char *path)
