@@ -46,6 +46,54 @@ static int reject_both_spellings(json_t *obj, struct err *e)
     return 0;
 }
 
+/* jansson refuses an integer literal that does not fit int64 ("too big integer"). Python's
+ * json reads it as an int and protobuf takes that as a double for a double field (a metric
+ * value written with 30 digits), so such a body is read again with each of those literals
+ * written as a real: a double field takes its value, an integer field refuses it with the
+ * usual message. Strings are copied untouched. Returns NULL with *je set on failure. */
+static json_t *load_widened(const char *s, size_t n, size_t flags, json_error_t *je)
+{
+    struct buf b;
+    buf_init(&b, n + n / 2 + 16);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        if (s[i] == '"') {
+            for (j = i + 1; j < n && s[j] != '"'; j++)
+                if (s[j] == '\\')
+                    j++;
+            j = j < n ? j + 1 : n;
+            buf_append(&b, s + i, j - i);
+        } else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+            bool integer = true;
+            while (j < n && (s[j] == '-' || s[j] == '+' || s[j] == '.' || s[j] == 'e' ||
+                             s[j] == 'E' || (s[j] >= '0' && s[j] <= '9'))) {
+                integer &= s[j] != '.' && s[j] != 'e' && s[j] != 'E';
+                j++;
+            }
+            int64_t v;
+            buf_append(&b, s + i, j - i);
+            if (integer && !parse_i64(s + i, j - i, &v))
+                buf_append(&b, ".0", 2);
+        } else {
+            j = i + 1;
+            buf_putc(&b, s[i]);
+        }
+        i = j;
+    }
+    json_t *j = buf_ok(&b) ? json_loadb(b.ptr, b.len, flags, je) : NULL;
+    buf_release(&b);
+    return j;
+}
+
+/* json_loadb, and load_widened when the only trouble is an integer too big for int64. */
+static json_t *load_json(const char *s, size_t n, size_t flags, json_error_t *je)
+{
+    json_t *j = json_loadb(s, n, flags, je);
+    if (!j && json_error_code(je) == json_error_numeric_overflow)
+        j = load_widened(s, n, flags, je);
+    return j;
+}
+
 int in_init(struct in *in, struct req *r, struct err *e)
 {
     in->r = r;
@@ -59,10 +107,10 @@ int in_init(struct in *in, struct req *r, struct err *e)
         return 0;
     }
     json_error_t je;
-    json_t *j = json_loadb(r->body, r->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    json_t *j = load_json(r->body, r->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     /* Older clients double-encode: a JSON string holding the JSON object. */
     if (j && json_is_string(j)) {
-        json_t *inner = json_loadb(json_string_value(j), json_string_length(j), 0, &je);
+        json_t *inner = load_json(json_string_value(j), json_string_length(j), 0, &je);
         json_decref(j);
         j = inner;
     }

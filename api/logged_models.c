@@ -415,7 +415,7 @@ static int search(struct ctx *c, struct page_token_lm *t)
         jw_arr_end(&c->w);
     }
     if (more) {
-        const char *next = page_token_lm_encode(c->s.a, t, offset + max);
+        const char *next = page_token_lm_encode(c->s.a, t, i64_add_sat(offset, max));
         if (!next)
             return err_set(&c->e, ERR_INTERNAL_ERROR, "could not encode the page token");
         jw_kstr(&c->w, "next_page_token", next);

@@ -482,7 +482,7 @@ static int h_get_history(struct ctx *c)
     emit_end(&em);
     if (more)
         jw_kstr(&c->w, "next_page_token",
-                page_token_format_offset(c->s.a, offset + (int64_t)n));
+                page_token_format_offset(c->s.a, i64_add_sat(offset, (int64_t)n)));
     jw_obj_end(&c->w);
     return 0;
 }

@@ -4,6 +4,10 @@
 #include "../base/url.h"
 #include "art.h"
 
+/* The longest path segment accepted: NAME_MAX of Linux file systems, past which a local
+ * store cannot create the file (a 400 for the client, not the 500 of a failed open). */
+enum { ART_SEGMENT_MAX = 255 };
+
 static int invalid(struct err *e)
 {
     return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid path");
@@ -38,6 +42,10 @@ int art_path_check(struct arena *a, const char *path, bool allow_root, const cha
         size_t sl = s ? (size_t)(s - p) : strlen(p);
         if (sl == 2 && p[0] == '.' && p[1] == '.')
             return invalid(e);
+        if (sl > ART_SEGMENT_MAX)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid path: a path segment is longer than %d bytes",
+                           ART_SEGMENT_MAX);
         if (sl > 0 && !(sl == 1 && p[0] == '.')) {
             if (len)
                 norm[len++] = '/';
