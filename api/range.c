@@ -30,7 +30,7 @@ bool http_range_parse(const char *h, uint64_t size, uint64_t *from, uint64_t *to
         if (h[i] != unit[i])
             return false;
     const char *p = h + sizeof unit - 1;
-    uint64_t a, b;
+    uint64_t a = 0, b = 0; /* set when has_a, has_b; gcc -O3 cannot tell */
     bool has_a = digits(&p, &a);
     if (*p++ != '-')
         return false;
