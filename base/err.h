@@ -31,7 +31,8 @@ struct err {
 /* Sets e (when e is not NULL) and returns -1, so callers write `return err_set(...)`. */
 int err_set(struct err *e, enum err_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int err_vset(struct err *e, enum err_code code, const char *fmt, va_list ap);
+int err_vset(struct err *e, enum err_code code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 static inline void err_clear(struct err *e)
 {
     e->code = ERR_OK;
