@@ -30,8 +30,8 @@ int art_path_check(struct arena *a, const char *path, bool allow_root, const cha
                 return invalid(e);
         }
     }
-    /* Absolute paths, drive letters (C:), UNC and file: URIs. */
-    if (path[0] == '/' || (n >= 2 && path[1] == ':') || strncmp(path, "file:", 5) == 0)
+    /* Absolute and UNC paths. */
+    if (path[0] == '/')
         return invalid(e);
     /* Normalize: drop empty and "." segments, refuse "..". A trailing slash is dropped. */
     char *norm = arena_alloc(a, n + 1);
@@ -57,7 +57,10 @@ int art_path_check(struct arena *a, const char *path, bool allow_root, const cha
         p = s + 1;
     }
     norm[len] = '\0';
-    if (len == 0 && !allow_root)
+    /* Drive letters (C:) and file: URIs, judged on the normal form so that a leading "./"
+     * cannot hide them. */
+    if ((len == 0 && !allow_root) || (len >= 2 && norm[1] == ':') ||
+        strncmp(norm, "file:", 5) == 0)
         return invalid(e);
     *out = norm;
     return 0;
