@@ -94,6 +94,24 @@ static json_t *load_json(const char *s, size_t n, size_t flags, json_error_t *je
     return j;
 }
 
+/* jansson's message, which quotes the input near the error as it read it, byte by byte:
+ * the bytes of a character it stopped in the middle of are left out. */
+static const char *jansson_text(const json_error_t *je, char *out)
+{
+    size_t n = strnlen(je->text, sizeof je->text - 1), k = 0;
+    uint32_t cp;
+    for (size_t i = 0; i < n;) {
+        int len = utf8_next(je->text + i, n - i, &cp);
+        if (len > 0) {
+            memcpy(out + k, je->text + i, (size_t)len);
+            k += (size_t)len;
+        }
+        i += (size_t)(len > 0 ? len : -len);
+    }
+    out[k] = '\0';
+    return out;
+}
+
 int in_init(struct in *in, struct req *r, struct err *e)
 {
     in->r = r;
@@ -114,10 +132,12 @@ int in_init(struct in *in, struct req *r, struct err *e)
         json_decref(j);
         j = inner;
     }
-    if (!j)
+    if (!j) {
+        char text[sizeof je.text];
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                       "Malformed JSON request body: %s (line %d, column %d)", je.text, je.line,
-                       je.column);
+                       "Malformed JSON request body: %s (line %d, column %d)",
+                       jansson_text(&je, text), je.line, je.column);
+    }
     if (!json_is_object(j)) {
         json_decref(j);
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
