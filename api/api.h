@@ -31,6 +31,17 @@ void put_experiment(struct jw *w, const struct experiment *x);
 void put_run_info(struct jw *w, const struct run_info *ri);
 void put_run(struct jw *w, const struct run *r);
 void put_metric(struct jw *w, const struct metric *m, bool with_run_id);
+/* put_metric for the points of a history: the same bytes, with the parts that stay the same
+ * from point to point (the key, the run id) escaped once into f (zeroed at first; its
+ * strings from the arena). */
+struct point_fmt {
+    const char *key, *run_id; /* what head and tail were made for */
+    char *head;               /* {"key":"...","value": */
+    const char *tail;         /* ,"run_id":"..."} or } */
+    size_t head_len, tail_len;
+};
+void put_point(struct jw *w, struct point_fmt *f, struct arena *a, const struct metric *m,
+               bool with_run_id);
 void put_kvs(struct jw *w, const char *key, const struct kv *v, size_t n);
 
 /* ---- validators (api/validate.c), MLflow's messages ---- */
@@ -81,6 +92,8 @@ extern const struct route experiment_routes[];
 extern const size_t experiment_routes_n;
 extern const struct route run_routes[];
 extern const size_t run_routes_n;
+extern const struct route history_routes[];
+extern const size_t history_routes_n;
 extern const struct route search_routes[];
 extern const size_t search_routes_n;
 extern const struct route registry_routes[];

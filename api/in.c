@@ -202,6 +202,37 @@ static int bad_query(struct in *in, const char *name, const char *v, const char 
                    (int)utf8_cut(v, strlen(v), 200), v, name, type, err_docs_hint);
 }
 
+/* Appends s to p at *k, cut at the buffer's end. */
+static void path_add(struct in_path *p, size_t *k, const char *s)
+{
+    while (*s && *k < sizeof p->s - 1)
+        p->s[(*k)++] = *s++;
+    p->s[*k] = '\0';
+}
+
+const char *in_path_elem(struct in_path *p, const char *field, size_t i)
+{
+    char digits[24];
+    size_t nd = sizeof digits - 1, k = 0;
+    digits[nd] = '\0';
+    do
+        digits[--nd] = (char)('0' + i % 10);
+    while ((i /= 10) != 0 && nd > 0);
+    path_add(p, &k, field);
+    path_add(p, &k, "[");
+    path_add(p, &k, digits + nd);
+    path_add(p, &k, "]");
+    return p->s;
+}
+
+const char *in_path_sub(struct in_path *p, const char *base, const char *leaf)
+{
+    size_t k = 0;
+    path_add(p, &k, base);
+    path_add(p, &k, leaf);
+    return p->s;
+}
+
 static int missing(struct in *in, const char *path)
 {
     return err_missing(in->e, path, true);
@@ -424,37 +455,46 @@ int in_array(struct in *in, const char *name, json_t **out)
     return 0;
 }
 
-static const char *join_path(struct in *in, const char *path, const char *name)
+/* path.name, or name without a path. */
+static const char *join_path(struct in_path *jp, const char *path, const char *name)
 {
-    return path && *path ? arena_printf(in->a, "%s.%s", path, name) : name;
+    if (!path || !*path)
+        return name;
+    size_t k = 0;
+    path_add(jp, &k, path);
+    path_add(jp, &k, ".");
+    path_add(jp, &k, name);
+    return jp->s;
 }
 
 int obj_str(struct in *in, json_t *obj, const char *path, const char *name, bool required,
             const char **out)
 {
+    struct in_path jp;
     *out = NULL;
     if (!json_is_object(obj))
         return bad_type(in, path, obj);
     json_t *v = jget(obj, name);
     if (v && !json_is_string(v))
-        return bad_type(in, join_path(in, path, name), v);
+        return bad_type(in, join_path(&jp, path, name), v);
     if (v)
         *out = arena_strndup(in->a, json_string_value(v), json_string_length(v));
     if (required && (!*out || !**out))
-        return missing(in, join_path(in, path, name));
+        return missing(in, join_path(&jp, path, name));
     return 0;
 }
 
 int obj_i64(struct in *in, json_t *obj, const char *path, const char *name, bool required,
             int64_t *out, bool *present)
 {
+    struct in_path jp;
     *present = false;
     if (!json_is_object(obj))
         return bad_type(in, path, obj);
     json_t *v = jget(obj, name);
     if (!v)
-        return required ? missing(in, join_path(in, path, name)) : 0;
-    if (json_to_i64(in, join_path(in, path, name), v, out) != 0)
+        return required ? missing(in, join_path(&jp, path, name)) : 0;
+    if (json_to_i64(in, join_path(&jp, path, name), v, out) != 0)
         return -1;
     *present = true;
     return 0;
@@ -463,13 +503,14 @@ int obj_i64(struct in *in, json_t *obj, const char *path, const char *name, bool
 int obj_double(struct in *in, json_t *obj, const char *path, const char *name, bool required,
                double *out, bool *present)
 {
+    struct in_path jp;
     *present = false;
     if (!json_is_object(obj))
         return bad_type(in, path, obj);
     json_t *v = jget(obj, name);
     if (!v)
-        return required ? missing(in, join_path(in, path, name)) : 0;
-    if (json_to_double(in, join_path(in, path, name), v, out) != 0)
+        return required ? missing(in, join_path(&jp, path, name)) : 0;
+    if (json_to_double(in, join_path(&jp, path, name), v, out) != 0)
         return -1;
     *present = true;
     return 0;

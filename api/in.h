@@ -41,6 +41,15 @@ int in_str_list(struct in *in, const char *name, const char ***out, size_t *n);
 /* A repeated message field of the JSON body (borrowed); NULL when absent. */
 int in_array(struct in *in, const char *name, json_t **out);
 
+/* A field's path for messages ("metrics[3]", "metrics[3].name"), built for every element
+ * of a batch but read only when one is refused: a fixed buffer and no printf. Longer
+ * paths are cut (they only name the place). */
+struct in_path {
+    char s[96];
+};
+const char *in_path_elem(struct in_path *p, const char *field, size_t i);
+const char *in_path_sub(struct in_path *p, const char *base, const char *leaf);
+
 /* Field helpers for objects inside arrays (tags, metrics, datasets). path is used in
  * messages, e.g. "metrics[3]". */
 int obj_str(struct in *in, json_t *obj, const char *path, const char *name, bool required,

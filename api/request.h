@@ -52,11 +52,23 @@ struct resp_stream {
     void *ctx;
 };
 
+/* A response body of unknown length, written piece by piece as the client takes it (a
+ * metric history of millions of points), so that only one piece is in memory at a time.
+ * next appends the next piece, of about `want` bytes, to out: 1 while more follows, 0
+ * after the last, -1 on an error (the glue then cuts the connection: the status line has
+ * gone already). free runs once when the response is done with, however it ended. */
+struct resp_pieces {
+    int (*next)(void *ctx, struct buf *out, size_t want);
+    void (*free)(void *ctx);
+    void *ctx;
+};
+
 struct resp {
     int status;               /* 200 unless set */
     const char *content_type; /* static or from the request arena; default application/json */
     struct buf body;          /* owned by the server glue, which releases it */
     struct resp_stream stream; /* used instead of body when stream.read is set */
+    struct resp_pieces pieces; /* used instead of body when pieces.next is set */
     struct {
         const char *name, *value;
     } headers[RESP_MAX_HEADERS];

@@ -110,6 +110,7 @@ struct table {
 static const struct table mlflow_tables[] = {
     {experiment_routes, &experiment_routes_n},
     {run_routes, &run_routes_n},
+    {history_routes, &history_routes_n},
     {search_routes, &search_routes_n},
     {registry_routes, &registry_routes_n},
     {logged_model_routes, &logged_model_routes_n},

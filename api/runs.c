@@ -1,12 +1,10 @@
 /* Run endpoints: create, get, update, delete/restore, tags, params, metrics, log-batch,
- * inputs and outputs, and the metric history reads. */
-#include <math.h>
+ * inputs and outputs (the metric history reads are in history.c). */
 #include <string.h>
 
 #include "../base/util.h"
 #include "../query/filter.h"
 #include "api.h"
-#include "page_token.h"
 
 enum {
     MAX_ENTITY_KEY = 250,
@@ -38,13 +36,14 @@ static int read_run_tags(struct ctx *c, json_t *arr, const char *field, struct k
     struct kv *v = arena_calloc(c->s.a, cnt ? cnt : 1, sizeof *v);
     for (size_t i = 0; i < cnt; i++) {
         json_t *o = json_array_get(arr, i);
-        const char *path = arena_printf(c->s.a, "%s[%zu]", field, i);
+        struct in_path pe, pk, pv;
+        const char *path = in_path_elem(&pe, field, i);
+        const char *kpath = in_path_sub(&pk, path, ".key");
         if (obj_str(&c->in, o, path, "key", true, &v[i].key) != 0 ||
             obj_str(&c->in, o, path, "value", false, &v[i].value) != 0 ||
-            v_tag_name(&c->e, v[i].key, arena_printf(c->s.a, "%s.key", path)) != 0 ||
-            v_length(&c->e, c->s.a, arena_printf(c->s.a, "%s.key", path), MAX_ENTITY_KEY,
-                     &v[i].key, false) != 0 ||
-            v_length(&c->e, c->s.a, arena_printf(c->s.a, "%s.value", path), MAX_TAG_VAL,
+            v_tag_name(&c->e, v[i].key, kpath) != 0 ||
+            v_length(&c->e, c->s.a, kpath, MAX_ENTITY_KEY, &v[i].key, false) != 0 ||
+            v_length(&c->e, c->s.a, in_path_sub(&pv, path, ".value"), MAX_TAG_VAL,
                      &v[i].value, true) != 0)
             return -1;
         if (!v[i].value)
@@ -187,7 +186,8 @@ static int h_log_param(struct ctx *c)
 /* Checks one metric as MLflow's _validate_metric does. */
 static int check_metric(struct ctx *c, const struct metric *m, const char *path)
 {
-    const char *kp = path && *path ? arena_printf(c->s.a, "%s.name", path) : "name";
+    struct in_path pk;
+    const char *kp = path && *path ? in_path_sub(&pk, path, ".name") : "name";
     if (v_metric_name(&c->e, m->key, kp) != 0)
         return -1;
     if (m->timestamp < 0)
@@ -251,7 +251,8 @@ static int h_log_batch(struct ctx *c)
     struct metric *m = arena_calloc(c->s.a, nm ? nm : 1, sizeof *m);
     for (size_t i = 0; i < nm; i++) {
         json_t *o = json_array_get(mj, i);
-        const char *path = arena_printf(c->s.a, "metrics[%zu]", i);
+        struct in_path pe;
+        const char *path = in_path_elem(&pe, "metrics", i);
         bool has;
         if (obj_str(&c->in, o, path, "key", true, &m[i].key) != 0 ||
             obj_double(&c->in, o, path, "value", true, &m[i].value, &has) != 0 ||
@@ -266,10 +267,11 @@ static int h_log_batch(struct ctx *c)
     struct kv *p = arena_calloc(c->s.a, np ? np : 1, sizeof *p);
     for (size_t i = 0; i < np; i++) {
         json_t *o = json_array_get(pj, i);
-        const char *path = arena_printf(c->s.a, "params[%zu]", i);
+        struct in_path pe, pk;
+        const char *path = in_path_elem(&pe, "params", i);
         if (obj_str(&c->in, o, path, "key", true, &p[i].key) != 0 ||
             obj_str(&c->in, o, path, "value", false, &p[i].value) != 0 ||
-            v_param_name(&c->e, p[i].key, arena_printf(c->s.a, "%s.key", path)) != 0 ||
+            v_param_name(&c->e, p[i].key, in_path_sub(&pk, path, ".key")) != 0 ||
             v_length(&c->e, c->s.a, "Param key", MAX_ENTITY_KEY, &p[i].key, false) != 0 ||
             v_length(&c->e, c->s.a, "Param value", MAX_PARAM_VAL, &p[i].value, true) != 0)
             return -1;
@@ -396,181 +398,6 @@ static int h_log_outputs(struct ctx *c)
     return reply_empty(c);
 }
 
-/* ---- metric history ---- */
-
-static void put_metrics(struct ctx *c, const struct metric *m, size_t n, bool with_run_id)
-{
-    if (!n)
-        return;
-    jw_key(&c->w, "metrics");
-    jw_arr(&c->w);
-    for (size_t i = 0; i < n; i++)
-        put_metric(&c->w, &m[i], with_run_id);
-    jw_arr_end(&c->w);
-}
-
-
-/* Streams metrics into the response as "metrics": [...], opened at the first point so
- * that an empty history is {} as in MLflow; a NULL metric rewinds to the mark (see
- * metric_history_each). */
-struct emit {
-    struct jw *w;
-    struct jw mark;
-    size_t mark_len;
-    bool with_run_id;
-    bool bare; /* points go into an array the caller opened */
-    bool open; /* the array is open */
-};
-
-static void emit_init(struct emit *em, struct jw *w, bool with_run_id, bool bare)
-{
-    em->w = w;
-    em->mark = *w;
-    em->mark_len = w->b->len;
-    em->with_run_id = with_run_id;
-    em->bare = em->open = bare;
-}
-
-static int emit_metric(void *ctx, const struct metric *m)
-{
-    struct emit *em = ctx;
-    if (!m) {
-        *em->w = em->mark;
-        em->w->b->len = em->mark_len;
-        em->open = em->bare;
-        return 0;
-    }
-    if (!em->open) {
-        jw_key(em->w, "metrics");
-        jw_arr(em->w);
-        em->open = true;
-    }
-    put_metric(em->w, m, em->with_run_id);
-    return 0;
-}
-
-static void emit_end(struct emit *em)
-{
-    if (em->open && !em->bare)
-        jw_arr_end(em->w);
-}
-
-static int h_get_history(struct ctx *c)
-{
-    const char *id, *key, *token;
-    int64_t max = -1, offset = 0;
-    bool has_max;
-    if (in_run_id(&c->in, &id) != 0 || in_str_req(&c->in, "metric_key", &key) != 0 ||
-        in_str(&c->in, "page_token", &token) != 0 ||
-        in_i64(&c->in, "max_results", &max, &has_max) != 0)
-        return -1;
-    if (!has_max)
-        max = -1;
-    if (has_max && max < 0)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "max_results must be a non-negative integer, got %lld", (long long)max);
-    if (token && *token &&
-        page_token_parse_offset(c->s.a, token, strlen(token), &offset, &c->e) != 0)
-        return -1;
-    size_t n;
-    bool more;
-    jw_obj(&c->w);
-    struct emit em;
-    emit_init(&em, &c->w, false, false);
-    if (metric_history_each(&c->s, id, key, offset, max, emit_metric, &em, &n, &more) != 0)
-        return -1;
-    emit_end(&em);
-    if (more)
-        jw_kstr(&c->w, "next_page_token",
-                page_token_format_offset(c->s.a, i64_add_sat(offset, (int64_t)n)));
-    jw_obj_end(&c->w);
-    return 0;
-}
-
-static int h_get_history_bulk_interval(struct ctx *c)
-{
-    const char **ids, *key;
-    size_t nids;
-    int64_t start = 0, end = 0, max = 2500;
-    bool has_start, has_end, has_max;
-    if (in_str_list(&c->in, "run_ids", &ids, &nids) != 0 ||
-        in_str_req(&c->in, "metric_key", &key) != 0 ||
-        in_i64(&c->in, "start_step", &start, &has_start) != 0 ||
-        in_i64(&c->in, "end_step", &end, &has_end) != 0 ||
-        in_i64(&c->in, "max_results", &max, &has_max) != 0)
-        return -1;
-    if (nids == 0)
-        return err_missing(&c->e, "run_ids", true);
-    if (nids > 100)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "GetMetricHistoryBulkInterval request must specify at most 100 run_ids. "
-                       "Received %zu run_ids.",
-                       nids);
-    if (!has_max)
-        max = 2500;
-    if (max < 1 || max > 2500)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "max_results must be between 1 and 2500. See the API docs for more "
-                       "information about request parameters.");
-    if (has_start != has_end)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "If either start step or end step are specified, both must be specified.");
-    if (has_start && start > end)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "end_step must be greater than start_step. Found start_step=%lld and "
-                       "end_step=%lld.",
-                       (long long)start, (long long)end);
-    struct metric *m;
-    size_t n;
-    if (metric_history_interval(&c->s, ids, nids, key, has_start, start, end, max, &m, &n) != 0)
-        return -1;
-    jw_obj(&c->w);
-    put_metrics(c, m, n, true);
-    jw_obj_end(&c->w);
-    return 0;
-}
-
-static int h_get_history_bulk(struct ctx *c)
-{
-    const char **ids, *key;
-    size_t nids;
-    int64_t max = 25000;
-    bool has_max;
-    if (in_str_list(&c->in, "run_id", &ids, &nids) != 0 ||
-        in_str_req(&c->in, "metric_key", &key) != 0 ||
-        in_i64(&c->in, "max_results", &max, &has_max) != 0)
-        return -1;
-    if (nids == 0)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "GetMetricHistoryBulk request must specify at least one run_id.");
-    if (nids > 100)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "GetMetricHistoryBulk request cannot specify more than 100 run_ids. "
-                       "Received %zu run_ids.",
-                       nids);
-    if (!has_max || max > 25000)
-        max = 25000;
-    if (max < 1)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "max_results must be positive, got %lld.", (long long)max);
-    jw_obj(&c->w);
-    jw_key(&c->w, "metrics");
-    jw_arr(&c->w);
-    int64_t left = max;
-    for (size_t i = 0; i < nids && left > 0; i++) {
-        size_t n;
-        bool more;
-        struct emit em;
-        emit_init(&em, &c->w, true, true);
-        if (metric_history_each(&c->s, ids[i], key, 0, left, emit_metric, &em, &n, &more) != 0)
-            return -1;
-        left -= (int64_t)n;
-    }
-    jw_arr_end(&c->w);
-    jw_obj_end(&c->w);
-    return 0;
-}
-
 const struct route run_routes[] = {
     {HTTP_POST, "/runs/create", h_create, 4 * MB, RF_TRACKING | RF_JSON, NULL},
     {HTTP_GET, "/runs/get", h_get, 0, RF_TRACKING, NULL},
@@ -586,9 +413,5 @@ const struct route run_routes[] = {
     {HTTP_POST, "/runs/log-batch", h_log_batch, 16 * MB, RF_TRACKING | RF_JSON, NULL},
     {HTTP_POST, "/runs/log-inputs", h_log_inputs, 64 * MB, RF_TRACKING | RF_JSON, NULL},
     {HTTP_POST, "/runs/outputs", h_log_outputs, 1 * MB, RF_TRACKING | RF_JSON, NULL},
-    {HTTP_GET, "/metrics/get-history", h_get_history, 0, RF_TRACKING, NULL},
-    {HTTP_GET, "/metrics/get-history-bulk", h_get_history_bulk, 0, RF_TRACKING, NULL},
-    {HTTP_GET, "/metrics/get-history-bulk-interval", h_get_history_bulk_interval, 0,
-     RF_TRACKING, NULL},
 };
 const size_t run_routes_n = sizeof run_routes / sizeof *run_routes;

@@ -1,5 +1,9 @@
 /* Tracking entities to MLflow's JSON: snake_case names, int64 as numbers, ids as strings,
  * enums as names, empty repeated fields omitted. */
+#include <math.h>
+#include <string.h>
+
+#include "../base/dtoa.h"
 #include "api.h"
 
 void put_kvs(struct jw *w, const char *key, const struct kv *v, size_t n)
@@ -69,6 +73,70 @@ void put_metric(struct jw *w, const struct metric *m, bool with_run_id)
     if (with_run_id && m->run_id)
         jw_kstr(w, "run_id", m->run_id);
     jw_obj_end(w);
+}
+
+/* What fill writes with a scratch writer, copied into the arena. */
+static char *scratch_json(struct arena *a, void (*fill)(struct jw *, const void *),
+                          const void *arg, size_t *len)
+{
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    struct jw w;
+    jw_init(&w, &b);
+    fill(&w, arg);
+    char *s = arena_strndup(a, b.ptr ? b.ptr : "", b.len);
+    *len = b.len;
+    buf_release(&b);
+    return s;
+}
+
+static void fill_head(struct jw *w, const void *key)
+{
+    jw_obj(w);
+    jw_kstr(w, "key", key);
+    jw_key(w, "value");
+}
+
+static void fill_run_id(struct jw *w, const void *run_id)
+{
+    jw_obj(w);
+    jw_kstr(w, "run_id", run_id);
+    jw_obj_end(w);
+}
+
+void put_point(struct jw *w, struct point_fmt *f, struct arena *a, const struct metric *m,
+               bool with_run_id)
+{
+    if (!f->head || (f->key != m->key && strcmp(f->key, m->key) != 0)) {
+        f->key = m->key;
+        f->head = scratch_json(a, fill_head, m->key, &f->head_len);
+    }
+    const char *run_id = with_run_id ? m->run_id : NULL;
+    if (!f->tail || f->run_id != run_id) {
+        f->run_id = run_id;
+        if (run_id) {
+            /* ,"run_id":"..."} from {"run_id":"..."} */
+            char *t = scratch_json(a, fill_run_id, run_id, &f->tail_len);
+            t[0] = ',';
+            f->tail = t;
+        } else {
+            f->tail = "}";
+            f->tail_len = 1;
+        }
+    }
+    jw_raw(w, f->head, f->head_len);
+    struct buf *b = w->b;
+    if (isnan(m->value) || isinf(m->value)) {
+        buf_puts(b, isnan(m->value) ? "\"NaN\"" : m->value > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    } else {
+        char tmp[32];
+        buf_append(b, tmp, dtoa_shortest(m->value, tmp));
+    }
+    buf_append(b, ",\"timestamp\":", 13);
+    buf_put_i64(b, m->timestamp);
+    buf_append(b, ",\"step\":", 8);
+    buf_put_i64(b, m->step);
+    buf_append(b, f->tail, f->tail_len);
 }
 
 static void put_dataset_inputs(struct jw *w, const struct run *r)

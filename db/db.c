@@ -196,19 +196,23 @@ enum db_rc db_step(struct db_stmt *st)
     return db_stmt_db(st)->drv->step(st);
 }
 
-struct db_stmt *db_batch_stmt(struct db *db, const struct db_batch_sql *spec, const char *open,
-                              const char *(*param)(enum sql_type))
+struct db_stmt *db_batch_stmt(struct db *db, const void *key, const struct db_batch_sql *spec,
+                              const char *open, const char *(*param)(enum sql_type), int rows)
 {
-    struct db_stmt *st = db_kept(db, spec);
+    struct db_stmt *st = db_kept(db, key);
     if (st)
         return st;
     struct buf sql;
-    buf_init(&sql, 4096);
+    buf_init(&sql, 1 << 20);
     buf_printf(&sql, "%s %s", spec->head, open);
-    for (int k = 0; k < spec->ncols; k++)
-        buf_printf(&sql, "%s%s", k ? ", " : "", param(spec->types[k]));
-    buf_printf(&sql, ") %s", spec->tail);
-    st = buf_ok(&sql) ? db_prepare_as(db, spec, sql.ptr) : NULL;
+    for (int r = 0; r < rows; r++) {
+        buf_puts(&sql, r ? ", (" : "(");
+        for (int k = 0; k < spec->ncols; k++)
+            buf_printf(&sql, "%s%s", k ? ", " : "", param(spec->types[k]));
+        buf_putc(&sql, ')');
+    }
+    buf_printf(&sql, " %s", spec->tail);
+    st = buf_ok(&sql) ? db_prepare_as(db, key, sql.ptr) : NULL;
     buf_release(&sql);
     return st;
 }

@@ -187,10 +187,11 @@ static inline int64_t db_changes(struct db *db)
     return db->drv->changes(db);
 }
 
-/* For the drivers' batches: the statement of spec, kept under the spec's address and built
- * on first use as "<head> <open><param(type 1)>, <param(type 2)>, ...) <tail>". */
-struct db_stmt *db_batch_stmt(struct db *db, const struct db_batch_sql *spec, const char *open,
-                              const char *(*param)(enum sql_type));
+/* For the drivers' batches: a statement of spec for `rows` rows at a time, kept under key
+ * (an address inside spec, one per shape) and built on first use as
+ * "<head> <open>(<param(type 1)>, ...), (...), ... <tail>" with `rows` groups. */
+struct db_stmt *db_batch_stmt(struct db *db, const void *key, const struct db_batch_sql *spec,
+                              const char *open, const char *(*param)(enum sql_type), int rows);
 
 /* Runs a row batch (see struct db_batch_sql); DB_DONE or an error. */
 enum db_rc db_batch(struct db *db, const struct db_batch_sql *spec, size_t n, db_row_fn row,

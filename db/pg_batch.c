@@ -80,7 +80,8 @@ enum db_rc db_pg_batch(struct db *db, const struct db_batch_sql *spec, size_t n,
             rc = DB_INVALID;
     }
     struct db_stmt *st =
-        rc == DB_DONE ? db_batch_stmt(db, spec, "SELECT * FROM unnest(", array_param) : NULL;
+        rc == DB_DONE ? db_batch_stmt(db, spec, spec, "SELECT * FROM unnest", array_param, 1)
+                      : NULL;
     if (st) {
         for (int k = 0; k < spec->ncols; k++)
             db_bind_text(st, k + 1, col[k].ptr, col[k].len);

@@ -154,24 +154,31 @@ static const char *batch_param(enum sql_type t)
     return "?";
 }
 
+/* Rows go BATCH_ROWS to an INSERT (one statement's set-up and halt for many rows), the
+ * rest one by one; the two statements are kept under two addresses inside the spec. */
+enum { BATCH_ROWS = 32 };
+
 static enum db_rc sq_batch(struct db *db, const struct db_batch_sql *spec, size_t n,
                            db_row_fn row, void *ctx)
 {
-    /* One INSERT per row, kept under the spec's address. */
-    struct db_stmt *st = db_batch_stmt(db, spec, "VALUES (", batch_param);
-    if (!st)
-        return DB_ERROR;
     struct sql_val vals[DB_BATCH_MAX_COLS];
     enum db_rc rc = DB_DONE;
-    for (size_t i = 0; i < n && rc == DB_DONE; i++) {
-        memset(vals, 0, sizeof vals);
-        row(ctx, i, vals);
-        for (int k = 0; k < spec->ncols; k++)
-            db_bind_val(st, k + 1, &vals[k]);
+    size_t i = 0;
+    while (i < n && rc == DB_DONE) {
+        int rows = n - i >= BATCH_ROWS ? BATCH_ROWS : 1;
+        struct db_stmt *st = db_batch_stmt(db, rows > 1 ? (const void *)&spec->tail : spec, spec,
+                                           "VALUES ", batch_param, rows);
+        if (!st)
+            return DB_ERROR;
+        for (int r = 0; r < rows; r++, i++) {
+            memset(vals, 0, sizeof vals);
+            row(ctx, i, vals);
+            for (int k = 0; k < spec->ncols; k++)
+                db_bind_val(st, r * spec->ncols + k + 1, &vals[k]);
+        }
         rc = db_step(st);
-        sq_reset(st);
+        db_done(st);
     }
-    db_done(st);
     return rc;
 }
 
@@ -290,10 +297,12 @@ struct db *db_sqlite_open(const char *path_in, struct err *e)
     s->flags = flags;
     /* WAL lets readers run beside the writer; synchronous=FULL keeps an acknowledged
      * commit through a power loss (NORMAL would only survive a process crash). MLflow's
-     * LIKE is case-sensitive, as PostgreSQL's is. */
+     * LIKE is case-sensitive, as PostgreSQL's is. A reader's page cache is small (2 MB):
+     * every commit by the writer invalidates it anyway, and the OS caches the file. No
+     * mmap: its pages count in the process's memory however large the database grows. */
     const char *setup = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                         " PRAGMA case_sensitive_like=ON; PRAGMA temp_store=MEMORY;"
-                        " PRAGMA cache_size=-16000; PRAGMA mmap_size=268435456;";
+                        " PRAGMA cache_size=-2000; PRAGMA mmap_size=0;";
     char *msg = NULL;
     if (sqlite3_exec(conn, setup, NULL, NULL, &msg) != SQLITE_OK) {
         err_set(e, ERR_INTERNAL_ERROR, "cannot set up SQLite database '%s': %s", path,

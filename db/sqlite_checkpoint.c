@@ -111,8 +111,11 @@ int db_sqlite_checkpointer_start(struct db *db)
 {
     const char *path;
     sqlite3 *conn = db_sqlite_handle(db, &path, &ckpt_flags);
+    /* The writer keeps the index pages that inserts walk in a larger cache (16 MB): nobody
+     * else writes, so they stay valid from one commit to the next. */
     if (!conn ||
-        sqlite3_exec(conn, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL) != SQLITE_OK)
+        sqlite3_exec(conn, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16000", NULL, NULL,
+                     NULL) != SQLITE_OK)
         return -1;
     sqlite3_wal_hook(conn, wal_hook, NULL);
     free(ckpt_path);

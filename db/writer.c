@@ -1,10 +1,41 @@
-/* The single writer connection and the lock that takes it in turn (see writer.h). */
+/* The single writer connection with group commit (see writer.h).
+ *
+ * One mutex guards the bookkeeping; the connection itself is owned by whoever set `busy`,
+ * and every statement runs outside the mutex. A batch ends (commits) when the request that
+ * finishes finds nobody queued for the connection, or when it holds MAX_MEMBERS requests or
+ * has been open MAX_AGE_NS, so that a steady stream of writers cannot keep the first one
+ * waiting without bound. */
 #include "writer.h"
 
 #include <pthread.h>
 
-static struct db *writer;
-static pthread_mutex_t writer_mu = PTHREAD_MUTEX_INITIALIZER;
+#include "../base/util.h"
+
+enum { MAX_MEMBERS = 64 };
+#define MAX_AGE_NS (4 * 1000 * 1000LL)
+
+static struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;       /* the connection became free, or a batch ended */
+    struct db *db;
+    bool busy;               /* someone is using the connection (work or commit) */
+    bool open;               /* a batch transaction is open */
+    int waiting;             /* requests waiting for the connection */
+    int members;             /* requests whose kept work is in the open batch */
+    struct db_ticket *list;  /* their tickets */
+    int64_t opened_ns;       /* when the batch was opened */
+    uint64_t batches, requests; /* committed so far */
+} w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+
+static int run(const char *sql)
+{
+    struct db_stmt *st = db_prepare(w.db, sql);
+    if (!st)
+        return DB_ERROR;
+    enum db_rc rc = db_step(st);
+    db_done(st);
+    return rc == DB_DONE || rc == DB_ROW ? 0 : (int)rc;
+}
 
 int db_writer_adopt(struct db *db)
 {
@@ -12,34 +43,130 @@ int db_writer_adopt(struct db *db)
         return 0;
     if (db->drv->writer_start && db->drv->writer_start(db) != 0)
         return -1;
-    writer = db;
+    w.db = db;
     return 1;
 }
 
-struct db *db_writer_acquire(void)
+/* Gives up the connection (mutex held). */
+static void hand_on(void)
 {
-    if (!writer)
-        return NULL;
-    pthread_mutex_lock(&writer_mu);
-    return writer;
+    w.busy = false;
+    pthread_cond_broadcast(&w.cv);
 }
 
-void db_writer_release(struct db *w)
+struct db *db_writer_begin(struct db_ticket *t, int *rc)
 {
-    (void)w;
-    pthread_mutex_unlock(&writer_mu);
+    *rc = 0;
+    if (!w.db)
+        return NULL;
+    pthread_mutex_lock(&w.mu);
+    w.waiting++;
+    while (w.busy)
+        pthread_cond_wait(&w.cv, &w.mu);
+    w.waiting--;
+    w.busy = true;
+    bool need_open = !w.open;
+    pthread_mutex_unlock(&w.mu);
+    if (need_open) {
+        int r = run(db_dialect(w.db)->begin_write);
+        pthread_mutex_lock(&w.mu);
+        if (r != 0) {
+            hand_on();
+            pthread_mutex_unlock(&w.mu);
+            *rc = r;
+            return NULL;
+        }
+        w.open = true;
+        w.opened_ns = mono_ns();
+        pthread_mutex_unlock(&w.mu);
+    }
+    *t = (struct db_ticket){.rc = DB_DONE};
+    int r = run("SAVEPOINT mlt_request");
+    if (r != 0) {
+        /* Nothing of ours to undo; the batch goes on (or ends) as after a failed request. */
+        db_writer_end(t, false);
+        *rc = r;
+        return NULL;
+    }
+    t->savepoint = true;
+    return w.db;
+}
+
+int db_writer_end(struct db_ticket *t, bool ok)
+{
+    int own = 0;
+    if (ok && (own = run("RELEASE SAVEPOINT mlt_request")) != 0)
+        ok = false;
+    if (!ok && t->savepoint) {
+        /* ROLLBACK TO keeps the savepoint open; RELEASE closes it. */
+        run("ROLLBACK TO SAVEPOINT mlt_request");
+        run("RELEASE SAVEPOINT mlt_request");
+    }
+    t->savepoint = false;
+    pthread_mutex_lock(&w.mu);
+    if (ok) {
+        t->next = w.list;
+        w.list = t;
+        w.members++;
+    }
+    bool commit = w.waiting == 0 || w.members >= MAX_MEMBERS ||
+                  mono_ns() - w.opened_ns >= MAX_AGE_NS;
+    if (!commit) {
+        hand_on();
+        while (ok && !t->done)
+            pthread_cond_wait(&w.cv, &w.mu);
+        int rc = ok ? (int)t->rc : own;
+        pthread_mutex_unlock(&w.mu);
+        return rc == DB_DONE ? 0 : rc;
+    }
+    /* Commit for the whole batch; the connection stays ours until it is done. */
+    struct db_ticket *members = w.list;
+    int n = w.members;
+    w.list = NULL;
+    w.members = 0;
+    pthread_mutex_unlock(&w.mu);
+    int rc = n > 0 ? run("COMMIT") : run("ROLLBACK");
+    if (rc != 0 && n > 0) {
+        log_error("group commit of %d requests failed", n);
+        run("ROLLBACK");
+    }
+    pthread_mutex_lock(&w.mu);
+    for (struct db_ticket *m = members; m; m = m->next) {
+        m->rc = rc == 0 ? DB_DONE : (enum db_rc)rc;
+        m->done = true;
+    }
+    if (rc == 0 && n > 0) {
+        w.batches++;
+        w.requests += (uint64_t)n;
+    }
+    w.open = false;
+    hand_on();
+    pthread_mutex_unlock(&w.mu);
+    if (!ok)
+        return own;
+    return rc;
+}
+
+struct db_writer_stats db_writer_stats(void)
+{
+    pthread_mutex_lock(&w.mu);
+    struct db_writer_stats s = {w.batches, w.requests, w.waiting};
+    pthread_mutex_unlock(&w.mu);
+    return s;
 }
 
 void db_writer_close(void)
 {
-    if (!writer)
+    pthread_mutex_lock(&w.mu);
+    while (w.busy)
+        pthread_cond_wait(&w.cv, &w.mu);
+    struct db *db = w.db;
+    w.db = NULL;
+    pthread_mutex_unlock(&w.mu);
+    if (!db)
         return;
-    pthread_mutex_lock(&writer_mu);
-    struct db *w = writer;
-    writer = NULL;
-    pthread_mutex_unlock(&writer_mu);
     /* The checkpointer's last TRUNCATE runs once the writer has nothing in flight. */
-    if (w->drv->writer_stop)
-        w->drv->writer_stop(w);
-    db_close(w);
+    if (db->drv->writer_stop)
+        db->drv->writer_stop(db);
+    db_close(db);
 }

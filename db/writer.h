@@ -1,18 +1,57 @@
 /* The process's writer connection, for dialects with a single writer (SQLite admits one at
- * a time): every write transaction of the process runs on it, taken in turn, so its page
- * cache stays warm instead of being invalidated in every worker's connection by every
- * commit. Elsewhere (PostgreSQL) each worker writes on its own connection. */
+ * a time), with group commit.
+ *
+ * Every write transaction of the process runs on this one connection, taken in turn. The
+ * first request to take it opens a batch transaction; each request's work runs inside it
+ * under a savepoint, so a failing request rolls back its own work and nobody else's. A
+ * request that finishes while others are queued for the connection hands it on and waits;
+ * the last request of a burst (or the one that fills the batch) commits for all, and every
+ * request is acknowledged only once the commit holding its work is durable (one fsync
+ * serves the whole batch). A lone request commits at once, as without batching.
+ *
+ * Elsewhere (PostgreSQL) each worker writes on its own connection and db_writer_begin
+ * returns NULL. */
 #ifndef MLT_DB_WRITER_H
 #define MLT_DB_WRITER_H
 
+#include <stdbool.h>
+
 #include "db.h"
+
+/* A request's place in a batch, owned by the request (it lives on its stack or in its
+ * context) from db_writer_begin until db_writer_end returns. */
+struct db_ticket {
+    struct db_ticket *next; /* the batch's members */
+    enum db_rc rc;          /* the outcome of the batch's commit */
+    bool done;              /* rc is set */
+    bool savepoint;         /* the request's savepoint is open */
+};
 
 /* Makes db the writer when its dialect has a single writer: 1 (db now belongs to the
  * writer), 0 when it does not (db stays the caller's), -1 when the writer cannot start. */
 int db_writer_adopt(struct db *db);
-/* The writer, locked for the caller until db_writer_release; NULL when there is none. */
-struct db *db_writer_acquire(void);
-void db_writer_release(struct db *w);
+
+/* Takes the writer for one request's write transaction: waits for the connection, joins
+ * (or opens) the batch and sets a savepoint. Returns the connection, or NULL with *rc = 0
+ * when there is no writer (write on your own connection), or NULL with *rc a db_rc error
+ * when the batch could not be opened. */
+struct db *db_writer_begin(struct db_ticket *t, int *rc);
+
+/* Ends the request's part: ok keeps its work (the savepoint is released), !ok rolls it
+ * back. Then the connection goes to the next request, or the batch commits. With ok,
+ * returns once the batch holding the work has committed: 0, or the db_rc error of the
+ * failed commit (the work is then lost and the request must fail). With !ok, returns 0
+ * without waiting. */
+int db_writer_end(struct db_ticket *t, bool ok);
+
+/* What the writer has done since it started: batches committed, requests whose work they
+ * held, and the requests waiting for the connection now. */
+struct db_writer_stats {
+    uint64_t batches, requests;
+    int waiting;
+};
+struct db_writer_stats db_writer_stats(void);
+
 /* Closes the writer (after the threads that use it have stopped). */
 void db_writer_close(void);
 

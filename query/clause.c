@@ -152,17 +152,24 @@ static int check_list_op(const struct raw_clause *rc, struct err *e)
 
 /* ---- per-kind validation of one raw clause ---- */
 
+/* What a clause takes from its resolved identifier and comparator. */
+static void clause_init(struct arena *a, const struct raw_clause *rc, const struct ident *id,
+                        struct filter_clause *fc)
+{
+    fc->entity = id->entity;
+    fc->key = arena_str(a, id->key.p, id->key.n);
+    fc->attr = id->def ? id->def->attr : FATTR_NONE;
+    fc->column = id->def ? id->def->column : NULL;
+    fc->op = rc->op;
+}
+
 static int clause_runs(struct arena *a, const struct raw_clause *rc, struct filter_clause *fc,
                        struct err *e)
 {
     struct ident id;
     if (ident_runs(a, rc->ident, KEY_FILTER, &id, e) < 0)
         return -1;
-    fc->entity = id.entity;
-    fc->key = arena_str(a, id.key.p, id.key.n);
-    fc->attr = id.def ? id.def->attr : FATTR_NONE;
-    fc->column = id.def ? id.def->column : NULL;
-    fc->op = rc->op;
+    clause_init(a, rc, &id, fc);
     const char *opn = op_text_upper(a, rc);
     if (op_null(rc->op)) {
         if (id.entity != FILTER_TAG && id.entity != FILTER_PARAM)
@@ -294,11 +301,7 @@ static int clause_experiments(struct arena *a, const struct raw_clause *rc,
     struct ident id;
     if (ident_simple(a, rc->ident, query_experiment_keys, KEY_FILTER, false, &id, e) < 0)
         return -1;
-    fc->entity = id.entity;
-    fc->key = arena_str(a, id.key.p, id.key.n);
-    fc->attr = id.def ? id.def->attr : FATTR_NONE;
-    fc->column = id.def ? id.def->column : NULL;
-    fc->op = rc->op;
+    clause_init(a, rc, &id, fc);
     const char *opn = op_text_upper(a, rc);
     if (op_null(rc->op)) {
         if (id.entity != FILTER_TAG)
@@ -386,11 +389,7 @@ static int clause_registry(struct arena *a, enum search_kind kind, const struct 
     if (ident_simple(a, rc->ident, mv ? query_model_version_keys : query_registered_model_keys,
                      KEY_FILTER, true, &id, e) < 0)
         return -1;
-    fc->entity = id.entity;
-    fc->key = arena_str(a, id.key.p, id.key.n);
-    fc->attr = id.def ? id.def->attr : FATTR_NONE;
-    fc->column = id.def ? id.def->column : NULL;
-    fc->op = rc->op;
+    clause_init(a, rc, &id, fc);
     const char *opn = op_text_upper(a, rc);
     int r;
     if (id.entity == FILTER_TAG) {

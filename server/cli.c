@@ -54,6 +54,11 @@ const char cli_usage_server[] =
     "  -w, --workers N              Worker threads (default: 4). [env MLFLOW_WORKERS]\n"
     "  --static-prefix PREFIX       Prefix for UI and ajax-api paths, e.g. /mlflow.\n"
     "                               [env MLFLOW_STATIC_PREFIX]\n"
+    "  --max-connections N          Connections held at most (default: 10000, or what\n"
+    "                               the open-file limit allows); an eighth of them (at\n"
+    "                               least 32) per client address. Near the cap, new\n"
+    "                               connections close the oldest idle ones.\n"
+    "                               [env MLTRACK_MAX_CONNECTIONS]\n"
     "Security:\n"
     "  --allowed-hosts LIST         Comma-separated allowed Host headers; wildcards as in\n"
     "                               'mlflow.example.com,192.168.*'; '*' allows all\n"
@@ -72,11 +77,12 @@ const char cli_usage_server[] =
     "                               [env MLTRACK_LOG_LEVEL]\n"
     "  --help                       Show this message and exit.\n";
 
-enum opt_kind { OPT_STR, OPT_PORT, OPT_WORKERS, OPT_TRUE, OPT_FALSE, OPT_LOGLEVEL };
+enum opt_kind { OPT_STR, OPT_PORT, OPT_WORKERS, OPT_CONNS, OPT_TRUE, OPT_FALSE, OPT_LOGLEVEL };
 
 enum opt_id {
     O_BACKEND, O_REGISTRY, O_ARTROOT, O_SERVE, O_NO_SERVE, O_ARTONLY, O_ARTDEST, O_HOST,
-    O_PORT, O_WORKERS, O_PREFIX, O_HOSTS, O_ORIGINS, O_NOSEC, O_XFO, O_LOGLEVEL, O__COUNT
+    O_PORT, O_WORKERS, O_PREFIX, O_HOSTS, O_ORIGINS, O_NOSEC, O_XFO, O_LOGLEVEL, O_MAXCONNS,
+    O__COUNT
 };
 
 struct opt {
@@ -109,9 +115,21 @@ static const struct opt opts[O__COUNT] = {
                  "MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE", O_NOSEC},
     [O_XFO] = {"x-frame-options", 0, OPT_STR, "MLFLOW_SERVER_X_FRAME_OPTIONS", O_XFO},
     [O_LOGLEVEL] = {"log-level", 0, OPT_LOGLEVEL, "MLTRACK_LOG_LEVEL", O_LOGLEVEL},
+    [O_MAXCONNS] = {"max-connections", 0, OPT_CONNS, "MLTRACK_MAX_CONNECTIONS", O_MAXCONNS},
 };
 
-enum { MAX_WORKERS = 256 };
+enum { MAX_WORKERS = 256, MAX_CONNS = 1000000 };
+
+/* The numeric options: their range and how an error names it. */
+static const struct {
+    enum opt_kind kind;
+    int64_t lo, hi;
+    const char *what;
+} num_kinds[] = {
+    {OPT_PORT, 0, 65535, "a port number (0-65535)"},
+    {OPT_WORKERS, 1, MAX_WORKERS, "a worker count (1-256)"},
+    {OPT_CONNS, 1, MAX_CONNS, "a connection count (1-1000000)"},
+};
 
 /* Parsed values by option id; set[] says which were given. */
 struct parsed {
@@ -178,14 +196,15 @@ static enum cli_result set_value(struct parsed *pv, const struct opt *o, const c
         pv->str[t] = val;
         break;
     case OPT_PORT:
-    case OPT_WORKERS: {
+    case OPT_WORKERS:
+    case OPT_CONNS: {
+        size_t k = 0;
+        while (num_kinds[k].kind != o->kind)
+            k++;
         int64_t v;
-        int64_t lo = o->kind == OPT_PORT ? 0 : 1;
-        int64_t hi = o->kind == OPT_PORT ? 65535 : MAX_WORKERS;
-        if (!parse_i64(val, strlen(val), &v) || v < lo || v > hi)
+        if (!parse_i64(val, strlen(val), &v) || v < num_kinds[k].lo || v > num_kinds[k].hi)
             return usage_err(err, errlen, "invalid value for %s: '%s' is not %s", where, val,
-                             o->kind == OPT_PORT ? "a port number (0-65535)"
-                                                 : "a worker count (1-256)");
+                             num_kinds[k].what);
         pv->num[t] = v;
         break;
     }
@@ -368,6 +387,7 @@ enum cli_result cli_parse(int argc, char **argv, cli_getenv_fn env, struct serve
     cfg->disable_security_middleware = pv.set[O_NOSEC] && pv.flag[O_NOSEC];
     cfg->x_frame_options = pv.set[O_XFO] && *pv.str[O_XFO] ? pv.str[O_XFO] : "SAMEORIGIN";
     cfg->log_level = pv.set[O_LOGLEVEL] ? (enum log_level)pv.num[O_LOGLEVEL] : LOG_INFO;
+    cfg->max_connections = pv.set[O_MAXCONNS] ? (unsigned)pv.num[O_MAXCONNS] : 0;
 
     const char *sp = cfg->static_prefix;
     if (*sp) {

@@ -27,6 +27,7 @@ struct server_config {
     bool disable_security_middleware;
     const char *x_frame_options;        /* default SAMEORIGIN */
     enum log_level log_level;           /* default INFO */
+    unsigned max_connections;           /* 0: the default (conns_defaults) */
     bool backend_defaulted;             /* backend URI came from the default */
 };
 

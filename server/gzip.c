@@ -4,12 +4,14 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "../base/buf.h"
 #include "../base/util.h"
 
 /* Per-thread deflate state; freed by the key destructor when the thread exits. */
@@ -279,4 +281,48 @@ bool gz_compressible(const char *ct)
     /* application/<anything>+json, e.g. problem+json */
     return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
            strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+/* ---- one member, piece by piece ---- */
+
+struct gz_stream {
+    z_stream z;
+};
+
+struct gz_stream *gz_stream_new(void)
+{
+    struct gz_stream *g = calloc(1, sizeof *g);
+    if (g && deflateInit2(&g->z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(g);
+        g = NULL;
+    }
+    return g;
+}
+
+int gz_stream_put(struct gz_stream *g, const void *in, size_t n, bool last, struct buf *out)
+{
+    g->z.next_in = (Bytef *)(uintptr_t)in;
+    g->z.avail_in = (uInt)n;
+    for (;;) {
+        size_t room = deflateBound(&g->z, g->z.avail_in) + 64;
+        if (!buf_reserve(out, room))
+            return -1;
+        g->z.next_out = (Bytef *)out->ptr + out->len;
+        g->z.avail_out = (uInt)room;
+        int rc = deflate(&g->z, last ? Z_FINISH : Z_NO_FLUSH);
+        out->len += room - g->z.avail_out;
+        out->ptr[out->len] = '\0';
+        if (rc == Z_STREAM_END || (!last && g->z.avail_in == 0 && rc == Z_OK))
+            return 0;
+        if (rc != Z_OK && rc != Z_BUF_ERROR)
+            return -1;
+    }
+}
+
+void gz_stream_free(struct gz_stream *g)
+{
+    if (g) {
+        deflateEnd(&g->z);
+        free(g);
+    }
 }

@@ -22,4 +22,13 @@ bool gz_compressible(const char *content_type);
  * than the input (then send the original). */
 char *gz_compress(const void *in, size_t n, size_t *outlen);
 
+/* A gzip member compressed piece by piece (level 1), for bodies sent as they are made:
+ * zlib's state (some 256 KiB) instead of the whole body. gz_stream_put deflates in[0..n)
+ * onto out, finishing the member when last; -1 when zlib fails or out is full. */
+struct gz_stream;
+struct gz_stream *gz_stream_new(void);
+struct buf;
+int gz_stream_put(struct gz_stream *g, const void *in, size_t n, bool last, struct buf *out);
+void gz_stream_free(struct gz_stream *g);
+
 #endif

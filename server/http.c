@@ -1,7 +1,9 @@
 /* libmicrohttpd glue. One request = one struct hreq: created by the URI-log callback
  * (which also hands us the raw, undecoded request-target), driven by the access handler
  * through NEW -> BODY -> DONE, and recycled in the request-completed callback into a small
- * per-thread free list, so a request costs no malloc once a thread is warm. */
+ * per-thread free list, so a request costs no malloc once a thread is warm. Connections
+ * are registered with conns.c, and the bytes libmicrohttpd reads pass through it first
+ * (see recv() at the end). */
 #include "http.h"
 
 #include <microhttpd.h>
@@ -13,10 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "../api/request.h"
 #include "../base/util.h"
+#include "conns.h"
+#include "framing.h"
 #include "gzip.h"
 #include "urlparse.h"
 
@@ -28,8 +34,12 @@ enum { BODY_KEEP_MAX = 64 * 1024 };
 enum { BODY_PREALLOC_MAX = 1024 * 1024 };
 /* Recycled request objects kept per thread. */
 enum { FREELIST_MAX = 32 };
-/* Bytes of header and request-line space per connection. */
-enum { CONN_MEMORY = 64 * 1024 };
+/* libmicrohttpd's memory per connection: room for the largest head framing.c lets
+ * through, with every field, query argument and cookie of it (each has a record in this
+ * pool); a head that would not fit is refused with a 414 or 431 before the library sees it,
+ * so the pool never runs out (libmicrohttpd 0.9.75 drops the connection without an answer
+ * when it does). Untouched pages cost nothing. */
+enum { CONN_MEMORY = FRAMING_POOL_BYTES };
 
 /* NEW: nothing seen; WAIT: headers seen, no body expected, answer on the next call (an
  * answer queued at the first call makes MHD close the connection); BODY: reading the
@@ -54,6 +64,7 @@ struct hreq {
     int status;                /* of the queued response, for the debug access log */
     int64_t start_ns;          /* when the request line arrived (debug log only) */
     enum hstate state;
+    bool counted;              /* reached the access handler: in g_inflight, conns_busy */
     void *stream;              /* api_stream_* context while a body streams */
     struct resp sfail;         /* the error answer of a failed streamed body */
     struct hreq *next;         /* free-list link */
@@ -126,13 +137,13 @@ static struct hreq *hreq_get(void)
         buf_init(&h->body, 0);
     }
     h->req.arena = &h->arena;
-    atomic_fetch_add_explicit(&g_inflight, 1, memory_order_relaxed);
     return h;
 }
 
 static void hreq_put(struct hreq *h)
 {
-    atomic_fetch_sub_explicit(&g_inflight, 1, memory_order_relaxed);
+    if (h->counted)
+        atomic_fetch_sub_explicit(&g_inflight, 1, memory_order_relaxed);
     arena_reset(&h->arena);
     if (h->body.cap > BODY_KEEP_MAX)
         buf_release(&h->body);
@@ -147,6 +158,7 @@ static void hreq_put(struct hreq *h)
     h->status = 0;
     h->start_ns = 0;
     h->state = HS_NEW;
+    h->counted = false;
     h->stream = NULL;
     struct tls *t = tls_get();
     if (t->nfree >= FREELIST_MAX) {
@@ -288,6 +300,110 @@ static enum MHD_Result respond_stream(struct hreq *h, struct MHD_Connection *c, 
     return ok;
 }
 
+/* ---- bodies made piece by piece (resp_pieces) ---- */
+
+enum { PIECE_BYTES = 64 * 1024 };
+
+struct pieces {
+    struct resp_pieces p;
+    struct gz_stream *gz; /* when the client takes gzip */
+    struct buf raw, out;  /* the producer's piece, and what goes on the wire */
+    size_t off;           /* sent of out */
+    bool end;             /* the producer has given its last piece */
+};
+
+static void pieces_free(void *cls)
+{
+    struct pieces *ps = cls;
+    if (ps->p.free)
+        ps->p.free(ps->p.ctx);
+    gz_stream_free(ps->gz);
+    buf_release(&ps->raw);
+    buf_release(&ps->out);
+    free(ps);
+}
+
+/* Refills out from the producer (through gzip when on). 0, or -1 on an error. */
+static int pieces_fill(struct pieces *ps)
+{
+    buf_clear(&ps->out);
+    ps->off = 0;
+    while (ps->out.len == 0 && !ps->end) {
+        struct buf *dst = ps->gz ? &ps->raw : &ps->out;
+        buf_clear(dst);
+        int more = ps->p.next(ps->p.ctx, dst, PIECE_BYTES);
+        if (more < 0 || !buf_ok(dst))
+            return -1;
+        ps->end = more == 0;
+        if (ps->gz && gz_stream_put(ps->gz, ps->raw.ptr, ps->raw.len, ps->end, &ps->out) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static ssize_t pieces_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct pieces *ps = cls;
+    if (ps->off == ps->out.len) {
+        if (ps->end)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (pieces_fill(ps) != 0) {
+            log_error("http: a response made in pieces failed midway; cutting the connection");
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        if (ps->out.len == 0)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    size_t n = ps->out.len - ps->off;
+    if (n > max)
+        n = max;
+    memcpy(buf, ps->out.ptr + ps->off, n);
+    ps->off += n;
+    return (ssize_t)n;
+}
+
+/* Queues a body made piece by piece as the client takes it, with chunked encoding (and
+ * gzip, one member, when the client takes it): one piece in memory at a time. */
+static enum MHD_Result respond_pieces(struct hreq *h, struct MHD_Connection *c, struct resp *r,
+                                      const char *ct)
+{
+    buf_release(&r->body);
+    struct pieces *ps = calloc(1, sizeof *ps);
+    if (!ps) {
+        if (r->pieces.free)
+            r->pieces.free(r->pieces.ctx);
+        return MHD_NO;
+    }
+    ps->p = r->pieces;
+    buf_init(&ps->raw, (size_t)64 << 20);
+    buf_init(&ps->out, (size_t)64 << 20);
+    bool gz = gz_compressible(ct) && gz_accepted(hdr(c, "Accept-Encoding"));
+    if (gz && !(ps->gz = gz_stream_new()))
+        gz = false;
+    struct MHD_Response *mr = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, PIECE_BYTES, pieces_reader, ps, pieces_free);
+    if (!mr) {
+        pieces_free(ps);
+        return MHD_NO;
+    }
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE, ct);
+    if (gz_compressible(ct))
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    if (gz)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    for (int i = 0; i < r->nheaders; i++)
+        if (r->headers[i].name && r->headers[i].value)
+            MHD_add_response_header(mr, r->headers[i].name, r->headers[i].value);
+    add_app_headers(mr, h, c);
+    if (atomic_load_explicit(&g_draining, memory_order_relaxed))
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    h->status = r->status;
+    enum MHD_Result ok = MHD_queue_response(c, (unsigned)r->status, mr);
+    MHD_destroy_response(mr);
+    return ok;
+}
+
 /* Queues r on c and releases r's body. Returns what the access handler should return. */
 static enum MHD_Result respond(struct hreq *h, struct MHD_Connection *c, struct resp *r,
                                enum rmode mode)
@@ -303,6 +419,8 @@ static enum MHD_Result respond(struct hreq *h, struct MHD_Connection *c, struct 
     const char *ct = r->content_type ? r->content_type : "application/json";
     if (r->stream.read)
         return respond_stream(h, c, r, ct);
+    if (r->pieces.next)
+        return respond_pieces(h, c, r, ct);
     size_t len = 0;
     char *body = buf_detach(&r->body, &len);
     bool vary_ae = false, gzipped = false;
@@ -566,6 +684,13 @@ static bool expects_body(struct MHD_Connection *c)
     return cl && strspn(cl, "0") != strlen(cl);
 }
 
+static struct conn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -579,6 +704,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         h = hreq_get();
         h->raw_uri = arena_strdup(&h->arena, url);
         *con_cls = h;
+    }
+    if (!h->counted) {
+        /* The head is complete and ours now: the request is in flight (shutdown waits
+         * for it) and its connection busy (never closed to make room). */
+        h->counted = true;
+        atomic_fetch_add_explicit(&g_inflight, 1, memory_order_relaxed);
+        conns_busy(conn_of(c));
     }
     switch (h->state) {
     case HS_NEW:
@@ -675,7 +807,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)c;
     struct hreq *h = *con_cls;
     if (h && log_min_level <= LOG_DEBUG) {
         /* The access log: off unless --log-level debug, it costs a write per request. */
@@ -693,9 +824,29 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
         }
         if (h->state == HS_SFAIL)
             buf_release(&h->sfail.body);
+        if (h->counted)
+            conns_idle(conn_of(c));
         *con_cls = NULL;
         hreq_put(h);
     }
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)cls;
+    if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conns_close(*socket_context);
+        *socket_context = NULL;
+        return;
+    }
+    const union MHD_ConnectionInfo *fd =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    const union MHD_ConnectionInfo *addr =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    *socket_context = fd ? conns_open(fd->connect_fd, addr ? addr->client_addr : NULL) : NULL;
+    if (!*socket_context)
+        log_error("http: a connection could not be registered; it is served unchecked");
 }
 
 /* MHD decodes the path and query itself unless told otherwise; we decode from the raw
@@ -721,11 +872,26 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- lifecycle ---------------------------------------------------------------------- */
 
+/* libmicrohttpd reads every byte of every connection with recv() (0.9.75 has no hook
+ * between its reading and its parsing), so defining recv here, in the executable, puts
+ * conns_recv in front of its parser: the same symbol interposition that lets a program
+ * supply its own malloc. Every other socket (libpq's, libcurl's) goes straight through. */
+ssize_t recv(int fd, void *buf, size_t len, int flags)
+{
+    return conns_recv(fd, buf, len, flags);
+}
+
 int http_start(const struct http_options *o, char *err, size_t errlen)
 {
     g_sec = o->sec;
     atomic_store(&g_inflight, 0);
     atomic_store(&g_draining, false);
+    struct conns_config cc = conns_defaults(o->max_conns, o->fd_limit);
+    if (o->max_conns && cc.max_conns < o->max_conns)
+        log_warn("--max-connections %u lowered to %u: the process may open %d files", o->max_conns,
+                 cc.max_conns, o->fd_limit);
+    if (conns_init(&cc, err, errlen) < 0)
+        return -1;
     /* poll(), not epoll: with MHD 0.9.75's edge-triggered epoll, a peer that sends the last
      * bytes and its FIN together (a cut upload, `nc -q0`) is never seen to close; the
      * connection sits in CLOSE-WAIT, and a cut upload's temporary file stays on disk, until
@@ -737,13 +903,18 @@ int http_start(const struct http_options *o, char *err, size_t errlen)
         flags, 0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
         MHD_OPTION_LISTEN_SOCKET, (MHD_socket)o->listen_fd,
         MHD_OPTION_THREAD_POOL_SIZE, pool, MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_URI_LOG_CALLBACK,
-        on_uri, NULL, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+        MHD_OPTION_CONNECTION_LIMIT, cc.max_conns, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
+        MHD_OPTION_END);
     if (!g_daemon) {
+        conns_shutdown();
         snprintf(err, errlen, "cannot start the HTTP server (libmicrohttpd refused; see log)");
         return -1;
     }
+    log_info("connections: at most %u, %u per client address; request heads within %d s",
+             cc.max_conns, cc.per_addr, cc.head_timeout_ms / 1000);
     return 0;
 }
 
@@ -772,6 +943,14 @@ void http_stop(void)
     if (g_daemon) {
         MHD_stop_daemon(g_daemon);
         g_daemon = NULL;
+        struct conns_stats st = conns_stats();
+        if (st.evicted || st.timed_out || st.refused || st.rejected)
+            log_info("connections since start: %llu closed to make room, %llu for a late "
+                     "request head, %llu refused over the per-address cap, %llu answered "
+                     "with a framing error",
+                     (unsigned long long)st.evicted, (unsigned long long)st.timed_out,
+                     (unsigned long long)st.refused, (unsigned long long)st.rejected);
+        conns_shutdown();
     }
     /* Request objects recycled on this thread (MHD may complete requests here while
      * stopping) go now; worker threads freed theirs when they exited. */

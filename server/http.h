@@ -14,6 +14,8 @@ struct http_options {
                                      http_stop */
     int workers;                  /* thread-pool size (1 = a single polling thread) */
     unsigned timeout_s;           /* idle keep-alive connection timeout */
+    unsigned max_conns;           /* connections held at most; 0: the default (conns.h) */
+    int fd_limit;                 /* the process's RLIMIT_NOFILE */
     const struct sec_config *sec; /* borrowed until http_stop returns */
 };
 
@@ -25,7 +27,9 @@ int http_start(const struct http_options *o, char *err, size_t errlen);
  * Requests already under way go on. Safe to call once, from any thread. */
 void http_quiesce(void);
 
-/* Waits until no request is in flight or timeout_ms passes; true when drained. */
+/* Waits until no request is in flight or timeout_ms passes; true when drained. In flight
+ * means handed to the handler: a connection that never completed a head, or whose request
+ * was refused before that, does not hold shutdown up. */
 bool http_drain(int timeout_ms);
 
 /* Stops the daemon and joins its threads (idle keep-alive connections are closed). */

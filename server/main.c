@@ -19,6 +19,7 @@
 #include "../base/util.h"
 #include "../store/store.h"
 #include "cli.h"
+#include "mem.h"
 #include "http.h"
 #include "net.h"
 #include "security.h"
@@ -134,6 +135,7 @@ int main(int argc, char **argv)
         break;
     }
     log_min_level = cfg.log_level;
+    mem_init();
 
     /* Block the signals before any thread exists so every thread inherits the mask and
      * only sigwait below sees them. */
@@ -143,6 +145,7 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
+    int fd_limit = net_raise_fd_limit();
 
     int rc = 1;
     int fd = -1;
@@ -195,7 +198,8 @@ int main(int argc, char **argv)
     api_up = true;
 
     struct http_options ho = {.listen_fd = fd, .workers = cfg.workers,
-                              .timeout_s = IDLE_TIMEOUT_S, .sec = &sec};
+                              .timeout_s = IDLE_TIMEOUT_S, .max_conns = cfg.max_connections,
+                              .fd_limit = fd_limit, .sec = &sec};
     if (http_start(&ho, msg, sizeof msg) < 0)
         goto fail;
     if (sec.disabled)

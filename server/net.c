@@ -1,4 +1,4 @@
-/* getaddrinfo + socket + bind + listen with readable failures. */
+/* getaddrinfo + socket + bind + listen with readable failures; the descriptor limit. */
 #include "net.h"
 
 #include <errno.h>
@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 #include <unistd.h>
@@ -97,4 +98,23 @@ int net_listen(const char *host, int port, int backlog, int *bound_port, char *a
         }
     }
     return fd;
+}
+
+int net_raise_fd_limit(void)
+{
+    /* More than a million descriptors would only make the connection table (one slot per
+     * descriptor) large; the soft limit is kept at most there. */
+    const rlim_t most = (rlim_t)1 << 20;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 1024;
+    rlim_t want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > most ? most : rl.rlim_max;
+    if (rl.rlim_cur != want) {
+        struct rlimit nl = {want, rl.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &nl) == 0)
+            rl.rlim_cur = want;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > most)
+        return (int)most;
+    return (int)rl.rlim_cur;
 }

@@ -1,5 +1,6 @@
 /* The listening socket, opened by us rather than by libmicrohttpd so that the errors
- * people hit (port in use, no such address, permission denied) get clear messages. */
+ * people hit (port in use, no such address, permission denied) get clear messages; and the
+ * descriptor limit the sockets count against. */
 #ifndef MLT_SERVER_NET_H
 #define MLT_SERVER_NET_H
 
@@ -12,5 +13,10 @@
  * on failure returns -1 with a one-line message in err. */
 int net_listen(const char *host, int port, int backlog, int *bound_port, char *addr,
                size_t addrlen, char *err, size_t errlen);
+
+/* Raises the soft limit on open files to the hard limit, at most 2^20 (each connection is
+ * a descriptor, and distributions start processes at 1024), and returns the soft limit
+ * now in force. */
+int net_raise_fd_limit(void);
 
 #endif

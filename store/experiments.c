@@ -54,7 +54,7 @@ static int exp_fetch(struct sctx *c, struct db_stmt *st, struct experiment *out,
     if (rc == DB_DONE)
         return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "%s", what);
     if (rc != DB_ROW)
-        return store_err(c);
+        return store_err_step(c, rc);
     return load_exp_tags(c, out);
 }
 

@@ -194,18 +194,19 @@ static int load_children(struct sctx *c, enum child kind, const char *ids,
                          const struct lm_index *ix, struct logged_model *ms, size_t n)
 {
     static const char *const sql[] = {
-        [CHILD_TAGS] = "SELECT model_id, tag_key, tag_value FROM logged_model_tags WHERE "
-                       "model_id IN (SELECT value FROM json_each(?)) ORDER BY model_id, tag_key",
-        [CHILD_PARAMS] = "SELECT model_id, param_key, param_value FROM logged_model_params WHERE "
-                         "model_id IN (SELECT value FROM json_each(?)) "
-                         "ORDER BY model_id, param_key",
+        [CHILD_TAGS] = "SELECT t.model_id, t.tag_key, t.tag_value FROM json_each(?) j JOIN "
+                       "logged_model_tags t ON t.model_id = j.value ORDER BY t.model_id, "
+                       "t.tag_key",
+        [CHILD_PARAMS] = "SELECT p.model_id, p.param_key, p.param_value FROM json_each(?) j JOIN "
+                         "logged_model_params p ON p.model_id = j.value ORDER BY p.model_id, "
+                         "p.param_key",
         /* MLflow returns them in the heap's order, which VACUUM or CLUSTER may change;
          * here in primary-key order: by name, then time, step and run. */
-        [CHILD_METRICS] = "SELECT model_id, metric_name, metric_value, metric_timestamp_ms, "
-                          "metric_step, run_id, dataset_name, dataset_digest "
-                          "FROM logged_model_metrics WHERE model_id IN (SELECT value FROM "
-                          "json_each(?)) ORDER BY model_id, metric_name, metric_timestamp_ms, "
-                          "metric_step, run_id",
+        [CHILD_METRICS] = "SELECT m.model_id, m.metric_name, m.metric_value, "
+                          "m.metric_timestamp_ms, m.metric_step, m.run_id, m.dataset_name, "
+                          "m.dataset_digest FROM json_each(?) j JOIN logged_model_metrics m ON "
+                          "m.model_id = j.value ORDER BY m.model_id, m.metric_name, "
+                          "m.metric_timestamp_ms, m.metric_step, m.run_id",
     };
     struct db_stmt *st = db_prepare(c->db, sql[kind]);
     if (!st)

@@ -106,6 +106,27 @@ static int upsert_tag(struct sctx *c, const char *run_id, const struct kv *t)
     return 0;
 }
 
+/* The tags of a new run as the database holds them: each key once, at its first place with
+ * its last value (the inserts are upserts), then mlflow.runName. From the arena. */
+static struct kv *created_tags(struct sctx *c, const struct kv *t, size_t n,
+                               const struct kv *run_name, size_t *nout)
+{
+    struct kv *v = arena_calloc(c->a, n + 1, sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(t[i].key, run_name->key) == 0)
+            continue;
+        size_t j = 0;
+        while (j < k && strcmp(v[j].key, t[i].key) != 0)
+            j++;
+        v[j] = t[i];
+        k += j == k;
+    }
+    v[k++] = *run_name;
+    *nout = k;
+    return v;
+}
+
 int run_create(struct sctx *c, const struct run_create *rc_, struct run *out)
 {
     const char *tag_name = NULL;
@@ -167,14 +188,21 @@ int run_create(struct sctx *c, const struct run_create *rc_, struct run *out)
         return txn_fail(c, -1);
     if (txn_commit(c) != 0)
         return -1;
-    return run_get(c, run_id, out);
+    /* The new run is what was just written: no need to read it back. */
+    memset(out, 0, sizeof *out);
+    out->info = (struct run_info){
+        .run_id = run_id, .run_name = name, .experiment_id = x.id, .user_id = rc_->user_id,
+        .status = "RUNNING", .start_time = rc_->start_time, .has_start_time = rc_->has_start_time,
+        .artifact_uri = art, .lifecycle_stage = "active"};
+    out->tags = created_tags(c, rc_->tags, rc_->ntags, &nt, &out->ntags);
+    return 0;
 }
 
 /* ---- loading ---- */
 
 #define RUN_COLS                                                                             \
-    "run_uuid, name, experiment_id, user_id, status, start_time, end_time, artifact_uri, "   \
-    "lifecycle_stage"
+    "r.run_uuid, r.name, r.experiment_id, r.user_id, r.status, r.start_time, r.end_time, "    \
+    "r.artifact_uri, r.lifecycle_stage"
 
 static void read_info(struct sctx *c, struct db_stmt *st, struct run_info *ri)
 {
@@ -300,16 +328,16 @@ static void add_output(struct sctx *c, struct db_stmt *st, struct run *r)
 static int load_dataset_inputs(struct sctx *c, const char *ids, const struct idmap *m,
                                struct run *runs)
 {
-/* Inputs in the order they were logged: mltrack's input ids are time-ordered (uuid7_hex),
- * so the id is the insertion order, whatever the heap's layout (ids that MLflow wrote are
- * random and come in a fixed but arbitrary order). */
+    /* In the order they were logged: mltrack's input ids are time-ordered (uuid7_hex), so
+     * the id is the insertion order, whatever the heap's layout (ids that MLflow wrote are
+     * random and come in a fixed but arbitrary order). */
     struct db_stmt *st = db_prepare(
         c->db, "SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.dataset_source_type, "
                "d.dataset_source, d.dataset_schema, d.dataset_profile, t.name, t.value "
-               "FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id "
+               "FROM json_each(?) j JOIN inputs i ON i.destination_id = j.value "
+               "JOIN datasets d ON d.dataset_uuid = i.source_id "
                "LEFT JOIN input_tags t ON t.input_uuid = i.input_uuid "
-               "WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET' AND "
-               "i.destination_id IN (SELECT value FROM json_each(?)) "
+               "WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET' "
                "ORDER BY i.destination_id, i.input_uuid, t.name");
     if (!st)
         return store_err(c);
@@ -356,7 +384,7 @@ static int load_many(struct sctx *c, const char *const *ids, size_t n, struct ru
     idmap_init(c->a, &m, n);
     /* Info first, in the requested order. */
     struct db_stmt *st = db_prepare(
-        c->db, "SELECT " RUN_COLS " FROM runs WHERE run_uuid IN (SELECT value FROM json_each(?))");
+        c->db, "SELECT " RUN_COLS " FROM json_each(?) j JOIN runs r ON r.run_uuid = j.value");
     if (!st)
         return store_err(c);
     db_bind_str(st, 1, idj);
@@ -386,19 +414,21 @@ static int load_many(struct sctx *c, const char *const *ids, size_t n, struct ru
     *nout = k;
     if (k == 0)
         return 0;
-    if (for_each_child(c, "SELECT run_uuid, key, value FROM params WHERE run_uuid IN "
-                          "(SELECT value FROM json_each(?))",
+    /* Children by a join from the id list rather than `IN (SELECT ...)`, which SQLite would
+     * first copy into a temporary index. */
+    if (for_each_child(c, "SELECT p.run_uuid, p.key, p.value FROM json_each(?) j JOIN params p "
+                          "ON p.run_uuid = j.value",
                        idj, &m, out, add_param) != 0 ||
-        for_each_child(c, "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN "
-                          "(SELECT value FROM json_each(?))",
+        for_each_child(c, "SELECT t.run_uuid, t.key, t.value FROM json_each(?) j JOIN tags t "
+                          "ON t.run_uuid = j.value",
                        idj, &m, out, add_tag) != 0 ||
-        for_each_child(c, "SELECT run_uuid, key, value, timestamp, step, is_nan FROM "
-                          "latest_metrics WHERE run_uuid IN (SELECT value FROM json_each(?))",
+        for_each_child(c, "SELECT m.run_uuid, m.key, m.value, m.timestamp, m.step, m.is_nan "
+                          "FROM json_each(?) j JOIN latest_metrics m ON m.run_uuid = j.value",
                        idj, &m, out, add_metric) != 0 ||
         load_dataset_inputs(c, idj, &m, out) != 0 ||
-        for_each_child(c, "SELECT source_id, destination_id, step FROM inputs WHERE "
-                          "source_type = 'RUN_OUTPUT' AND destination_type = 'MODEL_OUTPUT' AND "
-                          "source_id IN (SELECT value FROM json_each(?))",
+        for_each_child(c, "SELECT i.source_id, i.destination_id, i.step FROM json_each(?) j "
+                          "JOIN inputs i ON i.source_id = j.value WHERE i.source_type = "
+                          "'RUN_OUTPUT' AND i.destination_type = 'MODEL_OUTPUT'",
                        idj, &m, out, add_output) != 0)
         return -1;
     return 0;
@@ -523,7 +553,7 @@ int run_update(struct sctx *c, const char *run_id, const struct run_update *u,
         if (upsert_tag(c, run_id, &t) != 0)
             return txn_fail(c, -1);
     }
-    st = db_prepare(c->db, "SELECT " RUN_COLS " FROM runs WHERE run_uuid = ?");
+    st = db_prepare(c->db, "SELECT " RUN_COLS " FROM runs r WHERE r.run_uuid = ?");
     if (!st)
         return txn_fail(c, store_err(c));
     db_bind_str(st, 1, run_id);

@@ -9,6 +9,7 @@
 #include "../base/arena.h"
 #include "../base/err.h"
 #include "../db/db.h"
+#include "../db/writer.h"
 
 struct store_config {
     const char *backend_uri;           /* "sqlite:///path" (also "sqlite:////abs/path") */
@@ -33,6 +34,7 @@ struct sctx {
     struct db *reader; /* the thread's own connection, kept while db is the writer */
     struct arena *a;   /* results are allocated here */
     struct err *e;
+    struct db_ticket ticket; /* the request's place in the writer's batch */
 };
 
 #endif

@@ -49,8 +49,12 @@ def main():
         ap.error("no such target: %s" % ", ".join(sorted(unknown)))
 
     setup(args.build)
-    subprocess.run(["ninja", "-C", args.build] + ["tests/fuzz/fuzz_" + n for n in names],
-                   check=True, stdout=subprocess.DEVNULL)
+    b = subprocess.run(["ninja", "-C", args.build] + ["tests/fuzz/fuzz_" + n for n in names],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if b.returncode != 0:
+        print(b.stdout[-6000:])
+        print("== the fuzz build (%s) failed" % args.build)
+        return 1
     findings = os.path.join(args.build, "findings")
     os.makedirs(findings, exist_ok=True)
     env = dict(os.environ,

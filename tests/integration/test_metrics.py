@@ -423,3 +423,32 @@ def test_async_logging(tracking, client, exp_id):
     assert [m.step for m in client.get_metric_history(run.info.run_id, "a")] == list(range(300))
     assert len(r.data.params) == 150
     assert sum(1 for k in r.data.tags if k.startswith("t")) == 120
+
+
+@pytest.mark.parametrize("encoding", ["gzip, deflate", "identity"])
+def test_long_history_whole_through_http(client, api, run_id, encoding):
+    """A history long enough to be sent in pieces (chunked, gzipped when asked) reaches the
+    client whole and in order, with NaN and infinities as MLflow writes them; a history
+    whose steps disagree with its timestamps is still in MLflow's order."""
+    n = 40000
+    for start in range(0, n, 1000):
+        api.ok_post("runs/log-batch", {"run_id": run_id, "metrics": [
+            {"key": "long", "value": ("NaN" if i == 777 else i / 2), "timestamp": 10 + i,
+             "step": i} for i in range(start, start + 1000)]})
+    r = api.get("metrics/get-history", {"run_id": run_id, "metric_key": "long"},
+                headers={"Accept-Encoding": encoding})
+    assert r.status_code == 200, r.text[:300]
+    pts = r.json()["metrics"]
+    assert [p["step"] for p in pts] == list(range(n))
+    assert pts[777]["value"] == "NaN" and pts[778]["value"] == 389.0
+    got = client.get_metric_history(run_id, "long")
+    assert len(got) == n and math.isnan(got[777].value) and got[-1].value == (n - 1) / 2
+    # Out of order: timestamps fall as steps rise, so MLflow's (timestamp, step) order is
+    # the reverse of the step order.
+    for start in range(0, 20000, 1000):
+        api.ok_post("runs/log-batch", {"run_id": run_id, "metrics": [
+            {"key": "rev", "value": 1.0, "timestamp": 100000 - i, "step": i}
+            for i in range(start, start + 1000)]})
+    rev = api.get("metrics/get-history", {"run_id": run_id, "metric_key": "rev"},
+                  headers={"Accept-Encoding": encoding}).json()["metrics"]
+    assert [p["step"] for p in rev] == list(range(19999, -1, -1))

@@ -38,12 +38,17 @@ def describe(path):
                          "and tbl_name not like 'mltrack_%'").fetchall()
         schema = {"objects": sorted((t, n, tb) for t, n, tb, _ in objs)}
         tables = {}
+        own = []
         for typ, name, _, sql in objs:
             if typ != "table":
                 continue
             cols = [tuple(r) for r in c.execute("PRAGMA table_info(%s)" % _q(name))]
             idx = []
             for _seq, iname, unique, origin, partial in c.execute("PRAGMA index_list(%s)" % _q(name)):
+                if iname.startswith("mltrack_"):  # ours, checked by test_own_indexes
+                    own.append((name, iname, tuple(r[2] for r in c.execute(
+                        "PRAGMA index_info(%s)" % _q(iname)))))
+                    continue
                 icols = tuple(r[2] for r in c.execute("PRAGMA index_info(%s)" % _q(iname)))
                 # Autoindex names depend on constraint order; identify them by content.
                 label = "(auto)" if iname.startswith("sqlite_autoindex_") else iname
@@ -52,6 +57,7 @@ def describe(path):
             tables[name] = {"columns": cols, "indexes": sorted(idx), "foreign_keys": fks,
                             "checks": sorted(_checks(sql or ""))}
         schema["tables"] = tables
+        schema["own_indexes"] = sorted(own)
         schema["alembic_version"] = [r[0] for r in c.execute("select version_num from alembic_version")]
         return schema
     finally:
@@ -84,6 +90,14 @@ def test_same_objects(reference_schema, server_schema):
     got = set(server_schema["objects"])
     assert sorted(ref - got) == [], "missing in %s's database" % TARGET
     assert sorted(got - ref) == [], "extra in %s's database (own tables must be prefixed mltrack_)" % TARGET
+
+
+@pytest.mark.mltrack_only(reason="indexes of mltrack's own on MLflow's tables")
+def test_own_indexes(reference_schema, server_schema):
+    """The indexes mltrack adds to MLflow's tables: each named mltrack_*, and no others."""
+    assert reference_schema["own_indexes"] == []
+    assert server_schema["own_indexes"] == [("tags", "mltrack_tags_key_value",
+                                             ("key", "value", "run_uuid"))]
 
 
 def test_alembic_version_row(reference_schema, server_schema):

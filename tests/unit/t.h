@@ -4,6 +4,7 @@
 #define MLT_T_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int t_pass, t_fail, t_cur_failed;
@@ -37,6 +38,15 @@ static int t_pass, t_fail, t_cur_failed;
             t_pass++;                                                                      \
         }                                                                                  \
     } while (0)
+
+/* Removes a scratch directory a test made (under /tmp). */
+static inline void t_rmtree(const char *dir)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
 
 #define T_DONE()                                                                           \
     do {                                                                                   \
