@@ -12,6 +12,7 @@
 #include "../store/logged_models.h"
 #include "../store/registry.h"
 #include "api.h"
+#include "range.h"
 
 /* root/sub, both already checked; either may be "". */
 static const char *join(struct arena *a, const char *root, const char *sub)
@@ -120,36 +121,6 @@ static void dl_free(void *ctx)
     free(d);
 }
 
-/* Parses a single "bytes=a-b" / "bytes=a-" / "bytes=-n" range against size. false when
- * there is no usable range (the whole file is sent, as RFC 9110 allows). */
-static bool parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
-{
-    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') || size == 0)
-        return false;
-    const char *p = h + 6, *dash = strchr(p, '-');
-    if (!dash)
-        return false;
-    int64_t a = -1, b = -1;
-    if (dash > p && !parse_i64(p, (size_t)(dash - p), &a))
-        return false;
-    if (dash[1] && !parse_i64(dash + 1, strlen(dash + 1), &b))
-        return false;
-    if (a < 0 && b < 0)
-        return false;
-    if (a < 0) { /* suffix: the last b bytes */
-        if (b == 0)
-            return false;
-        *from = (uint64_t)b >= size ? 0 : size - (uint64_t)b;
-        *to = size - 1;
-        return true;
-    }
-    if ((uint64_t)a >= size || (b >= 0 && b < a))
-        return false;
-    *from = (uint64_t)a;
-    *to = b < 0 || (uint64_t)b >= size ? size - 1 : (uint64_t)b;
-    return true;
-}
-
 /* Streams sub (checked) of the place to the client as an attachment; the place goes with
  * the stream, or is released here on failure. */
 static int send_file(struct ctx *c, struct art_place *pl, const char *sub)
@@ -171,7 +142,7 @@ static int send_file(struct ctx *c, struct art_place *pl, const char *sub)
     d->base = 0;
     uint64_t from, to, len = (uint64_t)size;
     const char *range = c->r->header ? c->r->header(c->r->hctx, "Range") : NULL;
-    if (parse_range(range, (uint64_t)size, &from, &to)) {
+    if (http_range_parse(range, (uint64_t)size, &from, &to)) {
         d->base = from;
         len = to - from + 1;
         c->out->status = 206;

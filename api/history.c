@@ -215,7 +215,7 @@ static int h_get_history(struct ctx *c)
         return oom ? err_set(&c->e, ERR_INTERNAL_ERROR, "out of memory") : -1;
     }
     if (more)
-        r->token = page_token_format_offset(c->s.a, offset + (int64_t)n);
+        r->token = page_token_format_offset(c->s.a, i64_add_sat(offset, (int64_t)n));
     if (r->h.n < HISTORY_PIECES_FROM) {
         r->w = c->w;
         hist_write(r, r->h.n);

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "../base/buf.h"
+#include "../base/utf8.h"
 #include "../base/util.h"
 
 
@@ -96,6 +97,72 @@ static int reject_nul_body(json_t *body, struct err *e)
     return rc;
 }
 
+/* jansson refuses an integer literal that does not fit int64 ("too big integer"). Python's
+ * json reads it as an int and protobuf takes that as a double for a double field (a metric
+ * value written with 30 digits), so such a body is read again with each of those literals
+ * written as a real: a double field takes its value, an integer field refuses it with the
+ * usual message. Strings are copied untouched. Returns NULL with *je set on failure. */
+static json_t *load_widened(const char *s, size_t n, size_t flags, json_error_t *je)
+{
+    struct buf b;
+    buf_init(&b, n + n / 2 + 16);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        if (s[i] == '"') {
+            for (j = i + 1; j < n && s[j] != '"'; j++)
+                if (s[j] == '\\')
+                    j++;
+            j = j < n ? j + 1 : n;
+            buf_append(&b, s + i, j - i);
+        } else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+            bool integer = true;
+            while (j < n && (s[j] == '-' || s[j] == '+' || s[j] == '.' || s[j] == 'e' ||
+                             s[j] == 'E' || (s[j] >= '0' && s[j] <= '9'))) {
+                integer &= s[j] != '.' && s[j] != 'e' && s[j] != 'E';
+                j++;
+            }
+            int64_t v;
+            buf_append(&b, s + i, j - i);
+            if (integer && !parse_i64(s + i, j - i, &v))
+                buf_append(&b, ".0", 2);
+        } else {
+            j = i + 1;
+            buf_putc(&b, s[i]);
+        }
+        i = j;
+    }
+    json_t *j = buf_ok(&b) ? json_loadb(b.ptr, b.len, flags, je) : NULL;
+    buf_release(&b);
+    return j;
+}
+
+/* json_loadb, and load_widened when the only trouble is an integer too big for int64. */
+static json_t *load_json(const char *s, size_t n, size_t flags, json_error_t *je)
+{
+    json_t *j = json_loadb(s, n, flags, je);
+    if (!j && json_error_code(je) == json_error_numeric_overflow)
+        j = load_widened(s, n, flags, je);
+    return j;
+}
+
+/* jansson's message, which quotes the input near the error as it read it, byte by byte:
+ * the bytes of a character it stopped in the middle of are left out. */
+static const char *jansson_text(const json_error_t *je, char *out)
+{
+    size_t n = strnlen(je->text, sizeof je->text - 1), k = 0;
+    uint32_t cp;
+    for (size_t i = 0; i < n;) {
+        int len = utf8_next(je->text + i, n - i, &cp);
+        if (len > 0) {
+            memcpy(out + k, je->text + i, (size_t)len);
+            k += (size_t)len;
+        }
+        i += (size_t)(len > 0 ? len : -len);
+    }
+    out[k] = '\0';
+    return out;
+}
+
 int in_init(struct in *in, struct req *r, struct err *e)
 {
     in->r = r;
@@ -109,18 +176,20 @@ int in_init(struct in *in, struct req *r, struct err *e)
         return 0;
     }
     json_error_t je;
-    json_t *j = json_loadb(r->body, r->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    json_t *j = load_json(r->body, r->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     /* Older clients double-encode: a JSON string holding the JSON object. */
     if (j && json_is_string(j)) {
-        json_t *inner = json_loadb(json_string_value(j), json_string_length(j),
-                                   JSON_ALLOW_NUL, &je);
+        json_t *inner = load_json(json_string_value(j), json_string_length(j),
+                                  JSON_ALLOW_NUL, &je);
         json_decref(j);
         j = inner;
     }
-    if (!j)
+    if (!j) {
+        char text[sizeof je.text];
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                       "Malformed JSON request body: %s (line %d, column %d)", je.text, je.line,
-                       je.column);
+                       "Malformed JSON request body: %s (line %d, column %d)",
+                       jansson_text(&je, text), je.line, je.column);
+    }
     if (!json_is_object(j)) {
         json_decref(j);
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
@@ -171,9 +240,10 @@ static const char *py_type(const json_t *v)
 static int bad_type(struct in *in, const char *path, const json_t *v)
 {
     char *dump = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    const char *shown = dump ? dump : "?";
     err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
-            "Invalid value %.200s for parameter '%s' supplied:  Hint: Value was of type '%s'.%s",
-            dump ? dump : "?", path, py_type(v), err_docs_hint);
+            "Invalid value %.*s for parameter '%s' supplied:  Hint: Value was of type '%s'.%s",
+            (int)utf8_cut(shown, strlen(shown), 200), shown, path, py_type(v), err_docs_hint);
     free(dump);
     return -1;
 }
@@ -181,9 +251,9 @@ static int bad_type(struct in *in, const char *path, const json_t *v)
 static int bad_query(struct in *in, const char *name, const char *v, const char *type)
 {
     return err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
-                   "Invalid value \"%.200s\" for parameter '%s' supplied:  Hint: Value was of "
+                   "Invalid value \"%.*s\" for parameter '%s' supplied:  Hint: Value was of "
                    "type '%s'.%s",
-                   v, name, type, err_docs_hint);
+                   (int)utf8_cut(v, strlen(v), 200), v, name, type, err_docs_hint);
 }
 
 /* Appends s to p at *k, cut at the buffer's end. */

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "../artifacts/art.h"
+#include "../base/utf8.h"
 #include "../base/util.h"
 #include "../query/filter.h"
 #include "../store/logged_models.h"
@@ -209,10 +210,11 @@ static int read_status(struct ctx *c, int64_t *out)
     }
     if (n < LM_STATUS_UNSPECIFIED || n > LM_STATUS_UPLOAD_FAILED) {
         char *dump = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        const char *shown = dump ? dump : "?";
         err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                "Invalid value %.200s for parameter 'status' supplied. Expected one of "
+                "Invalid value %.*s for parameter 'status' supplied. Expected one of "
                 "LOGGED_MODEL_READY, LOGGED_MODEL_UPLOAD_FAILED.",
-                dump ? dump : "?");
+                (int)utf8_cut(shown, strlen(shown), 200), shown);
         free(dump);
         return -1;
     }
@@ -413,7 +415,7 @@ static int search(struct ctx *c, struct page_token_lm *t)
         jw_arr_end(&c->w);
     }
     if (more) {
-        const char *next = page_token_lm_encode(c->s.a, t, offset + max);
+        const char *next = page_token_lm_encode(c->s.a, t, i64_add_sat(offset, max));
         if (!next)
             return err_set(&c->e, ERR_INTERNAL_ERROR, "could not encode the page token");
         jw_kstr(&c->w, "next_page_token", next);

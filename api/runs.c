@@ -261,7 +261,7 @@ static int h_log_batch(struct ctx *c)
             obj_str(&c->in, o, path, "model_id", false, &m[i].model_id) != 0 ||
             obj_str(&c->in, o, path, "dataset_name", false, &m[i].dataset_name) != 0 ||
             obj_str(&c->in, o, path, "dataset_digest", false, &m[i].dataset_digest) != 0 ||
-            check_metric(c, &m[i], nm == 1 ? "" : path) != 0)
+            check_metric(c, &m[i], path) != 0)
             return -1;
     }
     struct kv *p = arena_calloc(c->s.a, np ? np : 1, sizeof *p);

@@ -98,8 +98,8 @@ struct art_store *art_attach(const char *key, struct err *e);
 /* Checks a path that came from the wire (already percent-decoded once) and returns its
  * normal form from the arena: no empty, "." or ".." segments, not absolute, no drive
  * letters or UNC prefixes, no backslashes, no NUL or control characters, no remaining
- * percent-encoded traversal. INVALID_PARAMETER_VALUE otherwise. "" (the root) is allowed
- * only when allow_root. */
+ * percent-encoded traversal, no segment over 255 bytes. INVALID_PARAMETER_VALUE otherwise.
+ * "" (the root) is allowed only when allow_root. */
 int art_path_check(struct arena *a, const char *path, bool allow_root, const char **out,
                    struct err *e);
 

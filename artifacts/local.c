@@ -54,9 +54,17 @@ static int root_fd(struct local_store *s, bool create)
     return fd;
 }
 
+/* A failed system call, logged with errno and answered without it; a full disk is 503,
+ * which clients retry (the upload left nothing behind: its temporary file is removed). */
 static int io_err(struct err *e, const char *what, const char *path)
 {
-    log_error("artifact %s failed for '%s': %s", what, path, strerror(errno));
+    int errnum = errno;
+    log_error("artifact %s failed for '%s': %s", what, path, strerror(errnum));
+    if (errnum == ENOSPC || errnum == EDQUOT)
+        return err_set(e, ERR_TEMPORARILY_UNAVAILABLE,
+                       "No space left on the artifact store's disk: cannot %s artifact '%s'. "
+                       "Free space and try again.",
+                       what, path);
     return err_set(e, ERR_INTERNAL_ERROR, "cannot %s artifact '%s'", what, path);
 }
 

@@ -32,6 +32,9 @@ enum db_rc {
     DB_INVALID = -4,    /* a value does not fit its column (PostgreSQL's data exceptions:
                            too long for VARCHAR(n), out of range for INTEGER); SQLite stores
                            such values as they are */
+    DB_FULL = -5,       /* the database's disk is full (SQLITE_FULL, PostgreSQL's 53100
+                           disk_full); the statement did nothing, and the transaction is
+                           rolled back by the caller */
 };
 
 /* A value to bind, for SQL built at run time (search) and for row batches. Text is

@@ -100,6 +100,9 @@ static enum db_rc sq_step(struct db_stmt *st)
     case SQLITE_LOCKED:
         log_warn("sqlite busy: %s", sqlite3_sql(st->st));
         return DB_BUSY;
+    case SQLITE_FULL:
+        log_sqlite(conn, "step", sqlite3_sql(st->st));
+        return DB_FULL;
     case SQLITE_CONSTRAINT: {
         int ext = sqlite3_extended_errcode(conn);
         if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)

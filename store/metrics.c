@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../base/util.h"
 #include "tracking.h"
 #include "internal.h"
 
@@ -41,7 +42,7 @@ static int optimistic_pass(struct sctx *c, const char *run_id, const char *key, 
         return store_err(c);
     db_bind_str(st, 1, run_id);
     db_bind_str(st, 2, key);
-    db_bind_limit(st, 3, limit < 0 ? -1 : limit + 1);
+    db_bind_limit(st, 3, limit < 0 ? -1 : i64_add_sat(limit, 1));
     struct metric m = {.key = key, .run_id = run_id}, prev = {0};
     enum db_rc rc;
     bool ordered = true, extra = false;
@@ -115,7 +116,7 @@ int metric_history_each(struct sctx *c, const char *run_id, const char *key, int
         return txn_end_read(c, store_err(c));
     db_bind_str(st, 1, run_id);
     db_bind_str(st, 2, key);
-    db_bind_limit(st, 3, limit < 0 ? -1 : limit + 1);
+    db_bind_limit(st, 3, limit < 0 ? -1 : i64_add_sat(limit, 1));
     db_bind_int(st, 4, offset);
     struct metric m = {.key = key, .run_id = run_id};
     enum db_rc rc;
