@@ -95,6 +95,7 @@ static struct route_info find_in(const struct route *tab, size_t n, const char *
         }
         match_pattern(tab[i].pattern, path, r);
         ri.route = &tab[i];
+        ri.pattern = tab[i].pattern;
         ri.body_max = tab[i].body_max;
         ri.method_mismatch = false;
         ri.stream_in = (tab[i].flags & RF_STREAM_IN) != 0;

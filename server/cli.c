@@ -75,6 +75,10 @@ const char cli_usage_server[] =
     "                               DANGEROUS: no Host check, CORS or security headers.\n"
     "                               [env MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE]\n"
     "Other:\n"
+    "  --expose-prometheus DIR      Serve Prometheus metrics at GET /metrics (DIR is\n"
+    "                               MLflow's metrics directory; mltrack keeps its\n"
+    "                               metrics in memory and leaves it alone).\n"
+    "                               [env MLFLOW_EXPOSE_PROMETHEUS]\n"
     "  --log-level LEVEL            debug, info (default), warning or error.\n"
     "                               [env MLTRACK_LOG_LEVEL]\n"
     "  --help                       Show this message and exit.\n";
@@ -84,7 +88,7 @@ enum opt_kind { OPT_STR, OPT_PORT, OPT_WORKERS, OPT_CONNS, OPT_TRUE, OPT_FALSE, 
 enum opt_id {
     O_BACKEND, O_REGISTRY, O_ARTROOT, O_SERVE, O_NO_SERVE, O_ARTONLY, O_ARTDEST, O_HOST,
     O_PORT, O_WORKERS, O_PREFIX, O_HOSTS, O_ORIGINS, O_NOSEC, O_XFO, O_LOGLEVEL, O_MAXCONNS,
-    O__COUNT
+    O_PROM, O__COUNT
 };
 
 struct opt {
@@ -118,6 +122,7 @@ static const struct opt opts[O__COUNT] = {
     [O_XFO] = {"x-frame-options", 0, OPT_STR, "MLFLOW_SERVER_X_FRAME_OPTIONS", O_XFO},
     [O_LOGLEVEL] = {"log-level", 0, OPT_LOGLEVEL, "MLTRACK_LOG_LEVEL", O_LOGLEVEL},
     [O_MAXCONNS] = {"max-connections", 0, OPT_CONNS, "MLTRACK_MAX_CONNECTIONS", O_MAXCONNS},
+    [O_PROM] = {"expose-prometheus", 0, OPT_STR, "MLFLOW_EXPOSE_PROMETHEUS", O_PROM},
 };
 
 enum { MAX_WORKERS = 256, MAX_CONNS = 1000000 };
@@ -378,6 +383,7 @@ enum cli_result cli_parse(int argc, char **argv, cli_getenv_fn env, struct serve
     cfg->x_frame_options = pv.set[O_XFO] && *pv.str[O_XFO] ? pv.str[O_XFO] : "SAMEORIGIN";
     cfg->log_level = pv.set[O_LOGLEVEL] ? (enum log_level)pv.num[O_LOGLEVEL] : LOG_INFO;
     cfg->max_connections = pv.set[O_MAXCONNS] ? (unsigned)pv.num[O_MAXCONNS] : 0;
+    cfg->expose_prometheus = pv.set[O_PROM] && *pv.str[O_PROM] ? pv.str[O_PROM] : NULL;
 
     const char *sp = cfg->static_prefix;
     if (*sp) {

@@ -20,6 +20,7 @@
 #include "../store/store.h"
 #include "cli.h"
 #include "mem.h"
+#include "prom.h"
 #include "http.h"
 #include "net.h"
 #include "security.h"
@@ -138,6 +139,8 @@ int main(int argc, char **argv)
     }
     log_min_level = cfg.log_level;
     mem_init();
+    if (cfg.expose_prometheus)
+        prom_enable();
 
     /* Block the signals before any thread exists so every thread inherits the mask and
      * only sigwait below sees them. */
