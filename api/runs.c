@@ -68,7 +68,14 @@ static int h_create(struct ctx *c)
         return -1;
     if (exp_parse_id(&c->s, exp_s && *exp_s ? exp_s : "0", &rc.experiment_id) != 0)
         return -1;
-    rc.user_id = user;
+    /* MLflow's handler passes the proto's defaults on: a run created without them has
+     * user_id '' and start_time 0 in the database (MLflow's store cannot read a NULL
+     * user_id back). */
+    rc.user_id = user ? user : "";
+    if (!rc.has_start_time) {
+        rc.start_time = 0;
+        rc.has_start_time = true;
+    }
     rc.run_name = name;
     rc.tags = tags;
     struct run r;
