@@ -113,6 +113,8 @@ struct db {
  * (postgresql://user:pass@host:port/db, also postgresql+psycopg2://...; see pg.h).
  * Returns NULL with e set (a clear, one-line message) on failure. */
 struct db *db_open(const char *uri, struct err *e);
+/* The same, for a database that must exist already: a SQLite file is not created. */
+struct db *db_open_existing(const char *uri, struct err *e);
 void db_close(struct db *db);
 /* Gives back the connection's caches (see db_driver.release_memory); db may be NULL. */
 void db_release_memory(struct db *db);

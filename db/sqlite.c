@@ -22,6 +22,9 @@ const struct db_dialect db_dialect_sqlite = {
     .count_tables_sql = "SELECT count(*) FROM sqlite_master",
     .table_exists_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
     .setup_lock_sql = NULL,
+    .integrity_check_sql = "PRAGMA integrity_check",
+    /* A read transaction's snapshot written out page by page: writers go on meanwhile. */
+    .backup_into_sql = "VACUUM INTO ?",
 };
 
 struct db_stmt {

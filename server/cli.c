@@ -21,6 +21,7 @@ const char cli_usage_top[] =
     "\n"
     "Commands:\n"
     "  server   Run the tracking server (see 'mltrack server --help').\n"
+    "  db       Check or back up a store (see 'mltrack db --help').\n"
     "\n"
     "Options:\n"
     "  --version  Print the version and exit.\n"

@@ -19,6 +19,7 @@
 #include "../base/util.h"
 #include "../store/store.h"
 #include "cli.h"
+#include "admin.h"
 #include "mem.h"
 #include "prom.h"
 #include "http.h"
@@ -120,6 +121,8 @@ static void *second_signal(void *arg)
 int main(int argc, char **argv)
 {
     struct server_config cfg;
+    if (argc > 1 && strcmp(argv[1], "db") == 0)
+        return admin_db_main(argc - 1, argv + 1);
     char msg[1024];
     switch (cli_parse(argc, argv, env_get, &cfg, msg, sizeof msg)) {
     case CLI_HELP_TOP:

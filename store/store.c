@@ -14,6 +14,7 @@
 #include "../base/url.h"
 #include "../base/util.h"
 #include "../db/writer.h"
+#include "internal.h"
 #include "schema_revisions.h"
 
 extern const char store_schema_sqlite[];
@@ -85,8 +86,7 @@ void store_thread_release_memory(void)
     db_release_memory(pthread_getspecific(conn_key));
 }
 
-/* Returns the alembic revision, "" when the table is missing, NULL on error. */
-static const char *alembic_revision(struct db *db, char *buf, size_t cap)
+const char *store_alembic_revision(struct db *db, char *buf, size_t cap)
 {
     struct db_stmt *st = db_prepare_once(db, db_dialect(db)->table_exists_sql);
     if (!st)
@@ -180,7 +180,7 @@ int store_global_init(const struct store_config *c, struct err *e)
         goto rollback;
     }
     char rev[64];
-    const char *r = alembic_revision(db, rev, sizeof rev);
+    const char *r = store_alembic_revision(db, rev, sizeof rev);
     if (!r) {
         err_set(e, ERR_INTERNAL_ERROR, "cannot read the database '%s'", uri);
         goto rollback;
