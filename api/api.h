@@ -55,21 +55,40 @@ int v_experiment_name(struct err *e, const char *name);
 int v_artifact_location(struct err *e, const char *loc);
 int v_run_id(struct err *e, const char *run_id, const char *path);
 
-/* The artifact store behind mlflow-artifacts: URIs (the --artifacts-destination), borrowed
- * for the life of the process; NULL when this server does not serve artifacts. */
-struct art_store;
-struct art_store *api_artifact_store(void);
-
-/* The artifact store behind the proxy (api/artifacts.c): opened from
- * cfg->artifacts_destination when serving artifacts; NULL otherwise. */
+/* ---- artifact locations (api/artifact_places.c) ---- */
+/* The destination's store (the proxy's) is opened from cfg->artifacts_destination when
+ * serving artifacts; the pool for other locations always. */
 int artifacts_init(const struct api_config *cfg, struct err *e);
 void artifacts_shutdown(void);
-/* The store path of an mlflow-artifacts: URI ("mlflow-artifacts:/1/x" -> "1/x"; a host is
- * ignored); NULL for any other URI. Not yet checked: pass it to art_path_check. */
-const char *art_uri_relpath(const char *uri);
-/* Writes "files": [...] for the directory root/sub of the store (both from the wire or
- * the database, checked here): basenames, or paths relative to root when full_paths. */
-int art_list_json(struct ctx *c, const char *root, const char *sub, bool full_paths);
+
+/* The server's working directory, against which relative local locations resolve. */
+const char *api_cwd(void);
+
+/* Where the files of an artifact location are: a store and the location's path inside it. */
+struct art_place {
+    struct art_store *store; /* borrowed until art_place_release */
+    const char *root;        /* checked path inside store ("": the store's root), arena */
+    bool pooled;
+};
+/* The place of a run's artifact_uri, a logged model's artifact_location or a model
+ * version's storage location, as MLflow's server resolves it: mlflow-artifacts: and
+ * http(s)://.../api/2.0/mlflow-artifacts/artifacts/... are the destination's (when serving
+ * artifacts), a local path or file: URI is that directory, s3://bucket/key is read with
+ * the server's S3 settings. NOT_IMPLEMENTED for any other location; INVALID_PARAMETER_VALUE
+ * when its path is not safe. Release the place when done; after a failure nothing is held. */
+int art_place_open(struct ctx *c, const char *uri, struct art_place *out);
+/* The destination itself (the proxy routes); NOT_IMPLEMENTED when not serving artifacts. */
+int art_place_destination(struct ctx *c, struct art_place *out);
+void art_place_release(struct art_place *p);
+/* Writes "files": [...] for the directory sub (checked by the caller) of pl: basenames, or
+ * paths relative to the place when full_paths (api/artifacts.c). */
+int art_list_json(struct ctx *c, const struct art_place *pl, const char *sub, bool full_paths);
+
+/* The Content-Type MLflow gives a download of path (api/mime.c). mime_init reads the
+ * system's mime.types once, before threads start; mime_shutdown frees the table. */
+void mime_init(void);
+void mime_shutdown(void);
+const char *mime_type(const char *path);
 
 /* filter, order_by and page_token of a search request (api/search.c), parsed for kind
  * with MLflow's rules and messages; *offset is 0 without a token. */

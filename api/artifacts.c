@@ -1,10 +1,10 @@
 /* The artifact proxy (MLflow's mlflow-artifacts service) and the artifact routes of the
  * tracking API and the UI: uploads stream into the artifact store as they arrive,
  * downloads stream out of it as the client reads, listings and deletes. Every path from
- * the wire goes through art_path_check() before it reaches the store. */
+ * the wire goes through art_path_check() first, before any lookup; where a run's or a
+ * model's files are is api/artifact_places.c's to say. */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "../artifacts/art.h"
 #include "../base/util.h"
@@ -12,57 +12,7 @@
 #include "../store/logged_models.h"
 #include "../store/registry.h"
 #include "api.h"
-
-static struct art_store *g_store;
-
-int artifacts_init(const struct api_config *cfg, struct err *e)
-{
-    if (!cfg->serve_artifacts || !cfg->artifacts_destination)
-        return 0;
-    g_store = art_open(cfg->artifacts_destination, e);
-    return g_store ? 0 : -1;
-}
-
-void artifacts_shutdown(void)
-{
-    if (g_store)
-        art_close(g_store);
-    g_store = NULL;
-}
-
-struct art_store *api_artifact_store(void)
-{
-    return g_store;
-}
-
-const char *art_uri_relpath(const char *uri)
-{
-    static const char scheme[] = "mlflow-artifacts:";
-    if (!uri || strncmp(uri, scheme, sizeof scheme - 1) != 0)
-        return NULL;
-    const char *p = uri + sizeof scheme - 1;
-    if (p[0] == '/' && p[1] == '/') { /* mlflow-artifacts://host:port/path */
-        p += 2;
-        p += strcspn(p, "/?#");
-    }
-    if (p[strcspn(p, "?#")])
-        return NULL;
-    while (*p == '/')
-        p++;
-    return p;
-}
-
-/* The store, or NOT_IMPLEMENTED when the server does not hold the artifacts itself. */
-static struct art_store *need_store(struct err *e, const char *uri)
-{
-    if (g_store && (!uri || art_uri_relpath(uri)))
-        return g_store;
-    err_set(e, ERR_NOT_IMPLEMENTED,
-            "The artifacts at '%s' are not served by this server (only mlflow-artifacts: "
-            "locations under --artifacts-destination are)",
-            uri ? uri : "");
-    return NULL;
-}
+#include "range.h"
 
 /* root/sub, both already checked; either may be "". */
 static const char *join(struct arena *a, const char *root, const char *sub)
@@ -74,15 +24,14 @@ static const char *join(struct arena *a, const char *root, const char *sub)
     return arena_printf(a, "%s/%s", root, sub);
 }
 
-int art_list_json(struct ctx *c, const char *root, const char *sub, bool full_paths)
+int art_list_json(struct ctx *c, const struct art_place *pl, const char *sub, bool full_paths)
 {
-    struct art_store *as = need_store(&c->e, NULL);
     const char *dir;
-    if (!as || art_path_check(c->s.a, join(c->s.a, root, sub), true, &dir, &c->e) != 0)
+    if (art_path_check(c->s.a, join(c->s.a, pl->root, sub), true, &dir, &c->e) != 0)
         return -1;
     struct art_entry *ents;
     size_t n;
-    if (art_list(as, dir, c->s.a, &ents, &n, &c->e) != 0)
+    if (art_list(pl->store, dir, c->s.a, &ents, &n, &c->e) != 0)
         return -1;
     if (!n)
         return 0;
@@ -103,42 +52,7 @@ int art_list_json(struct ctx *c, const char *root, const char *sub, bool full_pa
     return 0;
 }
 
-/* ---- content types ---- */
-
-static bool ends_with_nocase(const char *s, const char *suffix)
-{
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcasecmp(s + n - m, suffix) == 0;
-}
-
-/* MLflow's _guess_mime_type: its text extensions (and MLmodel, MLproject) are text/plain,
- * then the usual types, else application/octet-stream. */
-static const char *mime_type(const char *name)
-{
-    static const char *const text[] = {
-        ".txt", ".log", ".err", ".cfg", ".conf", ".cnf", ".cf", ".ini", ".properties",
-        ".prop", ".hocon", ".toml", ".yaml", ".yml", ".xml", ".json", ".js", ".py", ".py3",
-        ".csv", ".tsv", ".md", ".rst", ".ipynb"};
-    static const struct {
-        const char *ext, *type;
-    } known[] = {{".png", "image/png"},      {".jpg", "image/jpeg"},  {".jpeg", "image/jpeg"},
-                 {".gif", "image/gif"},      {".svg", "image/svg+xml"}, {".bmp", "image/bmp"},
-                 {".webp", "image/webp"},    {".html", "text/html"}, {".htm", "text/html"},
-                 {".pdf", "application/pdf"}, {".zip", "application/zip"},
-                 {".gz", "application/gzip"}, {".tar", "application/x-tar"},
-                 {".pkl", "application/octet-stream"}, {".parquet", "application/octet-stream"}};
-    const char *base = strrchr(name, '/');
-    base = base ? base + 1 : name;
-    if (!strcmp(base, "MLmodel") || !strcmp(base, "MLproject"))
-        return "text/plain";
-    for (size_t i = 0; i < sizeof text / sizeof *text; i++)
-        if (ends_with_nocase(base, text[i]))
-            return "text/plain";
-    for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-        if (ends_with_nocase(base, known[i].ext))
-            return known[i].type;
-    return "application/octet-stream";
-}
+/* ---- download headers ---- */
 
 /* Content-Disposition for a download: MLflow's RFC 6266 form, with the name quoted, and
  * for non-ASCII names an ASCII fallback plus filename*=UTF-8''<percent-encoded>. */
@@ -184,7 +98,7 @@ static const char *disposition(struct arena *a, const char *path)
 /* ---- downloads ---- */
 
 struct dl {
-    struct art_store *as;
+    struct art_place pl;
     struct art_reader *r;
     uint64_t base; /* first byte served (Range) */
 };
@@ -193,7 +107,7 @@ static long dl_read(void *ctx, uint64_t pos, char *buf, size_t max)
 {
     struct dl *d = ctx;
     struct err e;
-    ssize_t n = art_read(d->as, d->r, d->base + pos, buf, max, &e);
+    ssize_t n = art_read(d->pl.store, d->r, d->base + pos, buf, max, &e);
     if (n < 0)
         log_error("artifact download failed: %s", e.msg);
     return (long)n;
@@ -202,61 +116,33 @@ static long dl_read(void *ctx, uint64_t pos, char *buf, size_t max)
 static void dl_free(void *ctx)
 {
     struct dl *d = ctx;
-    art_close_read(d->as, d->r);
+    art_close_read(d->pl.store, d->r);
+    art_place_release(&d->pl);
     free(d);
 }
 
-/* Parses a single "bytes=a-b" / "bytes=a-" / "bytes=-n" range against size. false when
- * there is no usable range (the whole file is sent, as RFC 9110 allows). */
-static bool parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
+/* Streams sub (checked) of the place to the client as an attachment; the place goes with
+ * the stream, or is released here on failure. */
+static int send_file(struct ctx *c, struct art_place *pl, const char *sub)
 {
-    if (!h || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') || size == 0)
-        return false;
-    const char *p = h + 6, *dash = strchr(p, '-');
-    if (!dash)
-        return false;
-    int64_t a = -1, b = -1;
-    if (dash > p && !parse_i64(p, (size_t)(dash - p), &a))
-        return false;
-    if (dash[1] && !parse_i64(dash + 1, strlen(dash + 1), &b))
-        return false;
-    if (a < 0 && b < 0)
-        return false;
-    if (a < 0) { /* suffix: the last b bytes */
-        if (b == 0)
-            return false;
-        *from = (uint64_t)b >= size ? 0 : size - (uint64_t)b;
-        *to = size - 1;
-        return true;
-    }
-    if ((uint64_t)a >= size || (b >= 0 && b < a))
-        return false;
-    *from = (uint64_t)a;
-    *to = b < 0 || (uint64_t)b >= size ? size - 1 : (uint64_t)b;
-    return true;
-}
-
-/* Streams relpath (already checked) to the client as an attachment. */
-static int send_file(struct ctx *c, const char *relpath, const char *display_name)
-{
-    struct art_store *as = need_store(&c->e, NULL);
-    if (!as)
-        return -1;
     struct art_reader *r;
     int64_t size;
-    if (art_open_read(as, relpath, &r, &size, &c->e) != 0)
+    if (art_open_read(pl->store, join(c->s.a, pl->root, sub), &r, &size, &c->e) != 0) {
+        art_place_release(pl);
         return -1;
+    }
     struct dl *d = malloc(sizeof *d);
     if (!d) {
-        art_close_read(as, r);
+        art_close_read(pl->store, r);
+        art_place_release(pl);
         return err_set(&c->e, ERR_INTERNAL_ERROR, "out of memory");
     }
-    d->as = as;
+    d->pl = *pl;
     d->r = r;
     d->base = 0;
     uint64_t from, to, len = (uint64_t)size;
     const char *range = c->r->header ? c->r->header(c->r->hctx, "Range") : NULL;
-    if (parse_range(range, (uint64_t)size, &from, &to)) {
+    if (http_range_parse(range, (uint64_t)size, &from, &to)) {
         d->base = from;
         len = to - from + 1;
         c->out->status = 206;
@@ -264,69 +150,92 @@ static int send_file(struct ctx *c, const char *relpath, const char *display_nam
                     arena_printf(c->s.a, "bytes %llu-%llu/%lld", (unsigned long long)from,
                                  (unsigned long long)to, (long long)size));
     }
-    c->out->content_type = mime_type(display_name);
-    resp_header(c->out, "Content-Disposition", disposition(c->s.a, display_name));
+    c->out->content_type = mime_type(sub);
+    resp_header(c->out, "Content-Disposition", disposition(c->s.a, sub));
     resp_header(c->out, "Accept-Ranges", "bytes");
     c->out->stream = (struct resp_stream){len, dl_read, dl_free, d};
     return 0;
+}
+
+/* Streams sub (checked) of the artifact location uri. */
+static int send_location(struct ctx *c, const char *uri, const char *sub)
+{
+    struct art_place pl;
+    if (art_place_open(c, uri, &pl) != 0)
+        return -1;
+    return send_file(c, &pl, sub);
 }
 
 /* GET /api/2.0/mlflow-artifacts/artifacts/<path> */
 static int h_download(struct ctx *c)
 {
     const char *rel;
-    if (art_path_check(c->s.a, c->r->params[0], false, &rel, &c->e) != 0)
+    struct art_place pl;
+    if (art_path_check(c->s.a, c->r->params[0], false, &rel, &c->e) != 0 ||
+        art_place_destination(c, &pl) != 0)
         return -1;
-    return send_file(c, rel, rel);
+    return send_file(c, &pl, rel);
 }
 
 /* ---- uploads ---- */
 
 struct up {
-    struct art_store *as;
+    struct art_place pl;
     struct art_writer *w;
+    uint64_t bytes;
+    bool need_data; /* an empty body is refused (upload-artifact) */
 };
 
-/* Opens a writer for relpath (checked); NULL with c->e set. */
-static struct up *up_open(struct ctx *c, const char *relpath)
+/* Opens a writer for sub (checked) of the place, which the upload then owns; NULL with c->e
+ * set (and the place released). */
+static struct up *up_open(struct ctx *c, struct art_place *pl, const char *sub)
 {
-    struct art_store *as = need_store(&c->e, NULL);
-    if (!as)
-        return NULL;
     struct up *u = arena_alloc(c->s.a, sizeof *u);
-    u->as = as;
-    if (art_open_write(as, relpath, &u->w, &c->e) != 0)
+    u->pl = *pl;
+    if (art_open_write(pl->store, join(c->s.a, pl->root, sub), &u->w, &c->e) != 0) {
+        art_place_release(pl);
         return NULL;
+    }
     return u;
 }
 
 static int up_write(void *st, const char *p, size_t n, struct err *e)
 {
     struct up *u = st;
-    return art_write(u->as, u->w, p, n, e);
+    u->bytes += n;
+    return art_write(u->pl.store, u->w, p, n, e);
 }
 
 static int up_end(void *st, struct ctx *c)
 {
     struct up *u = st;
-    if (art_commit(u->as, u->w, &c->e) != 0)
-        return -1;
-    return reply_empty(c);
+    int rc;
+    if (u->need_data && u->bytes == 0) {
+        art_abort(u->pl.store, u->w);
+        rc = err_set(&c->e, ERR_INVALID_PARAMETER_VALUE, "Request must specify data.");
+    } else {
+        rc = art_commit(u->pl.store, u->w, &c->e);
+    }
+    art_place_release(&u->pl);
+    return rc != 0 ? -1 : reply_empty(c);
 }
 
 static void up_abort(void *st)
 {
     struct up *u = st;
-    art_abort(u->as, u->w);
+    art_abort(u->pl.store, u->w);
+    art_place_release(&u->pl);
 }
 
 /* PUT /api/2.0/mlflow-artifacts/artifacts/<path> */
 static void *put_begin(struct ctx *c)
 {
     const char *rel;
-    if (art_path_check(c->s.a, c->r->params[0], false, &rel, &c->e) != 0)
+    struct art_place pl;
+    if (art_path_check(c->s.a, c->r->params[0], false, &rel, &c->e) != 0 ||
+        art_place_destination(c, &pl) != 0)
         return NULL;
-    return up_open(c, rel);
+    return up_open(c, &pl, rel);
 }
 
 static const struct stream_ops put_ops = {put_begin, up_write, up_end, up_abort};
@@ -336,11 +245,14 @@ static const struct stream_ops put_ops = {put_begin, up_write, up_end, up_abort}
 /* GET /api/2.0/mlflow-artifacts/artifacts?path=<dir>: basenames, as MLflow lists them. */
 static int h_list(struct ctx *c)
 {
-    const char *path;
-    if (in_str(&c->in, "path", &path) != 0)
+    const char *path, *sub = "";
+    struct art_place pl;
+    if (in_str(&c->in, "path", &path) != 0 ||
+        (path && art_path_check(c->s.a, path, true, &sub, &c->e) != 0) ||
+        art_place_destination(c, &pl) != 0)
         return -1;
     jw_obj(&c->w);
-    if (art_list_json(c, "", path ? path : "", false) != 0)
+    if (art_list_json(c, &pl, sub, false) != 0)
         return -1;
     jw_obj_end(&c->w);
     return 0;
@@ -350,9 +262,9 @@ static int h_list(struct ctx *c)
 static int h_delete(struct ctx *c)
 {
     const char *rel;
-    struct art_store *as = need_store(&c->e, NULL);
-    if (!as || art_path_check(c->s.a, c->r->params[0], false, &rel, &c->e) != 0 ||
-        art_remove(as, rel, &c->e) != 0)
+    struct art_place pl;
+    if (art_path_check(c->s.a, c->r->params[0], false, &rel, &c->e) != 0 ||
+        art_place_destination(c, &pl) != 0 || art_remove(pl.store, rel, &c->e) != 0)
         return -1;
     return reply_empty(c);
 }
@@ -383,125 +295,108 @@ const struct route artifact_routes[] = {
 };
 const size_t artifact_routes_n = sizeof artifact_routes / sizeof *artifact_routes;
 
-/* ---- run artifacts (tracking API) ---- */
+/* ---- run, model version and logged model artifacts ---- */
 
-/* The run's artifact root inside the store; NOT_IMPLEMENTED for artifact URIs the server
- * does not hold (s3://, file paths: the client reads those directly). */
-static int run_root(struct ctx *c, const char *run_id, const char **uri, const char **root)
+/* The place of a run's artifacts; nothing is held after a failure. */
+static int run_place(struct ctx *c, const char *run_id, struct run *r, struct art_place *pl)
 {
-    struct run r;
-    if (run_get(&c->s, run_id, &r) != 0)
+    if (run_get(&c->s, run_id, r) != 0)
         return -1;
-    *uri = r.info.artifact_uri;
-    const char *rel = art_uri_relpath(*uri);
-    if (!need_store(&c->e, *uri))
-        return -1;
-    return art_path_check(c->s.a, rel, true, root, &c->e);
+    return art_place_open(c, r->info.artifact_uri, pl);
 }
 
 /* GET /api/2.0/mlflow/artifacts/list?run_id=&path=: paths relative to the run's root. */
 static int h_run_list(struct ctx *c)
 {
-    const char *id, *path, *uri, *root, *sub = "";
+    const char *id, *path, *sub = "";
+    struct run r;
+    struct art_place pl;
     if (in_run_id(&c->in, &id) != 0 || in_str(&c->in, "path", &path) != 0 ||
-        run_root(c, id, &uri, &root) != 0)
-        return -1;
-    if (path && art_path_check(c->s.a, path, true, &sub, &c->e) != 0)
+        (path && art_path_check(c->s.a, path, true, &sub, &c->e) != 0) ||
+        run_place(c, id, &r, &pl) != 0)
         return -1;
     jw_obj(&c->w);
-    jw_kstr(&c->w, "root_uri", uri);
-    if (art_list_json(c, root, sub, true) != 0)
-        return -1;
+    jw_kstr(&c->w, "root_uri", r.info.artifact_uri);
+    int rc = art_list_json(c, &pl, sub, true);
     jw_obj_end(&c->w);
-    return 0;
+    art_place_release(&pl);
+    return rc;
 }
 
 /* GET /get-artifact?run_id=&path= (the UI's download) */
 static int h_get_artifact(struct ctx *c)
 {
-    const char *id, *path, *uri, *root, *sub;
-    if (in_run_id(&c->in, &id) != 0 || in_str_req(&c->in, "path", &path) != 0 ||
-        art_path_check(c->s.a, path, false, &sub, &c->e) != 0 ||
-        run_root(c, id, &uri, &root) != 0)
+    const char *id, *path, *sub;
+    struct run r;
+    if (in_str_req(&c->in, "path", &path) != 0 ||
+        art_path_check(c->s.a, path, false, &sub, &c->e) != 0 || in_run_id(&c->in, &id) != 0 ||
+        run_get(&c->s, id, &r) != 0)
         return -1;
-    return send_file(c, join(c->s.a, root, sub), sub);
+    return send_location(c, r.info.artifact_uri, sub);
+}
+
+/* MLflow's messages for the query parameters of upload-artifact. */
+static int upload_param(struct ctx *c, const char *name, const char **out)
+{
+    if (in_str(&c->in, name, out) != 0)
+        return -1;
+    if (!*out || !**out)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE, "Request must specify %s.", name);
+    return 0;
 }
 
 /* POST /ajax-api/2.0/mlflow/upload-artifact?run_uuid=&path= (the UI's upload, raw body) */
 static void *upload_begin(struct ctx *c)
 {
-    const char *id, *path, *uri, *root, *sub;
-    in_init_query(&c->in, c->r, &c->e);
-    if (in_str(&c->in, "run_uuid", &id) != 0 ||
-        in_str_req(&c->in, "path", &path) != 0)
-        return NULL;
-    if (!id || !*id) {
-        err_missing(&c->e, "run_uuid", false);
-        return NULL;
-    }
-    if (art_path_check(c->s.a, path, false, &sub, &c->e) != 0 ||
-        run_root(c, id, &uri, &root) != 0)
-        return NULL;
+    const char *id, *path, *sub;
     struct run r;
-    if (run_get(&c->s, id, &r) != 0)
+    struct art_place pl;
+    in_init_query(&c->in, c->r, &c->e);
+    if (upload_param(c, "run_uuid", &id) != 0 || upload_param(c, "path", &path) != 0 ||
+        art_path_check(c->s.a, path, false, &sub, &c->e) != 0 || run_place(c, id, &r, &pl) != 0)
         return NULL;
     if (strcmp(r.info.lifecycle_stage, "active") != 0) {
+        art_place_release(&pl);
         err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                 "The run %s must be in the 'active' state. Current state is %s.", id,
                 r.info.lifecycle_stage);
         return NULL;
     }
-    return up_open(c, join(c->s.a, root, sub));
+    struct up *u = up_open(c, &pl, sub);
+    if (u)
+        u->need_data = true;
+    return u;
 }
 
 static const struct stream_ops upload_ops = {upload_begin, up_write, up_end, up_abort};
 
-/* Where a model version's files are (its storage location). */
-static int mv_storage_root(struct ctx *c, const char *name, const char *version,
-                           const char **uri)
-{
-    int64_t v;
-    if (reg_parse_version(&c->e, version, &v) != 0)
-        return -1;
-    return mv_download_uri(&c->s, name, v, uri);
-}
-
-static int lm_artifact_root(struct ctx *c, const char *model_id, const char **uri)
-{
-    struct logged_model m;
-    if (lm_get(&c->s, model_id, false, &m) != 0)
-        return -1;
-    *uri = m.artifact_location;
-    return 0;
-}
-
 /* GET /model-versions/get-artifact?name=&version=&path= */
 static int h_mv_get_artifact(struct ctx *c)
 {
-    const char *name, *version, *path, *sub, *uri, *root;
-    if (in_str_req(&c->in, "name", &name) != 0 || in_str_req(&c->in, "version", &version) != 0 ||
-        in_str_req(&c->in, "path", &path) != 0 ||
+    const char *name, *version, *path, *sub, *uri;
+    int64_t v;
+    if (in_str_req(&c->in, "path", &path) != 0 ||
         art_path_check(c->s.a, path, false, &sub, &c->e) != 0 ||
-        mv_storage_root(c, name, version, &uri) != 0)
+        in_str_req(&c->in, "name", &name) != 0 || in_str_req(&c->in, "version", &version) != 0 ||
+        reg_parse_version(&c->e, version, &v) != 0 || mv_download_uri(&c->s, name, v, &uri) != 0)
         return -1;
-    const char *rel = art_uri_relpath(uri);
-    if (!need_store(&c->e, uri) || art_path_check(c->s.a, rel, true, &root, &c->e) != 0)
-        return -1;
-    return send_file(c, join(c->s.a, root, sub), sub);
+    return send_location(c, uri, sub);
 }
 
 /* GET /ajax-api/2.0/mlflow/logged-models/<id>/artifacts/files?artifact_file_path= */
 static int h_lm_file(struct ctx *c)
 {
-    const char *path, *sub, *uri, *root;
-    if (in_str_req(&c->in, "artifact_file_path", &path) != 0 ||
-        art_path_check(c->s.a, path, false, &sub, &c->e) != 0 ||
-        lm_artifact_root(c, c->r->params[0], &uri) != 0)
+    const char *path, *sub;
+    struct logged_model m;
+    if (in_str(&c->in, "artifact_file_path", &path) != 0)
         return -1;
-    const char *rel = art_uri_relpath(uri);
-    if (!need_store(&c->e, uri) || art_path_check(c->s.a, rel, true, &root, &c->e) != 0)
+    if (!path || !*path)
+        return err_set(&c->e, ERR_BAD_REQUEST,
+                       "Request must include the \"artifact_file_path\" query parameter.");
+    if (art_path_check(c->s.a, path, false, &sub, &c->e) != 0 ||
+        lm_get(&c->s, c->r->params[0], false, &m) != 0)
         return -1;
-    return send_file(c, join(c->s.a, root, sub), sub);
+    return send_location(c, m.artifact_location, sub);
 }
 
 const struct route run_artifact_routes[] = {

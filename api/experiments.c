@@ -1,6 +1,7 @@
 /* Experiment endpoints (except search, in api/search.c). */
 #include <string.h>
 
+#include "../registry/source.h"
 #include "api.h"
 
 /* Reads experiment tags [{key, value}] from a JSON array, validated as MLflow does. */
@@ -36,6 +37,10 @@ static int h_create(struct ctx *c)
     if (in_str_req(&c->in, "name", &name) != 0 || in_str(&c->in, "artifact_location", &loc) ||
         in_array(&c->in, "tags", &tags_j) != 0 || v_experiment_name(&c->e, name) != 0 ||
         v_artifact_location(&c->e, loc) != 0 || read_exp_tags(c, tags_j, &tags, &ntags) != 0)
+        return -1;
+    /* The store's resolve_uri_if_local: a relative location is the server's directory's. */
+    if (loc && *loc && (reg_resolve_if_local(c->s.a, loc, api_cwd(), &loc, &c->e) != 0 ||
+                        v_artifact_location(&c->e, loc) != 0))
         return -1;
     int64_t id;
     if (exp_create(&c->s, name, loc, tags, ntags, &id) != 0)

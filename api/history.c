@@ -215,7 +215,7 @@ static int h_get_history(struct ctx *c)
         return oom ? err_set(&c->e, ERR_INTERNAL_ERROR, "out of memory") : -1;
     }
     if (more)
-        r->token = page_token_format_offset(c->s.a, offset + (int64_t)n);
+        r->token = page_token_format_offset(c->s.a, i64_add_sat(offset, (int64_t)n));
     if (r->h.n < HISTORY_PIECES_FROM) {
         r->w = c->w;
         hist_write(r, r->h.n);
@@ -271,6 +271,11 @@ static int h_get_history_bulk_interval(struct ctx *c)
     return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int h_get_history_bulk(struct ctx *c)
 {
     const char **ids, *key;
@@ -294,17 +299,25 @@ static int h_get_history_bulk(struct ctx *c)
     if (max < 1)
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                        "max_results must be positive, got %lld.", (long long)max);
+    /* MLflow's store: WHERE run_uuid IN (...) ORDER BY run_uuid, timestamp, step, value, so
+     * runs come in id order, each once, and a run that does not exist has no points. */
+    qsort(ids, nids, sizeof *ids, cmp_str);
     jw_obj(&c->w);
     jw_key(&c->w, "metrics");
     jw_arr(&c->w);
     int64_t left = max;
     for (size_t i = 0; i < nids && left > 0; i++) {
+        if (i > 0 && strcmp(ids[i], ids[i - 1]) == 0)
+            continue;
         size_t n;
         bool more;
         struct emit em;
         emit_init(&em, c);
-        if (metric_history_each(&c->s, ids[i], key, 0, left, emit_metric, &em, &n, &more) != 0)
-            return -1;
+        if (metric_history_each(&c->s, ids[i], key, 0, left, emit_metric, &em, &n, &more) != 0) {
+            if (c->e.code != ERR_RESOURCE_DOES_NOT_EXIST)
+                return -1;
+            err_clear(&c->e);
+        }
         left -= (int64_t)n;
     }
     jw_arr_end(&c->w);

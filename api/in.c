@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../base/buf.h"
+#include "../base/utf8.h"
 #include "../base/util.h"
 
 
@@ -44,6 +46,123 @@ static int reject_both_spellings(json_t *obj, struct err *e)
     return 0;
 }
 
+/* Every string of the body, at any depth, must be free of NUL: a C string would end at it
+ * and the server would store, look up or check a shorter value than the client sent (and
+ * PostgreSQL cannot store NUL in text at all). path names the first offender, as MLflow
+ * names fields ("params[2].value"). */
+static int reject_nul(json_t *v, struct buf *path, struct err *e)
+{
+    size_t mark = path->len;
+    int rc = 0;
+    if (json_is_string(v)) {
+        if (memchr(json_string_value(v), '\0', json_string_length(v)))
+            rc = err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                         "Invalid value for parameter '%s' supplied: it contains a NUL "
+                         "character (\\u0000), which is not allowed.",
+                         path->len ? path->ptr : "(the request)");
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+        {
+            buf_printf(path, "[%zu]", i);
+            if ((rc = reject_nul(x, path, e)) != 0)
+                break;
+            path->len = mark;
+            path->ptr[mark] = '\0';
+        }
+    } else if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x)
+        {
+            buf_printf(path, "%s%s", mark ? "." : "", k);
+            if ((rc = reject_nul(x, path, e)) != 0)
+                break;
+            path->len = mark;
+            path->ptr[mark] = '\0';
+        }
+    }
+    return rc;
+}
+
+static int reject_nul_body(json_t *body, struct err *e)
+{
+    struct buf path;
+    buf_init(&path, 4096);
+    buf_putc(&path, '\0'); /* allocate, so ptr is never NULL below */
+    path.len = 0;
+    int rc = reject_nul(body, &path, e);
+    buf_release(&path);
+    return rc;
+}
+
+/* jansson refuses an integer literal that does not fit int64 ("too big integer"). Python's
+ * json reads it as an int and protobuf takes that as a double for a double field (a metric
+ * value written with 30 digits), so such a body is read again with each of those literals
+ * written as a real: a double field takes its value, an integer field refuses it with the
+ * usual message. Strings are copied untouched. Returns NULL with *je set on failure. */
+static json_t *load_widened(const char *s, size_t n, size_t flags, json_error_t *je)
+{
+    struct buf b;
+    buf_init(&b, n + n / 2 + 16);
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        if (s[i] == '"') {
+            for (j = i + 1; j < n && s[j] != '"'; j++)
+                if (s[j] == '\\')
+                    j++;
+            j = j < n ? j + 1 : n;
+            buf_append(&b, s + i, j - i);
+        } else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+            bool integer = true;
+            while (j < n && (s[j] == '-' || s[j] == '+' || s[j] == '.' || s[j] == 'e' ||
+                             s[j] == 'E' || (s[j] >= '0' && s[j] <= '9'))) {
+                integer &= s[j] != '.' && s[j] != 'e' && s[j] != 'E';
+                j++;
+            }
+            int64_t v;
+            buf_append(&b, s + i, j - i);
+            if (integer && !parse_i64(s + i, j - i, &v))
+                buf_append(&b, ".0", 2);
+        } else {
+            j = i + 1;
+            buf_putc(&b, s[i]);
+        }
+        i = j;
+    }
+    json_t *j = buf_ok(&b) ? json_loadb(b.ptr, b.len, flags, je) : NULL;
+    buf_release(&b);
+    return j;
+}
+
+/* json_loadb, and load_widened when the only trouble is an integer too big for int64. */
+static json_t *load_json(const char *s, size_t n, size_t flags, json_error_t *je)
+{
+    json_t *j = json_loadb(s, n, flags, je);
+    if (!j && json_error_code(je) == json_error_numeric_overflow)
+        j = load_widened(s, n, flags, je);
+    return j;
+}
+
+/* jansson's message, which quotes the input near the error as it read it, byte by byte:
+ * the bytes of a character it stopped in the middle of are left out. */
+static const char *jansson_text(const json_error_t *je, char *out)
+{
+    size_t n = strnlen(je->text, sizeof je->text - 1), k = 0;
+    uint32_t cp;
+    for (size_t i = 0; i < n;) {
+        int len = utf8_next(je->text + i, n - i, &cp);
+        if (len > 0) {
+            memcpy(out + k, je->text + i, (size_t)len);
+            k += (size_t)len;
+        }
+        i += (size_t)(len > 0 ? len : -len);
+    }
+    out[k] = '\0';
+    return out;
+}
+
 int in_init(struct in *in, struct req *r, struct err *e)
 {
     in->r = r;
@@ -57,23 +176,28 @@ int in_init(struct in *in, struct req *r, struct err *e)
         return 0;
     }
     json_error_t je;
-    json_t *j = json_loadb(r->body, r->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+    json_t *j = load_json(r->body, r->body_len, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     /* Older clients double-encode: a JSON string holding the JSON object. */
     if (j && json_is_string(j)) {
-        json_t *inner = json_loadb(json_string_value(j), json_string_length(j), 0, &je);
+        json_t *inner = load_json(json_string_value(j), json_string_length(j),
+                                  JSON_ALLOW_NUL, &je);
         json_decref(j);
         j = inner;
     }
-    if (!j)
+    if (!j) {
+        char text[sizeof je.text];
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                       "Malformed JSON request body: %s (line %d, column %d)", je.text, je.line,
-                       je.column);
+                       "Malformed JSON request body: %s (line %d, column %d)",
+                       jansson_text(&je, text), je.line, je.column);
+    }
     if (!json_is_object(j)) {
         json_decref(j);
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                        "Malformed request body: expected a JSON object");
     }
     in->body = j;
+    if (reject_nul_body(j, e) != 0)
+        return -1;
     return reject_both_spellings(j, e);
 }
 
@@ -116,9 +240,10 @@ static const char *py_type(const json_t *v)
 static int bad_type(struct in *in, const char *path, const json_t *v)
 {
     char *dump = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    const char *shown = dump ? dump : "?";
     err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
-            "Invalid value %.200s for parameter '%s' supplied:  Hint: Value was of type '%s'.%s",
-            dump ? dump : "?", path, py_type(v), err_docs_hint);
+            "Invalid value %.*s for parameter '%s' supplied:  Hint: Value was of type '%s'.%s",
+            (int)utf8_cut(shown, strlen(shown), 200), shown, path, py_type(v), err_docs_hint);
     free(dump);
     return -1;
 }
@@ -126,9 +251,9 @@ static int bad_type(struct in *in, const char *path, const json_t *v)
 static int bad_query(struct in *in, const char *name, const char *v, const char *type)
 {
     return err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
-                   "Invalid value \"%.200s\" for parameter '%s' supplied:  Hint: Value was of "
+                   "Invalid value \"%.*s\" for parameter '%s' supplied:  Hint: Value was of "
                    "type '%s'.%s",
-                   v, name, type, err_docs_hint);
+                   (int)utf8_cut(v, strlen(v), 200), v, name, type, err_docs_hint);
 }
 
 /* Appends s to p at *k, cut at the buffer's end. */

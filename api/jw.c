@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "../base/dtoa.h"
+#include "../base/utf8.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -61,6 +62,10 @@ void jw_arr_end(struct jw *w)
     close_(w, ']');
 }
 
+/* Writes s[0..n) as a JSON string. Bytes that are not well-formed UTF-8 (a value cut short
+ * elsewhere, a percent-decoded path, an old database) become U+FFFD, one per maximal
+ * ill-formed subpart as Python decodes with errors="replace": every body this writer makes
+ * is valid JSON in valid UTF-8, whatever the strings it is given. */
 static void put_escaped(struct buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -68,6 +73,19 @@ static void put_escaped(struct buf *b, const char *s, size_t n)
     size_t run = 0; /* start of the pending run of plain bytes */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            uint32_t cp;
+            int k = utf8_next(s + i, n - i, &cp);
+            if (k > 0) {
+                i += (size_t)k - 1;
+                continue;
+            }
+            buf_append(b, s + run, i - run);
+            buf_append(b, "\xEF\xBF\xBD", 3);
+            i += (size_t)-k - 1;
+            run = i + 1;
+            continue;
+        }
         if (c >= 0x20 && c != '"' && c != '\\')
             continue;
         buf_append(b, s + run, i - run);

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "../artifacts/art.h"
+#include "../base/utf8.h"
 #include "../base/util.h"
 #include "../query/filter.h"
 #include "../store/logged_models.h"
@@ -209,10 +210,11 @@ static int read_status(struct ctx *c, int64_t *out)
     }
     if (n < LM_STATUS_UNSPECIFIED || n > LM_STATUS_UPLOAD_FAILED) {
         char *dump = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        const char *shown = dump ? dump : "?";
         err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                "Invalid value %.200s for parameter 'status' supplied. Expected one of "
+                "Invalid value %.*s for parameter 'status' supplied. Expected one of "
                 "LOGGED_MODEL_READY, LOGGED_MODEL_UPLOAD_FAILED.",
-                dump ? dump : "?");
+                (int)utf8_cut(shown, strlen(shown), 200), shown);
         free(dump);
         return -1;
     }
@@ -413,7 +415,7 @@ static int search(struct ctx *c, struct page_token_lm *t)
         jw_arr_end(&c->w);
     }
     if (more) {
-        const char *next = page_token_lm_encode(c->s.a, t, offset + max);
+        const char *next = page_token_lm_encode(c->s.a, t, i64_add_sat(offset, max));
         if (!next)
             return err_set(&c->e, ERR_INTERNAL_ERROR, "could not encode the page token");
         jw_kstr(&c->w, "next_page_token", next);
@@ -432,33 +434,23 @@ static int h_search(struct ctx *c)
 
 /* ---- artifacts ---- */
 
-/* The path under the artifacts destination of an mlflow-artifacts: root ("mlflow-artifacts:/
- * 1/models/m-x/artifacts" or with a //host part), as MLflow's urlparse(...).path.lstrip("/").
- * NULL when the root is not served through this server. */
+/* GET /logged-models/<id>/artifacts/directories?artifact_directory_path= */
 static int h_list_artifacts(struct ctx *c)
 {
-    const char *rel, *relc = "", *root;
-    if (in_str(&c->in, "artifact_directory_path", &rel) != 0)
-        return -1;
-    if (rel && art_path_check(c->s.a, rel, true, &relc, &c->e) != 0)
-        return -1;
+    const char *rel, *sub = "";
     struct logged_model m;
-    if (lm_get(&c->s, c->r->params[0], false, &m) != 0)
-        return -1;
-    const char *rootrel = art_uri_relpath(m.artifact_location);
-    if (!api_artifact_store() || !rootrel)
-        return err_set(&c->e, ERR_NOT_IMPLEMENTED,
-                       "Listing the artifacts of logged model '%s' (artifact location '%s') is "
-                       "not supported by this server.",
-                       m.model_id, m.artifact_location);
-    if (art_path_check(c->s.a, rootrel, true, &root, &c->e) != 0)
+    struct art_place pl;
+    if (in_str(&c->in, "artifact_directory_path", &rel) != 0 ||
+        (rel && art_path_check(c->s.a, rel, true, &sub, &c->e) != 0) ||
+        lm_get(&c->s, c->r->params[0], false, &m) != 0 ||
+        art_place_open(c, m.artifact_location, &pl) != 0)
         return -1;
     jw_obj(&c->w);
     jw_kstr(&c->w, "root_uri", m.artifact_location);
-    if (art_list_json(c, root, relc, true) != 0)
-        return -1;
+    int rc = art_list_json(c, &pl, sub, true);
     jw_obj_end(&c->w);
-    return 0;
+    art_place_release(&pl);
+    return rc;
 }
 
 /* /logged-models/search comes before /logged-models/{model_id}: the router takes the first

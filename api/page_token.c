@@ -9,6 +9,7 @@
 
 #include "../base/base64.h"
 #include "../base/buf.h"
+#include "../base/utf8.h"
 #include "../base/util.h"
 #include "../query/pylit.h"
 
@@ -69,8 +70,8 @@ int page_token_parse_offset(struct arena *a, const char *tok, size_t n, int64_t 
     if (!got && json_is_string(off) && json_string_length(off) > 0) {
         struct str s = {json_string_value(off), json_string_length(off)};
         if (!py_int_of_str(s, &v)) {
-            err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid page token, not stringable %.300s",
-                    s.p);
+            err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid page token, not stringable %.*s",
+                    (int)utf8_cut(s.p, s.n, 300), s.p);
             json_decref(j);
             return -1;
         }

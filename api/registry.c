@@ -655,7 +655,8 @@ static int h_audit(struct ctx *c)
     }
     jw_arr_end(&c->w);
     if (more)
-        jw_kstr(&c->w, "next_page_token", page_token_format_offset(c->s.a, offset + max));
+        jw_kstr(&c->w, "next_page_token",
+                page_token_format_offset(c->s.a, i64_add_sat(offset, max)));
     jw_obj_end(&c->w);
     return 0;
 }

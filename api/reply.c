@@ -1,5 +1,6 @@
 /* Replies: MLflow's error body and its HTTP status table, and the shapes that many
  * handlers share ({} and a search page with its next-page token). */
+#include "../base/util.h"
 #include "api.h"
 #include "page_token.h"
 
@@ -67,7 +68,8 @@ int reply_page(struct ctx *c, const char *field, const void *items, size_t n, si
         jw_arr_end(&c->w);
     }
     if (more)
-        jw_kstr(&c->w, "next_page_token", page_token_format_offset(c->s.a, offset + max));
+        jw_kstr(&c->w, "next_page_token",
+                page_token_format_offset(c->s.a, i64_add_sat(offset, max)));
     jw_obj_end(&c->w);
     return 0;
 }

@@ -79,6 +79,7 @@ struct resp {
 struct route;
 struct route_info {
     const struct route *route; /* NULL: no such route (answer 404 JSON via api_not_found) */
+    const char *pattern;       /* the route's pattern, after its mount (metrics label) */
     size_t body_max;           /* largest body accepted; larger gets 413-class error */
     bool method_mismatch;      /* path exists, method does not */
     bool stream_in;            /* the body goes to api_stream_* as it arrives, unbuffered */

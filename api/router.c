@@ -12,6 +12,7 @@ const struct api_config *api_cfg;
 void api_shutdown(void)
 {
     artifacts_shutdown();
+    mime_shutdown();
 }
 
 static int h_health(struct ctx *c)
@@ -94,6 +95,7 @@ static struct route_info find_in(const struct route *tab, size_t n, const char *
         }
         match_pattern(tab[i].pattern, path, r);
         ri.route = &tab[i];
+        ri.pattern = tab[i].pattern;
         ri.body_max = tab[i].body_max;
         ri.method_mismatch = false;
         ri.stream_in = (tab[i].flags & RF_STREAM_IN) != 0;
@@ -165,6 +167,7 @@ int api_init(const struct api_config *cfg, struct err *e)
         plain_tables[2].tab = cfg->ui_routes;
         plain_tables[2].n = &cfg->ui_routes_n;
     }
+    mime_init();
     return artifacts_init(cfg, e);
 }
 

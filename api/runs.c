@@ -68,7 +68,14 @@ static int h_create(struct ctx *c)
         return -1;
     if (exp_parse_id(&c->s, exp_s && *exp_s ? exp_s : "0", &rc.experiment_id) != 0)
         return -1;
-    rc.user_id = user;
+    /* MLflow's handler passes the proto's defaults on: a run created without them has
+     * user_id '' and start_time 0 in the database (MLflow's store cannot read a NULL
+     * user_id back). */
+    rc.user_id = user ? user : "";
+    if (!rc.has_start_time) {
+        rc.start_time = 0;
+        rc.has_start_time = true;
+    }
     rc.run_name = name;
     rc.tags = tags;
     struct run r;
@@ -261,7 +268,7 @@ static int h_log_batch(struct ctx *c)
             obj_str(&c->in, o, path, "model_id", false, &m[i].model_id) != 0 ||
             obj_str(&c->in, o, path, "dataset_name", false, &m[i].dataset_name) != 0 ||
             obj_str(&c->in, o, path, "dataset_digest", false, &m[i].dataset_digest) != 0 ||
-            check_metric(c, &m[i], nm == 1 ? "" : path) != 0)
+            check_metric(c, &m[i], path) != 0)
             return -1;
     }
     struct kv *p = arena_calloc(c->s.a, np ? np : 1, sizeof *p);

@@ -43,9 +43,10 @@ static int read_max_results(struct ctx *c, int64_t dflt, bool required, int64_t 
     if (in_i64(&c->in, "max_results", out, &has) != 0)
         return -1;
     if (!has) {
+        /* An absent proto field reads as 0, which MLflow's store then refuses. */
         if (required)
             return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                           "Invalid value None for parameter 'max_results' supplied. It must be "
+                           "Invalid value 0 for parameter 'max_results' supplied. It must be "
                            "a positive integer");
         *out = dflt;
     }

@@ -5,61 +5,34 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../base/pystr.h"
+#include "../base/utf8.h"
 #include "../base/util.h"
 #include "api.h"
 
-static bool name_chars_ok(const char *s)
-{
-    /* ^[/\w.\- :]*$ where \w is Unicode-aware in Python: accept any non-ASCII byte. */
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char ch = *p;
-        if (ch >= 0x80)
-            continue;
-        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
-            continue;
-        if (ch == '_' || ch == '/' || ch == '.' || ch == '-' || ch == ' ' || ch == ':')
-            continue;
-        return false;
-    }
-    return true;
-}
-
-/* posixpath.normpath(name) != name, or it is ".", or starts with ".." or "/". */
-static bool path_not_unique(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || s[0] == '/')
-        return true;
-    if (s[n - 1] == '/')
-        return true;
-    const char *p = s;
-    while (*p) {
-        const char *e = strchr(p, '/');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        if (len == 0 || (len == 1 && p[0] == '.') || (len == 2 && p[0] == '.' && p[1] == '.'))
-            return true;
-        if (!e)
-            break;
-        p = e + 1;
-    }
-    return false;
-}
-
+/* _validate_param_name / _validate_metric_name / _validate_tag_name past the None check:
+ * re.match(r"^[/\w.\- :]*$") with Python's Unicode \w (so combining marks, emoji,
+ * zero-width and bidirectional controls are refused, and one final newline is not), then
+ * path_not_unique(), with MLflow's messages. */
 static int bad_name(struct err *e, const char *name, const char *path)
 {
-    if (!name_chars_ok(name))
-        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                       "Invalid value \"%s\" for parameter '%s' supplied: Names may only contain "
-                       "alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), "
-                       "colon(:) and slashes (/).",
-                       name, path);
-    if (path_not_unique(name))
-        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                       "Invalid value \"%s\" for parameter '%s' supplied: Names may be treated "
-                       "as files in certain cases, and must not resolve to other names when "
-                       "treated as such.",
-                       name, path);
-    return 0;
+    struct arena a;
+    arena_init(&a);
+    int rc = 0;
+    if (!utf8_py_word_match(name, "/.- :"))
+        rc = err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                     "Invalid value %s for parameter '%s' supplied: Names may only contain "
+                     "alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), "
+                     "colon(:) and slashes (/).",
+                     py_json_str(&a, name), path);
+    else if (py_path_not_unique(&a, name))
+        rc = err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                     "Invalid value %s for parameter '%s' supplied: Names may be treated as "
+                     "files in certain cases, and must not resolve to other names when treated "
+                     "as such. This name would resolve to %s",
+                     py_json_str(&a, name), path, py_repr(&a, py_normpath(&a, name)));
+    arena_release(&a);
+    return rc;
 }
 
 int v_param_name(struct err *e, const char *name, const char *path)
@@ -89,21 +62,6 @@ int v_tag_name(struct err *e, const char *name, const char *path)
     return bad_name(e, name, path);
 }
 
-/* Python's len() counts code points; count UTF-8 lead bytes. */
-static size_t utf8_len(const char *s, size_t *cut_at, size_t limit)
-{
-    size_t cps = 0, i = 0;
-    *cut_at = (size_t)-1;
-    for (; s[i]; i++) {
-        if (((unsigned char)s[i] & 0xC0) != 0x80) {
-            if (cps == limit)
-                *cut_at = i;
-            cps++;
-        }
-    }
-    return cps;
-}
-
 static bool truncation_enabled(void)
 {
     const char *v = getenv("MLFLOW_TRUNCATE_LONG_VALUES");
@@ -116,7 +74,7 @@ int v_length(struct err *e, struct arena *a, const char *what, size_t limit, con
     if (!*v)
         return 0;
     size_t cut;
-    if (utf8_len(*v, &cut, limit) <= limit)
+    if (utf8_len(*v, limit, &cut) <= limit)
         return 0;
     if (truncate && truncation_enabled()) {
         log_warn("%s '%.100s...' is truncated to %zu characters to meet the length limit.",
@@ -134,7 +92,7 @@ int v_experiment_name(struct err *e, const char *name)
         return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid experiment name: '%s'",
                        name ? name : "");
     size_t cut;
-    if (utf8_len(name, &cut, 500) > 500)
+    if (utf8_len(name, 500, &cut) > 500)
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                        "'name' exceeds the maximum length of 500 characters");
     return 0;
@@ -156,7 +114,7 @@ int v_artifact_location(struct err *e, const char *loc)
     if (q && (strstr(q, "..") || strcasestr(q, "%2e") || strcasestr(q, "%252e")))
         return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid query string");
     size_t cut;
-    if (utf8_len(loc, &cut, 2048) > 2048)
+    if (utf8_len(loc, 2048, &cut) > 2048)
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                        "Invalid artifact location length: exceeds the maximum of 2048 "
                        "characters.");
@@ -174,8 +132,12 @@ int v_run_id(struct err *e, const char *run_id, const char *path)
                      (ch >= '0' && ch <= '9');
         ok = alnum || (i > 0 && (ch == '_' || ch == '-'));
     }
-    if (!ok)
-        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                       "Invalid value \"%s\" for parameter '%s' supplied.", run_id, path);
-    return 0;
+    if (ok)
+        return 0;
+    struct arena a;
+    arena_init(&a);
+    err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid value %s for parameter '%s' supplied.",
+            py_json_str(&a, run_id), path);
+    arena_release(&a);
+    return -1;
 }

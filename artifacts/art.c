@@ -47,6 +47,13 @@ struct art_store *art_open(const char *dest, struct err *e)
     return s;
 }
 
+struct art_store *art_attach(const char *key, struct err *e)
+{
+    if (strncmp(key, "s3://", 5) == 0)
+        return art_s3_open(key, e);
+    return art_local_attach(key, e);
+}
+
 /* ---- fault injection ---- */
 
 #ifdef MLT_FAULT_INJECTION
@@ -142,10 +149,19 @@ void art_close_read(struct art_store *s, struct art_reader *r)
     s->be->close_read(r);
 }
 
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct art_entry *)a)->name, ((const struct art_entry *)b)->name);
+}
+
 int art_list(struct art_store *s, const char *relpath, struct arena *a, struct art_entry **out,
              size_t *n, struct err *e)
 {
-    return fault("list", e) ? -1 : s->be->list(s, relpath, a, out, n, e);
+    if (fault("list", e) || s->be->list(s, relpath, a, out, n, e) != 0)
+        return -1;
+    if (*n > 1)
+        qsort(*out, *n, sizeof **out, by_name);
+    return 0;
 }
 
 int art_remove(struct art_store *s, const char *relpath, struct err *e)

@@ -69,6 +69,8 @@ int art_open_read(struct art_store *s, const char *relpath, struct art_reader **
 ssize_t art_read(struct art_store *s, struct art_reader *r, uint64_t offset, void *buf,
                  size_t n, struct err *e);
 void art_close_read(struct art_store *s, struct art_reader *r);
+/* ... sorted by name (byte order, which is Python's code point order: MLflow's repositories
+ * sort their listings by path, files and directories mixed). */
 int art_list(struct art_store *s, const char *relpath, struct arena *a, struct art_entry **out,
              size_t *n, struct err *e);
 int art_remove(struct art_store *s, const char *relpath, struct err *e);
@@ -87,12 +89,17 @@ bool art_fault_fired(void);
  * AWS_SESSION_TOKEN, AWS_DEFAULT_REGION/AWS_REGION, MLFLOW_S3_ENDPOINT_URL). NULL with e set
  * on a bad URI or an unusable destination. */
 struct art_store *art_open(const char *dest_uri, struct err *e);
+/* Opens the store of an artifact location the server reads and writes on a client's behalf
+ * (a run's or a model's own location): "s3://bucket" (the server's S3 settings, as for
+ * art_open), or an absolute local directory that need not exist (art_local_attach). NULL
+ * with e set otherwise. */
+struct art_store *art_attach(const char *key, struct err *e);
 
 /* Checks a path that came from the wire (already percent-decoded once) and returns its
  * normal form from the arena: no empty, "." or ".." segments, not absolute, no drive
  * letters or UNC prefixes, no backslashes, no NUL or control characters, no remaining
- * percent-encoded traversal. INVALID_PARAMETER_VALUE otherwise. "" (the root) is allowed
- * only when allow_root. */
+ * percent-encoded traversal, no segment over 255 bytes. INVALID_PARAMETER_VALUE otherwise.
+ * "" (the root) is allowed only when allow_root. */
 int art_path_check(struct arena *a, const char *path, bool allow_root, const char **out,
                    struct err *e);
 

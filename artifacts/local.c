@@ -1,7 +1,11 @@
 /* The local-disk artifact backend. Every path is walked one segment at a time from a file
  * descriptor of the root with O_NOFOLLOW, so neither ".." nor a symlink planted inside the
  * root can lead outside it. Uploads go to a temporary file in the target directory, are
- * fsync'd and renamed into place: a cut upload leaves nothing at the final name. */
+ * fsync'd and renamed into place: a cut upload leaves nothing at the final name.
+ *
+ * The destination's store holds its root open for the life of the process; an attached
+ * store (a run's own artifact directory) opens its root afresh for every call, so it holds
+ * no descriptor while cached and follows a root that was removed and created again. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +22,7 @@
 
 struct local_store {
     struct art_store base; /* must be first */
-    int rootfd;
+    int rootfd;            /* -1 for an attached store */
     char *root;
 };
 _Static_assert(offsetof(struct local_store, base) == 0, "art_store first");
@@ -36,9 +40,31 @@ struct art_reader {
 
 static const char tmp_marker[] = ".mltrack-tmp-";
 
+static int mkdirs(const char *path);
+
+/* A descriptor of the root: the one held, or for an attached store the directory opened
+ * now (created first when create); -1 with errno set. The caller closes it. */
+static int root_fd(struct local_store *s, bool create)
+{
+    if (s->rootfd >= 0)
+        return dup(s->rootfd);
+    int fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT && create && mkdirs(s->root) == 0)
+        fd = open(s->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return fd;
+}
+
+/* A failed system call, logged with errno and answered without it; a full disk is 503,
+ * which clients retry (the upload left nothing behind: its temporary file is removed). */
 static int io_err(struct err *e, const char *what, const char *path)
 {
-    log_error("artifact %s failed for '%s': %s", what, path, strerror(errno));
+    int errnum = errno;
+    log_error("artifact %s failed for '%s': %s", what, path, strerror(errnum));
+    if (errnum == ENOSPC || errnum == EDQUOT)
+        return err_set(e, ERR_TEMPORARILY_UNAVAILABLE,
+                       "No space left on the artifact store's disk: cannot %s artifact '%s'. "
+                       "Free space and try again.",
+                       what, path);
     return err_set(e, ERR_INTERNAL_ERROR, "cannot %s artifact '%s'", what, path);
 }
 
@@ -47,7 +73,7 @@ static int io_err(struct err *e, const char *what, const char *path)
 static int walk_parent(struct local_store *s, const char *relpath, bool create, int *dirfd,
                        const char **leaf)
 {
-    int fd = dup(s->rootfd);
+    int fd = root_fd(s, create);
     if (fd < 0)
         return -1;
     const char *p = relpath;
@@ -234,7 +260,7 @@ static void l_close_read(struct art_reader *r)
 static int open_dir(struct local_store *s, const char *relpath)
 {
     if (!*relpath)
-        return dup(s->rootfd);
+        return root_fd(s, false);
     int dirfd;
     const char *leaf;
     if (walk_parent(s, relpath, false, &dirfd, &leaf) != 0)
@@ -331,7 +357,8 @@ static int l_remove(struct art_store *st, const char *relpath, struct err *e)
 static void l_free(struct art_store *st)
 {
     struct local_store *s = (struct local_store *)st;
-    close(s->rootfd);
+    if (s->rootfd >= 0)
+        close(s->rootfd);
     free(s->root);
     free(s);
 }
@@ -350,7 +377,8 @@ static const struct art_backend local_backend = {
     .free = l_free,
 };
 
-/* mkdir -p for the root itself (a trusted path from the command line). */
+/* mkdir -p for the root itself (a trusted path: the command line's, or a location the
+ * database holds). */
 static int mkdirs(const char *path)
 {
     char *p = strdup(path);
@@ -395,5 +423,22 @@ struct art_store *art_local_open(const char *root, struct err *e)
     s->base.be = &local_backend;
     s->rootfd = fd;
     s->root = strdup(root);
+    return &s->base;
+}
+
+struct art_store *art_local_attach(const char *root, struct err *e)
+{
+    if (root[0] != '/') {
+        err_set(e, ERR_INVALID_PARAMETER_VALUE, "artifact directory '%s' is not absolute", root);
+        return NULL;
+    }
+    struct local_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->root = strdup(root))) {
+        free(s);
+        err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+        return NULL;
+    }
+    s->base.be = &local_backend;
+    s->rootfd = -1;
     return &s->base;
 }

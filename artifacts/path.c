@@ -4,6 +4,10 @@
 #include "../base/url.h"
 #include "art.h"
 
+/* The longest path segment accepted: NAME_MAX of Linux file systems, past which a local
+ * store cannot create the file (a 400 for the client, not the 500 of a failed open). */
+enum { ART_SEGMENT_MAX = 255 };
+
 static int invalid(struct err *e)
 {
     return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid path");
@@ -26,8 +30,8 @@ int art_path_check(struct arena *a, const char *path, bool allow_root, const cha
                 return invalid(e);
         }
     }
-    /* Absolute paths, drive letters (C:), UNC and file: URIs. */
-    if (path[0] == '/' || (n >= 2 && path[1] == ':') || strncmp(path, "file:", 5) == 0)
+    /* Absolute and UNC paths. */
+    if (path[0] == '/')
         return invalid(e);
     /* Normalize: drop empty and "." segments, refuse "..". A trailing slash is dropped. */
     char *norm = arena_alloc(a, n + 1);
@@ -38,6 +42,10 @@ int art_path_check(struct arena *a, const char *path, bool allow_root, const cha
         size_t sl = s ? (size_t)(s - p) : strlen(p);
         if (sl == 2 && p[0] == '.' && p[1] == '.')
             return invalid(e);
+        if (sl > ART_SEGMENT_MAX)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid path: a path segment is longer than %d bytes",
+                           ART_SEGMENT_MAX);
         if (sl > 0 && !(sl == 1 && p[0] == '.')) {
             if (len)
                 norm[len++] = '/';
@@ -49,7 +57,10 @@ int art_path_check(struct arena *a, const char *path, bool allow_root, const cha
         p = s + 1;
     }
     norm[len] = '\0';
-    if (len == 0 && !allow_root)
+    /* Drive letters (C:) and file: URIs, judged on the normal form so that a leading "./"
+     * cannot hide them. */
+    if ((len == 0 && !allow_root) || (len >= 2 && norm[1] == ':') ||
+        strncmp(norm, "file:", 5) == 0)
         return invalid(e);
     *out = norm;
     return 0;

@@ -34,6 +34,7 @@ char *arena_strdup(struct arena *a, const char *s);
 void *arena_grow(struct arena *a, void *arr, size_t n, size_t sz);
 /* printf into the arena; the result is NUL-terminated. */
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char *arena_vprintf(struct arena *a, const char *fmt, va_list ap);
+char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 #endif

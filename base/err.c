@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "utf8.h"
+
 static const char *const names[ERR__COUNT] = {
     [ERR_OK] = "OK",
     [ERR_INVALID_PARAMETER_VALUE] = "INVALID_PARAMETER_VALUE",
@@ -23,7 +25,10 @@ int err_vset(struct err *e, enum err_code code, const char *fmt, va_list ap)
 {
     if (e) {
         e->code = code;
-        vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+        /* A message longer than msg is cut; never in the middle of a character. */
+        if (n >= (int)sizeof e->msg)
+            e->msg[utf8_cut(e->msg, sizeof e->msg - 1, sizeof e->msg - 1)] = '\0';
     }
     return -1;
 }

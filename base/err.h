@@ -25,13 +25,14 @@ enum err_code {
 
 struct err {
     enum err_code code;
-    char msg[1024]; /* truncated if longer; always NUL-terminated */
+    char msg[1024]; /* cut at a character boundary if longer; always NUL-terminated */
 };
 
 /* Sets e (when e is not NULL) and returns -1, so callers write `return err_set(...)`. */
 int err_set(struct err *e, enum err_code code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int err_vset(struct err *e, enum err_code code, const char *fmt, va_list ap);
+int err_vset(struct err *e, enum err_code code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 static inline void err_clear(struct err *e)
 {
     e->code = ERR_OK;

@@ -43,3 +43,18 @@ const char *uri_join(struct arena *a, const char *root, const char *seg)
     bool slash = rn > 0 && root[rn - 1] == '/';
     return arena_printf(a, "%s%s%s", root, slash ? "" : "/", seg);
 }
+
+void buf_join_path(struct buf *b, const char *rel)
+{
+    for (const char *p = rel; *p;) {
+        size_t n = strcspn(p, "/");
+        if (!(n == 0 || (n == 1 && p[0] == '.'))) {
+            if (b->len == 0 || b->ptr[b->len - 1] != '/')
+                buf_putc(b, '/');
+            buf_append(b, p, n);
+        }
+        p += n;
+        if (*p == '/')
+            p++;
+    }
+}

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "arena.h"
+#include "buf.h"
 
 /* The value of one hex digit, or -1. */
 int hex_digit(char c);
@@ -20,5 +21,10 @@ size_t url_decode(char *out, const char *s, size_t n, bool plus_is_space);
 /* root + "/" + seg without doubling the slash (MLflow's append_to_uri_path), from the
  * arena. */
 const char *uri_join(struct arena *a, const char *root, const char *seg);
+
+/* Appends the relative path rel to the directory in b as Python's pathlib joins them
+ * (PurePath.joinpath().as_posix()): "." and empty segments vanish, ".." stays, no trailing
+ * slash. */
+void buf_join_path(struct buf *b, const char *rel);
 
 #endif

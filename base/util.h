@@ -41,6 +41,16 @@ bool parse_i64(const char *s, size_t n, int64_t *out);
 /* Parses all of s[0..n) as a double, also NaN/Infinity/-Infinity/inf; false otherwise. */
 bool parse_double(const char *s, size_t n, double *out);
 
+/* a + b saturated at INT64_MIN / INT64_MAX instead of overflowing: for arithmetic on
+ * numbers a client chose (page sizes, offsets, steps). */
+static inline int64_t i64_add_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    if (__builtin_add_overflow(a, b, &r))
+        return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
+
 static inline struct str str_c(const char *s)
 {
     size_t n = 0;

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../base/buf.h"
 #include "pg.h"
@@ -32,12 +33,29 @@ struct db *db_open(const char *uri, struct err *e)
     return NULL;
 }
 
+struct db *db_open_existing(const char *uri, struct err *e)
+{
+    static const char pfx[] = "sqlite:///";
+    const char *path = uri + sizeof pfx - 1;
+    if (strncmp(uri, pfx, sizeof pfx - 1) == 0 && strncmp(path, "file:", 5) != 0 &&
+        access(path, F_OK) != 0)
+        return err_set(e, ERR_RESOURCE_DOES_NOT_EXIST, "no SQLite database at '%s'", path),
+               NULL;
+    return db_open(uri, e);
+}
+
 void db_close(struct db *db)
 {
     if (!db)
         return;
     stmt_cache_clear(&db->cache, db->drv->finalize);
     db->drv->close(db);
+}
+
+void db_release_memory(struct db *db)
+{
+    if (db && db->drv->release_memory)
+        db->drv->release_memory(db);
 }
 
 /* ---- statements ---- */

@@ -32,6 +32,9 @@ enum db_rc {
     DB_INVALID = -4,    /* a value does not fit its column (PostgreSQL's data exceptions:
                            too long for VARCHAR(n), out of range for INTEGER); SQLite stores
                            such values as they are */
+    DB_FULL = -5,       /* the database's disk is full (SQLITE_FULL, PostgreSQL's 53100
+                           disk_full); the statement did nothing, and the transaction is
+                           rolled back by the caller */
 };
 
 /* A value to bind, for SQL built at run time (search) and for row batches. Text is
@@ -96,6 +99,9 @@ struct db_driver {
      * checkpointer). NULL otherwise. */
     int (*writer_start)(struct db *db);
     void (*writer_stop)(struct db *db);
+    /* Frees what the connection caches between transactions (SQLite: its page cache);
+     * NULL when it caches nothing worth giving back. Not inside a transaction. */
+    void (*release_memory)(struct db *db);
 };
 
 struct db {
@@ -107,7 +113,11 @@ struct db {
  * (postgresql://user:pass@host:port/db, also postgresql+psycopg2://...; see pg.h).
  * Returns NULL with e set (a clear, one-line message) on failure. */
 struct db *db_open(const char *uri, struct err *e);
+/* The same, for a database that must exist already: a SQLite file is not created. */
+struct db *db_open_existing(const char *uri, struct err *e);
 void db_close(struct db *db);
+/* Gives back the connection's caches (see db_driver.release_memory); db may be NULL. */
+void db_release_memory(struct db *db);
 
 static inline const struct db_dialect *db_dialect(const struct db *db)
 {

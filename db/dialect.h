@@ -39,6 +39,11 @@ struct db_dialect {
     /* Run inside the set-up transaction to serialize schema creation among processes
      * starting at once; NULL where the write transaction itself does (SQLite). */
     const char *setup_lock_sql;
+    /* Operations (`mltrack db`): the integrity check, rows of problems or one "ok" row; and
+     * an online, consistent copy of the database into the file ?1. NULL where the
+     * database has its own tools for both (PostgreSQL: amcheck, pg_dump). */
+    const char *integrity_check_sql;
+    const char *backup_into_sql;
 };
 
 extern const struct db_dialect db_dialect_sqlite;

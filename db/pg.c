@@ -361,6 +361,9 @@ static enum db_rc pg_step(struct db_stmt *st)
         rc = DB_BUSY;
     } else if (state && strcmp(state, "23505") == 0) {
         rc = DB_CONSTRAINT;
+    } else if (state && strcmp(state, "53100") == 0) {
+        log_pg("step", r ? PQresultErrorMessage(r) : PQerrorMessage(p->conn), st->pgsql);
+        rc = DB_FULL;
     } else if (state && strncmp(state, "22", 2) == 0) {
         log_warn("postgresql: invalid value (%s): %.200s", state, st->pgsql);
         rc = DB_INVALID;

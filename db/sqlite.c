@@ -22,6 +22,9 @@ const struct db_dialect db_dialect_sqlite = {
     .count_tables_sql = "SELECT count(*) FROM sqlite_master",
     .table_exists_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
     .setup_lock_sql = NULL,
+    .integrity_check_sql = "PRAGMA integrity_check",
+    /* A read transaction's snapshot written out page by page: writers go on meanwhile. */
+    .backup_into_sql = "VACUUM INTO ?",
 };
 
 struct db_stmt {
@@ -100,6 +103,9 @@ static enum db_rc sq_step(struct db_stmt *st)
     case SQLITE_LOCKED:
         log_warn("sqlite busy: %s", sqlite3_sql(st->st));
         return DB_BUSY;
+    case SQLITE_FULL:
+        log_sqlite(conn, "step", sqlite3_sql(st->st));
+        return DB_FULL;
     case SQLITE_CONSTRAINT: {
         int ext = sqlite3_extended_errcode(conn);
         if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -203,6 +209,13 @@ static void sq_close(struct db *db)
     free(s);
 }
 
+/* Frees the pages no statement holds: all of them between transactions. The next read
+ * takes them again from the OS's file cache. */
+static void sq_release_memory(struct db *db)
+{
+    sqlite3_db_release_memory(sdb(db)->conn);
+}
+
 const struct db_driver db_sqlite_driver = {
     .name = "sqlite",
     .dialect = &db_dialect_sqlite,
@@ -224,6 +237,7 @@ const struct db_driver db_sqlite_driver = {
     .close = sq_close,
     .writer_start = db_sqlite_checkpointer_start,
     .writer_stop = db_sqlite_checkpointer_stop,
+    .release_memory = sq_release_memory,
 };
 
 /* SQLAlchemy's spelling of a SQLite URI filename, "file:name?mode=memory&uri=true": with

@@ -24,7 +24,9 @@ static struct {
     int members;             /* requests whose kept work is in the open batch */
     struct db_ticket *list;  /* their tickets */
     int64_t opened_ns;       /* when the batch was opened */
+    int64_t taken_ns;        /* when the connection was last taken */
     uint64_t batches, requests; /* committed so far */
+    uint64_t busy_ns, commit_ns; /* the connection held, and in COMMIT, so far */
 } w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static int run(const char *sql)
@@ -50,6 +52,7 @@ int db_writer_adopt(struct db *db)
 /* Gives up the connection (mutex held). */
 static void hand_on(void)
 {
+    w.busy_ns += (uint64_t)(mono_ns() - w.taken_ns);
     w.busy = false;
     pthread_cond_broadcast(&w.cv);
 }
@@ -65,6 +68,7 @@ struct db *db_writer_begin(struct db_ticket *t, int *rc)
         pthread_cond_wait(&w.cv, &w.mu);
     w.waiting--;
     w.busy = true;
+    w.taken_ns = mono_ns();
     bool need_open = !w.open;
     pthread_mutex_unlock(&w.mu);
     if (need_open) {
@@ -125,7 +129,9 @@ int db_writer_end(struct db_ticket *t, bool ok)
     w.list = NULL;
     w.members = 0;
     pthread_mutex_unlock(&w.mu);
+    int64_t t0 = mono_ns();
     int rc = n > 0 ? run("COMMIT") : run("ROLLBACK");
+    int64_t took = mono_ns() - t0;
     if (rc != 0 && n > 0) {
         log_error("group commit of %d requests failed", n);
         run("ROLLBACK");
@@ -139,6 +145,7 @@ int db_writer_end(struct db_ticket *t, bool ok)
         w.batches++;
         w.requests += (uint64_t)n;
     }
+    w.commit_ns += (uint64_t)took;
     w.open = false;
     hand_on();
     pthread_mutex_unlock(&w.mu);
@@ -150,9 +157,26 @@ int db_writer_end(struct db_ticket *t, bool ok)
 struct db_writer_stats db_writer_stats(void)
 {
     pthread_mutex_lock(&w.mu);
-    struct db_writer_stats s = {w.batches, w.requests, w.waiting};
+    struct db_writer_stats s = {w.batches, w.requests, w.busy_ns, w.commit_ns, w.waiting};
     pthread_mutex_unlock(&w.mu);
     return s;
+}
+
+void db_writer_release_memory(void)
+{
+    pthread_mutex_lock(&w.mu);
+    bool take = w.db && !w.busy && !w.open;
+    if (take) {
+        w.busy = true;
+        w.taken_ns = mono_ns();
+    }
+    pthread_mutex_unlock(&w.mu);
+    if (!take)
+        return;
+    db_release_memory(w.db);
+    pthread_mutex_lock(&w.mu);
+    hand_on();
+    pthread_mutex_unlock(&w.mu);
 }
 
 void db_writer_close(void)

@@ -45,12 +45,18 @@ struct db *db_writer_begin(struct db_ticket *t, int *rc);
 int db_writer_end(struct db_ticket *t, bool ok);
 
 /* What the writer has done since it started: batches committed, requests whose work they
- * held, and the requests waiting for the connection now. */
+ * held, nanoseconds the connection was held and spent committing, and the requests waiting
+ * for the connection now. */
 struct db_writer_stats {
     uint64_t batches, requests;
+    uint64_t busy_ns, commit_ns;
     int waiting;
 };
 struct db_writer_stats db_writer_stats(void);
+
+/* Gives back the writer connection's caches when nobody is using it (an idle moment);
+ * does nothing, without waiting, when a request holds it. */
+void db_writer_release_memory(void);
 
 /* Closes the writer (after the threads that use it have stopped). */
 void db_writer_close(void);

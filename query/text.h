@@ -8,12 +8,14 @@
 
 #include "../base/arena.h"
 #include "../base/util.h"
+#include "../base/utf8.h"
 
 #define SNIP_MAX 300 /* longest piece of user text quoted in one message */
 
+/* How much of s a message quotes: at most SNIP_MAX bytes, never half a character. */
 static inline int snip_len(struct str s)
 {
-    return (int)(s.n > SNIP_MAX ? SNIP_MAX : s.n);
+    return (int)utf8_cut(s.p, s.n, SNIP_MAX);
 }
 
 static inline struct str str_sub(struct str s, size_t from, size_t to)

@@ -219,9 +219,16 @@ static int storage_location(struct sctx *c, struct reg_source_out *out)
     }
     if (strcmp(u.scheme, "runs") == 0) {
         const char *rid, *path, *root;
-        if (reg_parse_runs_uri(c->a, out->source, &rid, &path, c->e) != 0 ||
-            reg_run_artifact_uri(c, rid, &root) != 0)
+        if (reg_parse_runs_uri(c->a, out->source, &rid, &path, c->e) != 0)
             return -1;
+        if (reg_run_artifact_uri(c, rid, &root) != 0) {
+            /* A run of another tracking server: MLflow keeps the runs:/ URI for the client
+             * to resolve, and so do we. */
+            if (c->e->code != ERR_RESOURCE_DOES_NOT_EXIST)
+                return -1;
+            err_clear(c->e);
+            return 0;
+        }
         out->storage_location = *path ? uri_join(c->a, root, path) : root;
         return 0;
     }

@@ -5,7 +5,8 @@
  *
  * Where the bytes are (storage_location, what get-download-uri answers):
  *   runs:/<run_id>/<path>   the run's artifact_uri + "/" + path (MLflow keeps the runs:/ URI
- *                           and lets the client resolve it; both load the same files)
+ *                           and lets the client resolve it; both load the same files); the
+ *                           runs:/ URI itself when the run is not in this tracking store
  *   models:/<model_id>      the logged model's artifact_location; run_id defaults to its
  *                           source_run_id
  *   models:/<name>/<v|stage|latest>, models:/<name>@<alias>

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../base/pystr.h"
+#include "../base/utf8.h"
 #include "../base/util.h"
 
 const char *const reg_stages[REG_NSTAGES] = {REG_STAGE_NONE, REG_STAGE_STAGING,
@@ -42,30 +44,25 @@ static bool py_isspace(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-static bool blank(const char *s)
-{
-    for (; *s; s++)
-        if (!py_isspace(*s))
-            return false;
-    return true;
-}
-
 int reg_check_model_name(struct err *e, const char *name, const char *field)
 {
-    if (!name || blank(name))
+    if (!name || py_blank(name))
         return err_missing(e, field, false);
     if (strchr(name, '/') || strchr(name, ':'))
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                        "Invalid model name '%s'. Names cannot contain '/' or ':'.", name);
-    /* path_not_unique() of a name without '/': normpath changes only "." and "..", and any
-     * name starting with ".." is refused. */
-    if (strcmp(name, ".") == 0 || strncmp(name, "..", 2) == 0)
-        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                       "Invalid value \"%s\" for parameter '%s' supplied: Names may be treated as "
-                       "files in certain cases, and must not resolve to other names when treated "
-                       "as such. This name would resolve to '%s'",
-                       name, field, strcmp(name, ".") == 0 ? "." : name);
-    return 0;
+    struct arena a;
+    arena_init(&a);
+    int rc = 0;
+    /* MLflow names the parameter 'name' here also for a rename's new_name. */
+    if (py_path_not_unique(&a, name))
+        rc = err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                     "Invalid value %s for parameter 'name' supplied: Names may be treated as "
+                     "files in certain cases, and must not resolve to other names when treated "
+                     "as such. This name would resolve to %s",
+                     py_json_str(&a, name), py_repr(&a, py_normpath(&a, name)));
+    arena_release(&a);
+    return rc;
 }
 
 int reg_parse_version(struct err *e, const char *s, int64_t *out)
@@ -90,25 +87,19 @@ int reg_parse_version(struct err *e, const char *s, int64_t *out)
     return 0;
 }
 
-static bool word_char(unsigned char c)
-{
-    /* Python's \w is Unicode-aware: accept any non-ASCII byte, as api/validate.c does. */
-    return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '_';
-}
-
 int reg_check_alias(struct err *e, const char *alias)
 {
     if (!alias || !*alias)
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                        "Registered model alias name cannot be empty.");
-    for (const unsigned char *p = (const unsigned char *)alias; *p; p++)
-        if (!word_char(*p) && *p != '-')
-            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                           "Invalid alias name: '%s'. Names may only contain alphanumerics, "
-                           "underscores (_), and dashes (-).",
-                           alias);
-    if (strlen(alias) > 255)
+    /* ^[\w\-]*$ with Python's Unicode \w (and '$' before a final newline). */
+    if (!utf8_py_word_match(alias, "-"))
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid alias name: '%s'. Names may only contain alphanumerics, "
+                       "underscores (_), and dashes (-).",
+                       alias);
+    size_t cut;
+    if (utf8_len(alias, 255, &cut) > 255)
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                        "'Registered model alias name' exceeds the maximum length of 255 "
                        "characters");
@@ -120,14 +111,21 @@ int reg_check_alias_reserved(struct err *e, const char *alias)
     if (strcasecmp(alias, "latest") == 0)
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                        "'latest' alias name (case insensitive) is reserved.");
-    if ((alias[0] == 'v' || alias[0] == 'V') && alias[1]) {
-        const char *p = alias + 1;
-        while (*p >= '0' && *p <= '9')
-            p++;
-        if (!*p)
-            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                           "Version alias name '%s' is reserved.", alias);
+    /* ^[vV]\d+$: Unicode decimal digits, and '$' matches before a final newline. */
+    if (alias[0] != 'v' && alias[0] != 'V')
+        return 0;
+    size_t n = strlen(alias), i = 1, digits = 0;
+    if (n > 1 && alias[n - 1] == '\n')
+        n--;
+    uint32_t cp;
+    int k;
+    while (i < n && (k = utf8_next(alias + i, n - i, &cp)) > 0 && utf8_is_decimal(cp)) {
+        i += (size_t)k;
+        digits++;
     }
+    if (digits > 0 && i == n)
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Version alias name '%s' is reserved.",
+                       alias);
     return 0;
 }
 

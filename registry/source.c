@@ -161,6 +161,35 @@ char *reg_local_path(struct arena *a, const char *uri)
     return unquote_once(a, uri, false, &nul);
 }
 
+int reg_resolve_if_local(struct arena *a, const char *uri, const char *cwd, const char **out,
+                         struct err *e)
+{
+    *out = uri;
+    bool local;
+    if (reg_source_is_local(a, uri, &local, e) != 0)
+        return -1;
+    const char *path = local ? reg_local_path(a, uri) : "/";
+    if (path[0] == '/')
+        return 0;
+    struct reg_uri u;
+    reg_uri_split(a, uri, &u);
+    bool file = strcmp(u.scheme, "file") == 0;
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    if (file)
+        buf_puts(&b, "file://");
+    buf_puts(&b, cwd);
+    buf_join_path(&b, path);
+    const char *q = file ? strchr(uri, '?') : NULL;
+    if (q && q[1]) /* urlunsplit keeps a non-empty query */
+        buf_puts(&b, q);
+    bool ok = buf_ok(&b);
+    if (ok)
+        *out = arena_strndup(a, b.ptr, b.len);
+    buf_release(&b);
+    return ok ? 0 : err_set(e, ERR_INVALID_PARAMETER_VALUE, "path too long");
+}
+
 char *reg_path_resolve(struct arena *a, const char *path)
 {
     char *todo;

@@ -40,6 +40,11 @@ char *reg_unquote_all(struct arena *a, const char *s, bool plus);
 int reg_source_is_local(struct arena *a, const char *uri, bool *local, struct err *e);
 /* local_file_uri_to_path(): the decoded path of a file: URI, or the decoded string. */
 char *reg_local_path(struct arena *a, const char *uri);
+/* resolve_uri_if_local(): a relative local path becomes cwd/path (decoded, as
+ * local_file_uri_to_path decodes it), a relative file: URI file://<cwd/path> with its query
+ * kept; anything else is returned as it is. *out is from the arena. */
+int reg_resolve_if_local(struct arena *a, const char *uri, const char *cwd, const char **out,
+                         struct err *e);
 /* Path.resolve() on POSIX: made absolute against the working directory, "." and ".." and
  * repeated slashes removed, symlinks of the longest existing prefix resolved. */
 char *reg_path_resolve(struct arena *a, const char *path);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../base/buf.h"
+#include "../base/url.h"
 
 const char cli_usage_top[] =
     "Usage: mltrack [--version] [--help] <command> [options]\n"
@@ -20,6 +21,7 @@ const char cli_usage_top[] =
     "\n"
     "Commands:\n"
     "  server   Run the tracking server (see 'mltrack server --help').\n"
+    "  db       Check or back up a store (see 'mltrack db --help').\n"
     "\n"
     "Options:\n"
     "  --version  Print the version and exit.\n"
@@ -51,7 +53,8 @@ const char cli_usage_server[] =
     "                               '::' for all). [env MLFLOW_HOST]\n"
     "  -p, --port PORT              Port to listen on (default: 5000; 0 picks a free\n"
     "                               one). [env MLFLOW_PORT]\n"
-    "  -w, --workers N              Worker threads (default: 4). [env MLFLOW_WORKERS]\n"
+    "  -w, --workers N              Workers (default: 4), each 4 request threads (at\n"
+    "                               most 256). [env MLFLOW_WORKERS]\n"
     "  --static-prefix PREFIX       Prefix for UI and ajax-api paths, e.g. /mlflow.\n"
     "                               [env MLFLOW_STATIC_PREFIX]\n"
     "  --max-connections N          Connections held at most (default: 10000, or what\n"
@@ -73,6 +76,10 @@ const char cli_usage_server[] =
     "                               DANGEROUS: no Host check, CORS or security headers.\n"
     "                               [env MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE]\n"
     "Other:\n"
+    "  --expose-prometheus DIR      Serve Prometheus metrics at GET /metrics (DIR is\n"
+    "                               MLflow's metrics directory; mltrack keeps its\n"
+    "                               metrics in memory and leaves it alone).\n"
+    "                               [env MLFLOW_EXPOSE_PROMETHEUS]\n"
     "  --log-level LEVEL            debug, info (default), warning or error.\n"
     "                               [env MLTRACK_LOG_LEVEL]\n"
     "  --help                       Show this message and exit.\n";
@@ -82,7 +89,7 @@ enum opt_kind { OPT_STR, OPT_PORT, OPT_WORKERS, OPT_CONNS, OPT_TRUE, OPT_FALSE, 
 enum opt_id {
     O_BACKEND, O_REGISTRY, O_ARTROOT, O_SERVE, O_NO_SERVE, O_ARTONLY, O_ARTDEST, O_HOST,
     O_PORT, O_WORKERS, O_PREFIX, O_HOSTS, O_ORIGINS, O_NOSEC, O_XFO, O_LOGLEVEL, O_MAXCONNS,
-    O__COUNT
+    O_PROM, O__COUNT
 };
 
 struct opt {
@@ -116,6 +123,7 @@ static const struct opt opts[O__COUNT] = {
     [O_XFO] = {"x-frame-options", 0, OPT_STR, "MLFLOW_SERVER_X_FRAME_OPTIONS", O_XFO},
     [O_LOGLEVEL] = {"log-level", 0, OPT_LOGLEVEL, "MLTRACK_LOG_LEVEL", O_LOGLEVEL},
     [O_MAXCONNS] = {"max-connections", 0, OPT_CONNS, "MLTRACK_MAX_CONNECTIONS", O_MAXCONNS},
+    [O_PROM] = {"expose-prometheus", 0, OPT_STR, "MLFLOW_EXPOSE_PROMETHEUS", O_PROM},
 };
 
 enum { MAX_WORKERS = 256, MAX_CONNS = 1000000 };
@@ -273,20 +281,8 @@ char *cli_resolve_artifact_root(const char *given, bool serve_artifacts, const c
     if (has_scheme(root) || root[0] == '/' || !cwd) {
         buf_puts(&b, root);
     } else {
-        /* pathlib's cwd.joinpath(p): "." and empty segments vanish, ".." stays. */
         buf_puts(&b, cwd);
-        const char *p = root;
-        while (*p) {
-            size_t n = strcspn(p, "/");
-            if (!(n == 0 || (n == 1 && p[0] == '.'))) {
-                if (b.len == 0 || b.ptr[b.len - 1] != '/')
-                    buf_putc(&b, '/');
-                buf_append(&b, p, n);
-            }
-            p += n;
-            if (*p == '/')
-                p++;
-        }
+        buf_join_path(&b, root);
     }
     if (!buf_ok(&b)) {
         buf_release(&b);
@@ -388,6 +384,7 @@ enum cli_result cli_parse(int argc, char **argv, cli_getenv_fn env, struct serve
     cfg->x_frame_options = pv.set[O_XFO] && *pv.str[O_XFO] ? pv.str[O_XFO] : "SAMEORIGIN";
     cfg->log_level = pv.set[O_LOGLEVEL] ? (enum log_level)pv.num[O_LOGLEVEL] : LOG_INFO;
     cfg->max_connections = pv.set[O_MAXCONNS] ? (unsigned)pv.num[O_MAXCONNS] : 0;
+    cfg->expose_prometheus = pv.set[O_PROM] && *pv.str[O_PROM] ? pv.str[O_PROM] : NULL;
 
     const char *sp = cfg->static_prefix;
     if (*sp) {

@@ -28,6 +28,7 @@ struct server_config {
     const char *x_frame_options;        /* default SAMEORIGIN */
     enum log_level log_level;           /* default INFO */
     unsigned max_connections;           /* 0: the default (conns_defaults) */
+    const char *expose_prometheus;      /* MLflow's metrics directory: GET /metrics is on */
     bool backend_defaulted;             /* backend URI came from the default */
 };
 

@@ -272,7 +272,7 @@ static enum framing_error step(struct framing *f, unsigned char c)
             return FR_BAD_FIELD; /* includes obs-fold: a line starting with SP or HTAB */
         f->state = S_FIELD_NAME;
         f->name_len = 0;
-        /* fall through */
+        __attribute__((fallthrough)); /* clang wants the attribute, gcc takes it too */
     case S_FIELD_NAME:
         if (c == ':') {
             classify_field(f);

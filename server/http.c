@@ -24,6 +24,8 @@
 #include "conns.h"
 #include "framing.h"
 #include "gzip.h"
+#include "mem.h"
+#include "prom.h"
 #include "urlparse.h"
 
 /* Largest response body a handler may build (the api streams anything bigger). */
@@ -59,12 +61,14 @@ struct hreq {
     const char *raw_uri;       /* the request-target as sent; from the arena */
     const char *method;        /* MHD's string, valid until the request completes */
     const struct route *route;
+    const char *pattern;       /* the route's, for metrics; NULL when none matched */
     size_t body_max;
     size_t discarded;          /* body bytes dropped in HS_OVER */
     int status;                /* of the queued response, for the debug access log */
     int64_t start_ns;          /* when the request line arrived (debug log only) */
     enum hstate state;
     bool counted;              /* reached the access handler: in g_inflight, conns_busy */
+    size_t resp_bytes;         /* of the buffered response body, for mem_after_request */
     void *stream;              /* api_stream_* context while a body streams */
     struct resp sfail;         /* the error answer of a failed streamed body */
     struct hreq *next;         /* free-list link */
@@ -153,12 +157,14 @@ static void hreq_put(struct hreq *h)
     h->raw_uri = NULL;
     h->method = NULL;
     h->route = NULL;
+    h->pattern = NULL;
     h->body_max = 0;
     h->discarded = 0;
     h->status = 0;
     h->start_ns = 0;
     h->state = HS_NEW;
     h->counted = false;
+    h->resp_bytes = 0;
     h->stream = NULL;
     struct tls *t = tls_get();
     if (t->nfree >= FREELIST_MAX) {
@@ -257,6 +263,8 @@ static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
         return MHD_CONTENT_READER_END_WITH_ERROR;
     if (n == 0) /* the file shrank under us: end the response rather than spin */
         return MHD_CONTENT_READER_END_WITH_ERROR;
+    prom_bytes(0, (uint64_t)n);
+    prom_artifact_bytes((uint64_t)n, 0);
     return n;
 }
 
@@ -360,6 +368,7 @@ static ssize_t pieces_reader(void *cls, uint64_t pos, char *buf, size_t max)
         n = max;
     memcpy(buf, ps->out.ptr + ps->off, n);
     ps->off += n;
+    prom_bytes(0, n);
     return (ssize_t)n;
 }
 
@@ -423,6 +432,7 @@ static enum MHD_Result respond(struct hreq *h, struct MHD_Connection *c, struct 
         return respond_pieces(h, c, r, ct);
     size_t len = 0;
     char *body = buf_detach(&r->body, &len);
+    h->resp_bytes = len;
     bool vary_ae = false, gzipped = false;
     if (len >= GZ_MIN_BYTES && gz_compressible(ct) && !has_header(r, "Content-Encoding")) {
         vary_ae = true;
@@ -437,6 +447,7 @@ static enum MHD_Result respond(struct hreq *h, struct MHD_Connection *c, struct 
             }
         }
     }
+    prom_bytes(0, len);
     struct MHD_Response *mr;
     if (len > 0) {
         mr = MHD_create_response_from_buffer_with_free_callback(len, body, free);
@@ -547,6 +558,18 @@ static enum MHD_Result preflight(struct hreq *h, struct MHD_Connection *c, const
     return respond(h, c, &r, RM_BARE);
 }
 
+/* GET /metrics under --expose-prometheus, as MLflow serves it: at the root, beside the
+ * API, whatever --static-prefix says. */
+static enum MHD_Result respond_metrics(struct hreq *h, struct MHD_Connection *c)
+{
+    h->pattern = "/metrics";
+    struct resp r;
+    resp_init(&r);
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    prom_render(&r.body, &h->arena);
+    return respond(h, c, &r, RM_APP);
+}
+
 /* ---- the request state machine ------------------------------------------------------ */
 
 static enum http_method parse_method(const char *m)
@@ -608,6 +631,8 @@ static enum MHD_Result begin(struct hreq *h, struct MHD_Connection *c, const cha
     /* HEAD runs the GET handler; MHD sends the headers without the body. */
     if (q->method == HTTP_HEAD)
         q->method = HTTP_GET;
+    if (prom_enabled() && q->method == HTTP_GET && strcmp(q->path, "/metrics") == 0)
+        return respond_metrics(h, c);
     struct route_info ri = api_match(q);
     if (!ri.route) {
         if (q->method == HTTP_OPTIONS && ri.method_mismatch) {
@@ -624,6 +649,7 @@ static enum MHD_Result begin(struct hreq *h, struct MHD_Connection *c, const cha
         return respond_error(h, c, ERR_ENDPOINT_NOT_FOUND, 404, msg);
     }
     h->route = ri.route;
+    h->pattern = ri.pattern;
     h->body_max = ri.body_max;
 
     /* Refuse an announced oversized body before reading any of it; the count below
@@ -739,6 +765,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             }
             h->discarded += n; /* bytes taken so far, for the route's cap */
             resp_init(&h->sfail);
+            prom_bytes(n, 0);
+            prom_artifact_bytes(0, n);
             if (api_stream_write(h->stream, upload_data, n, &h->sfail) != 0) {
                 h->stream = NULL;
                 h->state = HS_SFAIL;
@@ -798,7 +826,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     (void)c;
     struct hreq *h = hreq_get();
     h->raw_uri = arena_strdup(&h->arena, uri);
-    if (log_min_level <= LOG_DEBUG)
+    if (log_min_level <= LOG_DEBUG || prom_enabled())
         h->start_ns = mono_ns();
     return h;
 }
@@ -826,8 +854,15 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
             buf_release(&h->sfail.body);
         if (h->counted)
             conns_idle(conn_of(c));
+        if (h->counted && prom_enabled()) {
+            prom_request(h->pattern, h->req.method, h->status,
+                         mono_ns() - h->start_ns);
+            prom_bytes(h->body.len, 0);
+        }
+        size_t held = h->arena.total + h->body.cap + h->resp_bytes;
         *con_cls = NULL;
         hreq_put(h);
+        mem_after_request(held);
     }
 }
 
@@ -925,6 +960,11 @@ void http_quiesce(void)
     /* The listening socket stays open until after MHD_stop_daemon (MHD's rule); the
      * caller closes it. */
     MHD_quiesce_daemon(g_daemon);
+}
+
+int http_inflight(void)
+{
+    return atomic_load_explicit(&g_inflight, memory_order_relaxed);
 }
 
 bool http_drain(int timeout_ms)

@@ -31,6 +31,8 @@ void http_quiesce(void);
  * means handed to the handler: a connection that never completed a head, or whose request
  * was refused before that, does not hold shutdown up. */
 bool http_drain(int timeout_ms);
+/* Requests whose head has arrived and whose answer has not completed. */
+int http_inflight(void);
 
 /* Stops the daemon and joins its threads (idle keep-alive connections are closed). */
 void http_stop(void);

@@ -19,7 +19,9 @@
 #include "../base/util.h"
 #include "../store/store.h"
 #include "cli.h"
+#include "admin.h"
 #include "mem.h"
+#include "prom.h"
 #include "http.h"
 #include "net.h"
 #include "security.h"
@@ -33,6 +35,8 @@
 
 /* How long shutdown waits for requests in flight before stopping anyway. */
 enum { DRAIN_TIMEOUT_MS = 30 * 1000, IDLE_TIMEOUT_S = 60, LISTEN_BACKLOG = 1024 };
+/* Request threads per --workers, and at most (see http_start's caller below). */
+enum { THREADS_PER_WORKER = 4, MAX_THREADS = 256 };
 
 static const char *env_get(const char *name)
 {
@@ -117,6 +121,8 @@ static void *second_signal(void *arg)
 int main(int argc, char **argv)
 {
     struct server_config cfg;
+    if (argc > 1 && strcmp(argv[1], "db") == 0)
+        return admin_db_main(argc - 1, argv + 1);
     char msg[1024];
     switch (cli_parse(argc, argv, env_get, &cfg, msg, sizeof msg)) {
     case CLI_HELP_TOP:
@@ -136,6 +142,8 @@ int main(int argc, char **argv)
     }
     log_min_level = cfg.log_level;
     mem_init();
+    if (cfg.expose_prometheus)
+        prom_enable();
 
     /* Block the signals before any thread exists so every thread inherits the mask and
      * only sigwait below sees them. */
@@ -197,16 +205,25 @@ int main(int argc, char **argv)
     }
     api_up = true;
 
-    struct http_options ho = {.listen_fd = fd, .workers = cfg.workers,
+    /* MLflow's --workers counts processes that each serve many requests at once; ours are
+     * threads that each serve one, and a write waits in its thread for the group commit, so
+     * the pool is a few threads per worker: --workers 4 (the default) lets 16 writes share
+     * a commit. */
+    int threads = cfg.workers * THREADS_PER_WORKER;
+    if (threads > MAX_THREADS)
+        threads = MAX_THREADS;
+    struct http_options ho = {.listen_fd = fd, .workers = threads,
                               .timeout_s = IDLE_TIMEOUT_S, .max_conns = cfg.max_connections,
                               .fd_limit = fd_limit, .sec = &sec};
     if (http_start(&ho, msg, sizeof msg) < 0)
         goto fail;
+    mem_sweeper_start(http_inflight);
     if (sec.disabled)
         log_warn("Security middleware is disabled: no Host check, CORS protection or "
                  "security headers");
-    log_info("mltrack %s listening at http://%s (%d worker%s, artifact root %s)",
-             MLTRACK_VERSION, addr, cfg.workers, cfg.workers == 1 ? "" : "s",
+    log_info("mltrack %s listening at http://%s (%d worker%s: %d request threads, artifact "
+             "root %s)",
+             MLTRACK_VERSION, addr, cfg.workers, cfg.workers == 1 ? "" : "s", threads,
              cfg.artifact_root);
 
     int sig = 0;
@@ -223,6 +240,7 @@ int main(int argc, char **argv)
     shutdown(fd, SHUT_RDWR);
     if (!http_drain(DRAIN_TIMEOUT_MS))
         log_warn("requests still running after %d s; stopping anyway", DRAIN_TIMEOUT_MS / 1000);
+    mem_sweeper_stop();
     http_stop();
     close(fd);
     fd = -1;

@@ -53,6 +53,12 @@ int store_run_search(struct sctx *c, struct buf *sql, const struct sql_val *bind
  * Ids may come from an old database, so they are escaped properly. */
 const char *store_ids_json(struct arena *a, const char *const *ids, size_t n);
 
+/* ---- the schema (store/store.c) ---- */
+
+/* The database's alembic revision into buf: "" when it has no alembic_version table, NULL
+ * on error. */
+const char *store_alembic_revision(struct db *db, char *buf, size_t cap);
+
 /* ---- lookups other modules share ---- */
 
 /* RESOURCE_DOES_NOT_EXIST "Run with id=... not found" unless the run exists (any stage). */

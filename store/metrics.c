@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../base/util.h"
 #include "tracking.h"
 #include "internal.h"
 
@@ -41,7 +42,7 @@ static int optimistic_pass(struct sctx *c, const char *run_id, const char *key, 
         return store_err(c);
     db_bind_str(st, 1, run_id);
     db_bind_str(st, 2, key);
-    db_bind_limit(st, 3, limit < 0 ? -1 : limit + 1);
+    db_bind_limit(st, 3, limit < 0 ? -1 : i64_add_sat(limit, 1));
     struct metric m = {.key = key, .run_id = run_id}, prev = {0};
     enum db_rc rc;
     bool ordered = true, extra = false;
@@ -115,7 +116,7 @@ int metric_history_each(struct sctx *c, const char *run_id, const char *key, int
         return txn_end_read(c, store_err(c));
     db_bind_str(st, 1, run_id);
     db_bind_str(st, 2, key);
-    db_bind_limit(st, 3, limit < 0 ? -1 : limit + 1);
+    db_bind_limit(st, 3, limit < 0 ? -1 : i64_add_sat(limit, 1));
     db_bind_int(st, 4, offset);
     struct metric m = {.key = key, .run_id = run_id};
     enum db_rc rc;
@@ -138,11 +139,132 @@ int metric_history_each(struct sctx *c, const char *run_id, const char *key, int
     return txn_end_read(c, 0);
 }
 
-/* Samples one run's series into out[*len..]. When the series has at most max points it is
- * returned whole; otherwise max step targets evenly spaced over [lo, hi] are each resolved
- * to the first point at or after them through the (run_uuid, key, step) index, so the cost
- * follows the points returned, not the length of the history. The first and last points
- * are always kept. */
+/* MLflow's sample (NTILE(max) over the rows in (step, timestamp, value, is_nan) order, the
+ * first row of each bucket, the last of them replaced by the series' last row) keeps the
+ * rows at ranks 0, b(1), ..., b(max-2) and the last one, where b(i) is where NTILE's bucket
+ * i starts among n rows. */
+static int64_t bucket_start(int64_t n, int64_t max, int64_t i)
+{
+    int64_t q = n / max, r = n % max;
+    return i * q + (i < r ? i : r);
+}
+
+/* One sample row: the first at or after target in the series' order. With after_key, only
+ * rows past *prev (a row of the series) count, skipping skip of them first. raw_value gets
+ * the stored value (NaN rows keep theirs), for the next row's key. */
+static enum db_rc seek_row(struct sctx *c, const char *run_id, const char *key, int64_t target,
+                           int64_t hi, const struct metric *prev, double prev_raw, int64_t skip,
+                           struct metric *m, double *raw_value)
+{
+    struct db_stmt *st =
+        prev ? db_prepare(c->db, "SELECT value, timestamp, step, is_nan FROM metrics WHERE "
+                                 "run_uuid = ? AND key = ? AND step >= ? AND step <= ? AND "
+                                 "(step, timestamp, value, is_nan) > (?, ?, ?, ?) ORDER BY "
+                                 "step, timestamp, value, is_nan LIMIT 1 OFFSET ?")
+             : db_prepare(c->db, "SELECT value, timestamp, step, is_nan FROM metrics WHERE "
+                                 "run_uuid = ? AND key = ? AND step >= ? AND step <= ? ORDER BY "
+                                 "step, timestamp, value, is_nan LIMIT 1");
+    if (!st)
+        return DB_ERROR;
+    db_bind_str(st, 1, run_id);
+    db_bind_str(st, 2, key);
+    db_bind_int(st, 3, prev ? prev->step : target);
+    db_bind_int(st, 4, hi);
+    if (prev) {
+        db_bind_int(st, 5, prev->step);
+        db_bind_int(st, 6, prev->timestamp);
+        db_bind_real(st, 7, prev_raw);
+        db_bind_int(st, 8, isnan(prev->value));
+        db_bind_int(st, 9, skip);
+    }
+    enum db_rc rc = db_step(st);
+    if (rc == DB_ROW) {
+        read_point(st, m);
+        *raw_value = db_col_real(st, 0);
+    }
+    db_done(st);
+    return rc;
+}
+
+/* Rows of the run's series with lo <= step < hi; -1 on error. */
+static int64_t count_steps(struct sctx *c, const char *run_id, const char *key, int64_t lo,
+                           int64_t hi, bool hi_inclusive)
+{
+    struct db_stmt *st =
+        hi_inclusive ? db_prepare(c->db, "SELECT COUNT(*) FROM metrics WHERE run_uuid = ? AND "
+                                         "key = ? AND step >= ? AND step <= ?")
+                     : db_prepare(c->db, "SELECT COUNT(*) FROM metrics WHERE run_uuid = ? AND "
+                                         "key = ? AND step >= ? AND step < ?");
+    if (!st)
+        return -1;
+    db_bind_str(st, 1, run_id);
+    db_bind_str(st, 2, key);
+    db_bind_int(st, 3, lo);
+    db_bind_int(st, 4, hi);
+    enum db_rc rc = db_step(st);
+    int64_t n = rc == DB_ROW ? db_col_int(st, 0) : -1;
+    db_done(st);
+    return n;
+}
+
+/* The common case, one point per step over [first, last]: the row at rank b is the first
+ * one with step first + b, found by one index seek. Each pick is proven by counting the
+ * rows before it (one pass over the (run_uuid, key, step) index in all, never a sort), and
+ * the whole series must hold last - first + 1 rows. 1 when out[1..max-2] were filled, 0
+ * when the series is not like that, -1 on error. */
+static int sample_dense(struct sctx *c, const char *run_id, const char *key, int64_t hi,
+                        int64_t first_step, int64_t last_step, int64_t max, struct metric *out)
+{
+    uint64_t span = (uint64_t)last_step - (uint64_t)first_step + 1;
+    if (span == 0 || span > (uint64_t)INT64_MAX || (int64_t)span <= max)
+        return 0;
+    int64_t n = (int64_t)span, before = 0, prev_target = first_step;
+    for (int64_t i = 1; i <= max - 2; i++) {
+        int64_t b = bucket_start(n, max, i), target = first_step + b;
+        int64_t k = count_steps(c, run_id, key, prev_target, target, false);
+        if (k < 0)
+            return store_err(c);
+        before += k;
+        if (before != b)
+            return 0;
+        double raw;
+        enum db_rc rc = seek_row(c, run_id, key, target, hi, NULL, 0, 0, &out[i], &raw);
+        if (rc != DB_ROW)
+            return rc == DB_DONE ? 0 : store_err_step(c, rc);
+        prev_target = target;
+    }
+    int64_t rest = count_steps(c, run_id, key, prev_target, hi, true);
+    if (rest < 0)
+        return store_err(c);
+    return before + rest == n ? 1 : 0;
+}
+
+/* Any other series: the rows at the bucket starts, each reached from the previous pick by
+ * skipping the rows between them in the series' order (one pass over the series in all). */
+static int sample_exact(struct sctx *c, const char *run_id, const char *key, int64_t lo,
+                        int64_t hi, int64_t max, struct metric *out)
+{
+    int64_t n = count_steps(c, run_id, key, lo, hi, true);
+    if (n < 0)
+        return store_err(c);
+    double raw;
+    enum db_rc rc = seek_row(c, run_id, key, lo, hi, NULL, 0, 0, &out[0], &raw);
+    int64_t rank = 0;
+    for (int64_t i = 1; i <= max - 2 && rc == DB_ROW; i++) {
+        int64_t b = bucket_start(n, max, i);
+        double next_raw;
+        rc = seek_row(c, run_id, key, lo, hi, &out[i - 1], raw, b - rank - 1, &out[i],
+                      &next_raw);
+        raw = next_raw;
+        rank = b;
+    }
+    if (rc != DB_ROW)
+        return store_err_step(c, rc == DB_DONE ? DB_ERROR : rc);
+    return 0;
+}
+
+/* Samples one run's series into out[*len..]: the whole series when it has at most max
+ * points, else MLflow's max points (see bucket_start). */
 static int sample_run(struct sctx *c, const char *run_id, const char *key, bool has_range,
                       int64_t lo, int64_t hi, int64_t max, struct metric *out, size_t *len)
 {
@@ -179,7 +301,6 @@ static int sample_run(struct sctx *c, const char *run_id, const char *key, bool 
         *len = start + got;
         return 0;
     }
-    /* Too many points: find the step range, then seek. */
     struct db_stmt *last = db_prepare(
         c->db, "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? AND "
                "key = ? AND step >= ? AND step <= ? "
@@ -197,52 +318,16 @@ static int sample_run(struct sctx *c, const char *run_id, const char *key, bool 
     db_done(last);
     if (rc != DB_ROW)
         return store_err_step(c, rc);
-    if (max == 1) {
-        out[start] = lastm;
-        *len = start + 1;
-        return 0;
+    struct metric *v = &out[start];
+    int dense = max > 1 ? sample_dense(c, run_id, key, hi, v[0].step, lastm.step, max, v) : 1;
+    if (dense < 0 || (dense == 0 && sample_exact(c, run_id, key, lo, hi, max, v) != 0))
+        return -1;
+    for (int64_t i = 0; i < max - 1; i++) {
+        v[i].key = k;
+        v[i].run_id = rid;
     }
-    /* Step targets at NTILE's bucket starts as if every step in [first, last] held one
-     * point: for such dense series (one point per step, the common case) this picks the
-     * very rows MLflow's NTILE picks; for sparse ones it is an even spread over steps. */
-    int64_t first_step = out[start].step, last_step = lastm.step;
-    uint64_t span = (uint64_t)last_step - (uint64_t)first_step + 1;
-    uint64_t q = span / (uint64_t)max, r = span % (uint64_t)max;
-    size_t n = 1; /* out[start] is the first point */
-    int64_t prev_step = first_step;
-    for (uint64_t i = 1; i < (uint64_t)max; i++) {
-        uint64_t b = i * q + (i < r ? i : r);
-        if (b >= span)
-            break;
-        int64_t target = (int64_t)((uint64_t)first_step + b);
-        if (target <= prev_step)
-            continue;
-        st = db_prepare(c->db,
-                        "SELECT value, timestamp, step, is_nan FROM metrics WHERE run_uuid = ? "
-                        "AND key = ? AND step >= ? ORDER BY step, timestamp, value, is_nan "
-                        "LIMIT 1");
-        if (!st)
-            return store_err(c);
-        db_bind_str(st, 1, run_id);
-        db_bind_str(st, 2, key);
-        db_bind_int(st, 3, target);
-        rc = db_step(st);
-        struct metric m = {.key = k, .run_id = rid};
-        if (rc == DB_ROW)
-            read_point(st, &m);
-        db_done(st);
-        if (rc != DB_ROW)
-            return store_err_step(c, rc);
-        if (m.step >= last_step)
-            break;
-        out[start + n++] = m;
-        prev_step = m.step;
-    }
-    /* The last point closes the series, replacing the last sample when full (as MLflow). */
-    if ((int64_t)n >= max)
-        n--;
-    out[start + n++] = lastm;
-    *len = start + n;
+    v[max - 1] = lastm;
+    *len = start + (size_t)max;
     return 0;
 }
 
@@ -255,9 +340,6 @@ int metric_history_interval(struct sctx *c, const char *const *run_ids, size_t n
         max_results = 1;
     if (txn_begin_read(c) != 0)
         return -1;
-    for (size_t i = 0; i < nruns; i++)
-        if (run_check_exists(c, run_ids[i]) != 0)
-            return txn_end_read(c, -1);
     /* max + 1 per run: the probe may read one extra row before deciding to sample. */
     struct metric *v = arena_calloc(c->a, nruns * (size_t)(max_results + 1) + 1, sizeof *v);
     size_t len = 0;

@@ -15,6 +15,12 @@ int store_err_step(struct sctx *c, enum db_rc rc)
     if (rc == DB_BUSY)
         return err_set(c->e, ERR_TEMPORARILY_UNAVAILABLE,
                        "the database is busy; try again later");
+    /* MLflow answers SQLAlchemy's OperationalError "database or disk is full" with 503,
+     * which clients retry. */
+    if (rc == DB_FULL)
+        return err_set(c->e, ERR_TEMPORARILY_UNAVAILABLE,
+                       "The database or disk is full: nothing was written. Free space on "
+                       "the database's disk and try again.");
     if (rc == DB_INVALID) /* MLflow answers a DataError from SQLAlchemy with BAD_REQUEST */
         return err_set(c->e, ERR_BAD_REQUEST,
                        "a value is too long or out of range for its database column");

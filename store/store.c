@@ -14,6 +14,8 @@
 #include "../base/url.h"
 #include "../base/util.h"
 #include "../db/writer.h"
+#include "internal.h"
+#include "schema_revisions.h"
 
 extern const char store_schema_sqlite[];
 extern const size_t store_schema_sqlite_len;
@@ -40,8 +42,6 @@ static const struct schema *schema_of(const struct db *db)
     return NULL;
 }
 
-/* The alembic head of the pinned mlflow version (see store/schema/sqlite.sql). */
-#define ALEMBIC_HEAD "dc11669786a5"
 
 static struct store_config cfg;
 static char *cfg_uri, *cfg_root;
@@ -80,8 +80,13 @@ struct db *store_thread_db(struct err *e)
     return db;
 }
 
-/* Returns the alembic revision, "" when the table is missing, NULL on error. */
-static const char *alembic_revision(struct db *db, char *buf, size_t cap)
+void store_thread_release_memory(void)
+{
+    pthread_once(&key_once, key_init);
+    db_release_memory(pthread_getspecific(conn_key));
+}
+
+const char *store_alembic_revision(struct db *db, char *buf, size_t cap)
 {
     struct db_stmt *st = db_prepare_once(db, db_dialect(db)->table_exists_sql);
     if (!st)
@@ -175,7 +180,7 @@ int store_global_init(const struct store_config *c, struct err *e)
         goto rollback;
     }
     char rev[64];
-    const char *r = alembic_revision(db, rev, sizeof rev);
+    const char *r = store_alembic_revision(db, rev, sizeof rev);
     if (!r) {
         err_set(e, ERR_INTERNAL_ERROR, "cannot read the database '%s'", uri);
         goto rollback;
@@ -193,11 +198,14 @@ int store_global_init(const struct store_config *c, struct err *e)
         }
         log_info("created MLflow schema (alembic %s) in %s", ALEMBIC_HEAD, uri);
     } else if (strcmp(r, ALEMBIC_HEAD) != 0) {
-        err_set(e, ERR_INVALID_STATE,
-                "the database '%s' is at MLflow schema revision %s but mltrack speaks %s "
-                "(MLflow %s); upgrade it with `mlflow db upgrade` first",
-                uri, r, ALEMBIC_HEAD, MLFLOW_COMPAT_VERSION);
-        goto rollback;
+        /* A database MLflow upgraded past our head is used as it is when that leaves our
+         * tables alone; anything else (older, unknown, changed) is refused. */
+        const char *newer = NULL;
+        if (schema_accept_revision(db, r, uri, &newer, e) != 0)
+            goto rollback;
+        log_info("the database %s is at MLflow schema revision %s (MLflow %s), newer than "
+                 "mltrack's %s: the tables mltrack uses are unchanged, so it is used as it is",
+                 uri, r, newer, ALEMBIC_HEAD);
     }
     if (ensure_default_experiment(db, e) != 0)
         goto rollback;

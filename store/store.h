@@ -28,6 +28,9 @@ const struct store_config *store_config(void);
 /* The calling thread's connection, opened on first use; closed when the thread exits.
  * NULL with e set if it cannot be opened. */
 struct db *store_thread_db(struct err *e);
+/* Gives back the caches of the calling thread's connection, if it has one (between
+ * requests, when the server is idle). */
+void store_thread_release_memory(void);
 
 struct sctx {
     struct db *db;     /* the thread's connection; the writer's inside a write transaction */

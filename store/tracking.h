@@ -88,8 +88,10 @@ int run_dataset_summaries(struct sctx *c, const int64_t *exp_ids, size_t n,
 typedef int (*metric_fn)(void *ctx, const struct metric *m);
 int metric_history_each(struct sctx *c, const char *run_id, const char *key, int64_t offset,
                         int64_t limit, metric_fn fn, void *ctx, size_t *n, bool *more);
-/* Sampled history for several runs (get-history-bulk-interval): per run at most
- * max_results points spread over the step range, always keeping the first and last. */
+/* Sampled history for several runs (get-history-bulk-interval), run after run in the order
+ * given: per run the points in (step, timestamp, value) order, at most max_results of them
+ * picked as MLflow picks them (NTILE buckets, the first and last point kept). A run that
+ * does not exist has no points, as in MLflow. */
 int metric_history_interval(struct sctx *c, const char *const *run_ids, size_t nruns,
                             const char *key, bool has_range, int64_t start_step,
                             int64_t end_step, int64_t max_results, struct metric **out,

@@ -1,7 +1,7 @@
 /* libFuzzer target for the search grammar: every input is parsed as a filter of each search
  * kind and as order_by items (one per line); accepted filters are also turned into SQL for
- * both dialects. As a libFuzzer binary (clang -fsanitize=fuzzer,address,undefined, linked
- * with the query and db libraries of a clang build):
+ * both dialects, and the message about a refused one is well-formed UTF-8 when the input
+ * was. As a libFuzzer binary (tests/fuzz/run.py builds and runs it):
  *   ./fuzz_filter tests/fuzz/corpus/filter
  * Linked with replay.c instead of libFuzzer, it replays its corpus as a normal test. */
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/utf8.h"
 #include "query/filter.h"
 #include "query/search_sql.h"
 
@@ -64,6 +65,7 @@ static void build_sql(struct arena *a, const struct filter *f, const struct orde
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
+    bool wellformed = utf8_valid(s, size);
     struct arena a;
     arena_init(&a);
     struct err e;
@@ -93,6 +95,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         err_clear(&e);
         if (filter_parse(&a, kinds[k], s, size, &f, &e) == 0)
             build_sql(&a, &f, &ob);
+        /* Messages quote the input cut at characters (query/text.h snip_len). */
+        else if (wellformed && !utf8_valid(e.msg, strlen(e.msg)))
+            abort();
     }
     arena_release(&a);
     return 0;

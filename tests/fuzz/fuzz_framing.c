@@ -1,9 +1,7 @@
 /* libFuzzer target for the request-framing checker (server/framing.c): every input is fed
  * whole and again in pieces whose sizes come from the input's first byte, and both runs
- * must agree on the outcome (the checker works on a stream, whatever the reads). Build with
- * clang:
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_POSIX_C_SOURCE=200809L \
- *     -D_DEFAULT_SOURCE -I. tests/fuzz/fuzz_framing.c server/framing.c -o fuzz_framing
+ * must agree on the outcome (the checker works on a stream, whatever the reads). As a
+ * libFuzzer binary (tests/fuzz/run.py builds and runs it):
  *   ./fuzz_framing tests/fuzz/corpus/framing
  * Linked with replay.c instead of libFuzzer, it replays its corpus as a normal test. */
 #include <stddef.h>

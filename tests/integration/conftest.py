@@ -410,5 +410,14 @@ def assert_error(r, status, code, msg_contains=None):
     return body
 
 
+def write_tree(root, files):
+    """Writes {relative path with '/': bytes} below the directory root."""
+    for rel, data in files.items():
+        p = os.path.join(root, *rel.split("/"))
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "wb") as f:
+            f.write(data)
+
+
 def now_ms():
     return int(time.time() * 1000)

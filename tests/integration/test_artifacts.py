@@ -21,7 +21,7 @@ import requests
 import mlflow
 from mlflow.tracking import MlflowClient
 
-from conftest import IS_MLTRACK, Server, assert_error, free_port, uname
+from conftest import IS_MLTRACK, Server, assert_error, free_port, uname, write_tree
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 MPU_MSG = "Multipart upload is not supported for the current artifact repository"
@@ -78,14 +78,6 @@ SAMPLE = {
     "日本語/ファイル.txt": "日本".encode(),
     ".hidden": b"dot",
 }
-
-
-def write_tree(root, files):
-    for rel, data in files.items():
-        p = os.path.join(root, *rel.split("/"))
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(data)
 
 
 # ---- logging through the client ------------------------------------------------------------
@@ -401,6 +393,38 @@ def test_download_headers(base_url, prefix, server):
     assert "filename*=UTF-8''r%C3%A9sum%C3%A9.txt" in r.headers["Content-Disposition"]
 
 
+# Names whose type MLflow's own rule decides (its text extensions, compared case-sensitively,
+# and extension-less names equal to one of them, "MLmodel" and "mlproject"), and names left to
+# Python's mimetypes (its built-in table and the system's mime.types, suffix and encoding maps,
+# case folding, leading dots).
+CONTENT_TYPE_NAMES = [
+    "MLmodel", "mlproject", "MLproject", "MLMODEL", "x.MLmodel", "txt", "json", "yaml",
+    "requirements.txt", "conda.yaml", "python_env.yaml", "LICENSE", ".hidden", ".txt", "a..txt",
+    "a.", "notes.TXT", "b.JSON", "c.Json", "x.py", "x.ipynb", "x.csv", "x.tsv", "x.md",
+    "model.pkl", "x.npy", "x.parquet", "x.png", "x.PNG", "x.jpg", "x.jpeg", "x.gif", "x.svg",
+    "x.svgz", "x.html", "x.htm", "x.pdf", "x.zip", "x.tar", "x.gz", "x.tar.gz", "x.tgz",
+    "x.tar.bz2", "x.Z", "x.z", "x.css", "x.mjs", "x.wasm", "x.webp", "x.mp4", "x.wav", "x.h5",
+    "x.bin", "x.sh", "x.c", "x.tiff", "x.doc", "x.rtf", "x.txt.bak", "data:x", "data:x,y",
+    "a:b.png", "x.unknownext",
+]
+
+
+def test_download_content_types(base_url, prefix):
+    """Content-Type of downloads as MLflow's _guess_mime_type picks it (issue 12, item 6)."""
+    from mlflow.utils.mime_type_utils import _guess_mime_type
+    # Anchors, so that the oracle itself is checked: MLflow's text rule is case-sensitive.
+    assert _guess_mime_type("MLmodel") == "text/plain"
+    assert _guess_mime_type("mlproject") == "text/plain"
+    assert _guess_mime_type("json") == "text/plain"
+    assert _guess_mime_type("MLMODEL") == "application/octet-stream"
+    for name in CONTENT_TYPE_NAMES:
+        path = prefix + "/" + urllib.parse.quote(name)
+        assert put(base_url, path, b"x").status_code == 200, name
+        r = requests.get(base_url + PROXY + "/" + path, timeout=30)
+        assert r.status_code == 200, (name, r.status_code, r.text[:200])
+        assert r.headers["Content-Type"] == _guess_mime_type(name), name
+
+
 def test_get_artifact_ui_route_headers(client, run, base_url, tmp_path):
     p = tmp_path / "x.html"
     p.write_bytes(b"<b>hi</b>")
@@ -452,6 +476,26 @@ def test_proxy_list_shapes(base_url, prefix):
     assert 400 <= r.status_code < 500
 
 
+def test_proxy_list_sorted_by_path(base_url, prefix, client, run, api, tmp_path):
+    """Listings come sorted by path, files and directories mixed, as MLflow's repositories
+    sort them (issue 12, item 5), whatever order the files were written in."""
+    names = ["m.txt", "b", "Z.txt", "a.txt", "c", "_x", "é.txt", "B.txt", "a", "a-b", "0"]
+    for n in names:  # "b", "c", "a" become directories
+        rel = n + "/inner.txt" if n in ("b", "c", "a") else n
+        assert put(base_url, prefix + "/" + urllib.parse.quote(rel), b"x").status_code == 200
+    r = requests.get(base_url + PROXY, params={"path": prefix}, timeout=30)
+    got = [f["path"] for f in r.json()["files"]]
+    assert got == sorted(names), got
+    src = tmp_path / "src"
+    for n in names:
+        p = src / (n + "/inner.txt" if n in ("b", "c", "a") else n)
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(b"y")
+    client.log_artifacts(run.info.run_id, str(src))
+    body = api.ok_get("artifacts/list", {"run_id": run.info.run_id})
+    assert [f["path"] for f in body["files"]] == sorted(names)
+
+
 def test_put_chunked_body(base_url, prefix):
     def gen():
         for i in range(50):
@@ -479,6 +523,27 @@ def test_ui_upload_artifact(client, run, server, base_url):
                       data=b"from the ui", timeout=30)
     assert r.status_code == 200, r.text
     assert open(os.path.join(run_dir(server, run), "ui", "up.txt"), "rb").read() == b"from the ui"
+
+
+def test_ui_upload_artifact_errors(client, run, server, base_url):
+    """upload-artifact's own messages, in MLflow's order: run_uuid, then path, then the path's
+    safety, then the data (issue 12, item 3)."""
+    url = base_url + "/ajax-api/2.0/mlflow/upload-artifact"
+    rid = run.info.run_id
+    for params in ({}, {"path": "a.txt"}, {"run_uuid": "", "path": "a.txt"},
+                   {"run_id": rid, "path": "a.txt"}):
+        r = requests.post(url, params=params, data=b"x", timeout=30)
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Request must specify run_uuid.")
+    for params in ({"run_uuid": rid}, {"run_uuid": rid, "path": ""}):
+        r = requests.post(url, params=params, data=b"x", timeout=30)
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Request must specify path.")
+    r = requests.post(url, params={"run_uuid": rid, "path": "../a.txt"}, data=b"x", timeout=30)
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Invalid path")
+    r = requests.post(url, params={"run_uuid": rid, "path": "nothing.txt"}, data=b"", timeout=30)
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Request must specify data.")
+    assert not os.path.exists(os.path.join(run_dir(server, run), "nothing.txt"))
+    r = requests.post(url, params={"run_uuid": "0" * 32, "path": "a.txt"}, data=b"x", timeout=30)
+    assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
 
 
 def test_mpu_create_answers_not_implemented(base_url, prefix):

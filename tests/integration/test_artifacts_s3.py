@@ -15,8 +15,6 @@ import hashlib
 import json
 import os
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -28,7 +26,8 @@ pytest.importorskip("moto", reason="moto is not installed (pip install 'moto[ser
                                    "tests/requirements.txt); the S3 artifact tests need its server")
 boto3 = pytest.importorskip("boto3", reason="boto3 (installed with moto) is missing")
 
-from conftest import IS_MLTRACK, Server, assert_error, free_port, uname  # noqa: E402
+from conftest import IS_MLTRACK, assert_error, free_port, uname, write_tree  # noqa: E402
+from s3moto import Moto, S3Server, moto_fixture, s3_env  # noqa: E402
 
 from mlflow.tracking import MlflowClient  # noqa: E402
 
@@ -38,96 +37,7 @@ PREFIX = "some/prefix"
 BIG = 110 * 1024 * 1024 + 12345  # not a multiple of the 8 MiB part size
 
 
-# ---- moto ----------------------------------------------------------------------------------
-
-class Moto:
-    """`python -m moto.server` on a loopback port."""
-
-    def __init__(self, workdir):
-        self.port = free_port()
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.log_path = os.path.join(workdir, "moto-%d.log" % self.port)
-        self._log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-            stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
-            start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail("moto server exited during start-up:\n%s" % self.tail(),
-                            pytrace=False)
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            self.stop()
-            pytest.fail("moto server did not start:\n%s" % self.tail(), pytrace=False)
-
-    def tail(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return "".join(f.readlines()[-30:])
-        except OSError:
-            return ""
-
-    def client(self, service="s3", key="test", secret="test"):
-        return boto3.client(service, endpoint_url=self.url, aws_access_key_id=key,
-                            aws_secret_access_key=secret, region_name="us-east-1")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-
-
-class S3Server(Server):
-    """A conftest Server whose artifacts go to an S3 destination, with the S3 settings in its
-    environment (and only in its environment)."""
-
-    def __init__(self, workdir, dest, env):
-        os.makedirs(workdir, exist_ok=True)
-        super().__init__(workdir)
-        self.dest = dest
-        self.s3_env = env
-
-    def command(self):
-        cmd = super().command()
-        i = cmd.index("--artifacts-destination")
-        cmd[i + 1] = self.dest
-        return cmd
-
-    def start(self):
-        saved = {k: os.environ.get(k) for k in self.s3_env}
-        os.environ.update(self.s3_env)
-        try:
-            return super().start()
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
-
-
-def s3_env(moto, key="test", secret="test"):
-    return {"MLFLOW_S3_ENDPOINT_URL": moto.url, "AWS_ACCESS_KEY_ID": key,
-            "AWS_SECRET_ACCESS_KEY": secret, "AWS_DEFAULT_REGION": "us-east-1"}
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory):
-    m = Moto(str(tmp_path_factory.mktemp("moto")))
-    m.client().create_bucket(Bucket=BUCKET)
-    yield m
-    m.stop()
+moto = moto_fixture(BUCKET)
 
 
 @pytest.fixture(scope="module")
@@ -174,14 +84,6 @@ SAMPLE = {
     "日本語/ファイル.txt": "日本".encode(),
     ".hidden": b"dot",
 }
-
-
-def write_tree(root, files):
-    for rel, data in files.items():
-        p = os.path.join(root, *rel.split("/"))
-        os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "wb") as f:
-            f.write(data)
 
 
 def read_tree(root):

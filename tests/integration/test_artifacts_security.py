@@ -656,24 +656,40 @@ def test_fragment_location_chain(jail_server):
         assert r.status_code == 400
 
 
-@pytest.mark.mltrack_only(reason="MLflow serves a run's artifacts from a local-path "
-                                 "artifact_location by design; mltrack serves only its "
-                                 "destination")
-def test_local_artifact_location_not_served(jail_server):
-    """An experiment may name a local directory as its artifact_location (MLflow allows it);
-    the server must still never read files there on a client's behalf."""
+def test_local_artifact_location_confined_to_the_run(jail_server):
+    """An experiment may name a local directory as its artifact_location (MLflow allows it, and
+    serves the run's files from <location>/<run_id>/artifacts): nothing outside that directory
+    can be read or written through the run."""
     r = create_exp(jail_server, jail_server.jail)
     assert r.status_code == 200
     eid = r.json()["experiment_id"]
     rid = requests.post(jail_server.url + "/api/2.0/mlflow/runs/create",
                         json={"experiment_id": eid}, timeout=30).json()["run"]["info"]["run_id"]
+    run_root = os.path.join(jail_server.jail, rid, "artifacts")
     for path in ("/get-artifact?run_uuid=%s&path=sentinel.txt" % rid,
                  "/get-artifact?run_uuid=%s&path=../sentinel.txt" % rid,
-                 "/api/2.0/mlflow/artifacts/list?run_id=%s" % rid):
+                 "/get-artifact?run_uuid=%s&path=../../sentinel.txt" % rid,
+                 "/get-artifact?run_uuid=%s&path=%%2e%%2e/%%2e%%2e/sentinel.txt" % rid,
+                 "/api/2.0/mlflow/artifacts/list?run_id=%s&path=../.." % rid):
         st, _, body = raw(jail_server, "GET", path)
         assert SECRET.encode() not in body and st != 200, (path, st, body[:200])
-    st, _, body = raw(jail_server, "POST",
-                      "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=%s&path=dropped.txt" % rid,
-                      body=b"PWNED")
-    assert st != 200
+    # Listing the (not yet existing) run directory shows nothing and creates nothing.
+    st, _, body = raw(jail_server, "GET", "/api/2.0/mlflow/artifacts/list?run_id=%s" % rid)
+    assert st == 200 and SECRET.encode() not in body, (st, body[:200])
     assert not os.path.exists(os.path.join(jail_server.jail, rid))
+    for target in ("../dropped.txt", "../../dropped.txt", "%2e%2e/%2e%2e/dropped.txt"):
+        st, _, _ = raw(jail_server, "POST", "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=%s"
+                       "&path=%s" % (rid, target), body=b"PWNED")
+        assert st == 400, (target, st)
+    assert not os.path.exists(os.path.join(jail_server.jail, "dropped.txt"))
+    assert not os.path.exists(os.path.join(jail_server.jail, rid))
+    st, _, _ = raw(jail_server, "POST",
+                   "/ajax-api/2.0/mlflow/upload-artifact?run_uuid=%s&path=dropped.txt" % rid,
+                   body=b"inside")
+    assert st == 200
+    with open(os.path.join(run_root, "dropped.txt"), "rb") as f:
+        assert f.read() == b"inside"
+    # A symlink planted in the run's directory leads nowhere.
+    os.symlink(os.path.join(jail_server.jail, "sentinel.txt"), os.path.join(run_root, "ln.txt"))
+    st, _, body = raw(jail_server, "GET", "/get-artifact?run_uuid=%s&path=ln.txt" % rid)
+    assert SECRET.encode() not in body and st != 200, (st, body[:200])

@@ -1,5 +1,6 @@
 """Experiments: create / get / get-by-name / update (rename) / delete / restore / search,
 experiment tags, the Default experiment. Reference: mlflow-api.md §2.1 #1-9, §3, §4.3, §4.7."""
+import os
 import re
 import time
 
@@ -51,6 +52,26 @@ def test_create_with_artifact_location_kept_verbatim(client, tmp_path):
     loc = "file://" + str(tmp_path / "somewhere")
     eid = client.create_experiment(uname(), artifact_location=loc)
     assert client.get_experiment(eid).artifact_location == loc
+
+
+@pytest.mark.parametrize("given,want", [
+    ("rel/dir", "{cwd}/rel/dir"),
+    ("./a//b/./c/", "{cwd}/a/b/c"),
+    ("../up", "{cwd}/../up"),
+    ("my%20dir", "{cwd}/my dir"),
+    ("file:rel2", "file://{cwd}/rel2"),
+    ("file:./rel3?x=1", "file://{cwd}/rel3?x=1"),
+    ("/abs/dir", "/abs/dir"),
+    ("file:///abs/%20x", "file:///abs/%20x"),
+    ("s3://bucket/rel", "s3://bucket/rel"),
+])
+def test_create_with_relative_artifact_location_resolves_it(api, server, given, want):
+    """A relative local artifact_location is made absolute against the server's working
+    directory, as MLflow's store does (resolve_uri_if_local; issue 12, item 4)."""
+    eid = api.ok_post("experiments/create", {"name": uname(), "artifact_location": given})
+    got = api.ok_get("experiments/get", {"experiment_id": eid["experiment_id"]})
+    cwd = os.path.realpath(server.workdir)
+    assert got["experiment"]["artifact_location"] == want.format(cwd=cwd)
 
 
 def test_create_duplicate_name_is_resource_already_exists_http_400(client, api):

@@ -383,6 +383,114 @@ def test_get_history_bulk_ajax(api, two_runs_1000_steps):
     assert_error(r, 400, "INVALID_PARAMETER_VALUE")
 
 
+# --------------------------------------------------------------------------- bulk ordering
+# Issue 12, item 5. The expected answers follow MLflow's definitions: get-history-bulk is its
+# store's `run_uuid IN (...) ORDER BY run_uuid, timestamp, step, value LIMIT max_results`;
+# get-history-bulk-interval takes the runs in request order and, per run, NTILE(max_results)
+# over the points in (step, timestamp, value) order, the first point of each bucket, the last
+# of them replaced by the run's last point.
+
+def ntile_sample(points, max_results):
+    """MLflow's sample of one run's points [(step, timestamp, value)]."""
+    rows = sorted(points)
+    n = len(rows)
+    if n <= max_results:
+        return rows
+    q, r = divmod(n, max_results)
+    starts = [i * q + min(i, r) for i in range(max_results)]
+    picked = [rows[b] for b in starts]
+    picked[-1] = rows[-1]
+    return picked
+
+
+def series(kind, rnd):
+    """(step, timestamp, value) points: one per step, several per step (timestamps and values
+    tied in places), sparse steps with duplicates, everything at step 0."""
+    if kind == "dense":
+        return [(s, 1000 + s, float(s)) for s in range(100)]
+    if kind == "multi":
+        return [(s, 1000 + rnd.randrange(5), float(rnd.randrange(4))) for s in range(30)
+                for _ in range(3)]
+    if kind == "sparse":
+        return [(s, 5000 - s, float(i)) for i, s in enumerate([0, 7, 7, 14, 15, 40, 41, 41, 90,
+                                                               91, 92, 200, 201, 1000])]
+    return [(0, 1000 + i, float(i % 3)) for i in range(50)]
+
+
+@pytest.fixture(scope="module")
+def ordered_runs(base_url):
+    import random
+    from mlflow.tracking import MlflowClient
+    rnd = random.Random(12)
+    c = MlflowClient(base_url)
+    eid = c.create_experiment(uname("order"))
+    runs = {}
+    for kind in ("dense", "multi", "sparse", "step0"):
+        rid = c.create_run(eid).info.run_id
+        pts = sorted(set(series(kind, rnd)))
+        c.log_batch(rid, metrics=[Metric("m", v, ts, s) for s, ts, v in pts])
+        runs[kind] = (rid, pts)
+    return runs
+
+
+def points_of(ms, rid):
+    return [(m["step"], m["timestamp"], m["value"]) for m in ms if m["run_id"] == rid]
+
+
+@pytest.mark.parametrize("max_results", [1, 2, 3, 7, 10, 25])
+def test_bulk_interval_order_and_sampling(api, ordered_runs, max_results):
+    # Requested in descending id order: request order, not id order, must decide.
+    kinds = sorted(ordered_runs, key=lambda k: ordered_runs[k][0], reverse=True)
+    ids = [ordered_runs[k][0] for k in kinds]
+    body = api.ok_get("metrics/get-history-bulk-interval",
+                      {"run_ids": ids, "metric_key": "m", "max_results": max_results})
+    ms = body["metrics"]
+    # Runs in request order, each run's points together.
+    order = [m["run_id"] for m in ms]
+    assert [rid for i, rid in enumerate(order) if i == 0 or order[i - 1] != rid] == ids
+    for k in kinds:
+        rid, pts = ordered_runs[k]
+        assert points_of(ms, rid) == ntile_sample(pts, max_results), (k, max_results)
+
+
+def test_bulk_interval_repeats_and_unknown_runs(api, ordered_runs):
+    dense, sparse = ordered_runs["dense"][0], ordered_runs["sparse"][0]
+    body = api.ok_get("metrics/get-history-bulk-interval",
+                      {"run_ids": [sparse, "0" * 32, dense, sparse], "metric_key": "m",
+                       "max_results": 4})
+    want = ([sparse] * 4) + ([dense] * 4) + ([sparse] * 4)
+    assert [m["run_id"] for m in body["metrics"]] == want
+    assert api.ok_get("metrics/get-history-bulk-interval",
+                      {"run_ids": ["0" * 32], "metric_key": "m"}) == {}
+
+
+def test_bulk_interval_sampling_inside_a_step_window(api, ordered_runs):
+    rid, pts = ordered_runs["multi"]
+    body = api.ok_get("metrics/get-history-bulk-interval",
+                      {"run_ids": rid, "metric_key": "m", "max_results": 5, "start_step": 4,
+                       "end_step": 20})
+    inside = [p for p in pts if 4 <= p[0] <= 20]
+    assert points_of(body["metrics"], rid) == ntile_sample(inside, 5)
+
+
+@pytest.mark.parametrize("max_results", [None, 1, 13, 60, 500])
+def test_bulk_history_order_and_cap(api, ordered_runs, max_results):
+    ids = sorted((rid for rid, _ in ordered_runs.values()), reverse=True)
+    params = {"run_id": ids + [ids[0], "0" * 32], "metric_key": "m"}
+    if max_results is not None:
+        params["max_results"] = max_results
+    r = api.get("/ajax-api/2.0/mlflow/metrics/get-history-bulk", params)
+    assert r.status_code == 200, r.text
+    points = dict(ordered_runs.values())
+    want = []
+    for rid in sorted(set(ids)):
+        want += [(rid, ts, s, v) for s, ts, v in sorted(points[rid], key=lambda p: (p[1], p[0], p[2]))]
+    if max_results is not None:
+        want = want[:max_results]
+    got = [(m["run_id"], m["timestamp"], m["step"], m["value"]) for m in r.json()["metrics"]]
+    assert got == want
+
+
 # --------------------------------------------------------------------------- concurrency, async
 
 def test_concurrent_writers(base_url, client, exp_id):

@@ -312,6 +312,23 @@ def test_other_object_store_sources_accepted(client, model, run):
     assert client.get_model_version_download_uri(model, mv.version) == "s3://bucket/path/model"
 
 
+def test_run_of_another_tracking_store_accepted(client, api, model):
+    """A run_id this tracking store does not hold (the model was trained against another
+    server) registers as MLflow registers it (issue 12, item 2): only sources that must be
+    checked against the run's artifacts need it to exist."""
+    rid = uuid.uuid4().hex
+    for src in ("runs:/%s/model" % rid, "s3://bucket/elsewhere/model", "gs://b/model"):
+        r = api.post("model-versions/create", {"name": model, "source": src, "run_id": rid})
+        assert r.status_code == 200, (src, r.text)
+        mv = r.json()["model_version"]
+        assert (mv["source"], mv["run_id"]) == (src, rid)
+        assert client.get_model_version_download_uri(model, mv["version"]) == src
+    for src in ("mlflow-artifacts:/0/%s/artifacts/model" % rid, "/tmp/%s/model" % rid,
+                "runs:/%s/../../etc" % rid):
+        r = api.post("model-versions/create", {"name": model, "source": src, "run_id": rid})
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Invalid model version source")
+
+
 def _logged_model(client, server, exp_id, run_id):
     """A logged model via the API when the server has it, else written into the database."""
     try:

@@ -43,12 +43,15 @@ def test_create_run_via_client(client, api, exp_id):
     assert ri["lifecycle_stage"] == "active"
 
 
-def test_create_run_raw_defaults(api, exp_id):
-    """No user_id, no start_time: stored as given (empty / 0)."""
+def test_create_run_raw_defaults(api, exp_id, server):
+    """No user_id, no start_time: stored as MLflow's handler stores them, the proto's
+    defaults '' and 0 (MLflow's own store cannot read a run whose user_id is NULL)."""
     run = api.ok_post("runs/create", {"experiment_id": exp_id})["run"]
     assert run["info"]["status"] == "RUNNING"
-    assert run["info"].get("user_id", "") == ""
-    assert run["info"].get("start_time", 0) == 0
+    assert run["info"]["user_id"] == ""
+    assert run["info"]["start_time"] == 0
+    assert server.db_query("SELECT user_id, start_time FROM runs WHERE run_uuid = ?",
+                           (run["info"]["run_id"],)) == [("", 0)]
     assert GENERATED_NAME_RE.match(run["info"]["run_name"])
     assert {"key": "mlflow.runName", "value": run["info"]["run_name"]} in run["data"]["tags"]
 

@@ -1,5 +1,6 @@
 /* Unit tests for artifact path checks (the traversal table) and the local backend,
- * including a symlink planted inside the root that must not be followed. */
+ * including a symlink planted inside the root that must not be followed; an attached store
+ * over a directory that does not exist yet; sorted listings; the pool of shared stores. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 
 #include "artifacts/art.h"
 #include "artifacts/local.h"
+#include "artifacts/pool.h"
 #include "t.h"
 
 static void test_path_table(void)
@@ -123,6 +125,75 @@ static void test_local_symlink_escape(void)
     art_close(s);
 }
 
+/* An attached store reads nothing from a missing root, creates nothing by reading, and
+ * creates the root on its first write; a root removed and made again is followed. */
+static void test_local_attach(void)
+{
+    char dir[160];
+    snprintf(dir, sizeof dir, "%s/attached/run/artifacts", root);
+    struct err e = {0};
+    T_CHECK(art_attach("relative/dir", &e) == NULL && e.code == ERR_INVALID_PARAMETER_VALUE);
+    struct art_store *s = art_attach(dir, &e);
+    T_CHECK(s != NULL);
+    if (!s)
+        return;
+    struct arena a;
+    arena_init(&a);
+    struct art_entry *ents;
+    size_t n = 9;
+    struct art_reader *r;
+    int64_t size;
+    T_CHECK(art_list(s, "", &a, &ents, &n, &e) == 0 && n == 0);
+    T_CHECK(art_open_read(s, "x.txt", &r, &size, &e) != 0 &&
+            e.code == ERR_RESOURCE_DOES_NOT_EXIST);
+    T_CHECK(art_remove(s, "x.txt", &e) == 0);
+    struct stat sb;
+    T_CHECK(stat(dir, &sb) != 0);
+    put(s, "b.txt", "bb");
+    put(s, "A/c.txt", "c");
+    put(s, "a.txt", "a");
+    T_CHECK(art_list(s, "", &a, &ents, &n, &e) == 0 && n == 3);
+    if (n == 3) { /* byte order, files and directories mixed */
+        T_STREQ(ents[0].name, "A");
+        T_STREQ(ents[1].name, "a.txt");
+        T_STREQ(ents[2].name, "b.txt");
+    }
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    T_CHECK(system(cmd) == 0);
+    put(s, "again.txt", "new root");
+    T_CHECK(art_list(s, "", &a, &ents, &n, &e) == 0 && n == 1);
+    arena_release(&a);
+    art_close(s);
+}
+
+/* The pool hands the same store to every user of a key, keeps at most `keep` unused
+ * ones (least recently used out first), and never frees one in use. */
+static void test_pool(void)
+{
+    struct art_pool *p = art_pool_new(1);
+    T_CHECK(p != NULL);
+    if (!p)
+        return;
+    char k1[160], k2[160];
+    snprintf(k1, sizeof k1, "%s/pool/one", root);
+    snprintf(k2, sizeof k2, "%s/pool/two", root);
+    struct err e = {0};
+    struct art_store *a = art_pool_get(p, k1, &e), *b = art_pool_get(p, k1, &e);
+    T_CHECK(a != NULL && a == b);
+    struct art_store *c = art_pool_get(p, k2, &e);
+    T_CHECK(c != NULL && c != a);
+    art_pool_put(p, a);
+    art_pool_put(p, b); /* k1 idle */
+    put(c, "still.txt", "usable"); /* in use: not freed, whatever keep says */
+    art_pool_put(p, c);  /* two idle, keep 1: k1, the older, goes */
+    struct art_store *c2 = art_pool_get(p, k2, &e);
+    T_CHECK(c2 == c);
+    art_pool_put(p, c2);
+    T_CHECK(art_pool_get(p, "relative", &e) == NULL && e.code == ERR_INVALID_PARAMETER_VALUE);
+    art_pool_free(p);
+}
+
 int main(void)
 {
     snprintf(root, sizeof root, "/tmp/mltrack-art-XXXXXX");
@@ -131,6 +202,8 @@ int main(void)
     T_RUN(test_path_table);
     T_RUN(test_local_roundtrip);
     T_RUN(test_local_symlink_escape);
+    T_RUN(test_local_attach);
+    T_RUN(test_pool);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", root);
     if (system(cmd) != 0)

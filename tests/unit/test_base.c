@@ -1,4 +1,4 @@
-/* Unit tests for the bottom library: arena, buffer, number parsing, ids. */
+/* Unit tests for the bottom library: arena, buffer, number parsing, ids, UTF-8. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +7,9 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/dtoa.h"
+#include "base/err.h"
+#include "base/pystr.h"
+#include "base/utf8.h"
 #include "base/util.h"
 #include "t.h"
 
@@ -121,6 +124,110 @@ static void test_dtoa_roundtrip(void)
     T_CHECK(bad == 0);
 }
 
+/* Well-formed sequences decode; every kind of ill-formed one reports its maximal subpart
+ * (the bytes one U+FFFD replaces, as Python's decode(errors="replace") counts them). */
+static void test_utf8_next(void)
+{
+    uint32_t cp;
+    T_CHECK(utf8_next("a", 1, &cp) == 1 && cp == 'a');
+    T_CHECK(utf8_next("\xC3\xA9", 2, &cp) == 2 && cp == 0xE9);
+    T_CHECK(utf8_next("\xE2\x82\xAC", 3, &cp) == 3 && cp == 0x20AC);
+    T_CHECK(utf8_next("\xF0\x9F\x98\x80", 4, &cp) == 4 && cp == 0x1F600);
+    T_CHECK(utf8_next("\xF4\x8F\xBF\xBF", 4, &cp) == 4 && cp == 0x10FFFF);
+    T_CHECK(utf8_next("\xED\xA0\x80", 3, &cp) == -1);     /* a surrogate: 3 x U+FFFD */
+    T_CHECK(utf8_next("\xC0\xAF", 2, &cp) == -1);         /* overlong */
+    T_CHECK(utf8_next("\xE0\x80\x80", 3, &cp) == -1);     /* overlong */
+    T_CHECK(utf8_next("\xF4\x90\x80\x80", 4, &cp) == -1); /* past U+10FFFF */
+    T_CHECK(utf8_next("\xF5", 1, &cp) == -1);
+    T_CHECK(utf8_next("\x80", 1, &cp) == -1);
+    T_CHECK(utf8_next("\xE2\x82", 2, &cp) == -2); /* cut short: one U+FFFD */
+    T_CHECK(utf8_next("\xF0\x9F\x98x", 4, &cp) == -3);
+    T_CHECK(utf8_valid("caf\xC3\xA9", 5));
+    T_CHECK(!utf8_valid("caf\xC3", 4));
+    T_CHECK(!utf8_valid("\xED\xA0\x80", 3));
+}
+
+static void test_utf8_cut(void)
+{
+    const char *s = "ab\xC3\xA9\xE2\x82\xAC"; /* a b é € */
+    T_CHECK(utf8_cut(s, 7, 100) == 7);
+    T_CHECK(utf8_cut(s, 7, 3) == 2);
+    T_CHECK(utf8_cut(s, 7, 4) == 4);
+    T_CHECK(utf8_cut(s, 7, 6) == 4);
+    T_CHECK(utf8_cut(s, 6, 6) == 4); /* s itself ends inside the euro sign */
+    T_CHECK(utf8_cut("\xFF\xFF", 2, 1) == 1); /* ill-formed bytes are characters of their own */
+    /* An error message longer than its buffer is cut at a character boundary. */
+    char big[3000];
+    memset(big, 'x', sizeof big);
+    for (size_t i = 1; i + 1 < sizeof big; i += 2) {
+        big[i] = '\xC3';
+        big[i + 1] = '\xA9';
+    }
+    big[sizeof big - 1] = '\0';
+    struct err e;
+    err_set(&e, ERR_INVALID_PARAMETER_VALUE, "%s", big);
+    T_CHECK(strlen(e.msg) < sizeof e.msg && utf8_valid(e.msg, strlen(e.msg)));
+    err_set(&e, ERR_INVALID_PARAMETER_VALUE, "y%s", big);
+    T_CHECK(strlen(e.msg) < sizeof e.msg && utf8_valid(e.msg, strlen(e.msg)));
+}
+
+/* Python's re.match(r"^[/\w.\- :]*$", s): Unicode letters and digits yes; combining marks,
+ * emoji, zero-width and bidirectional controls no; '$' allows one final newline. */
+static void test_utf8_py_word(void)
+{
+    const char *also = "/.- :";
+    T_CHECK(utf8_py_word_match("loss/val-1.2 a:b_c", also));
+    T_CHECK(utf8_py_word_match("\xC3\xA9t\xC3\xA9", also));     /* été */
+    T_CHECK(utf8_py_word_match("\xE6\x97\xA5\xE6\x9C\xAC", also)); /* 日本 */
+    T_CHECK(utf8_py_word_match("\xD9\xA3", also));               /* Arabic-Indic three */
+    T_CHECK(utf8_py_word_match("\xC2\xBD", also));               /* ½ is numeric */
+    T_CHECK(utf8_py_word_match("", also));
+    T_CHECK(utf8_py_word_match("a\n", also));
+    T_CHECK(!utf8_py_word_match("a\n\n", also));
+    T_CHECK(!utf8_py_word_match("\n\na", also));
+    T_CHECK(!utf8_py_word_match("e\xCC\x81", also));         /* combining acute */
+    T_CHECK(!utf8_py_word_match("a\xF0\x9F\x98\x80", also)); /* emoji */
+    T_CHECK(!utf8_py_word_match("a\xE2\x80\x8B" "b", also)); /* zero-width space */
+    T_CHECK(!utf8_py_word_match("a\xE2\x80\xAE" "b", also)); /* right-to-left override */
+    T_CHECK(!utf8_py_word_match("a\xC3", also));             /* ill-formed */
+    T_CHECK(!utf8_py_word_match("a,b", also));
+    T_CHECK(!utf8_py_word_match("a.b", "-"));
+    T_CHECK(utf8_is_word('_') && !utf8_is_word('-') && !utf8_is_word(0x10FFFF));
+}
+
+/* The Python str operations behind MLflow's name rules and messages, checked against what
+ * Python 3.11 prints. */
+static void test_pystr(void)
+{
+    struct arena a;
+    arena_init(&a);
+    T_STREQ(py_normpath(&a, ""), ".");
+    T_STREQ(py_normpath(&a, "a//b/./c/"), "a/b/c");
+    T_STREQ(py_normpath(&a, "a/../../b"), "../b");
+    T_STREQ(py_normpath(&a, "/../a"), "/a");
+    T_STREQ(py_normpath(&a, "//a"), "//a");
+    T_STREQ(py_normpath(&a, "///a/.."), "/");
+    T_STREQ(py_normpath(&a, "../../x/.."), "../..");
+    T_STREQ(py_normpath(&a, "a/.."), ".");
+    T_CHECK(py_path_not_unique(&a, "..a"));
+    T_CHECK(py_path_not_unique(&a, "a/"));
+    T_CHECK(py_path_not_unique(&a, "."));
+    T_CHECK(!py_path_not_unique(&a, "a/..b"));
+    T_CHECK(!py_path_not_unique(&a, "a\n"));
+    T_STREQ(py_json_str(&a, "a\"\\\n\x01\x7f\xC3\xA9\xF0\x9F\x98\x80"),
+            "\"a\\\"\\\\\\n\\u0001\\u007f\\u00e9\\ud83d\\ude00\"");
+    T_STREQ(py_json_str(&a, "e\xCC\x81"), "\"e\\u0301\"");
+    T_STREQ(py_repr(&a, "a/b"), "'a/b'");
+    T_STREQ(py_repr(&a, "it's"), "\"it's\"");
+    T_STREQ(py_repr(&a, "'\""), "'\\'\"'");
+    T_STREQ(py_repr(&a, "\n\x01\xC3\xA9\xC2\xA0\xE2\x80\x8B\xF3\xA0\x80\x81"),
+            "'\\n\\x01\xC3\xA9\\xa0\\u200b\\U000e0001'");
+    T_CHECK(py_blank(" \t\xC2\xA0\xE3\x80\x80"));
+    T_CHECK(!py_blank(" x "));
+    T_CHECK(py_blank(""));
+    arena_release(&a);
+}
+
 int main(void)
 {
     T_RUN(test_dtoa_fixed);
@@ -130,5 +237,9 @@ int main(void)
     T_RUN(test_parse_i64);
     T_RUN(test_parse_double);
     T_RUN(test_uuid);
+    T_RUN(test_utf8_next);
+    T_RUN(test_utf8_cut);
+    T_RUN(test_utf8_py_word);
+    T_RUN(test_pystr);
     T_DONE();
 }

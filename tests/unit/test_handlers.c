@@ -382,6 +382,7 @@ static void test_db_fault_walk(void)
         {DB_BUSY, 503, "TEMPORARILY_UNAVAILABLE"}, /* locked, or a lost connection */
         {DB_ERROR, 500, "INTERNAL_ERROR"},
         {DB_INVALID, 400, "BAD_REQUEST"},
+        {DB_FULL, 503, "TEMPORARILY_UNAVAILABLE"}, /* the database's disk is full */
     };
     int walked = 0;
     for (size_t kk = 0; kk < sizeof kinds / sizeof *kinds; kk++) {
