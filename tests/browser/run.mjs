@@ -7,8 +7,8 @@
 // playwright-core (no browser download). Prints one line per test, the measurements (time
 // to first chart, scroll frame times, the chart view with 100 runs of 100,000 points, the
 // CSV export of 10,000 runs, ...) and a final "N passed, N failed" line; exits non-zero on
-// any failure. Timings are printed; only the budgets kept from before (the 1,000,000-point
-// chart, scroll frame medians) are asserted, loosely: this machine's cores are shared.
+// any failure. Timings are printed; loose budgets (the 1,000,000-point chart, scroll frame
+// medians) are asserted, to catch a UI several times slower: this machine's cores are shared.
 //
 //   node tests/browser/run.mjs            (MLTRACK_BIN defaults to build/server/mltrack)
 //   CHROMIUM=/usr/bin/chromium  PYTHON=.venv/bin/python  KEEP=1 (keep the temp dir)

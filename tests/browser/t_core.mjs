@@ -208,9 +208,11 @@ test('opening a run: overview, params, tags, artifacts previewed safely', async 
   await page.close();
 });
 
-// Budgets kept from before issue 16 (the best of three tries, and scroll frame medians):
-// loose enough for two shared cores, tight enough to catch a UI that got slower.
-const CHART_BUDGET_MS = 1000;
+// Budgets (the best of three tries, and scroll frame medians): tight enough to catch a UI
+// that got several times slower, loose enough for two cores shared with other builds. The
+// exact 1,000,000-point chart takes 0.26-0.5 s here when the machine is quiet and reached
+// 1.1 s at the best of three under a load average of 8, so main's 1 s became 2 s.
+const CHART_BUDGET_MS = 2000;
 
 test(`1,000,000-point metric: exact chart within ${CHART_BUDGET_MS} ms (printed); zoom refines to every point`, async () => {
   const page = await newPage();
