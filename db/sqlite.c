@@ -1,6 +1,7 @@
 /* The SQLite driver: one connection per thread, WAL with synchronous=FULL, a busy timeout,
  * and statements prepared persistent when the connection keeps them. Row batches run one
  * prepared INSERT per row: in-process, a statement costs about a microsecond. */
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -274,8 +275,20 @@ static char *uri_filename(const char *path, bool *uri)
     return buf_ok(&b) ? buf_detach(&b, NULL) : NULL;
 }
 
+/* All of SQLite's memory in the process (every connection's page cache, statements and
+ * schemas) is held near this: past it, caches reuse their pages instead of growing, so
+ * sixteen threads each reading a long history do not hold sixteen full caches at once. */
+#define SQLITE_HEAP_SOFT_LIMIT (24LL << 20)
+
+static void sqlite_process_init(void)
+{
+    sqlite3_soft_heap_limit64(SQLITE_HEAP_SOFT_LIMIT);
+}
+
 struct db *db_sqlite_open(const char *path_in, struct err *e)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_process_init);
     sqlite3 *conn = NULL;
     bool uri;
     char *path = uri_filename(path_in, &uri);

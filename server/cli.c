@@ -80,6 +80,11 @@ const char cli_usage_server[] =
     "                               MLflow's metrics directory; mltrack keeps its\n"
     "                               metrics in memory and leaves it alone).\n"
     "                               [env MLFLOW_EXPOSE_PROMETHEUS]\n"
+    "  --access-log PATH            One line per request to PATH ('-': standard\n"
+    "                               error), credentials in query strings redacted.\n"
+    "                               [env MLTRACK_ACCESS_LOG]\n"
+    "  --access-log-format FORMAT   common (default: the common log format and the\n"
+    "                               latency) or json. [env MLTRACK_ACCESS_LOG_FORMAT]\n"
     "  --log-level LEVEL            debug, info (default), warning or error.\n"
     "                               [env MLTRACK_LOG_LEVEL]\n"
     "  --help                       Show this message and exit.\n";
@@ -89,7 +94,7 @@ enum opt_kind { OPT_STR, OPT_PORT, OPT_WORKERS, OPT_CONNS, OPT_TRUE, OPT_FALSE, 
 enum opt_id {
     O_BACKEND, O_REGISTRY, O_ARTROOT, O_SERVE, O_NO_SERVE, O_ARTONLY, O_ARTDEST, O_HOST,
     O_PORT, O_WORKERS, O_PREFIX, O_HOSTS, O_ORIGINS, O_NOSEC, O_XFO, O_LOGLEVEL, O_MAXCONNS,
-    O_PROM, O__COUNT
+    O_PROM, O_ACCESS, O_ACCESS_FMT, O__COUNT
 };
 
 struct opt {
@@ -124,6 +129,9 @@ static const struct opt opts[O__COUNT] = {
     [O_LOGLEVEL] = {"log-level", 0, OPT_LOGLEVEL, "MLTRACK_LOG_LEVEL", O_LOGLEVEL},
     [O_MAXCONNS] = {"max-connections", 0, OPT_CONNS, "MLTRACK_MAX_CONNECTIONS", O_MAXCONNS},
     [O_PROM] = {"expose-prometheus", 0, OPT_STR, "MLFLOW_EXPOSE_PROMETHEUS", O_PROM},
+    [O_ACCESS] = {"access-log", 0, OPT_STR, "MLTRACK_ACCESS_LOG", O_ACCESS},
+    [O_ACCESS_FMT] = {"access-log-format", 0, OPT_STR, "MLTRACK_ACCESS_LOG_FORMAT",
+                      O_ACCESS_FMT},
 };
 
 enum { MAX_WORKERS = 256, MAX_CONNS = 1000000 };
@@ -385,6 +393,14 @@ enum cli_result cli_parse(int argc, char **argv, cli_getenv_fn env, struct serve
     cfg->log_level = pv.set[O_LOGLEVEL] ? (enum log_level)pv.num[O_LOGLEVEL] : LOG_INFO;
     cfg->max_connections = pv.set[O_MAXCONNS] ? (unsigned)pv.num[O_MAXCONNS] : 0;
     cfg->expose_prometheus = pv.set[O_PROM] && *pv.str[O_PROM] ? pv.str[O_PROM] : NULL;
+    cfg->access_log = pv.set[O_ACCESS] && *pv.str[O_ACCESS] ? pv.str[O_ACCESS] : NULL;
+    cfg->access_log_json = false;
+    if (pv.set[O_ACCESS_FMT]) {
+        if (strcmp(pv.str[O_ACCESS_FMT], "json") == 0)
+            cfg->access_log_json = true;
+        else if (strcmp(pv.str[O_ACCESS_FMT], "common") != 0)
+            return usage_err(err, errlen, "--access-log-format must be 'common' or 'json'.");
+    }
 
     const char *sp = cfg->static_prefix;
     if (*sp) {

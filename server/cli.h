@@ -29,6 +29,8 @@ struct server_config {
     enum log_level log_level;           /* default INFO */
     unsigned max_connections;           /* 0: the default (conns_defaults) */
     const char *expose_prometheus;      /* MLflow's metrics directory: GET /metrics is on */
+    const char *access_log;             /* path or "-", NULL: off */
+    bool access_log_json;               /* --access-log-format json */
     bool backend_defaulted;             /* backend URI came from the default */
 };
 

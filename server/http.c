@@ -15,11 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 
 #include "../api/request.h"
+#include "access_log.h"
 #include "../base/util.h"
 #include "conns.h"
 #include "framing.h"
@@ -60,6 +63,7 @@ struct hreq {
     struct buf body;           /* buffered request body, capped at body_max */
     const char *raw_uri;       /* the request-target as sent; from the arena */
     const char *method;        /* MHD's string, valid until the request completes */
+    const char *version;       /* the same, "HTTP/1.1" */
     const struct route *route;
     const char *pattern;       /* the route's, for metrics; NULL when none matched */
     size_t body_max;
@@ -69,6 +73,7 @@ struct hreq {
     enum hstate state;
     bool counted;              /* reached the access handler: in g_inflight, conns_busy */
     size_t resp_bytes;         /* of the buffered response body, for mem_after_request */
+    int64_t sent_bytes;        /* of it on the wire (gzipped); -1 for streamed bodies */
     void *stream;              /* api_stream_* context while a body streams */
     struct resp sfail;         /* the error answer of a failed streamed body */
     struct hreq *next;         /* free-list link */
@@ -165,6 +170,8 @@ static void hreq_put(struct hreq *h)
     h->state = HS_NEW;
     h->counted = false;
     h->resp_bytes = 0;
+    h->sent_bytes = -1;
+    h->version = NULL;
     h->stream = NULL;
     struct tls *t = tls_get();
     if (t->nfree >= FREELIST_MAX) {
@@ -448,6 +455,7 @@ static enum MHD_Result respond(struct hreq *h, struct MHD_Connection *c, struct 
         }
     }
     prom_bytes(0, len);
+    h->sent_bytes = (int64_t)len;
     struct MHD_Response *mr;
     if (len > 0) {
         mr = MHD_create_response_from_buffer_with_free_callback(len, body, free);
@@ -588,10 +596,12 @@ static enum http_method parse_method(const char *m)
 
 /* Headers are in: parse the target, apply the security rules, find the route, and either
  * answer at once or get ready for the body. */
-static enum MHD_Result begin(struct hreq *h, struct MHD_Connection *c, const char *method)
+static enum MHD_Result begin(struct hreq *h, struct MHD_Connection *c, const char *method,
+                             const char *version)
 {
     struct req *q = &h->req;
     h->method = method;
+    h->version = version;
     q->method = parse_method(method);
     q->header = hdr_cb;
     q->hctx = c;
@@ -723,7 +733,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   void **con_cls)
 {
     (void)cls;
-    (void)version;
     struct hreq *h = *con_cls;
     if (!h) {
         /* The URI callback always runs first; this is only a safety net. */
@@ -744,10 +753,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             h->state = HS_WAIT;
             return MHD_YES;
         }
-        return begin(h, c, method);
+        return begin(h, c, method, version);
     case HS_WAIT: {
         *upload_data_size = 0;
-        enum MHD_Result rc = begin(h, c, method);
+        enum MHD_Result rc = begin(h, c, method, version);
         if (h->state == HS_STREAM)
             return stream_finish(h, c); /* an empty upload */
         return h->state == HS_BODY ? finish(h, c) : rc;
@@ -826,9 +835,48 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     (void)c;
     struct hreq *h = hreq_get();
     h->raw_uri = arena_strdup(&h->arena, uri);
-    if (log_min_level <= LOG_DEBUG || prom_enabled())
+    if (log_min_level <= LOG_DEBUG || prom_enabled() || access_log_on())
         h->start_ns = mono_ns();
     return h;
+}
+
+/* The request's access-log line (server/access_log.c), and at --log-level debug the same
+ * line in the log. */
+static void log_access(struct hreq *h, struct MHD_Connection *c,
+                       enum MHD_RequestTerminationCode toe)
+{
+    char addr[INET6_ADDRSTRLEN] = "";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, addr,
+                  sizeof addr);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, addr,
+                  sizeof addr);
+    struct access_entry e = {
+        .client = addr[0] ? addr : NULL,
+        .user = h->req.remote_user,
+        .method = h->method ? h->method : "?",
+        .target = h->raw_uri ? h->raw_uri : "?",
+        .version = h->version,
+        .status = h->status,
+        .bytes = h->sent_bytes,
+        .ns = h->start_ns ? mono_ns() - h->start_ns : 0,
+        .cut = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
+    };
+    access_log_write(&e);
+    if (log_min_level <= LOG_DEBUG) {
+        struct buf line;
+        buf_init(&line, 80 * 1024);
+        access_log_format(&line, ACCESS_COMMON, &e, (int64_t)time(NULL));
+        if (buf_ok(&line) && line.len) {
+            line.ptr[line.len - 1] = '\0';
+            log_msg(LOG_DEBUG, "%s", line.ptr);
+        }
+        buf_release(&line);
+    }
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -836,13 +884,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     (void)cls;
     struct hreq *h = *con_cls;
-    if (h && log_min_level <= LOG_DEBUG) {
-        /* The access log: off unless --log-level debug, it costs a write per request. */
-        log_msg(LOG_DEBUG, "%s %s -> %d%s (%.3f ms)", h->method ? h->method : "?",
-                h->raw_uri ? h->raw_uri : "?", h->status,
-                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)",
-                h->start_ns ? (double)(mono_ns() - h->start_ns) / 1e6 : 0.0);
-    }
+    if (h && (access_log_on() || log_min_level <= LOG_DEBUG))
+        log_access(h, c, toe);
     if (h) {
         if (h->stream) {
             /* The connection ended inside a streamed body: nothing half-written stays. */

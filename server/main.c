@@ -19,6 +19,7 @@
 #include "../base/util.h"
 #include "../store/store.h"
 #include "cli.h"
+#include "access_log.h"
 #include "admin.h"
 #include "mem.h"
 #include "prom.h"
@@ -144,6 +145,12 @@ int main(int argc, char **argv)
     mem_init();
     if (cfg.expose_prometheus)
         prom_enable();
+    if (cfg.access_log &&
+        access_log_open(cfg.access_log, cfg.access_log_json ? ACCESS_JSON : ACCESS_COMMON, msg,
+                        sizeof msg) != 0) {
+        fprintf(stderr, "mltrack: %s\n", msg);
+        return 2;
+    }
 
     /* Block the signals before any thread exists so every thread inherits the mask and
      * only sigwait below sees them. */
@@ -246,6 +253,7 @@ int main(int argc, char **argv)
     fd = -1;
     api_shutdown();
     api_up = false;
+    access_log_close();
     if (store_up)
         store_global_shutdown();
     log_info("Shutdown complete");

@@ -6,7 +6,8 @@
  *
  * What the heap keeps after a burst is many small free chunks (jansson's trees, SQLite's
  * pages) spread over the arenas: only malloc_trim gives their pages back, and it walks
- * every arena, so it runs off the request path, in the sweeper, once the burst is over. */
+ * every arena, so it runs off the request path, in the sweeper, once the burst is over,
+ * after the writer's and the idle threads' SQLite page caches have been emptied. */
 #include "mem.h"
 
 #include <malloc.h>
@@ -57,11 +58,11 @@ static void trim(void)
 void mem_after_request(size_t bytes)
 {
     atomic_fetch_add_explicit(&completed, 1, memory_order_relaxed);
-    /* The sweeper cannot reach the threads' own connections (each belongs to its thread),
-     * so a thread empties its page cache itself after a large request, which reads more
-     * pages than the cache holds anyway. */
+    /* A large request read more pages than the cache holds anyway: its thread empties it
+     * now rather than keep them until the sweeper comes. */
     if (bytes >= BIG_READ)
         store_thread_release_memory();
+    store_thread_done();
     if (bytes < BIG_REQUEST)
         return;
     int64_t now = mono_ns(), last = atomic_load(&last_trim_ns);
@@ -104,6 +105,7 @@ static void *sweeper_main(void *arg)
         if (now == swept || sw.inflight() > 0)
             continue;
         db_writer_release_memory();
+        store_release_idle_memory();
         trim();
         swept = now;
     }

@@ -10,13 +10,14 @@
 /* At start-up, before any thread. */
 void mem_init(void);
 /* Starts the sweeper thread; inflight() tells it how many requests are running. After
- * requests, once none has run for IDLE_MS, it empties the writer connection's page cache
- * and trims the heap. 0, or -1 when the thread cannot start (the server runs without). */
+ * requests, once none has run for IDLE_MS, it empties the page caches of the writer and of
+ * every thread's connection not in use, and trims the heap. 0, or -1 when the thread cannot start (the server runs without). */
 int mem_sweeper_start(int (*inflight)(void));
 void mem_sweeper_stop(void);
 /* After a request that held `bytes` of memory (its arena and bodies), on its thread: when
  * that was a lot, empties the thread's database page cache and gives free memory back to
- * the kernel (at most once a second); counts the request for the sweeper. */
+ * the kernel (at most once a second); marks the thread's connection idle (store_thread_done)
+ * and counts the request for the sweeper. */
 void mem_after_request(size_t bytes);
 
 #endif

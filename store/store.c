@@ -48,9 +48,34 @@ static char *cfg_uri, *cfg_root;
 static pthread_key_t conn_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
+/* A thread's connection. Its mutex is held from the first store_thread_db of a request to
+ * store_thread_done, so that store_release_idle_memory, on another thread, touches only
+ * connections nobody is using (SQLite's are opened without their own mutex). */
+struct thread_conn {
+    struct db *db;
+    pthread_mutex_t mu;
+    bool held; /* by its own thread, which alone reads and writes this flag */
+    struct thread_conn *prev, *next;
+};
+static pthread_mutex_t conns_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct thread_conn *conns; /* every thread's */
+
 static void conn_destroy(void *p)
 {
-    db_close(p);
+    struct thread_conn *tc = p;
+    pthread_mutex_lock(&conns_mu);
+    if (tc->prev)
+        tc->prev->next = tc->next;
+    else
+        conns = tc->next;
+    if (tc->next)
+        tc->next->prev = tc->prev;
+    pthread_mutex_unlock(&conns_mu);
+    if (tc->held)
+        pthread_mutex_unlock(&tc->mu);
+    pthread_mutex_destroy(&tc->mu);
+    db_close(tc->db);
+    free(tc);
 }
 
 static void key_init(void)
@@ -66,24 +91,65 @@ const struct store_config *store_config(void)
 struct db *store_thread_db(struct err *e)
 {
     pthread_once(&key_once, key_init);
-    struct db *db = pthread_getspecific(conn_key);
-    if (db)
-        return db;
-    struct err tmp;
-    db = db_open(cfg.backend_uri, &tmp);
-    if (!db) {
-        log_error("%s", tmp.msg);
-        err_set(e, ERR_TEMPORARILY_UNAVAILABLE, "the database cannot be opened right now");
-        return NULL;
+    struct thread_conn *tc = pthread_getspecific(conn_key);
+    if (!tc) {
+        struct err tmp;
+        struct db *db = db_open(cfg.backend_uri, &tmp);
+        if (!db) {
+            log_error("%s", tmp.msg);
+            err_set(e, ERR_TEMPORARILY_UNAVAILABLE, "the database cannot be opened right now");
+            return NULL;
+        }
+        tc = calloc(1, sizeof *tc);
+        if (!tc) {
+            db_close(db);
+            err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+            return NULL;
+        }
+        tc->db = db;
+        pthread_mutex_init(&tc->mu, NULL);
+        pthread_mutex_lock(&conns_mu);
+        tc->next = conns;
+        if (conns)
+            conns->prev = tc;
+        conns = tc;
+        pthread_mutex_unlock(&conns_mu);
+        pthread_setspecific(conn_key, tc);
     }
-    pthread_setspecific(conn_key, db);
-    return db;
+    if (!tc->held) {
+        pthread_mutex_lock(&tc->mu);
+        tc->held = true;
+    }
+    return tc->db;
+}
+
+void store_thread_done(void)
+{
+    pthread_once(&key_once, key_init);
+    struct thread_conn *tc = pthread_getspecific(conn_key);
+    if (tc && tc->held) {
+        tc->held = false;
+        pthread_mutex_unlock(&tc->mu);
+    }
 }
 
 void store_thread_release_memory(void)
 {
     pthread_once(&key_once, key_init);
-    db_release_memory(pthread_getspecific(conn_key));
+    struct thread_conn *tc = pthread_getspecific(conn_key);
+    if (tc)
+        db_release_memory(tc->db);
+}
+
+void store_release_idle_memory(void)
+{
+    pthread_mutex_lock(&conns_mu);
+    for (struct thread_conn *tc = conns; tc; tc = tc->next)
+        if (pthread_mutex_trylock(&tc->mu) == 0) {
+            db_release_memory(tc->db);
+            pthread_mutex_unlock(&tc->mu);
+        }
+    pthread_mutex_unlock(&conns_mu);
 }
 
 const char *store_alembic_revision(struct db *db, char *buf, size_t cap)
@@ -240,10 +306,10 @@ void store_global_shutdown(void)
     /* Connections belong to their threads and close in conn_destroy when the HTTP worker
      * threads exit; the main thread's, if it opened one, closes here. */
     pthread_once(&key_once, key_init);
-    struct db *db = pthread_getspecific(conn_key);
-    if (db) {
+    struct thread_conn *tc = pthread_getspecific(conn_key);
+    if (tc) {
         pthread_setspecific(conn_key, NULL);
-        db_close(db);
+        conn_destroy(tc);
     }
     db_writer_close();
 }

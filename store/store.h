@@ -26,11 +26,14 @@ void store_global_shutdown(void);
 const struct store_config *store_config(void);
 
 /* The calling thread's connection, opened on first use; closed when the thread exits.
- * NULL with e set if it cannot be opened. */
+ * NULL with e set if it cannot be opened. The connection counts as in use from then until
+ * store_thread_done (the end of the request). */
 struct db *store_thread_db(struct err *e);
-/* Gives back the caches of the calling thread's connection, if it has one (between
- * requests, when the server is idle). */
+void store_thread_done(void);
+/* Gives back the caches of the calling thread's connection, if it has one. */
 void store_thread_release_memory(void);
+/* From any thread: gives back the caches of every thread's connection not in use now. */
+void store_release_idle_memory(void);
 
 struct sctx {
     struct db *db;     /* the thread's connection; the writer's inside a write transaction */
