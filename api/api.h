@@ -95,6 +95,12 @@ const char *mime_type(const char *path);
 int read_search_query(struct ctx *c, enum search_kind kind, struct filter *f,
                       struct order_by *ob, int64_t *offset);
 
+/* A runs/search request (experiment_ids, max_results, run_view_type, filter, order_by,
+ * page_token) read into q, whose filter and order point at f and ob; q->page asks for
+ * max_results + 1 runs from *offset (see reply_page). Everything lives in c->s.a. */
+int read_runs_query(struct ctx *c, struct search_runs_q *q, struct filter *f,
+                    struct order_by *ob, int64_t *offset);
+
 /* Writes {"<field>": [...], "next_page_token": ...} for a search page fetched with
  * LIMIT max + 1: the extra item, if any, only says that another page exists (MLflow's
  * offset token). items holds n elements of size bytes; put writes one. Returns 0. */

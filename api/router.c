@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../base/util.h"
-#include "api.h"
+#include "mltrack.h"
 
 const struct api_config *api_cfg;
 
@@ -123,6 +123,8 @@ static const struct table mlflow_tables[] = {
 static const struct table mltrack_tables[] = {
     {mltrack_registry_routes, &mltrack_registry_routes_n},
     {mltrack_metric_routes, &mltrack_metric_routes_n},
+    {mltrack_series_routes, &mltrack_series_routes_n},
+    {mltrack_export_routes, &mltrack_export_routes_n},
 };
 static const struct table artifact_tables[] = {
     {artifact_routes, &artifact_routes_n},

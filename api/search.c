@@ -118,34 +118,46 @@ static int h_search_experiments(struct ctx *c)
     return reply_page(c, "experiments", x, n, sizeof *x, put_experiment_item, max, offset);
 }
 
-static int h_search_runs(struct ctx *c)
+int read_runs_query(struct ctx *c, struct search_runs_q *q, struct filter *f,
+                    struct order_by *ob, int64_t *offset)
 {
-    struct search_runs_q q = {0};
-    struct filter f;
-    struct order_by ob;
-    int64_t max, offset;
     const char **exp_ids;
     size_t nexp;
-    if (in_str_list(&c->in, "experiment_ids", &exp_ids, &nexp) != 0 ||
-        read_max_results(c, 1000, false, &max) != 0 ||
-        read_view_type(c, "run_view_type", &q.view) != 0 ||
-        read_search_query(c, SEARCH_RUNS, &f, &ob, &offset) != 0)
+    memset(q, 0, sizeof *q);
+    if (in_str_list(&c->in, "experiment_ids", &exp_ids, &nexp) != 0)
+        return -1;
+    /* Read before the filter, as MLflow reports a bad max_results first. */
+    int64_t max;
+    if (read_max_results(c, 1000, false, &max) != 0 ||
+        read_view_type(c, "run_view_type", &q->view) != 0 ||
+        read_search_query(c, SEARCH_RUNS, f, ob, offset) != 0)
         return -1;
     int64_t *ids = arena_calloc(c->s.a, nexp ? nexp : 1, sizeof *ids);
     for (size_t i = 0; i < nexp; i++)
         if (exp_parse_id(&c->s, exp_ids[i], &ids[i]) != 0)
             return -1;
-    q.experiment_ids = ids;
-    q.n_experiment_ids = nexp;
-    q.filter = &f;
-    q.order = &ob;
-    q.page.limit = max + 1;
-    q.page.offset = offset;
+    q->experiment_ids = ids;
+    q->n_experiment_ids = nexp;
+    q->filter = f;
+    q->order = ob;
+    q->page.limit = max + 1;
+    q->page.offset = *offset;
+    return 0;
+}
+
+static int h_search_runs(struct ctx *c)
+{
+    struct search_runs_q q;
+    struct filter f;
+    struct order_by ob;
+    int64_t offset;
+    if (read_runs_query(c, &q, &f, &ob, &offset) != 0)
+        return -1;
     struct run *runs;
     size_t n;
     if (run_search(&c->s, &q, &runs, &n) != 0)
         return -1;
-    return reply_page(c, "runs", runs, n, sizeof *runs, put_run_item, max, offset);
+    return reply_page(c, "runs", runs, n, sizeof *runs, put_run_item, q.page.limit - 1, offset);
 }
 
 const struct route search_routes[] = {

@@ -1,7 +1,9 @@
 /* Serves the embedded UI bundle. index.html is revalidated on every load (no-cache with
  * an ETag, answered 304 when unchanged); the hashed scripts and styles it names are
  * immutable. Every UI response carries a Content-Security-Policy that allows only this
- * origin's scripts, so even a missed escape in the UI cannot run injected code. */
+ * origin's scripts, so even a missed escape in the UI cannot run injected code. Frames
+ * may show blob: URLs (PDF previews, made from bytes the UI fetched itself); HTML
+ * artifacts are shown in sandboxed srcdoc frames, which inherit this policy. */
 #include <string.h>
 
 #include "../api/route.h"
@@ -9,7 +11,8 @@
 
 #define UI_CSP                                                                             \
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "  \
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+    "frame-src 'self' blob:; media-src 'self' blob:; object-src 'none'; base-uri 'none'; "  \
+    "form-action 'self'; frame-ancestors 'self'"
 
 const struct ui_asset *ui_asset_find(const char *path)
 {

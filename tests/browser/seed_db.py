@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Inserts N runs straight into a running mltrack's SQLite database (MLflow's schema, the
-same rows runs/create + log-batch write), because 10,000 runs through the REST API take
+"""Inserts N runs straight into mltrack's SQLite database (MLflow's schema, the same rows
+runs/create + log-batch write), because 10,000 runs through the REST API take
 about a minute and this takes a second or two. Each run has a few common params and
 metrics plus some drawn from pools of 300 param and 100 metric keys, so the experiment
 has 400+ distinct columns while each run stays small.

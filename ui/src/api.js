@@ -89,6 +89,13 @@ export async function fetchText(url, maxBytes) {
   return { text, cut };
 }
 
+// A file as a Blob of the given type (PDF previews), through the same error handling.
+export async function fetchBlob(url, type) {
+  const res = await fetch(BASE + url, { credentials: 'same-origin' });
+  if (!res.ok) throw new ApiError(`Could not load the file (the server answered ${res.status}).`, 'HTTP', res.status);
+  return new Blob([await res.arrayBuffer()], { type });
+}
+
 // Runs f over items with at most n in flight; results in order.
 export async function pool(items, n, f) {
   const out = new Array(items.length);

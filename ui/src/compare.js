@@ -3,12 +3,14 @@
 // and a scatter plot of one against another. Canvas text is drawn with fillText, so run
 // names never become markup.
 import uPlot from 'uplot';
-import { h, clear, fmtNum, num, section, empty, spinner, showError } from './dom.js';
+import { h, clear, fmtNum, fmtTick, num, section, empty, spinner, cssVar } from './dom.js';
 import { mlflow, pool } from './api.js';
-import { MetricChart, chartControls, COLORS } from './chart.js';
+import { MetricChart, chartControls, COLORS, dotsPath } from './chart.js';
+import { parseList, setQuery } from './url.js';
+import { runHref } from './run.js';
 
 export async function comparePage(root, q) {
-  const ids = (q.get('runs') || '').split(',').filter(Boolean).slice(0, 100);
+  const ids = parseList(q.get('runs')).slice(0, 100);
   if (ids.length < 2) {
     root.appendChild(h('p', null, 'Pick 2 to 100 runs in a runs table to compare them.'));
     return;
@@ -20,6 +22,7 @@ export async function comparePage(root, q) {
     const tags = Object.fromEntries((r.data.tags || []).map((t) => [t.key, t.value]));
     return {
       id: r.info.run_id,
+      exp: r.info.experiment_id,
       name: r.info.run_name || tags['mlflow.runName'] || r.info.run_id,
       p: Object.fromEntries((r.data.params || []).map((x) => [x.key, x.value])),
       m: Object.fromEntries((r.data.metrics || []).map((x) => [x.key, num(x.value)])),
@@ -33,7 +36,7 @@ export async function comparePage(root, q) {
   root.appendChild(h('div', { class: 'page-head' }, h('h1', null, `Comparing ${R.length} runs`)));
 
   // ---- the table ----
-  const onlyDiff = h('input', { type: 'checkbox', checked: false });
+  const onlyDiff = h('input', { type: 'checkbox', checked: q.get('diff') === '1' });
   const tableWrap = h('div', { class: 'compare-table-wrap' });
   function differs(vals) {
     return new Set(vals.map((v) => (v === undefined ? '\u0000' : String(v)))).size > 1;
@@ -55,19 +58,24 @@ export async function comparePage(root, q) {
     clear(tableWrap).appendChild(h('table', { class: 'grid compare' },
       h('thead', null, h('tr', null, h('th', null, 'Run'), R.map((r) => h('th', null,
         h('span', { class: 'swatch', style: { background: r.color } }),
-        h('a', { href: `#/runs/${encodeURIComponent(r.id)}` }, r.name))))),
+        h('a', { href: runHref(r.exp, r.id) }, r.name))))),
       h('tbody', null, rows)));
   }
-  onlyDiff.addEventListener('change', renderTable);
+  onlyDiff.addEventListener('change', () => { setQuery({ diff: onlyDiff.checked ? '1' : null }); renderTable(); });
   renderTable();
   root.appendChild(section('Parameters and metrics', h('label', { class: 'toolbar' }, onlyDiff, ' Only show differences'), tableWrap));
 
   // ---- overlaid charts ----
   const chartState = { xMode: 'step', log: false, smoothing: 0 };
   const chartsEl = h('div', { class: 'charts' });
-  const chosen = new Set(mkeys.slice(0, 4));
+  const wanted = parseList(q.get('metrics'));
+  const chosen = new Set(wanted.length ? mkeys.filter((k) => wanted.includes(k)) : mkeys.slice(0, 4));
   const metricPick = h('div', { class: 'toolbar wrap' }, mkeys.map((k) => h('label', null,
-    h('input', { type: 'checkbox', checked: chosen.has(k), onchange: (e) => { if (e.target.checked) chosen.add(k); else chosen.delete(k); drawCharts(); } }), ' ', k)));
+    h('input', { type: 'checkbox', checked: chosen.has(k), onchange: (e) => {
+      if (e.target.checked) chosen.add(k); else chosen.delete(k);
+      setQuery({ metrics: [...chosen].join(',') });
+      drawCharts();
+    } }), ' ', k)));
   function drawCharts() {
     charts.splice(0).forEach((c) => c.destroy());
     clear(chartsEl);
@@ -120,7 +128,8 @@ export async function comparePage(root, q) {
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, H);
     ctx.font = '12px system-ui, sans-serif';
-    ctx.fillStyle = '#555';
+    const fg = cssVar('--chart-fg', '#333'), muted = cssVar('--muted', '#666');
+    ctx.fillStyle = muted;
     if (dlist.length < 2) {
       ctx.fillText('Pick at least two parameters or metrics.', 20, 40);
       return;
@@ -146,17 +155,17 @@ export async function comparePage(root, q) {
     ctx.globalAlpha = 1;
     // Axes with their labels and ends.
     dlist.forEach((d, i) => {
-      ctx.strokeStyle = '#333';
+      ctx.strokeStyle = fg;
       ctx.lineWidth = 1;
       ctx.beginPath();
       ctx.moveTo(xs[i], y(0));
       ctx.lineTo(xs[i], y(1));
       ctx.stroke();
-      ctx.fillStyle = '#222';
+      ctx.fillStyle = fg;
       ctx.textAlign = 'center';
       const label = d.replace(/^(param|metric):/, '');
       ctx.fillText(label.length > 24 ? `${label.slice(0, 23)}…` : label, xs[i], H - 12);
-      ctx.fillStyle = '#666';
+      ctx.fillStyle = muted;
       const s = scales[i];
       if (s.kind === 'num') {
         ctx.fillText(fmtNum(s.hi), xs[i], y(1) - 8);
@@ -172,10 +181,12 @@ export async function comparePage(root, q) {
   requestAnimationFrame(drawPC);
 
   // ---- scatter ----
+  // One uPlot series per run (each its own x and y: uPlot's mode 2), so runs that share
+  // an x value are all drawn; a shared x axis would keep only one point per x.
   const all = [...pkeys.map((k) => `param:${k}`), ...mkeys.map((k) => `metric:${k}`)];
-  const mkSel = (v) => h('select', null, all.map((d) => h('option', { value: d, selected: d === v }, d.replace(':', ': '))));
-  const xSel = mkSel(all[0]);
-  const ySel = mkSel(mkeys.length ? `metric:${mkeys[0]}` : all[1]);
+  const mkSel = (v, label) => h('select', { 'aria-label': label }, all.map((d) => h('option', { value: d, selected: d === v }, d.replace(':', ': '))));
+  const xSel = mkSel(all.includes(q.get('sx')) ? q.get('sx') : all[0], 'Scatter x');
+  const ySel = mkSel(all.includes(q.get('sy')) ? q.get('sy') : mkeys.length ? `metric:${mkeys[0]}` : all[1], 'Scatter y');
   const scEl = h('div', { class: 'scatter' });
   let scU = null;
   function drawScatter() {
@@ -184,23 +195,33 @@ export async function comparePage(root, q) {
     if (!all.length) return;
     const xv = dimValues(xSel.value), yv = dimValues(ySel.value);
     const xsc = scaleOf(xv);
-    const pts = R.map((r, i) => ({ r, x: xsc.kind === 'num' ? Number(xv[i]) : xsc.cats.indexOf(String(xv[i])), y: Number(yv[i]) }))
-      .filter((p) => xv[R.indexOf(p.r)] !== undefined && isFinite(p.x) && isFinite(p.y))
-      .sort((a, b) => a.x - b.x);
+    const pts = R.map((r, i) => ({ r, x: xsc.kind === 'num' ? Number(xv[i]) : xsc.cats.indexOf(String(xv[i])), y: Number(yv[i]), has: xv[i] !== undefined && yv[i] !== undefined }))
+      .filter((p) => p.has && isFinite(p.x) && isFinite(p.y));
     if (!pts.length) return scEl.appendChild(empty('No run has both values.'));
-    const data = [pts.map((p) => p.x), pts.map((p) => p.y)];
+    const fg = cssVar('--chart-fg', '#333'), grid = cssVar('--chart-grid', 'rgba(0,0,0,0.07)');
+    const ax = { stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid } };
+    const pad = (lo, hi) => { const d = hi - lo || Math.abs(hi) * 0.1 || 1; return [lo - d * 0.08, hi + d * 0.08]; };
+    const xs = pts.map((p) => p.x), ys = pts.map((p) => p.y);
     scU = new uPlot({
+      mode: 2,
       width: Math.max(400, scEl.clientWidth || 700), height: 320,
-      scales: { x: { time: false } },
-      axes: [{ label: xSel.value.replace(':', ': '), values: xsc.kind === 'cat' ? (u, ticks) => ticks.map((t) => (Number.isInteger(t) && xsc.cats[t] !== undefined ? xsc.cats[t] : '')) : undefined },
-        { label: ySel.value.replace(':', ': '), size: 60 }],
-      series: [{ label: xSel.value }, { label: ySel.value, stroke: '#1f77b4', paths: () => null, points: { show: true, size: 8, fill: '#1f77b4' } }],
-      legend: { show: true },
-    }, data, scEl);
-    scEl.appendChild(h('p', { class: 'muted small-text' }, pts.map((p) => `${p.r.name}: (${fmtNum(xsc.kind === 'cat' ? xsc.cats[p.x] : p.x)}, ${fmtNum(p.y)})`).join(' · ')));
+      scales: { x: { time: false, range: () => pad(Math.min(...xs), Math.max(...xs)) }, y: { range: () => pad(Math.min(...ys), Math.max(...ys)) } },
+      axes: [{ ...ax, label: xSel.value.replace(':', ': '), values: xsc.kind === 'cat' ? (u, ticks) => ticks.map((t) => (Number.isInteger(t) && xsc.cats[t] !== undefined ? xsc.cats[t] : '')) : (u, t, a, s, incr) => t.map((v) => fmtTick(v, incr)) },
+        { ...ax, label: ySel.value.replace(':', ': '), size: 64, values: (u, t, a, s, incr) => t.map((v) => fmtTick(v, incr)) }],
+      series: [{}, ...pts.map((p) => ({ label: p.r.name, stroke: p.r.color, fill: p.r.color, paths: dotsPath(4.5),
+        points: { show: false }, facets: [{ scale: 'x', auto: false }, { scale: 'y', auto: false }] }))],
+      legend: { show: false },
+      cursor: { points: { show: false }, dataIdx: () => 0, drag: { x: false, y: false } },
+      hooks: {
+        // Where each run's point is on the canvas (device pixels), for the tests to look at.
+        draw: [(u) => { scEl._points = pts.map((p) => ({ run: p.r.id, color: p.r.color, cx: Math.round(u.valToPos(p.x, 'x', true)), cy: Math.round(u.valToPos(p.y, 'y', true)) })); }],
+      },
+    }, [null, ...pts.map((p) => [[p.x], [p.y]])], scEl);
+    scEl.appendChild(h('p', { class: 'muted small-text scatter-list' }, pts.map((p) => `${p.r.name}: (${fmtNum(xsc.kind === 'cat' ? xsc.cats[p.x] : p.x)}, ${fmtNum(p.y)})`).join(' · ')));
   }
-  xSel.addEventListener('change', drawScatter);
-  ySel.addEventListener('change', drawScatter);
+  const onScatter = () => { setQuery({ sx: xSel.value, sy: ySel.value }); drawScatter(); };
+  xSel.addEventListener('change', onScatter);
+  ySel.addEventListener('change', onScatter);
   root.appendChild(section('Scatter', h('div', { class: 'toolbar' }, h('label', null, 'X ', xSel), h('label', null, 'Y ', ySel)), scEl));
   requestAnimationFrame(drawScatter);
 

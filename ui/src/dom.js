@@ -28,6 +28,13 @@ export function h(tag, attrs, ...children) {
   return el;
 }
 
+// Appends children the way h() does: arrays flattened, null/false/undefined skipped,
+// anything else as text (DOM's own append would write "null").
+export function put(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 function append(el, children) {
   for (const c of children) {
     if (c === null || c === undefined || c === false) continue;
@@ -78,12 +85,112 @@ export function fmtNum(v) {
   return String(Number(n.toPrecision(6)));
 }
 
+// A tick label: enough significant digits that neighbouring ticks (incr apart) differ,
+// scientific notation for very small or large magnitudes (3e-4, not "0").
+export function fmtTick(v, incr) {
+  if (v === null || v === undefined || !isFinite(v)) return '';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  const step = incr && isFinite(incr) && incr > 0 ? incr : a;
+  const sig = Math.min(15, Math.max(1, Math.ceil(Math.log10(a / step) + 1e-9) + 1));
+  const r = Number(v.toPrecision(sig));
+  if (a < 1e-3 || a >= 1e7) return r.toExponential().replace(/\.?0+e/, 'e').replace('e+', 'e');
+  return String(r);
+}
+
 export function num(v) {
   if (typeof v === 'number') return v;
   if (v === 'NaN') return NaN;
   if (v === 'Infinity') return Infinity;
   if (v === '-Infinity') return -Infinity;
   return Number(v);
+}
+
+// The value of a CSS custom property of the page (colours for canvas drawing, which CSS
+// cannot reach), so charts follow the light or dark theme.
+export function cssVar(name, fallback = '') {
+  const v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  return v || fallback;
+}
+
+// Saves a Blob under name through a temporary object URL (never a data: URL in the DOM).
+export function downloadBlob(blob, name) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+// Starts a download of one of our own URLs (relative to the page).
+export function downloadUrl(url, name) {
+  const a = h('a', { href: url, download: name || '' });
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+
+// Copies text to the clipboard: the async API where the page is a secure context,
+// otherwise a hidden textarea and execCommand.
+export async function copyText(text) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(text);
+      return true;
+    }
+  } catch { /* fall back below */ }
+  const ta = h('textarea', { value: text, style: { position: 'fixed', top: '-1000px', opacity: '0' } });
+  document.body.appendChild(ta);
+  ta.select();
+  let ok = false;
+  try { ok = document.execCommand('copy'); } catch { ok = false; }
+  ta.remove();
+  return ok;
+}
+
+// A small button that copies text (a run ID) and says so.
+export function copyButton(text, what = 'ID') {
+  return h('button', {
+    class: 'small copy', title: `Copy ${what}`, 'aria-label': `Copy ${what}`, dataset: { copy: text },
+    onclick: async (e) => {
+      e.preventDefault();
+      e.stopPropagation();
+      toast((await copyText(text)) ? `Copied ${what}` : 'Could not copy');
+    },
+  }, 'Copy');
+}
+
+// Tabs: items [{id, label}], calls onSelect(id); returns {el, select(id)}.
+export function tabs(items, active, onSelect) {
+  const btns = items.map((it) => h('button', {
+    class: `tab${it.id === active ? ' active' : ''}`, role: 'tab', dataset: { tab: it.id },
+    'aria-selected': it.id === active ? 'true' : 'false', onclick: () => onSelect(it.id),
+  }, it.label));
+  const el = h('div', { class: 'tabs', role: 'tablist' }, btns);
+  return {
+    el,
+    select(id) {
+      for (const b of btns) {
+        const on = b.dataset.tab === id;
+        b.classList.toggle('active', on);
+        b.setAttribute('aria-selected', on ? 'true' : 'false');
+      }
+    },
+  };
+}
+
+// What a page shows instead of itself when its object is missing (or failed to load):
+// a sentence in the page, not a spinner that never ends.
+export function pageError(root, err, what) {
+  clear(root);
+  const missing = err && (err.code === 'RESOURCE_DOES_NOT_EXIST' || err.status === 404);
+  root.appendChild(h('div', { class: 'page-error card', role: 'alert' },
+    h('h1', null, missing ? `${what} does not exist` : `Could not load this ${what.split(' ')[0].toLowerCase()}`),
+    h('p', { class: 'muted' }, err && err.message ? err.message : String(err)),
+    h('p', null, h('a', { href: '#/experiments' }, 'Go to the experiments'), ' · ', h('a', { href: '#/models' }, 'the models'))));
 }
 
 // ---- feedback ----
@@ -159,7 +266,11 @@ export async function promptText(title, label, value = '', multiline = false) {
   const input = multiline ? h('textarea', { rows: 6, value }) : h('input', { type: 'text', value });
   if (!multiline) {
     input.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter') e.target.closest('.modal').querySelector('button.primary').click();
+      if (e.key !== 'Enter') return;
+      // Without preventDefault the key's own activation lands on whatever has the focus
+      // next: the primary button of a confirmation that opens at once, which it confirms.
+      e.preventDefault();
+      e.target.closest('.modal').querySelector('button.primary').click();
     });
   }
   const r = await modal(title, h('label', { class: 'field' }, h('span', null, label), input), [

@@ -2,10 +2,12 @@
 // restore, and pick several experiments to see their runs in one table.
 import { h, clear, fmtTime, confirmAction, promptText, showError, toast, empty, spinner, debounce } from './dom.js';
 import { mlflow, quote } from './api.js';
+import { setQuery } from './url.js';
 
-export async function experimentsPage(root) {
-  const state = { q: '', view: 'ACTIVE_ONLY', token: null, items: [], selected: new Set() };
-  const search = h('input', { type: 'search', placeholder: 'Search experiments by name', class: 'grow', 'aria-label': 'Search experiments' });
+export async function experimentsPage(root, q) {
+  const state = { q: q.get('q') || '', view: ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'].includes(q.get('view')) ? q.get('view') : 'ACTIVE_ONLY', token: null, items: [], selected: new Set() };
+  document.title = 'Experiments · mltrack';
+  const search = h('input', { type: 'search', placeholder: 'Search experiments by name', class: 'grow', 'aria-label': 'Search experiments', value: state.q });
   const view = h('select', { 'aria-label': 'Lifecycle' },
     h('option', { value: 'ACTIVE_ONLY' }, 'Active'),
     h('option', { value: 'DELETED_ONLY' }, 'Deleted'),
@@ -24,8 +26,9 @@ export async function experimentsPage(root) {
     h('div', { class: 'toolbar' }, newName, createBtn),
     list, more);
 
-  search.addEventListener('input', debounce(() => { state.q = search.value.trim(); load(true); }, 250));
-  view.addEventListener('change', () => { state.view = view.value; load(true); });
+  view.value = state.view;
+  search.addEventListener('input', debounce(() => { state.q = search.value.trim(); setQuery({ q: state.q }); load(true); }, 250));
+  view.addEventListener('change', () => { state.view = view.value; setQuery({ view: state.view === 'ACTIVE_ONLY' ? null : state.view }, true); load(true); });
   newName.addEventListener('keydown', (e) => { if (e.key === 'Enter') create(); });
 
   async function create() {

@@ -1,9 +1,13 @@
 // The model registry: models list with search, a model page (versions with stage,
 // aliases, tags and source run; the audit log), and a version page. Stage transitions and
 // alias changes ask for confirmation first.
-import { h, clear, fmtTime, kvTable, section, table, empty, spinner, showError, toast, modal, confirmAction,
+import { h, clear, fmtTime, fmtNum, kvTable, section, table, empty, spinner, showError, toast, modal, confirmAction,
   promptText, debounce } from './dom.js';
-import { mlflow, mltrack, quote } from './api.js';
+import { mlflow, mltrack, quote, pool, fetchText } from './api.js';
+import { setQuery, parseJsonish } from './url.js';
+import { runHref, versionModelId } from './run.js';
+import { parseMLmodel, schemaTable } from './artifacts.js';
+import { signatureSection } from './models.js';
 
 const STAGES = ['None', 'Staging', 'Production', 'Archived'];
 
@@ -12,14 +16,14 @@ function stageBadge(s) {
   return h('span', { class: `badge stage-${st.toLowerCase()}` }, st);
 }
 
-export async function modelsPage(root) {
+export async function modelsPage(root, q) {
   document.title = 'Models · mltrack';
-  const state = { q: '', token: null, items: [] };
-  const search = h('input', { type: 'search', class: 'grow', placeholder: 'Search models by name', 'aria-label': 'Search models' });
+  const state = { q: q.get('q') || '', token: null, items: [] };
+  const search = h('input', { type: 'search', class: 'grow', placeholder: 'Search models by name', 'aria-label': 'Search models', value: state.q });
   const list = h('div');
   const more = h('button', { hidden: true, onclick: () => load(false) }, 'Load more');
   root.append(h('div', { class: 'page-head' }, h('h1', null, 'Registered models')), h('div', { class: 'toolbar' }, search), list, more);
-  search.addEventListener('input', debounce(() => { state.q = search.value.trim(); load(true); }, 250));
+  search.addEventListener('input', debounce(() => { state.q = search.value.trim(); setQuery({ q: state.q }); load(true); }, 250));
 
   async function load(reset) {
     if (reset) {
@@ -146,8 +150,19 @@ export async function modelPage(root, name) {
     try { await mlflow('PATCH', 'registered-models/update', { name, description: d }); reload(); } catch (e) { showError(e); }
   } }, 'Edit description')));
 
-  root.appendChild(section(`Versions (${versions.length})`, versions.length
-    ? table(['Version', 'Stage', 'Aliases', 'Status', 'Source run', 'Created', ''], versions.map((v) => h('tr', { dataset: { version: v.version } },
+  const picked = new Set();
+  const compareBtn = h('button', { disabled: true, onclick: () => {
+    const runs = Object.fromEntries(versions.filter((v) => picked.has(v.version)).map((v) => [v.version, v.run_id || null]));
+    location.hash = `#/compare-model-versions?name=${encodeURIComponent(JSON.stringify(name))}&runs=${encodeURIComponent(JSON.stringify(runs))}`;
+  } }, 'Compare');
+  const pickBox = (v) => h('input', { type: 'checkbox', 'aria-label': `Select version ${v.version}`, onchange: (e) => {
+    if (e.target.checked) picked.add(v.version); else picked.delete(v.version);
+    compareBtn.disabled = picked.size < 2;
+    compareBtn.textContent = picked.size ? `Compare (${picked.size})` : 'Compare';
+  } });
+  root.appendChild(section(`Versions (${versions.length})`, versions.length ? [h('div', { class: 'toolbar' }, compareBtn),
+    table(['', 'Version', 'Stage', 'Aliases', 'Status', 'Source run', 'Created', ''], versions.map((v) => h('tr', { dataset: { version: v.version } },
+      h('td', null, pickBox(v)),
       h('td', null, h('a', { href: `#/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(v.version)}` }, `Version ${v.version}`)),
       h('td', null, stageSelect(name, v, reload)),
       h('td', null, (aliasesByVersion[v.version] || []).map((a) => h('span', { class: 'badge alias' }, `@${a}`,
@@ -155,7 +170,7 @@ export async function modelPage(root, name) {
       h('td', null, v.status || ''),
       h('td', null, v.run_id ? h('a', { href: `#/runs/${encodeURIComponent(v.run_id)}` }, v.run_id.slice(0, 12)) : ''),
       h('td', null, fmtTime(v.creation_timestamp)),
-      h('td', null, h('button', { class: 'small', onclick: async () => { try { if (await setAlias(name, v.version)) reload(); } catch (e) { showError(e); } } }, 'Add alias')))))
+      h('td', null, h('button', { class: 'small', onclick: async () => { try { if (await setAlias(name, v.version)) reload(); } catch (e) { showError(e); } } }, 'Add alias')))))]
     : empty('No versions yet.')));
 
   root.appendChild(section('Tags', tagsEditor(m.tags,
@@ -174,6 +189,15 @@ export async function versionPage(root, name, version) {
   clear(root);
   const reload = () => { clear(root); versionPage(root, name, version).catch(showError); };
   const aliases = (m.aliases || []).filter((a) => String(a.version) === String(version)).map((a) => a.alias);
+  // The logged model this version was registered from (MLflow 3: models:/<model_id>).
+  const mid = versionModelId(v);
+  const sourceModel = mid ? h('a', { class: 'source-model', href: '#/' }, mid) : '—';
+  if (mid) {
+    mlflow('GET', `logged-models/${encodeURIComponent(mid)}`).then((r) => {
+      sourceModel.href = `#/experiments/${encodeURIComponent(r.model.info.experiment_id)}/models/${encodeURIComponent(mid)}`;
+      sourceModel.textContent = `${r.model.info.name} (${mid})`;
+    }).catch(() => {});
+  }
   root.appendChild(h('div', { class: 'page-head' },
     h('div', { class: 'crumbs' }, h('a', { href: '#/models' }, 'Models'), ' / ', h('a', { href: `#/models/${encodeURIComponent(name)}` }, name)),
     h('h1', null, `${name} · version ${version}`)));
@@ -185,7 +209,7 @@ export async function versionPage(root, name, version) {
     ['Status', v.status || ''],
     ['Source run', v.run_id ? h('a', { href: `#/runs/${encodeURIComponent(v.run_id)}` }, v.run_id) : '—'],
     ['Source', h('span', { class: 'mono' }, v.source || '')],
-    ['Model ID', v.model_id ? h('span', { class: 'mono' }, v.model_id) : null],
+    ['Source model', sourceModel],
     ['Created', fmtTime(v.creation_timestamp)],
     ['Last modified', fmtTime(v.last_updated_timestamp)],
     ['User', v.user_id || ''],
@@ -195,8 +219,76 @@ export async function versionPage(root, name, version) {
     if (d === null) return;
     try { await mlflow('PATCH', 'model-versions/update', { name, version, description: d }); reload(); } catch (e) { showError(e); }
   } }, 'Edit description')));
+  const sigSlot = h('div', null, section('Signature', spinner()));
+  root.appendChild(sigSlot);
+  versionMLmodel(name, version).then((t) => clear(sigSlot).appendChild(signatureSection(t).el))
+    .catch(() => clear(sigSlot).appendChild(section('Signature', empty('No MLmodel file found for this version.'))));
   root.appendChild(section('Tags', tagsEditor(v.tags,
     async (k, val) => { try { await mlflow('POST', 'model-versions/set-tag', { name, version, key: k, value: val }); reload(); } catch (e) { showError(e); } },
     async (k) => { try { await mlflow('DELETE', 'model-versions/delete-tag', { name, version, key: k }); reload(); } catch (e) { showError(e); } })));
   root.appendChild(auditSection(name, version));
+}
+
+function versionMLmodel(name, version) {
+  return fetchText(`model-versions/get-artifact?name=${encodeURIComponent(name)}&version=${encodeURIComponent(version)}&path=MLmodel`, 1024 * 1024)
+    .then((r) => r.text);
+}
+
+// Versions side by side: what they are (stage, aliases, source run and model), the params
+// and latest metrics of their source runs, and their signatures. MLflow's URL:
+// #/compare-model-versions?name="<model>"&runs={"<version>":"<run id>",...}.
+export async function compareVersionsPage(root, q) {
+  let name = parseJsonish(q.get('name'));
+  name = typeof name === 'string' ? decodeURIComponent(name) : String(name ?? '');
+  const runs = parseJsonish(q.get('runs'));
+  const versions = runs && typeof runs === 'object' ? Object.keys(runs) : [];
+  document.title = `Compare versions of ${name} · mltrack`;
+  if (versions.length < 1) {
+    root.appendChild(h('p', null, 'Tick two or more versions on a model page to compare them.'));
+    return;
+  }
+  root.appendChild(spinner());
+  const vs = await pool(versions, 4, (v) => mlflow('GET', 'model-versions/get', { name, version: v }).then((r) => r.model_version));
+  const { registered_model: m } = await mlflow('GET', 'registered-models/get', { name });
+  const runData = await pool(vs, 4, (v) => (v.run_id ? mlflow('GET', 'runs/get', { run_id: v.run_id }).then((r) => r.run).catch(() => null) : null));
+  const sigs = await pool(vs, 4, (v) => versionMLmodel(name, v.version).then((t) => parseMLmodel(t)).catch(() => null));
+  clear(root);
+  root.appendChild(h('div', { class: 'page-head' },
+    h('div', { class: 'crumbs' }, h('a', { href: '#/models' }, 'Models'), ' / ', h('a', { href: `#/models/${encodeURIComponent(name)}` }, name)),
+    h('h1', null, `Comparing ${vs.length} versions of ${name}`)));
+  const aliases = (ver) => (m.aliases || []).filter((a) => String(a.version) === String(ver)).map((a) => `@${a.alias}`).join(' ');
+  const head = h('thead', null, h('tr', null, h('th', null, ''), vs.map((v) => h('th', null,
+    h('a', { href: `#/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(v.version)}` }, `Version ${v.version}`)))));
+  const rows = [];
+  const group = (label) => rows.push(h('tr', { class: 'group' }, h('th', { colSpan: vs.length + 1 }, label)));
+  const row = (label, cells) => {
+    const texts = cells.map((c) => (c instanceof Node ? c.textContent : String(c ?? '')));
+    const diff = new Set(texts).size > 1;
+    rows.push(h('tr', { class: diff ? 'diff' : '' }, h('th', { class: 'key' }, label), cells.map((c) => h('td', { class: 'mono' }, c ?? ''))));
+  };
+  group('Version');
+  row('Stage', vs.map((v) => v.current_stage || 'None'));
+  row('Aliases', vs.map((v) => aliases(v.version)));
+  row('Created', vs.map((v) => fmtTime(v.creation_timestamp)));
+  row('Source run', vs.map((v, i) => (v.run_id ? h('a', { href: runData[i] ? runHref(runData[i].info.experiment_id, v.run_id) : `#/runs/${encodeURIComponent(v.run_id)}` },
+    runData[i] ? runData[i].info.run_name || v.run_id : v.run_id) : '')));
+  row('Source model', vs.map((v) => versionModelId(v) || ''));
+  const kv = (i, what) => Object.fromEntries(((runData[i] && runData[i].data[what]) || []).map((x) => [x.key, x.value]));
+  const params = vs.map((_, i) => kv(i, 'params'));
+  const metrics = vs.map((_, i) => kv(i, 'metrics'));
+  const pkeys = [...new Set(params.flatMap(Object.keys))].sort();
+  const mkeys = [...new Set(metrics.flatMap(Object.keys))].sort();
+  group(`Parameters (${pkeys.length})`);
+  for (const k of pkeys) row(k, params.map((p) => p[k]));
+  group(`Metrics (${mkeys.length})`);
+  for (const k of mkeys) row(k, metrics.map((x) => (k in x ? fmtNum(x[k]) : '')));
+  const specText = (spec) => (Array.isArray(spec) ? spec.map((c) => `${c.name ?? ''}${c.name ? ': ' : ''}${c.type === 'tensor' && c['tensor-spec'] ? `${c['tensor-spec'].dtype}[${(c['tensor-spec'].shape || []).join(',')}]` : c.type}`).join('\n') : '—');
+  group('Schema');
+  row('Inputs', sigs.map((s) => h('span', { class: 'pre' }, s && s.signature ? specText(s.signature.inputs) : '—')));
+  row('Outputs', sigs.map((s) => h('span', { class: 'pre' }, s && s.signature ? specText(s.signature.outputs) : '—')));
+  row('Flavors', sigs.map((s) => (s ? s.flavors.join(', ') : '')));
+  root.appendChild(section('Side by side (rows that differ are highlighted)', h('div', { class: 'compare-table-wrap' },
+    h('table', { class: 'grid compare versions-compare' }, head, h('tbody', null, rows)))));
+  root.appendChild(section('Input schemas', h('div', { class: 'row-n' }, vs.map((v, i) => h('div', null, h('h4', null, `Version ${v.version}`),
+    sigs[i] && sigs[i].signature ? schemaTable(sigs[i].signature.inputs) : empty('No signature.'))))));
 }
