@@ -75,6 +75,8 @@ struct resp {
     int nheaders;
 };
 
+struct auth_config;
+
 /* What the server glue needs to know about a matched route before the body arrives. */
 struct route;
 struct route_info {
@@ -95,6 +97,9 @@ struct api_config {
      * which sits above api/ and is handed in by server/. */
     const struct route *ui_routes;
     size_t ui_routes_n;
+    /* MLflow's basic-auth app (--app-name basic-auth): the configuration, its database
+     * already set up by authdb_init (auth/). NULL: no access control. */
+    const struct auth_config *auth;
 };
 
 /* Called once at start-up; cfg is borrowed for the life of the process. Opens the

@@ -169,6 +169,13 @@ int search_experiments_sql(struct arena *a, const struct db_dialect *d,
         sb_puts(&sb, "experiments.workspace = ");
         sb_text(&sb, str_c(q->workspace));
     }
+    if (q->acl) {
+        sb_cond(&sb);
+        sb_puts(&sb, q->acl->allow_only ? "experiments.experiment_id IN (SELECT CAST(value AS INTEGER) FROM json_each("
+                                        : "experiments.experiment_id NOT IN (SELECT CAST(value AS INTEGER) FROM json_each(");
+        sb_text(&sb, str_c(q->acl->ids_json));
+        sb_puts(&sb, "))");
+    }
     for (size_t j = 0; filter_has(q->filter) && j < q->filter->n; j++) {
         const struct filter_clause *fc = &q->filter->clauses[j];
         sb_cond(&sb);

@@ -67,6 +67,10 @@ const char cli_usage_server[] =
     "  --disable-security-middleware\n"
     "                               DANGEROUS: no Host check, CORS or security headers.\n"
     "                               [env MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE]\n"
+    "Access control:\n"
+    "  --app-name basic-auth        MLflow's basic-auth app: HTTP Basic logins and per-\n"
+    "                               resource permissions, configured by the ini that\n"
+    "                               MLFLOW_AUTH_CONFIG_PATH names (see README).\n"
     "Other:\n"
     "  --log-level LEVEL            debug, info (default), warning or error.\n"
     "                               [env MLTRACK_LOG_LEVEL]\n"
@@ -76,7 +80,8 @@ enum opt_kind { OPT_STR, OPT_PORT, OPT_WORKERS, OPT_TRUE, OPT_FALSE, OPT_LOGLEVE
 
 enum opt_id {
     O_BACKEND, O_REGISTRY, O_ARTROOT, O_SERVE, O_NO_SERVE, O_ARTONLY, O_ARTDEST, O_HOST,
-    O_PORT, O_WORKERS, O_PREFIX, O_HOSTS, O_ORIGINS, O_NOSEC, O_XFO, O_LOGLEVEL, O__COUNT
+    O_PORT, O_WORKERS, O_PREFIX, O_HOSTS, O_ORIGINS, O_NOSEC, O_XFO, O_LOGLEVEL, O_APPNAME,
+    O__COUNT
 };
 
 struct opt {
@@ -109,6 +114,7 @@ static const struct opt opts[O__COUNT] = {
                  "MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE", O_NOSEC},
     [O_XFO] = {"x-frame-options", 0, OPT_STR, "MLFLOW_SERVER_X_FRAME_OPTIONS", O_XFO},
     [O_LOGLEVEL] = {"log-level", 0, OPT_LOGLEVEL, "MLTRACK_LOG_LEVEL", O_LOGLEVEL},
+    [O_APPNAME] = {"app-name", 0, OPT_STR, NULL, O_APPNAME},
 };
 
 enum { MAX_WORKERS = 256 };
@@ -368,6 +374,12 @@ enum cli_result cli_parse(int argc, char **argv, cli_getenv_fn env, struct serve
     cfg->disable_security_middleware = pv.set[O_NOSEC] && pv.flag[O_NOSEC];
     cfg->x_frame_options = pv.set[O_XFO] && *pv.str[O_XFO] ? pv.str[O_XFO] : "SAMEORIGIN";
     cfg->log_level = pv.set[O_LOGLEVEL] ? (enum log_level)pv.num[O_LOGLEVEL] : LOG_INFO;
+
+    cfg->app_name = pv.set[O_APPNAME] ? pv.str[O_APPNAME] : NULL;
+    if (cfg->app_name && strcmp(cfg->app_name, "basic-auth") != 0)
+        return usage_err(err, errlen,
+                         "Invalid value for '--app-name': '%s' is not 'basic-auth'.",
+                         cfg->app_name);
 
     const char *sp = cfg->static_prefix;
     if (*sp) {

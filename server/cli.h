@@ -28,6 +28,7 @@ struct server_config {
     const char *x_frame_options;        /* default SAMEORIGIN */
     enum log_level log_level;           /* default INFO */
     bool backend_defaulted;             /* backend URI came from the default */
+    const char *app_name;               /* "basic-auth" or NULL (no access control) */
 };
 
 enum cli_result {

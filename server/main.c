@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "../api/request.h"
+#include "../auth/authdb.h"
+#include "../auth/config.h"
 #include "../ui/ui.h"
 #include "../base/buf.h"
 #include "../base/err.h"
@@ -149,6 +151,8 @@ int main(int argc, char **argv)
     int rc = 1;
     int fd = -1;
     bool store_up = false, api_up = false;
+    static struct auth_config authcfg;
+    bool auth_on = cfg.app_name != NULL;
     struct sec_config sec;
     sec_config_init(&sec, cfg.allowed_hosts, cfg.cors_allowed_origins, cfg.x_frame_options,
                     cfg.static_prefix, cfg.disable_security_middleware);
@@ -179,6 +183,20 @@ int main(int argc, char **argv)
         store_up = true;
     }
 
+    if (auth_on) {
+        if (auth_config_load(&authcfg, env_get, msg, sizeof msg) < 0)
+            goto fail;
+        struct err e;
+        err_clear(&e);
+        if (authdb_init(&authcfg, &e) < 0) {
+            snprintf(msg, sizeof msg, "%s", e.msg);
+            goto fail;
+        }
+        log_info("basic-auth on: users and permissions in %s (config %s, default_permission "
+                 "%s)",
+                 authcfg.database_uri, authcfg.source, perm_name(authcfg.default_permission));
+    }
+
     static struct api_config ac;
     ac.static_prefix = cfg.static_prefix;
     ac.default_artifact_root = cfg.artifact_root;
@@ -188,6 +206,7 @@ int main(int argc, char **argv)
     ac.version = MLFLOW_COMPAT_VERSION;
     ac.ui_routes = ui_routes;
     ac.ui_routes_n = ui_routes_n;
+    ac.auth = auth_on ? &authcfg : NULL;
     struct err ae;
     err_clear(&ae);
     if (api_init(&ac, &ae) < 0) {
@@ -243,5 +262,9 @@ out:
         close(fd);
     sec_config_release(&sec);
     cli_config_release(&cfg);
+    if (auth_on) {
+        authdb_shutdown();
+        auth_config_release(&authcfg);
+    }
     return rc;
 }

@@ -1,0 +1,86 @@
+/* MLflow's auth database (users, roles, role_permissions, user_role_assignments and the
+ * legacy per-resource tables MLflow keeps for rollback) at the pinned alembic head, on the
+ * db/ interface: schema set-up, the admin bootstrap, one connection per thread (never
+ * shared), and the reads and writes of the auth API. A database made by `mlflow server
+ * --app-name basic-auth` opens here and the other way round.
+ *
+ * Per-user grants live, as in MLflow, on a hidden role `__user_<id>__` in the "default"
+ * workspace that only that user holds. Strings returned are from the arena given. Errors are
+ * MLflow's (code and message) in e; database details go to the log. */
+#ifndef MLT_AUTH_AUTHDB_H
+#define MLT_AUTH_AUTHDB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../base/arena.h"
+#include "../base/err.h"
+#include "../db/db.h"
+#include "config.h"
+#include "perm.h"
+
+#define AUTH_ALEMBIC_HEAD "f1a2b3c4d5e6"
+#define AUTH_WORKSPACE "default"
+/* The admin password older MLflow versions shipped (GHSA-gq3w-7jj3-x7gr): never accepted. */
+#define AUTH_LEGACY_ADMIN_PASSWORD "password1234"
+
+struct auth_user {
+    int64_t id;
+    const char *username, *password_hash;
+    bool is_admin;
+};
+
+/* Opens cfg->database_uri, creates the schema in an empty database or checks its revision,
+ * and creates the admin user when it does not exist (MLflow's create_admin_user: refused
+ * without a password, with the legacy default password, or with one under 12 characters).
+ * -1 with a one-line message in e. cfg is borrowed for the life of the process. */
+int authdb_init(const struct auth_config *cfg, struct err *e);
+void authdb_shutdown(void);
+/* The calling thread's connection to the auth database (opened on first use). */
+struct db *authdb_thread(struct err *e);
+
+/* MLflow's _validate_username / _validate_password: 0, or -1 with e set. */
+int auth_check_username(const char *username, struct err *e);
+int auth_check_password(const char *password, struct err *e);
+
+/* 1 and *u filled when the user exists, 0 when not, -1 on a database error. */
+int authdb_user_get(struct db *db, struct arena *a, const char *username, struct auth_user *u,
+                    struct err *e);
+int authdb_user_create(struct db *db, struct arena *a, const char *username,
+                       const char *password, bool is_admin, struct auth_user *u, struct err *e);
+int authdb_user_list(struct db *db, struct arena *a, struct auth_user **v, size_t *n,
+                     struct err *e);
+/* RESOURCE_DOES_NOT_EXIST "User with username=... not found" when absent. */
+int authdb_user_set_password(struct db *db, const char *username, const char *password,
+                             struct err *e);
+int authdb_user_set_admin(struct db *db, const char *username, bool is_admin, struct err *e);
+int authdb_user_delete(struct db *db, const char *username, struct err *e);
+
+/* The user's grants in the default workspace (every role they hold). */
+int authdb_grants(struct db *db, struct arena *a, int64_t user_id, struct grant **g,
+                  size_t *n, struct err *e);
+
+/* Grants on the user's synthetic role. upsert: replace the permission of an existing row
+ * (MLflow's grant_user_permission, the creator's MANAGE); else RESOURCE_ALREADY_EXISTS when
+ * one exists (grant_user_resource_permission). Validates type, pattern grain and
+ * permission with MLflow's messages. */
+int authdb_grant(struct db *db, const char *username, const char *type, const char *pattern,
+                 const char *permission, bool upsert, struct err *e);
+/* RESOURCE_DOES_NOT_EXIST when the user holds no such grant. */
+int authdb_revoke(struct db *db, const char *username, const char *type, const char *pattern,
+                  struct err *e);
+/* Every synthetic-role grant on (type, pattern) dropped, or moved to new_pattern (a
+ * registered model deleted or renamed). Admin-made roles are never touched. */
+int authdb_resource_gone(struct db *db, const char *type, const char *pattern, struct err *e);
+int authdb_resource_renamed(struct db *db, const char *type, const char *old_pattern,
+                            const char *new_pattern, struct err *e);
+
+/* One grant of one of the user's roles, for users/permissions/list. */
+struct auth_perm_row {
+    int64_t role_id;
+    const char *role_name, *workspace, *resource_type, *resource_pattern, *permission;
+};
+int authdb_user_permissions(struct db *db, struct arena *a, int64_t user_id,
+                            struct auth_perm_row **v, size_t *n, struct err *e);
+
+#endif
