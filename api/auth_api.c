@@ -1,0 +1,330 @@
+/* MLflow's auth REST API, as mlflow.server.auth.client.AuthServiceClient calls it: users
+ * (create, get, current, list, update-password, update-admin, delete) under
+ * /api/2.0/mlflow, and the per-user grants (grant, revoke, get, list, current) under
+ * /api/3.0/mlflow, with the /ajax-api twins. Who may call what is api/authz.c's table; the
+ * handlers here check what MLflow's handlers check (a user changing its own password gives
+ * the current one, an admin cannot delete itself). The routes exist only with
+ * --app-name basic-auth; without it they answer 404 like any unknown endpoint. */
+#include <string.h>
+
+#include "../auth/authdb.h"
+#include "../auth/credcache.h"
+#include "../auth/pwhash.h"
+#include "api.h"
+
+/* The auth database connection, or -1 with c->e set (404 when auth is off). */
+static int open_db(struct ctx *c, struct db **db)
+{
+    *db = NULL;
+    if (!api_cfg || !api_cfg->auth || !c->az)
+        return err_set(&c->e, ERR_ENDPOINT_NOT_FOUND, "%s: no such endpoint", c->r->path);
+    *db = authdb_thread(&c->e);
+    return *db ? 0 : -1;
+}
+
+/* A required string parameter, MLflow's _get_request_param message when missing. */
+static int param(struct ctx *c, const char *name, const char **out)
+{
+    if (in_str(&c->in, name, out) != 0)
+        return -1;
+    if (!*out)
+        return err_missing(&c->e, name, true);
+    return 0;
+}
+
+static void put_user(struct jw *w, const struct auth_user *u)
+{
+    jw_obj(w);
+    jw_kint(w, "id", u->id);
+    jw_kstr(w, "username", u->username);
+    jw_key(w, "is_admin");
+    jw_bool(w, u->is_admin);
+    jw_obj_end(w);
+}
+
+static int plain(struct ctx *c, int status, const char *text)
+{
+    c->out->status = status;
+    c->out->content_type = "text/html; charset=utf-8";
+    buf_clear(&c->out->body);
+    buf_puts(&c->out->body, text);
+    return 0;
+}
+
+static int h_create(struct ctx *c)
+{
+    struct db *db = NULL;
+    if (open_db(c, &db) != 0)
+        return -1;
+    const char *ct = c->r->content_type;
+    if (!ct || strncmp(ct, "application/json", 16) != 0)
+        return plain(c, 400, "Invalid content type. Must be application/json");
+    const char *username, *password;
+    if (param(c, "username", &username) != 0 || param(c, "password", &password) != 0)
+        return -1;
+    if (!*username || !*password)
+        return plain(c, 400, "Username and password cannot be empty.");
+    struct auth_user u;
+    if (authdb_user_create(db, c->r->arena, username, password, false, &u, &c->e) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_key(&c->w, "user");
+    put_user(&c->w, &u);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int get_user(struct ctx *c, struct db *db, const char *username, struct auth_user *u)
+{
+    int r = authdb_user_get(db, c->r->arena, username, u, &c->e);
+    if (r == 0)
+        return err_set(&c->e, ERR_RESOURCE_DOES_NOT_EXIST, "User with username=%s not found",
+                       username);
+    return r < 0 ? -1 : 0;
+}
+
+static int h_get(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *username;
+    struct auth_user u;
+    if (open_db(c, &db) != 0 || param(c, "username", &username) != 0 ||
+        get_user(c, db, username, &u) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_key(&c->w, "user");
+    put_user(&c->w, &u);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int h_current(struct ctx *c)
+{
+    struct db *db = NULL;
+    if (open_db(c, &db) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_key(&c->w, "user");
+    put_user(&c->w, &c->az->user);
+    jw_key(&c->w, "is_basic_auth");
+    jw_bool(&c->w, true);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static void put_role_rows(struct jw *w, const struct auth_perm_row *v, size_t n)
+{
+    jw_arr(w);
+    for (size_t i = 0; i < n; i++) {
+        jw_obj(w);
+        jw_kint(w, "role_id", v[i].role_id);
+        jw_kstr(w, "role_name", v[i].role_name);
+        jw_kstr(w, "workspace", v[i].workspace);
+        jw_kstr(w, "resource_type", v[i].resource_type);
+        jw_kstr(w, "resource_pattern", v[i].resource_pattern);
+        jw_kstr(w, "permission", v[i].permission);
+        jw_obj_end(w);
+    }
+    jw_arr_end(w);
+}
+
+/* {"users": [{"id", "username", "is_admin", "roles": [...]}]}: our roles are the synthetic
+ * per-user ones, which MLflow lists too. */
+static int h_list(struct ctx *c)
+{
+    struct db *db = NULL;
+    struct auth_user *v;
+    size_t n;
+    if (open_db(c, &db) != 0 || authdb_user_list(db, c->r->arena, &v, &n, &c->e) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_key(&c->w, "users");
+    jw_arr(&c->w);
+    for (size_t i = 0; i < n; i++) {
+        jw_obj(&c->w);
+        jw_kint(&c->w, "id", v[i].id);
+        jw_kstr(&c->w, "username", v[i].username);
+        jw_key(&c->w, "is_admin");
+        jw_bool(&c->w, v[i].is_admin);
+        jw_key(&c->w, "roles");
+        jw_arr(&c->w);
+        jw_arr_end(&c->w);
+        jw_obj_end(&c->w);
+    }
+    jw_arr_end(&c->w);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int h_update_password(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *username, *password;
+    if (open_db(c, &db) != 0 || param(c, "username", &username) != 0 ||
+        param(c, "password", &password) != 0)
+        return -1;
+    if (strcmp(username, c->az->user.username) == 0) {
+        /* Self-service re-asserts the current password (a hijacked session cannot rotate
+         * it); admins changing another user's skip this, as in MLflow. */
+        const char *cur = NULL;
+        if (in_str(&c->in, "current_password", &cur) != 0)
+            return -1;
+        if (!cur || !*cur)
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Current password is required when changing your own password.");
+        if (!pw_verify(c->az->user.password_hash, cur, strlen(cur)))
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE, "Current password does not match.");
+        if (strcmp(password, cur) == 0)
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "New password must differ from the current password.");
+    }
+    if (authdb_user_set_password(db, username, password, &c->e) != 0)
+        return -1;
+    cred_cache_forget(username);
+    return reply_empty(c);
+}
+
+static int h_update_admin(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *username;
+    bool is_admin, present;
+    if (open_db(c, &db) != 0 || param(c, "username", &username) != 0 ||
+        in_bool(&c->in, "is_admin", &is_admin, &present) != 0)
+        return -1;
+    if (!present)
+        return err_missing(&c->e, "is_admin", true);
+    if (authdb_user_set_admin(db, username, is_admin, &c->e) != 0)
+        return -1;
+    cred_cache_forget(username);
+    return reply_empty(c);
+}
+
+static int h_delete(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *username;
+    if (open_db(c, &db) != 0 || param(c, "username", &username) != 0)
+        return -1;
+    if (strcmp(username, c->az->user.username) == 0)
+        return err_set(&c->e, ERR_BAD_REQUEST,
+                       "Users cannot delete their own account. Ask another admin to delete "
+                       "this user instead.");
+    if (authdb_user_delete(db, username, &c->e) != 0)
+        return -1;
+    cred_cache_forget(username);
+    return reply_empty(c);
+}
+
+static int h_permissions_of(struct ctx *c, const struct auth_user *u)
+{
+    struct db *db = NULL;
+    struct auth_perm_row *v;
+    size_t n;
+    if (open_db(c, &db) != 0 ||
+        authdb_user_permissions(db, c->r->arena, u->id, &v, &n, &c->e) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_key(&c->w, "is_admin");
+    jw_bool(&c->w, u->is_admin);
+    jw_key(&c->w, "permissions");
+    put_role_rows(&c->w, v, n);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int h_current_permissions(struct ctx *c)
+{
+    struct db *db = NULL;
+    if (open_db(c, &db) != 0)
+        return -1;
+    return h_permissions_of(c, &c->az->user);
+}
+
+static int h_user_permissions(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *username;
+    struct auth_user u;
+    if (open_db(c, &db) != 0 || param(c, "username", &username) != 0 ||
+        get_user(c, db, username, &u) != 0)
+        return -1;
+    return h_permissions_of(c, &u);
+}
+
+static int grant_params(struct ctx *c, struct db **db, const char **username, const char **type,
+                        const char **id, struct auth_user *u)
+{
+    if (open_db(c, db) != 0 || param(c, "username", username) != 0 ||
+        param(c, "resource_type", type) != 0 || param(c, "resource_id", id) != 0 ||
+        get_user(c, *db, *username, u) != 0)
+        return -1;
+    return 0;
+}
+
+static int h_grant(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *username, *type, *id, *permission;
+    struct auth_user u;
+    if (grant_params(c, &db, &username, &type, &id, &u) != 0 ||
+        param(c, "permission", &permission) != 0 ||
+        authdb_grant(db, username, type, id, permission, false, &c->e) != 0)
+        return -1;
+    return reply_empty(c);
+}
+
+static int h_revoke(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *username, *type, *id;
+    struct auth_user u;
+    if (grant_params(c, &db, &username, &type, &id, &u) != 0 ||
+        authdb_revoke(db, username, type, id, &c->e) != 0)
+        return -1;
+    return reply_empty(c);
+}
+
+/* {"allowed": can_use, "permission": NAME}: the permission a request of that user would
+ * be judged by, on that resource. */
+static int h_get_permission(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *username, *type, *id;
+    struct auth_user u;
+    if (grant_params(c, &db, &username, &type, &id, &u) != 0)
+        return -1;
+    if (strcmp(type, "workspace") == 0 || !perm_type_known(type))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Unsupported resource_type '%s'.", type);
+    struct perm_ctx pc = {.default_perm = api_cfg->auth->default_permission};
+    if (authdb_grants(db, c->r->arena, u.id, (struct grant **)&pc.grants, &pc.n, &c->e) != 0)
+        return -1;
+    enum perm p = u.is_admin ? PERM_MANAGE : perm_effective(&pc, type, id);
+    jw_obj(&c->w);
+    jw_key(&c->w, "allowed");
+    jw_bool(&c->w, perm_allows(p, ACT_USE));
+    jw_kstr(&c->w, "permission", perm_name(p));
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+const struct route auth_routes[] = {
+    {HTTP_POST, "/users/create", h_create, 64 * KB, 0, NULL},
+    {HTTP_GET, "/users/get", h_get, 0, 0, NULL},
+    {HTTP_GET, "/users/current", h_current, 0, 0, NULL},
+    {HTTP_GET, "/users/list", h_list, 0, 0, NULL},
+    {HTTP_PATCH, "/users/update-password", h_update_password, 64 * KB, RF_JSON, NULL},
+    {HTTP_PATCH, "/users/update-admin", h_update_admin, 64 * KB, RF_JSON, NULL},
+    {HTTP_DELETE, "/users/delete", h_delete, 64 * KB, RF_JSON, NULL},
+};
+const size_t auth_routes_n = sizeof auth_routes / sizeof *auth_routes;
+
+const struct route auth_v3_routes[] = {
+    {HTTP_GET, "/users/current/permissions", h_current_permissions, 0, 0, NULL},
+    {HTTP_GET, "/users/permissions/list", h_user_permissions, 0, 0, NULL},
+    {HTTP_POST, "/users/permissions/grant", h_grant, 64 * KB, RF_JSON, NULL},
+    {HTTP_POST, "/users/permissions/revoke", h_revoke, 64 * KB, RF_JSON, NULL},
+    {HTTP_GET, "/users/permissions/get", h_get_permission, 0, 0, NULL},
+};
+const size_t auth_v3_routes_n = sizeof auth_v3_routes / sizeof *auth_v3_routes;

@@ -1,0 +1,455 @@
+"""MLflow's basic-auth app (`--app-name basic-auth`, issue 11), driven with the real client:
+AuthServiceClient for users and grants, MlflowClient with MLFLOW_TRACKING_USERNAME/PASSWORD
+for what each user may do, and raw HTTP for the 401/403 answers. Auth runs on SQLite only
+(the auth database is MLflow's own file), so these tests start their own servers.
+
+Under MLTRACK_TARGET=mlflow the same tests run against `mlflow server --app-name basic-auth`,
+which needs Flask-WTF (MLflow's `auth` extra; tests/requirements.txt). The interop tests
+move an auth database between the two servers and need both."""
+import importlib.util
+import os
+
+import pytest
+import requests
+from mlflow.exceptions import MlflowException
+from mlflow.server.auth.client import AuthServiceClient
+from mlflow.tracking import MlflowClient
+
+from conftest import IS_MLFLOW, Server
+
+ADMIN_PW = "admin-password-123"
+HAVE_FLASK_WTF = importlib.util.find_spec("flask_wtf") is not None
+needs_mlflow_auth = pytest.mark.skipif(
+    not HAVE_FLASK_WTF,
+    reason="mlflow server --app-name basic-auth needs Flask-WTF (pip install -r tests/requirements.txt)")
+if IS_MLFLOW:
+    pytestmark = needs_mlflow_auth
+
+
+def write_ini(workdir, default_permission="READ", db_name="basic_auth.db"):
+    path = os.path.join(workdir, "auth.ini")
+    with open(path, "w") as f:
+        f.write("[mlflow]\ndefault_permission = %s\ndatabase_uri = sqlite:///%s\n"
+                "admin_username = admin\n" % (default_permission, os.path.join(workdir, db_name)))
+    return path
+
+
+def auth_env(ini, password=ADMIN_PW):
+    env = {"MLFLOW_AUTH_CONFIG_PATH": ini, "MLFLOW_FLASK_SERVER_SECRET_KEY": "test-secret-key"}
+    if password is not None:
+        env["MLFLOW_AUTH_ADMIN_PASSWORD"] = password
+    return env
+
+
+def start_auth_server(workdir, default_permission="READ", target=None, password=ADMIN_PW):
+    ini = write_ini(workdir, default_permission)
+    kw = {} if target is None else {"target": target}
+    s = Server(workdir, extra_args=["--app-name", "basic-auth"], extra_env=auth_env(ini, password),
+               **kw)
+    # Server.start polls /health, which stays open under auth (MLflow's rule too).
+    return s.start()
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory):
+    s = start_auth_server(str(tmp_path_factory.mktemp("auth")))
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def closed_srv(tmp_path_factory):
+    """default_permission = NO_PERMISSIONS: only grants open anything."""
+    s = start_auth_server(str(tmp_path_factory.mktemp("auth-closed")), "NO_PERMISSIONS")
+    yield s
+    s.stop()
+
+
+class As:
+    """The client libraries as one user. MLFLOW_TRACKING_USERNAME/PASSWORD are read at each
+    call, not when a client is made: every client acts as the last login."""
+
+    def __init__(self, monkeypatch, url):
+        self.mp = monkeypatch
+        self.url = url
+
+    def __call__(self, user, password):
+        self.mp.setenv("MLFLOW_TRACKING_USERNAME", user)
+        self.mp.setenv("MLFLOW_TRACKING_PASSWORD", password)
+        return MlflowClient(self.url), AuthServiceClient(self.url)
+
+
+@pytest.fixture
+def login(monkeypatch, srv):
+    return As(monkeypatch, srv.url)
+
+
+_n = [0]
+
+
+def uniq(prefix):
+    _n[0] += 1
+    return "%s-%d-%d" % (prefix, os.getpid(), _n[0])
+
+
+def new_user(auth, password="user-password-1"):
+    name = uniq("user")
+    auth.create_user(name, password)
+    return name, password
+
+
+def status_of(fn):
+    """The HTTP status a client call failed with (the message carries it for non-JSON
+    answers, the RestException its error code for JSON ones)."""
+    with pytest.raises(MlflowException) as ei:
+        fn()
+    msg = str(ei.value)
+    for code in ("401", "403", "404", "400"):
+        if "error code %s" % code in msg or "status code %s" % code in msg:
+            return int(code)
+    return ei.value.get_http_status_code()
+
+
+# ---- who is asking ---------------------------------------------------------------------------
+
+
+def test_requests_without_credentials_get_401_with_the_basic_challenge(srv):
+    r = requests.get(srv.url + "/api/2.0/mlflow/experiments/search", params={"max_results": 1})
+    assert r.status_code == 401
+    assert r.headers["WWW-Authenticate"] == 'Basic realm="mlflow"'
+    assert "You are not authenticated" in r.text
+    r = requests.get(srv.url + "/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"},
+                     auth=("admin", "not-the-password"))
+    assert r.status_code == 401
+    r = requests.get(srv.url + "/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"},
+                     auth=("nobody-at-all", ADMIN_PW))
+    assert r.status_code == 401
+    # A malformed header is the same as none.
+    r = requests.get(srv.url + "/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"},
+                     headers={"Authorization": "Basic !!!not-base64"})
+    assert r.status_code == 401
+
+
+def test_health_and_server_info_stay_open(srv):
+    assert requests.get(srv.url + "/health").status_code == 200
+    assert requests.get(srv.url + "/api/3.0/mlflow/server-info").status_code == 200
+
+
+def test_admin_reads_everything(srv):
+    r = requests.get(srv.url + "/api/2.0/mlflow/experiments/get", params={"experiment_id": "0"},
+                     auth=("admin", ADMIN_PW))
+    assert r.status_code == 200, r.text
+    assert r.json()["experiment"]["name"] == "Default"
+
+
+# ---- users --------------------------------------------------------------------------------
+
+
+def test_admin_manages_users_and_nobody_signs_up(login):
+    _, admin = login("admin", ADMIN_PW)
+    name, pw = new_user(admin)
+    u = admin.get_user(name)
+    assert u.username == name and u.is_admin is False
+    with pytest.raises(MlflowException, match="already exists"):
+        admin.create_user(name, pw)
+    with pytest.raises(MlflowException, match="at least 12 characters"):
+        admin.create_user(uniq("short"), "short")
+    # A plain user can neither create users nor read another's account.
+    _, user = login(name, pw)
+    assert status_of(lambda: user.create_user(uniq("sneaky"), "sneaky-password-1")) == 403
+    assert status_of(lambda: user.get_user("admin")) == 403
+    assert user.get_user(name).username == name
+    # A user that does not exist is 404 for the admin.
+    _, admin = login("admin", ADMIN_PW)
+    assert status_of(lambda: admin.get_user(uniq("ghost"))) == 404
+
+
+def test_current_user_names_the_caller(srv, login):
+    _, admin = login("admin", ADMIN_PW)
+    name, pw = new_user(admin)
+    r = requests.get(srv.url + "/api/2.0/mlflow/users/current", auth=(name, pw))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["user"]["username"] == name and body["user"]["is_admin"] is False
+    assert body["is_basic_auth"] is True
+
+
+def test_changing_ones_own_password_needs_the_current_one(srv, login):
+    _, admin = login("admin", ADMIN_PW)
+    name, pw = new_user(admin)
+    _, me = login(name, pw)
+    with pytest.raises(MlflowException, match="Current password is required"):
+        me.update_user_password(name, "another-password-2")
+    with pytest.raises(MlflowException, match="Current password does not match"):
+        me.update_user_password(name, "another-password-2", current_password="wrong-password-9")
+    # The old password is in the credential cache now; the change must end it at once.
+    url = srv.url + "/api/2.0/mlflow/users/current"
+    assert requests.get(url, auth=(name, pw)).status_code == 200
+    me.update_user_password(name, "another-password-2", current_password=pw)
+    assert requests.get(url, auth=(name, pw)).status_code == 401
+    assert requests.get(url, auth=(name, "another-password-2")).status_code == 200
+    # Another user's password: only an admin, and without the current one.
+    _, admin = login("admin", ADMIN_PW)
+    other, opw = new_user(admin)
+    _, me = login(name, "another-password-2")
+    assert status_of(lambda: me.update_user_password(other, "hijacked-password-1")) == 403
+    _, admin = login("admin", ADMIN_PW)
+    admin.update_user_password(other, "reset-by-admin-1")
+    assert requests.get(url, auth=(other, opw)).status_code == 401
+    assert requests.get(url, auth=(other, "reset-by-admin-1")).status_code == 200
+
+
+def test_deleting_a_user_ends_its_logins_at_once(srv, login):
+    _, admin = login("admin", ADMIN_PW)
+    name, pw = new_user(admin)
+    url = srv.url + "/api/2.0/mlflow/users/current"
+    assert requests.get(url, auth=(name, pw)).status_code == 200
+    admin.delete_user(name)
+    assert requests.get(url, auth=(name, pw)).status_code == 401
+    with pytest.raises(MlflowException, match="cannot delete their own account"):
+        admin.delete_user("admin")
+
+
+def test_update_admin_makes_an_admin(srv, login):
+    _, admin = login("admin", ADMIN_PW)
+    name, pw = new_user(admin)
+    _, user = login(name, pw)
+    assert status_of(lambda: user.create_user(uniq("x"), "x-password-1234")) == 403
+    _, admin = login("admin", ADMIN_PW)
+    admin.update_user_admin(name, True)
+    assert admin.get_user(name).is_admin is True
+    _, user = login(name, pw)
+    user.create_user(uniq("made-by-new-admin"), "x-password-1234")
+
+
+# ---- permissions on experiments and runs ---------------------------------------------------
+
+
+def test_creator_gets_manage_and_others_follow_default_read(login):
+    _, admin = login("admin", ADMIN_PW)
+    alice, apw = new_user(admin)
+    bob, bpw = new_user(admin)
+    tc, _ = login(alice, apw)
+    exp = tc.create_experiment(uniq("alice-exp"))
+    run = tc.create_run(exp)
+    tc.log_metric(run.info.run_id, "m", 1.0)
+    _, admin = login("admin", ADMIN_PW)
+    got = admin.get_user_permission(alice, "experiment", exp)
+    assert got.permission == "MANAGE"
+    # default_permission READ: bob reads, but cannot write.
+    tc, _ = login(bob, bpw)
+    assert tc.get_experiment(exp).name.startswith("alice-exp")
+    assert tc.get_run(run.info.run_id).data.metrics == {"m": 1.0}
+    assert tc.get_metric_history(run.info.run_id, "m")[0].value == 1.0
+    assert status_of(lambda: tc.create_run(exp)) == 403
+    assert status_of(lambda: tc.log_metric(run.info.run_id, "m", 2.0)) == 403
+    assert status_of(lambda: tc.delete_experiment(exp)) == 403
+    # Alice (MANAGE) delegates EDIT to bob; then bob logs, but still cannot delete.
+    _, auth = login(alice, apw)
+    auth.grant_user_permission(bob, "experiment", exp, "EDIT")
+    tc, _ = login(bob, bpw)
+    tc.log_metric(run.info.run_id, "m", 2.0)
+    tc.create_run(exp)
+    assert status_of(lambda: tc.delete_run(run.info.run_id)) == 403
+    # Bob cannot pass on what he does not manage.
+    _, bauth = login(bob, bpw)
+    assert status_of(lambda: bauth.grant_user_permission(alice, "experiment", exp, "READ")) == 403
+    _, auth = login(alice, apw)
+    auth.revoke_user_permission(bob, "experiment", exp)
+    tc, _ = login(bob, bpw)
+    assert status_of(lambda: tc.log_metric(run.info.run_id, "m", 3.0)) == 403
+    _, auth = login(alice, apw)
+    with pytest.raises(MlflowException, match="not found"):
+        auth.revoke_user_permission(bob, "experiment", exp)
+
+
+def test_grant_validation_messages(login):
+    _, admin = login("admin", ADMIN_PW)
+    bob, _ = new_user(admin)
+    exp_tc, _ = login("admin", ADMIN_PW)
+    exp = exp_tc.create_experiment(uniq("validation"))
+    with pytest.raises(MlflowException, match="Invalid permission 'OWNER'"):
+        admin.grant_user_permission(bob, "experiment", exp, "OWNER")
+    with pytest.raises(MlflowException, match="Invalid resource type 'planet'"):
+        admin.grant_user_permission(bob, "planet", exp, "READ")
+    with pytest.raises(MlflowException, match="supports only wildcard"):
+        admin.grant_user_permission(bob, "run", "abc", "READ")
+    admin.grant_user_permission(bob, "experiment", exp, "READ")
+    with pytest.raises(MlflowException, match="already exists"):
+        admin.grant_user_permission(bob, "experiment", exp, "EDIT")
+
+
+def test_deny_hides_an_experiment_everywhere(login):
+    _, admin = login("admin", ADMIN_PW)
+    bob, bpw = new_user(admin)
+    tc, _ = login("admin", ADMIN_PW)
+    tag = uniq("deny")
+    hidden = tc.create_experiment(tag + "-hidden")
+    shown = tc.create_experiment(tag + "-shown")
+    hrun = tc.create_run(hidden)
+    srun = tc.create_run(shown)
+    admin.grant_user_permission(bob, "experiment", hidden, "DENY")
+    assert admin.get_user_permission(bob, "experiment", hidden).permission == "DENY"
+    tc, _ = login(bob, bpw)
+    assert status_of(lambda: tc.get_experiment(hidden)) == 403
+    assert status_of(lambda: tc.get_run(hrun.info.run_id)) == 403
+    names = [e.name for e in tc.search_experiments(filter_string="name LIKE '%s%%'" % tag)]
+    assert names == [tag + "-shown"]
+    # Every page, one at a time: the hidden one never shows up.
+    seen, token = [], None
+    while True:
+        page = tc.search_experiments(filter_string="name LIKE '%s%%'" % tag, max_results=1,
+                                     page_token=token)
+        seen += [e.name for e in page]
+        token = page.token
+        if not token:
+            break
+    assert seen == [tag + "-shown"]
+    runs = tc.search_runs([hidden, shown])
+    assert [r.info.run_id for r in runs] == [srun.info.run_id]
+
+
+def test_deny_hides_a_registered_model_and_its_versions(login):
+    _, admin = login("admin", ADMIN_PW)
+    bob, bpw = new_user(admin)
+    tc, _ = login("admin", ADMIN_PW)
+    tag = uniq("rmdeny")
+    tc.create_registered_model(tag + "-hidden")
+    tc.create_registered_model(tag + "-shown")
+    tc.create_model_version(tag + "-hidden", "s3://bucket/a")
+    tc.create_model_version(tag + "-shown", "s3://bucket/b")
+    admin.grant_user_permission(bob, "registered_model", tag + "-hidden", "DENY")
+    tc, _ = login(bob, bpw)
+    assert [m.name for m in tc.search_registered_models("name LIKE '%s%%'" % tag)] == [tag + "-shown"]
+    assert [v.name for v in tc.search_model_versions("name LIKE '%s%%'" % tag)] == [tag + "-shown"]
+    assert status_of(lambda: tc.get_registered_model(tag + "-hidden")) == 403
+    assert status_of(lambda: tc.get_model_version(tag + "-hidden", "1")) == 403
+    assert tc.get_registered_model(tag + "-shown").name == tag + "-shown"
+
+
+def test_registered_model_creator_manages_it(login):
+    _, admin = login("admin", ADMIN_PW)
+    alice, apw = new_user(admin)
+    bob, bpw = new_user(admin)
+    tc, _ = login(alice, apw)
+    name = uniq("alice-model")
+    tc.create_registered_model(name)
+    tc.create_model_version(name, "s3://bucket/x")
+    _, auth = login(alice, apw)
+    assert auth.get_user_permission(alice, "registered_model", name).permission == "MANAGE"
+    tc, _ = login(bob, bpw)
+    assert tc.get_registered_model(name).name == name
+    assert status_of(lambda: tc.update_registered_model(name, description="bob was here")) == 403
+    assert status_of(lambda: tc.delete_registered_model(name)) == 403
+    tc, _ = login(alice, apw)
+    tc.delete_registered_model(name)
+
+
+def test_closed_server_lists_only_what_was_granted(closed_srv, monkeypatch):
+    login = As(monkeypatch, closed_srv.url)
+    _, admin = login("admin", ADMIN_PW)
+    carol, cpw = new_user(admin)
+    tc, _ = login("admin", ADMIN_PW)
+    tag = uniq("closed")
+    ids = [tc.create_experiment("%s-%d" % (tag, i)) for i in range(5)]
+    admin.grant_user_permission(carol, "experiment", ids[1], "READ")
+    admin.grant_user_permission(carol, "experiment", ids[3], "EDIT")
+    tc, _ = login(carol, cpw)
+    seen, token = [], None
+    while True:
+        page = tc.search_experiments(filter_string="name LIKE '%s%%'" % tag, max_results=1,
+                                     page_token=token)
+        seen += [e.experiment_id for e in page]
+        token = page.token
+        if not token:
+            break
+    assert sorted(seen) == sorted([ids[1], ids[3]])
+    assert status_of(lambda: tc.get_experiment(ids[0])) == 403
+    assert tc.get_experiment(ids[1]).experiment_id == ids[1]
+    # Nobody without a grant can create a run in an experiment; EDIT can.
+    assert status_of(lambda: tc.create_run(ids[1])) == 403
+    tc.create_run(ids[3])
+    # Creating an experiment needs no grant; its creator manages it.
+    own = tc.create_experiment(tag + "-own")
+    assert tc.get_experiment(own).name == tag + "-own"
+
+
+# ---- start-up --------------------------------------------------------------------------------
+
+
+@pytest.mark.mltrack_only(reason="the exit message is ours; MLflow fails the same way")
+def test_refuses_to_start_without_an_admin_password(tmp_path):
+    ini = write_ini(str(tmp_path))
+    s = Server(str(tmp_path), extra_args=["--app-name", "basic-auth"],
+               extra_env=auth_env(ini, password=None))
+    with pytest.raises(pytest.fail.Exception):
+        s.start()
+    assert "needs a password to create the admin user 'admin'" in s.tail()
+    assert "MLflow ships no default admin password" in s.tail()
+
+
+@pytest.mark.mltrack_only(reason="the exit message is ours")
+def test_refuses_the_legacy_default_admin_password(tmp_path):
+    ini = write_ini(str(tmp_path))
+    s = Server(str(tmp_path), extra_args=["--app-name", "basic-auth"],
+               extra_env=auth_env(ini, password="password1234"))
+    with pytest.raises(pytest.fail.Exception):
+        s.start()
+    assert "insecure default password" in s.tail()
+
+
+@pytest.mark.mltrack_only(reason="the exit message is ours")
+def test_refuses_an_unreadable_config(tmp_path):
+    env = auth_env(os.path.join(str(tmp_path), "missing.ini"))
+    s = Server(str(tmp_path), extra_args=["--app-name", "basic-auth"], extra_env=env)
+    with pytest.raises(pytest.fail.Exception):
+        s.start()
+    assert "cannot open the auth configuration" in s.tail()
+
+
+# ---- the auth database moves between the two servers ------------------------------------
+
+
+def _interop(tmp_path, first, second):
+    work = str(tmp_path)
+    s = start_auth_server(work, target=first)
+    try:
+        mp = pytest.MonkeyPatch()
+        try:
+            login = As(mp, s.url)
+            _, admin = login("admin", ADMIN_PW)
+            admin.create_user("interop-user", "interop-password-1")
+            tc, _ = login("interop-user", "interop-password-1")
+            exp = tc.create_experiment("interop-exp")
+        finally:
+            mp.undo()
+    finally:
+        s.stop()
+    # Same tracking and auth databases, the other server.
+    s2 = Server(work, db_path=s.db_path, target=second, extra_args=["--app-name", "basic-auth"],
+                extra_env=s.extra_env).start()
+    try:
+        url = s2.url + "/api/2.0/mlflow/experiments/get"
+        r = requests.get(url, params={"experiment_id": exp}, auth=("interop-user", "interop-password-1"))
+        assert r.status_code == 200, r.text
+        assert requests.get(url, params={"experiment_id": exp},
+                            auth=("interop-user", "wrong-password-1")).status_code == 401
+        r = requests.get(s2.url + "/api/3.0/mlflow/users/permissions/get",
+                         params={"username": "interop-user", "resource_type": "experiment",
+                                 "resource_id": exp}, auth=("admin", ADMIN_PW))
+        assert r.status_code == 200, r.text
+        assert r.json()["permission"] == "MANAGE"
+    finally:
+        s2.stop()
+
+
+@pytest.mark.mltrack_only(reason="needs the mltrack binary beside mlflow")
+@needs_mlflow_auth
+def test_mlflow_made_auth_database_works_in_mltrack(tmp_path):
+    _interop(tmp_path, "mlflow", "mltrack")
+
+
+@pytest.mark.mltrack_only(reason="needs the mltrack binary beside mlflow")
+@needs_mlflow_auth
+def test_mltrack_made_auth_database_works_in_mlflow(tmp_path):
+    _interop(tmp_path, "mltrack", "mlflow")
