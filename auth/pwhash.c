@@ -11,6 +11,8 @@
 
 enum { MAX_SCRYPT_N = 1 << 20, MAX_SCRYPT_RP = 64, MAX_PBKDF2_ITER = 10000000,
        MAX_KEY = 64, MAX_SALT = 1024 };
+/* scrypt's memory is 128*N*r*p bytes: werkzeug's default takes 32 MiB; 256 MiB at most. */
+#define MAX_SCRYPT_MEM ((uint64_t)256 << 20)
 
 bool pw_equal(const void *a, const void *b, size_t n)
 {
@@ -60,7 +62,8 @@ static int derive(const char *m, size_t mlen, const char *salt, size_t slen, con
             !field_u64(&p, end, MAX_SCRYPT_RP, &r) || p >= end || *p++ != ':' ||
             !field_u64(&p, end, MAX_SCRYPT_RP, &pp) || p != end)
             return -1;
-        if ((n & (n - 1)) != 0 || n < 2 || r * pp > MAX_SCRYPT_RP)
+        if ((n & (n - 1)) != 0 || n < 2 || r * pp > MAX_SCRYPT_RP ||
+            128 * n * r * pp > MAX_SCRYPT_MEM)
             return -1;
         *klen = 64;
         uint64_t maxmem = 132 * n * r * pp;

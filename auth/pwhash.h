@@ -10,7 +10,8 @@
 #include <stddef.h>
 
 /* Whether password matches stored. False for any malformed or unsupported hash, and for
- * parameters past our bounds (N > 2^20, r*p > 64, pbkdf2 iterations > 10^7), so a
+ * parameters past our bounds (N > 2^20, r*p > 64, scrypt memory over 256 MiB, pbkdf2
+ * iterations > 10^7), so a
  * corrupted row can neither crash nor stall a worker. */
 bool pw_verify(const char *stored, const char *password, size_t password_len);
 
