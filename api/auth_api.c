@@ -309,6 +309,284 @@ static int h_get_permission(struct ctx *c)
     return 0;
 }
 
+/* ---- roles ---- */
+
+static int int_param(struct ctx *c, const char *name, int64_t *v)
+{
+    bool present = false;
+    if (in_i64(&c->in, name, v, &present) != 0)
+        return -1;
+    return present ? 0 : err_missing(&c->e, name, true);
+}
+
+static void put_role_perm(struct jw *w, const struct auth_role_perm *p)
+{
+    jw_obj(w);
+    jw_kint(w, "id", p->id);
+    jw_kint(w, "role_id", p->role_id);
+    jw_kstr(w, "resource_type", p->resource_type);
+    jw_kstr(w, "resource_pattern", p->resource_pattern);
+    jw_kstr(w, "permission", p->permission);
+    jw_obj_end(w);
+}
+
+static void put_role(struct jw *w, const struct auth_role *r)
+{
+    jw_obj(w);
+    jw_kint(w, "id", r->id);
+    jw_kstr(w, "name", r->name);
+    jw_kstr(w, "workspace", r->workspace);
+    jw_kstr(w, "description", r->description);
+    jw_key(w, "permissions");
+    jw_arr(w);
+    for (size_t i = 0; i < r->nperms; i++)
+        put_role_perm(w, &r->perms[i]);
+    jw_arr_end(w);
+    jw_obj_end(w);
+}
+
+static int reply_role(struct ctx *c, const struct auth_role *r)
+{
+    jw_obj(&c->w);
+    jw_key(&c->w, "role");
+    put_role(&c->w, r);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int reply_roles(struct ctx *c, const struct auth_role *v, size_t n)
+{
+    jw_obj(&c->w);
+    jw_key(&c->w, "roles");
+    jw_arr(&c->w);
+    for (size_t i = 0; i < n; i++)
+        put_role(&c->w, &v[i]);
+    jw_arr_end(&c->w);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static bool blank(const char *s)
+{
+    if (!s)
+        return true;
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    return *s == '\0';
+}
+
+static int h_role_create(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *name, *ws, *desc = NULL;
+    if (open_db(c, &db) != 0 || param(c, "name", &name) != 0 || param(c, "workspace", &ws) != 0)
+        return -1;
+    if (blank(name))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE, "Role name cannot be empty.");
+    if (blank(ws))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE, "Workspace cannot be empty.");
+    if (in_str(&c->in, "description", &desc) != 0)
+        return -1;
+    struct auth_role r;
+    if (authdb_role_create(db, c->r->arena, name, ws, desc, &r, &c->e) != 0)
+        return -1;
+    return reply_role(c, &r);
+}
+
+static int h_role_get(struct ctx *c)
+{
+    struct db *db = NULL;
+    int64_t id;
+    struct auth_role r;
+    if (open_db(c, &db) != 0 || int_param(c, "role_id", &id) != 0 ||
+        authdb_role_get(db, c->r->arena, id, &r, &c->e) != 0)
+        return -1;
+    return reply_role(c, &r);
+}
+
+static int h_role_list(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *ws = NULL;
+    struct auth_role *v;
+    size_t n;
+    if (open_db(c, &db) != 0 || in_str(&c->in, "workspace", &ws) != 0)
+        return -1;
+    if (ws && blank(ws))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Parameter 'workspace' must be a non-empty string when provided.");
+    if (authdb_role_list(db, c->r->arena, ws, -1, &v, &n, &c->e) != 0)
+        return -1;
+    return reply_roles(c, v, n);
+}
+
+static int h_role_update(struct ctx *c)
+{
+    struct db *db = NULL;
+    int64_t id;
+    const char *name = NULL, *desc = NULL;
+    if (open_db(c, &db) != 0 || int_param(c, "role_id", &id) != 0 ||
+        in_str(&c->in, "name", &name) != 0 || in_str(&c->in, "description", &desc) != 0)
+        return -1;
+    if (!name && !desc)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "At least one of 'name' or 'description' must be provided to update a "
+                       "role.");
+    if (name && blank(name))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE, "Role name cannot be empty.");
+    struct auth_role r;
+    if (authdb_role_update(db, c->r->arena, id, name, desc, &r, &c->e) != 0)
+        return -1;
+    return reply_role(c, &r);
+}
+
+static int h_role_delete(struct ctx *c)
+{
+    struct db *db = NULL;
+    int64_t id;
+    if (open_db(c, &db) != 0 || int_param(c, "role_id", &id) != 0 ||
+        authdb_role_delete(db, id, &c->e) != 0)
+        return -1;
+    return reply_empty(c);
+}
+
+static int reply_role_perm(struct ctx *c, const struct auth_role_perm *p)
+{
+    jw_obj(&c->w);
+    jw_key(&c->w, "role_permission");
+    put_role_perm(&c->w, p);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int h_role_perm_add(struct ctx *c)
+{
+    struct db *db = NULL;
+    int64_t id;
+    const char *type, *pattern, *permission;
+    struct auth_role_perm p;
+    if (open_db(c, &db) != 0 || int_param(c, "role_id", &id) != 0 ||
+        param(c, "resource_type", &type) != 0 || param(c, "resource_pattern", &pattern) != 0 ||
+        param(c, "permission", &permission) != 0 ||
+        authdb_role_perm_add(db, c->r->arena, id, type, pattern, permission, &p, &c->e) != 0)
+        return -1;
+    return reply_role_perm(c, &p);
+}
+
+static int h_role_perm_remove(struct ctx *c)
+{
+    struct db *db = NULL;
+    int64_t id;
+    if (open_db(c, &db) != 0 || int_param(c, "role_permission_id", &id) != 0 ||
+        authdb_role_perm_remove(db, id, &c->e) != 0)
+        return -1;
+    return reply_empty(c);
+}
+
+static int h_role_perm_list(struct ctx *c)
+{
+    struct db *db = NULL;
+    int64_t id;
+    struct auth_role r;
+    if (open_db(c, &db) != 0 || int_param(c, "role_id", &id) != 0 ||
+        authdb_role_get(db, c->r->arena, id, &r, &c->e) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_key(&c->w, "role_permissions");
+    jw_arr(&c->w);
+    for (size_t i = 0; i < r.nperms; i++)
+        put_role_perm(&c->w, &r.perms[i]);
+    jw_arr_end(&c->w);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int h_role_perm_update(struct ctx *c)
+{
+    struct db *db = NULL;
+    int64_t id;
+    const char *permission;
+    struct auth_role_perm p;
+    if (open_db(c, &db) != 0 || int_param(c, "role_permission_id", &id) != 0 ||
+        param(c, "permission", &permission) != 0 ||
+        authdb_role_perm_update(db, c->r->arena, id, permission, &p, &c->e) != 0)
+        return -1;
+    return reply_role_perm(c, &p);
+}
+
+static int h_assign(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *username;
+    int64_t id;
+    struct auth_user u;
+    struct auth_assignment x;
+    if (open_db(c, &db) != 0 || param(c, "username", &username) != 0 ||
+        int_param(c, "role_id", &id) != 0 || get_user(c, db, username, &u) != 0 ||
+        authdb_assign(db, u.id, id, &x, &c->e) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_key(&c->w, "assignment");
+    jw_obj(&c->w);
+    jw_kint(&c->w, "id", x.id);
+    jw_kint(&c->w, "user_id", x.user_id);
+    jw_kint(&c->w, "role_id", x.role_id);
+    jw_obj_end(&c->w);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int h_unassign(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *username;
+    int64_t id;
+    struct auth_user u;
+    if (open_db(c, &db) != 0 || param(c, "username", &username) != 0 ||
+        int_param(c, "role_id", &id) != 0 || get_user(c, db, username, &u) != 0 ||
+        authdb_unassign(db, u.id, id, &c->e) != 0)
+        return -1;
+    return reply_empty(c);
+}
+
+static int h_user_roles(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *username;
+    struct auth_user u;
+    struct auth_role *v;
+    size_t n;
+    if (open_db(c, &db) != 0 || param(c, "username", &username) != 0 ||
+        get_user(c, db, username, &u) != 0 ||
+        authdb_role_list(db, c->r->arena, NULL, u.id, &v, &n, &c->e) != 0)
+        return -1;
+    return reply_roles(c, v, n);
+}
+
+static int h_role_users(struct ctx *c)
+{
+    struct db *db = NULL;
+    int64_t id;
+    struct auth_assignment *v;
+    size_t n;
+    if (open_db(c, &db) != 0 || int_param(c, "role_id", &id) != 0 ||
+        authdb_role_users(db, c->r->arena, id, &v, &n, &c->e) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_key(&c->w, "assignments");
+    jw_arr(&c->w);
+    for (size_t i = 0; i < n; i++) {
+        jw_obj(&c->w);
+        jw_kint(&c->w, "id", v[i].id);
+        jw_kint(&c->w, "user_id", v[i].user_id);
+        jw_kint(&c->w, "role_id", v[i].role_id);
+        jw_obj_end(&c->w);
+    }
+    jw_arr_end(&c->w);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
 const struct route auth_routes[] = {
     {HTTP_POST, "/users/create", h_create, 64 * KB, 0, NULL},
     {HTTP_GET, "/users/get", h_get, 0, 0, NULL},
@@ -326,5 +604,18 @@ const struct route auth_v3_routes[] = {
     {HTTP_POST, "/users/permissions/grant", h_grant, 64 * KB, RF_JSON, NULL},
     {HTTP_POST, "/users/permissions/revoke", h_revoke, 64 * KB, RF_JSON, NULL},
     {HTTP_GET, "/users/permissions/get", h_get_permission, 0, 0, NULL},
+    {HTTP_POST, "/roles/create", h_role_create, 64 * KB, RF_JSON, NULL},
+    {HTTP_GET, "/roles/get", h_role_get, 0, 0, NULL},
+    {HTTP_GET, "/roles/list", h_role_list, 0, 0, NULL},
+    {HTTP_PATCH, "/roles/update", h_role_update, 64 * KB, RF_JSON, NULL},
+    {HTTP_DELETE, "/roles/delete", h_role_delete, 64 * KB, 0, NULL},
+    {HTTP_POST, "/roles/permissions/add", h_role_perm_add, 64 * KB, RF_JSON, NULL},
+    {HTTP_DELETE, "/roles/permissions/remove", h_role_perm_remove, 64 * KB, 0, NULL},
+    {HTTP_GET, "/roles/permissions/list", h_role_perm_list, 0, 0, NULL},
+    {HTTP_PATCH, "/roles/permissions/update", h_role_perm_update, 64 * KB, RF_JSON, NULL},
+    {HTTP_POST, "/roles/assign", h_assign, 64 * KB, RF_JSON, NULL},
+    {HTTP_DELETE, "/roles/unassign", h_unassign, 64 * KB, 0, NULL},
+    {HTTP_GET, "/users/roles/list", h_user_roles, 0, 0, NULL},
+    {HTTP_GET, "/roles/users/list", h_role_users, 0, 0, NULL},
 };
 const size_t auth_v3_routes_n = sizeof auth_v3_routes / sizeof *auth_v3_routes;

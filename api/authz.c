@@ -144,6 +144,21 @@ static const struct {
     {HTTP_POST, "/users/permissions/grant", R_GRANT},
     {HTTP_POST, "/users/permissions/revoke", R_GRANT},
     {HTTP_GET, "/users/permissions/get", R_GET_USER_PERM},
+    /* roles: MLflow lets super and workspace admins manage them (both bypass this table);
+     * viewing another workspace's roles as a mere member is not offered here */
+    {HTTP_POST, "/roles/create", R_ADMIN},
+    {HTTP_GET, "/roles/get", R_ADMIN},
+    {HTTP_GET, "/roles/list", R_ADMIN},
+    {HTTP_PATCH, "/roles/update", R_ADMIN},
+    {HTTP_DELETE, "/roles/delete", R_ADMIN},
+    {HTTP_POST, "/roles/permissions/add", R_ADMIN},
+    {HTTP_DELETE, "/roles/permissions/remove", R_ADMIN},
+    {HTTP_GET, "/roles/permissions/list", R_ADMIN},
+    {HTTP_PATCH, "/roles/permissions/update", R_ADMIN},
+    {HTTP_POST, "/roles/assign", R_ADMIN},
+    {HTTP_DELETE, "/roles/unassign", R_ADMIN},
+    {HTTP_GET, "/users/roles/list", R_SELF},
+    {HTTP_GET, "/roles/users/list", R_ADMIN},
 };
 
 static enum rule rule_of(const struct route *rt)

@@ -814,3 +814,366 @@ out:
     db_close(db);
     return rc;
 }
+
+/* ---- roles ---- */
+
+/* _validate_permission_for_resource_type then _validate_resource_pattern, MLflow's order. */
+static int check_role_perm(const char *type, const char *pattern, const char *permission,
+                           struct err *e)
+{
+    int p = perm_parse(permission);
+    if (p < 0)
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid permission '%s'. Valid permissions are: ('READ', 'USE', "
+                       "'EDIT', 'MANAGE', 'NO_PERMISSIONS', 'DENY')",
+                       permission);
+    if (check_type(type, e) != 0)
+        return -1;
+    if (strcmp(type, "workspace") == 0) {
+        if (p != PERM_USE && p != PERM_MANAGE)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid permission '%s' for resource_type='workspace'. "
+                           "Workspace-wide grants accept only: ('MANAGE', 'USE').",
+                           permission);
+    } else if (p == PERM_NO_PERMISSIONS) {
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid permission '%s' for resource_type='%s'. Resource-level grants "
+                       "accept only: ('DENY', 'EDIT', 'MANAGE', 'READ', 'USE').",
+                       permission, type);
+    }
+    if (pattern && strcmp(pattern, "*") != 0 && !perm_type_takes_id(type))
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid resource_pattern '%s' for resource_type='%s'. This resource "
+                       "type supports only wildcard ('*') grants.",
+                       pattern, type);
+    return 0;
+}
+
+static int reserved_name(const char *name, struct err *e)
+{
+    if (strncmp(name, "__user_", 7) == 0)
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "Role name '%s' uses the reserved '__user_' prefix, which is held for the "
+                       "per-user permission representation. Choose a different name.",
+                       name);
+    return 0;
+}
+
+static int role_perms(struct db *db, struct arena *a, struct auth_role *r, struct err *e)
+{
+    r->perms = NULL;
+    r->nperms = 0;
+    struct db_stmt *st = prep(db, "SELECT id, role_id, resource_type, resource_pattern, "
+                                  "permission FROM role_permissions WHERE role_id = ? ORDER BY id",
+                              e);
+    if (!st)
+        return -1;
+    db_bind_int(st, 1, r->id);
+    size_t cap = 0;
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (r->nperms == cap) {
+            cap = cap ? cap * 2 : 4;
+            r->perms = arena_grow(a, r->perms, cap, sizeof *r->perms);
+        }
+        struct auth_role_perm *p = &r->perms[r->nperms++];
+        p->id = db_col_int(st, 0);
+        p->role_id = db_col_int(st, 1);
+        p->resource_type = col_dup(a, st, 2);
+        p->resource_pattern = col_dup(a, st, 3);
+        p->permission = col_dup(a, st, 4);
+    }
+    db_done(st);
+    return rc == DB_DONE ? 0 : db_fail(e, rc);
+}
+
+int authdb_role_get(struct db *db, struct arena *a, int64_t id, struct auth_role *out,
+                    struct err *e)
+{
+    struct db_stmt *st =
+        prep(db, "SELECT id, name, workspace, description FROM roles WHERE id = ?", e);
+    if (!st)
+        return -1;
+    db_bind_int(st, 1, id);
+    enum db_rc rc = db_step(st);
+    if (rc != DB_ROW) {
+        db_done(st);
+        if (rc == DB_DONE)
+            return err_set(e, ERR_RESOURCE_DOES_NOT_EXIST, "Role with id=%lld not found",
+                           (long long)id);
+        return db_fail(e, rc);
+    }
+    out->id = db_col_int(st, 0);
+    out->name = col_dup(a, st, 1);
+    out->workspace = col_dup(a, st, 2);
+    out->description = col_dup(a, st, 3);
+    db_done(st);
+    return role_perms(db, a, out, e);
+}
+
+int authdb_role_create(struct db *db, struct arena *a, const char *name, const char *workspace,
+                       const char *description, struct auth_role *out, struct err *e)
+{
+    if (reserved_name(name, e) != 0)
+        return -1;
+    struct db_stmt *st = prep(
+        db, "INSERT INTO roles (name, workspace, description) VALUES (?, ?, ?) RETURNING id", e);
+    if (!st)
+        return -1;
+    db_bind_str(st, 1, name);
+    db_bind_str(st, 2, workspace);
+    db_bind_str(st, 3, description);
+    enum db_rc rc = db_step(st);
+    int64_t id = rc == DB_ROW ? db_col_int(st, 0) : 0;
+    db_done(st);
+    if (rc == DB_CONSTRAINT)
+        return err_set(e, ERR_RESOURCE_ALREADY_EXISTS,
+                       "Role (name=%s, workspace=%s) already exists.", name, workspace);
+    if (rc != DB_ROW)
+        return db_fail(e, rc);
+    return authdb_role_get(db, a, id, out, e);
+}
+
+int authdb_role_list(struct db *db, struct arena *a, const char *workspace, int64_t user_id,
+                     struct auth_role **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *st = prep(
+        db,
+        "SELECT r.id FROM roles r WHERE (?1 IS NULL OR r.workspace = ?1) AND (?2 < 0 OR r.id IN "
+        "(SELECT role_id FROM user_role_assignments WHERE user_id = ?2)) ORDER BY r.id",
+        e);
+    if (!st)
+        return -1;
+    db_bind_str(st, 1, workspace);
+    db_bind_int(st, 2, user_id);
+    int64_t *ids = NULL;
+    size_t cap = 0, k = 0;
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (k == cap) {
+            cap = cap ? cap * 2 : 8;
+            ids = arena_grow(a, ids, cap, sizeof *ids);
+        }
+        ids[k++] = db_col_int(st, 0);
+    }
+    db_done(st);
+    if (rc != DB_DONE)
+        return db_fail(e, rc);
+    *out = arena_calloc(a, k ? k : 1, sizeof **out);
+    for (size_t i = 0; i < k; i++)
+        if (authdb_role_get(db, a, ids[i], &(*out)[i], e) != 0)
+            return -1;
+    *n = k;
+    return 0;
+}
+
+int authdb_role_update(struct db *db, struct arena *a, int64_t id, const char *name,
+                       const char *description, struct auth_role *out, struct err *e)
+{
+    if (name && reserved_name(name, e) != 0)
+        return -1;
+    struct auth_role cur;
+    if (authdb_role_get(db, a, id, &cur, e) != 0)
+        return -1;
+    struct db_stmt *st = prep(db, "UPDATE roles SET name = coalesce(?, name), description = "
+                                  "coalesce(?, description) WHERE id = ?", e);
+    if (!st)
+        return -1;
+    db_bind_str(st, 1, name);
+    db_bind_str(st, 2, description);
+    db_bind_int(st, 3, id);
+    int r = run(st, e);
+    if (r == 1)
+        return err_set(e, ERR_RESOURCE_ALREADY_EXISTS,
+                       "Role with name=%s already exists in workspace=%s", name, cur.workspace);
+    if (r < 0)
+        return -1;
+    return authdb_role_get(db, a, id, out, e);
+}
+
+int authdb_role_delete(struct db *db, int64_t id, struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    struct auth_role r;
+    int rc = -1;
+    if (begin(db, e) != 0)
+        goto out;
+    if (authdb_role_get(db, &a, id, &r, e) != 0 ||
+        run_id(db, "DELETE FROM role_permissions WHERE role_id = ?", id, e) != 0 ||
+        run_id(db, "DELETE FROM user_role_assignments WHERE role_id = ?", id, e) != 0 ||
+        run_id(db, "DELETE FROM roles WHERE id = ?", id, e) != 0) {
+        fail(db);
+        goto out;
+    }
+    rc = commit(db, e);
+out:
+    arena_release(&a);
+    return rc;
+}
+
+static int role_perm_get(struct db *db, struct arena *a, int64_t id, struct auth_role_perm *p,
+                         struct err *e)
+{
+    struct db_stmt *st = prep(db, "SELECT id, role_id, resource_type, resource_pattern, "
+                                  "permission FROM role_permissions WHERE id = ?", e);
+    if (!st)
+        return -1;
+    db_bind_int(st, 1, id);
+    enum db_rc rc = db_step(st);
+    if (rc == DB_ROW) {
+        p->id = db_col_int(st, 0);
+        p->role_id = db_col_int(st, 1);
+        p->resource_type = col_dup(a, st, 2);
+        p->resource_pattern = col_dup(a, st, 3);
+        p->permission = col_dup(a, st, 4);
+    }
+    db_done(st);
+    if (rc == DB_DONE)
+        return err_set(e, ERR_RESOURCE_DOES_NOT_EXIST, "Role permission with id=%lld not found",
+                       (long long)id);
+    return rc == DB_ROW ? 0 : db_fail(e, rc);
+}
+
+int authdb_role_perm_add(struct db *db, struct arena *a, int64_t role_id, const char *type,
+                         const char *pattern, const char *permission,
+                         struct auth_role_perm *out, struct err *e)
+{
+    struct auth_role r;
+    if (check_role_perm(type, pattern, permission, e) != 0 ||
+        authdb_role_get(db, a, role_id, &r, e) != 0)
+        return -1;
+    struct db_stmt *st = prep(db, "INSERT INTO role_permissions (role_id, resource_type, "
+                                  "resource_pattern, permission) VALUES (?, ?, ?, ?) RETURNING id",
+                              e);
+    if (!st)
+        return -1;
+    db_bind_int(st, 1, role_id);
+    db_bind_str(st, 2, type);
+    db_bind_str(st, 3, pattern);
+    db_bind_str(st, 4, permission);
+    enum db_rc rc = db_step(st);
+    int64_t id = rc == DB_ROW ? db_col_int(st, 0) : 0;
+    db_done(st);
+    if (rc == DB_CONSTRAINT)
+        return err_set(e, ERR_RESOURCE_ALREADY_EXISTS,
+                       "Role permission (role_id=%lld, resource_type=%s, resource_pattern=%s) "
+                       "already exists.",
+                       (long long)role_id, type, pattern);
+    if (rc != DB_ROW)
+        return db_fail(e, rc);
+    return role_perm_get(db, a, id, out, e);
+}
+
+int authdb_role_perm_remove(struct db *db, int64_t id, struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    struct auth_role_perm p;
+    int rc = role_perm_get(db, &a, id, &p, e) != 0
+                 ? -1
+                 : run_id(db, "DELETE FROM role_permissions WHERE id = ?", id, e);
+    arena_release(&a);
+    return rc;
+}
+
+int authdb_role_perm_update(struct db *db, struct arena *a, int64_t id, const char *permission,
+                            struct auth_role_perm *out, struct err *e)
+{
+    struct auth_role_perm p;
+    if (role_perm_get(db, a, id, &p, e) != 0 ||
+        check_role_perm(p.resource_type, NULL, permission, e) != 0)
+        return -1;
+    struct db_stmt *st = prep(db, "UPDATE role_permissions SET permission = ? WHERE id = ?", e);
+    if (!st)
+        return -1;
+    db_bind_str(st, 1, permission);
+    db_bind_int(st, 2, id);
+    if (run(st, e) != 0)
+        return -1;
+    return role_perm_get(db, a, id, out, e);
+}
+
+int authdb_assign(struct db *db, int64_t user_id, int64_t role_id,
+                  struct auth_assignment *out, struct err *e)
+{
+    struct arena a;
+    arena_init(&a);
+    struct auth_role r;
+    int rc = -1;
+    if (authdb_role_get(db, &a, role_id, &r, e) != 0)
+        goto out;
+    struct db_stmt *st = prep(db, "INSERT INTO user_role_assignments (user_id, role_id) VALUES "
+                                  "(?, ?) RETURNING id", e);
+    if (!st)
+        goto out;
+    db_bind_int(st, 1, user_id);
+    db_bind_int(st, 2, role_id);
+    enum db_rc s = db_step(st);
+    out->id = s == DB_ROW ? db_col_int(st, 0) : 0;
+    db_done(st);
+    if (s == DB_CONSTRAINT) {
+        err_set(e, ERR_RESOURCE_ALREADY_EXISTS,
+                "User role assignment (user_id=%lld, role_id=%lld) already exists",
+                (long long)user_id, (long long)role_id);
+        goto out;
+    }
+    if (s != DB_ROW) {
+        db_fail(e, s);
+        goto out;
+    }
+    out->user_id = user_id;
+    out->role_id = role_id;
+    rc = 0;
+out:
+    arena_release(&a);
+    return rc;
+}
+
+int authdb_unassign(struct db *db, int64_t user_id, int64_t role_id, struct err *e)
+{
+    struct db_stmt *st =
+        prep(db, "DELETE FROM user_role_assignments WHERE user_id = ? AND role_id = ?", e);
+    if (!st)
+        return -1;
+    db_bind_int(st, 1, user_id);
+    db_bind_int(st, 2, role_id);
+    if (run(st, e) != 0)
+        return -1;
+    if (db_changes(db) == 0)
+        return err_set(e, ERR_RESOURCE_DOES_NOT_EXIST,
+                       "User role assignment (user_id=%lld, role_id=%lld) not found",
+                       (long long)user_id, (long long)role_id);
+    return 0;
+}
+
+int authdb_role_users(struct db *db, struct arena *a, int64_t role_id,
+                      struct auth_assignment **out, size_t *n, struct err *e)
+{
+    *out = NULL;
+    *n = 0;
+    struct auth_role r;
+    if (authdb_role_get(db, a, role_id, &r, e) != 0)
+        return -1;
+    struct db_stmt *st = prep(db, "SELECT id, user_id, role_id FROM user_role_assignments "
+                                  "WHERE role_id = ? ORDER BY id", e);
+    if (!st)
+        return -1;
+    db_bind_int(st, 1, role_id);
+    size_t cap = 0;
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            *out = arena_grow(a, *out, cap, sizeof **out);
+        }
+        struct auth_assignment *x = &(*out)[(*n)++];
+        x->id = db_col_int(st, 0);
+        x->user_id = db_col_int(st, 1);
+        x->role_id = db_col_int(st, 2);
+    }
+    db_done(st);
+    return rc == DB_DONE ? 0 : db_fail(e, rc);
+}

@@ -83,4 +83,45 @@ struct auth_perm_row {
 int authdb_user_permissions(struct db *db, struct arena *a, int64_t user_id,
                             struct auth_perm_row **v, size_t *n, struct err *e);
 
+
+/* ---- roles (MLflow's RBAC tables), admin-managed ---- */
+
+struct auth_role_perm {
+    int64_t id, role_id;
+    const char *resource_type, *resource_pattern, *permission;
+};
+struct auth_role {
+    int64_t id;
+    const char *name, *workspace, *description; /* description NULL when none */
+    struct auth_role_perm *perms;
+    size_t nperms;
+};
+struct auth_assignment {
+    int64_t id, user_id, role_id;
+};
+
+/* Names starting with "__user_" are reserved for the per-user roles: INVALID_PARAMETER_VALUE. */
+int authdb_role_create(struct db *db, struct arena *a, const char *name, const char *workspace,
+                       const char *description, struct auth_role *out, struct err *e);
+/* RESOURCE_DOES_NOT_EXIST "Role with id=N not found". */
+int authdb_role_get(struct db *db, struct arena *a, int64_t id, struct auth_role *out,
+                    struct err *e);
+/* Every role (workspace NULL), one workspace's, or the roles user_id holds (>= 0). */
+int authdb_role_list(struct db *db, struct arena *a, const char *workspace, int64_t user_id,
+                     struct auth_role **out, size_t *n, struct err *e);
+int authdb_role_update(struct db *db, struct arena *a, int64_t id, const char *name,
+                       const char *description, struct auth_role *out, struct err *e);
+int authdb_role_delete(struct db *db, int64_t id, struct err *e);
+int authdb_role_perm_add(struct db *db, struct arena *a, int64_t role_id, const char *type,
+                         const char *pattern, const char *permission,
+                         struct auth_role_perm *out, struct err *e);
+int authdb_role_perm_remove(struct db *db, int64_t id, struct err *e);
+int authdb_role_perm_update(struct db *db, struct arena *a, int64_t id, const char *permission,
+                            struct auth_role_perm *out, struct err *e);
+int authdb_assign(struct db *db, int64_t user_id, int64_t role_id,
+                  struct auth_assignment *out, struct err *e);
+int authdb_unassign(struct db *db, int64_t user_id, int64_t role_id, struct err *e);
+int authdb_role_users(struct db *db, struct arena *a, int64_t role_id,
+                      struct auth_assignment **out, size_t *n, struct err *e);
+
 #endif

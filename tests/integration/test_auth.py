@@ -453,3 +453,49 @@ def test_mlflow_made_auth_database_works_in_mltrack(tmp_path):
 @needs_mlflow_auth
 def test_mltrack_made_auth_database_works_in_mlflow(tmp_path):
     _interop(tmp_path, "mltrack", "mlflow")
+
+
+# ---- roles ----------------------------------------------------------------------------------
+
+
+def test_roles_grant_through_assignment(closed_srv, monkeypatch):
+    login = As(monkeypatch, closed_srv.url)
+    tc, admin = login("admin", ADMIN_PW)
+    dave, dpw = new_user(admin)
+    exp = tc.create_experiment(uniq("role-exp"))
+    role = admin.create_role("default", uniq("readers"), description="read one experiment")
+    assert role.workspace == "default" and role.permissions == []
+    rp = admin.add_role_permission(role.id, "experiment", exp, "READ")
+    assert (rp.role_id, rp.resource_type, rp.resource_pattern, rp.permission) == (
+        role.id, "experiment", exp, "READ")
+    assert [p.id for p in admin.list_role_permissions(role.id)] == [rp.id]
+    with pytest.raises(MlflowException, match="already exists"):
+        admin.add_role_permission(role.id, "experiment", exp, "EDIT")
+    with pytest.raises(MlflowException, match="reserved '__user_' prefix"):
+        admin.create_role("default", "__user_99__")
+    # Not yet assigned: the closed server's default denies.
+    tc, _ = login(dave, dpw)
+    assert status_of(lambda: tc.get_experiment(exp)) == 403
+    _, admin = login("admin", ADMIN_PW)
+    a = admin.assign_role(dave, role.id)
+    assert a.role_id == role.id
+    assert [x.user_id for x in admin.list_role_users(role.id)] == [a.user_id]
+    assert role.id in [r.id for r in admin.list_user_roles(dave)]
+    tc, dauth = login(dave, dpw)
+    assert tc.get_experiment(exp).experiment_id == exp
+    assert [r.id for r in dauth.list_user_roles(dave)] == [role.id]
+    # Only admins manage roles.
+    assert status_of(lambda: dauth.create_role("default", uniq("mine"))) == 403
+    # A DENY on the role wins over the READ.
+    _, admin = login("admin", ADMIN_PW)
+    admin.update_role_permission(rp.id, "DENY")
+    tc, _ = login(dave, dpw)
+    assert status_of(lambda: tc.get_experiment(exp)) == 403
+    _, admin = login("admin", ADMIN_PW)
+    renamed = admin.update_role(role.id, name=role.name + "-x")
+    assert renamed.name == role.name + "-x"
+    admin.unassign_role(dave, role.id)
+    with pytest.raises(MlflowException, match="not found"):
+        admin.unassign_role(dave, role.id)
+    admin.delete_role(role.id)
+    assert status_of(lambda: admin.get_role(role.id)) == 404
