@@ -120,6 +120,9 @@ extern const struct route auth_routes[];
 extern const size_t auth_routes_n;
 extern const struct route auth_v3_routes[];
 extern const size_t auth_v3_routes_n;
+/* Under /api/2.0/mltrack (ours): API tokens and the auth audit log. */
+extern const struct route mltrack_auth_routes[];
+extern const size_t mltrack_auth_routes_n;
 
 /* Every route table the router mounts, for tests that walk them all (test_authz.c). */
 struct route_table {

@@ -42,6 +42,13 @@ static void put_user(struct jw *w, const struct auth_user *u)
     jw_obj_end(w);
 }
 
+/* One audit event for a change that has been made, by the caller. */
+static void audit(struct ctx *c, struct db *db, const char *action, const char *target,
+                  const char *detail)
+{
+    authdb_audit(db, c->az->user.username, action, target, detail);
+}
+
 static int plain(struct ctx *c, int status, const char *text)
 {
     c->out->status = status;
@@ -67,6 +74,7 @@ static int h_create(struct ctx *c)
     struct auth_user u;
     if (authdb_user_create(db, c->r->arena, username, password, false, &u, &c->e) != 0)
         return -1;
+    audit(c, db, "user_create", username, NULL);
     jw_obj(&c->w);
     jw_key(&c->w, "user");
     put_user(&c->w, &u);
@@ -181,6 +189,7 @@ static int h_update_password(struct ctx *c)
     if (authdb_user_set_password(db, username, password, &c->e) != 0)
         return -1;
     cred_cache_forget(username);
+    audit(c, db, "user_update_password", username, NULL);
     return reply_empty(c);
 }
 
@@ -197,6 +206,7 @@ static int h_update_admin(struct ctx *c)
     if (authdb_user_set_admin(db, username, is_admin, &c->e) != 0)
         return -1;
     cred_cache_forget(username);
+    audit(c, db, "user_update_admin", username, is_admin ? "is_admin=true" : "is_admin=false");
     return reply_empty(c);
 }
 
@@ -213,6 +223,7 @@ static int h_delete(struct ctx *c)
     if (authdb_user_delete(db, username, &c->e) != 0)
         return -1;
     cred_cache_forget(username);
+    audit(c, db, "user_delete", username, NULL);
     return reply_empty(c);
 }
 
@@ -271,6 +282,8 @@ static int h_grant(struct ctx *c)
         param(c, "permission", &permission) != 0 ||
         authdb_grant(db, username, type, id, permission, false, &c->e) != 0)
         return -1;
+    audit(c, db, "grant", arena_printf(c->r->arena, "%s %s: %s", type, id, username),
+          permission);
     return reply_empty(c);
 }
 
@@ -282,6 +295,7 @@ static int h_revoke(struct ctx *c)
     if (grant_params(c, &db, &username, &type, &id, &u) != 0 ||
         authdb_revoke(db, username, type, id, &c->e) != 0)
         return -1;
+    audit(c, db, "revoke", arena_printf(c->r->arena, "%s %s: %s", type, id, username), NULL);
     return reply_empty(c);
 }
 
@@ -390,6 +404,7 @@ static int h_role_create(struct ctx *c)
     struct auth_role r;
     if (authdb_role_create(db, c->r->arena, name, ws, desc, &r, &c->e) != 0)
         return -1;
+    audit(c, db, "role_create", arena_printf(c->r->arena, "role %lld", (long long)r.id), name);
     return reply_role(c, &r);
 }
 
@@ -437,6 +452,7 @@ static int h_role_update(struct ctx *c)
     struct auth_role r;
     if (authdb_role_update(db, c->r->arena, id, name, desc, &r, &c->e) != 0)
         return -1;
+    audit(c, db, "role_update", arena_printf(c->r->arena, "role %lld", (long long)id), name);
     return reply_role(c, &r);
 }
 
@@ -447,6 +463,7 @@ static int h_role_delete(struct ctx *c)
     if (open_db(c, &db) != 0 || int_param(c, "role_id", &id) != 0 ||
         authdb_role_delete(db, id, &c->e) != 0)
         return -1;
+    audit(c, db, "role_delete", arena_printf(c->r->arena, "role %lld", (long long)id), NULL);
     return reply_empty(c);
 }
 
@@ -470,6 +487,9 @@ static int h_role_perm_add(struct ctx *c)
         param(c, "permission", &permission) != 0 ||
         authdb_role_perm_add(db, c->r->arena, id, type, pattern, permission, &p, &c->e) != 0)
         return -1;
+    audit(c, db, "role_permission_add",
+          arena_printf(c->r->arena, "role %lld: %s %s", (long long)id, type, pattern),
+          permission);
     return reply_role_perm(c, &p);
 }
 
@@ -480,6 +500,8 @@ static int h_role_perm_remove(struct ctx *c)
     if (open_db(c, &db) != 0 || int_param(c, "role_permission_id", &id) != 0 ||
         authdb_role_perm_remove(db, id, &c->e) != 0)
         return -1;
+    audit(c, db, "role_permission_remove",
+          arena_printf(c->r->arena, "role permission %lld", (long long)id), NULL);
     return reply_empty(c);
 }
 
@@ -511,6 +533,8 @@ static int h_role_perm_update(struct ctx *c)
         param(c, "permission", &permission) != 0 ||
         authdb_role_perm_update(db, c->r->arena, id, permission, &p, &c->e) != 0)
         return -1;
+    audit(c, db, "role_permission_update",
+          arena_printf(c->r->arena, "role permission %lld", (long long)id), permission);
     return reply_role_perm(c, &p);
 }
 
@@ -525,6 +549,8 @@ static int h_assign(struct ctx *c)
         int_param(c, "role_id", &id) != 0 || get_user(c, db, username, &u) != 0 ||
         authdb_assign(db, u.id, id, &x, &c->e) != 0)
         return -1;
+    audit(c, db, "role_assign", arena_printf(c->r->arena, "role %lld: %s", (long long)id,
+                                             username), NULL);
     jw_obj(&c->w);
     jw_key(&c->w, "assignment");
     jw_obj(&c->w);
@@ -546,6 +572,8 @@ static int h_unassign(struct ctx *c)
         int_param(c, "role_id", &id) != 0 || get_user(c, db, username, &u) != 0 ||
         authdb_unassign(db, u.id, id, &c->e) != 0)
         return -1;
+    audit(c, db, "role_unassign", arena_printf(c->r->arena, "role %lld: %s", (long long)id,
+                                               username), NULL);
     return reply_empty(c);
 }
 
@@ -619,3 +647,143 @@ const struct route auth_v3_routes[] = {
     {HTTP_GET, "/roles/users/list", h_role_users, 0, 0, NULL},
 };
 const size_t auth_v3_routes_n = sizeof auth_v3_routes / sizeof *auth_v3_routes;
+
+/* ---- ours: API tokens and the audit log, under /api/2.0/mltrack ---- */
+
+static void put_token(struct jw *w, const struct auth_token *t)
+{
+    jw_obj(w);
+    jw_kstr(w, "id", t->id);
+    jw_kstr(w, "name", t->name);
+    jw_kstr(w, "username", t->username);
+    jw_kint(w, "created_at", t->created_at);
+    jw_key(w, "expires_at");
+    if (t->expires_at)
+        jw_int(w, t->expires_at);
+    else
+        jw_null(w);
+    jw_key(w, "revoked_at");
+    if (t->revoked_at)
+        jw_int(w, t->revoked_at);
+    else
+        jw_null(w);
+    jw_obj_end(w);
+}
+
+/* {"name": ..., "expires_in_days": N} -> {"token", "id", "expires_at"}: the secret is in
+ * this answer only. */
+static int h_token_create(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *name = NULL;
+    int64_t days = 0;
+    bool present = false;
+    if (open_db(c, &db) != 0 || in_str(&c->in, "name", &name) != 0 ||
+        in_i64(&c->in, "expires_in_days", &days, &present) != 0)
+        return -1;
+    const char *secret;
+    struct auth_token t;
+    if (authdb_token_create(db, c->r->arena, &c->az->user, name ? name : "", days, &secret, &t,
+                            &c->e) != 0)
+        return -1;
+    audit(c, db, "token_create", arena_printf(c->r->arena, "token %s", t.id), t.name);
+    jw_obj(&c->w);
+    jw_kstr(&c->w, "token", secret);
+    jw_kstr(&c->w, "id", t.id);
+    jw_key(&c->w, "expires_at");
+    if (t.expires_at)
+        jw_int(&c->w, t.expires_at);
+    else
+        jw_null(&c->w);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+/* {"token": ...} or {"id": ...}: the caller's own, or anyone's for an admin. */
+static int h_token_revoke(struct ctx *c)
+{
+    struct db *db = NULL;
+    const char *id = NULL, *secret = NULL;
+    if (open_db(c, &db) != 0 || in_str(&c->in, "id", &id) != 0 ||
+        in_str(&c->in, "token", &secret) != 0)
+        return -1;
+    if (!id && !secret)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Missing value for required parameter 'token' or 'id'.");
+    int64_t owner = c->az->user.is_admin ? -1 : c->az->user.id;
+    if (authdb_token_revoke(db, id, secret, owner, &c->e) != 0)
+        return -1;
+    audit(c, db, "token_revoke", id ? arena_printf(c->r->arena, "token %s", id) : "token", NULL);
+    return reply_empty(c);
+}
+
+/* The caller's tokens (an admin's: everybody's), never their secrets. */
+static int h_token_list(struct ctx *c)
+{
+    struct db *db = NULL;
+    struct auth_token *v;
+    size_t n;
+    if (open_db(c, &db) != 0 ||
+        authdb_token_list(db, c->r->arena, c->az->user.is_admin ? -1 : c->az->user.id, &v, &n,
+                          &c->e) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_key(&c->w, "tokens");
+    jw_arr(&c->w);
+    for (size_t i = 0; i < n; i++)
+        put_token(&c->w, &v[i]);
+    jw_arr_end(&c->w);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+/* GET ?max_results=N&page_token=T: events newest first; the token is the id to go below. */
+static int h_audit(struct ctx *c)
+{
+    struct db *db = NULL;
+    int64_t max = 100, before = 0;
+    bool present;
+    const char *tok = NULL;
+    if (open_db(c, &db) != 0 || in_i64(&c->in, "max_results", &max, &present) != 0 ||
+        in_str(&c->in, "page_token", &tok) != 0)
+        return -1;
+    if (max < 1 || max > 1000)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "max_results must be between 1 and 1000, got %lld", (long long)max);
+    if (tok && *tok && (!parse_i64(tok, strlen(tok), &before) || before < 1))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE, "Invalid page token '%s'", tok);
+    struct auth_event *v;
+    size_t n;
+    if (authdb_audit_list(db, c->r->arena, before, max + 1, &v, &n, &c->e) != 0)
+        return -1;
+    bool more = n > (size_t)max;
+    if (more)
+        n = (size_t)max;
+    jw_obj(&c->w);
+    jw_key(&c->w, "events");
+    jw_arr(&c->w);
+    for (size_t i = 0; i < n; i++) {
+        jw_obj(&c->w);
+        jw_kint(&c->w, "id", v[i].id);
+        jw_kint(&c->w, "timestamp", v[i].ts);
+        jw_kstr(&c->w, "actor", v[i].actor);
+        jw_kstr(&c->w, "action", v[i].action);
+        jw_kstr(&c->w, "target", v[i].target);
+        jw_kstr(&c->w, "detail", v[i].detail);
+        jw_obj_end(&c->w);
+    }
+    jw_arr_end(&c->w);
+    if (more)
+        jw_kstr(&c->w, "next_page_token",
+                arena_printf(c->r->arena, "%lld", (long long)v[n - 1].id));
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+const struct route mltrack_auth_routes[] = {
+    {HTTP_POST, "/tokens/create", h_token_create, 64 * KB, RF_JSON, NULL},
+    {HTTP_POST, "/tokens/revoke", h_token_revoke, 64 * KB, RF_JSON, NULL},
+    {HTTP_GET, "/tokens/list", h_token_list, 0, 0, NULL},
+    {HTTP_GET, "/auth/audit", h_audit, 0, 0, NULL},
+};
+const size_t mltrack_auth_routes_n = sizeof mltrack_auth_routes / sizeof *mltrack_auth_routes;

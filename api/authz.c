@@ -10,6 +10,7 @@
  * the point routes (a row is listed exactly when its own route would let it be read), pushed
  * into SQL so pages stay full and no page shows what the user cannot read. */
 #include <string.h>
+#include <strings.h>
 
 #include "../auth/authdb.h"
 #include "../auth/basic.h"
@@ -159,6 +160,11 @@ static const struct {
     {HTTP_DELETE, "/roles/unassign", R_ADMIN},
     {HTTP_GET, "/users/roles/list", R_SELF},
     {HTTP_GET, "/roles/users/list", R_ADMIN},
+    /* ours, under /api/2.0/mltrack: a user's own API tokens, the admins' audit log */
+    {HTTP_POST, "/tokens/create", R_AUTHED},
+    {HTTP_POST, "/tokens/revoke", R_AUTHED},
+    {HTTP_GET, "/tokens/list", R_AUTHED},
+    {HTTP_GET, "/auth/audit", R_ADMIN},
 };
 
 static enum rule rule_of(const struct route *rt)
@@ -209,6 +215,38 @@ static int failed(struct ctx *c)
 
 /* ---- who is asking ---- */
 
+/* The token of "Authorization: Bearer <token>", or NULL. */
+static const char *bearer_token(const char *hdr)
+{
+    if (!hdr)
+        return NULL;
+    while (*hdr == ' ' || *hdr == '\t')
+        hdr++;
+    if (strncasecmp(hdr, "bearer", 6) != 0 || (hdr[6] != ' ' && hdr[6] != '\t'))
+        return NULL;
+    hdr += 7;
+    while (*hdr == ' ' || *hdr == '\t')
+        hdr++;
+    return *hdr ? hdr : NULL;
+}
+
+/* The user is known: load their grants and hang them on the request. */
+static int finish_login(struct ctx *c, struct db *db, struct az *az, const char *pw,
+                        size_t pwlen)
+{
+    struct req *r = c->r;
+    if (authdb_grants(db, r->arena, az->user.id, (struct grant **)&az->pc.grants, &az->pc.n,
+                      &c->e) != 0)
+        return -1;
+    az->pc.default_perm = api_cfg->auth->default_permission;
+    az->admin = az->user.is_admin;
+    az->password = pw;
+    az->password_len = pwlen;
+    c->az = az;
+    r->remote_user = az->user.username;
+    return 1;
+}
+
 /* 1: authenticated (c->az filled), 0: not, -1: an error (c->e set). */
 static int authenticate(struct ctx *c)
 {
@@ -216,12 +254,24 @@ static int authenticate(struct ctx *c)
     const char *hdr = r->header ? r->header(r->hctx, "Authorization") : NULL;
     const char *user, *pw;
     size_t pwlen;
+    struct az *az = arena_calloc(r->arena, 1, sizeof *az);
+    const char *bearer = bearer_token(hdr);
+    if (bearer) {
+        /* An API token (MLFLOW_TRACKING_TOKEN): looked up by its hash on every request,
+         * so a revoked or expired one fails at once, in every process. */
+        struct db *db = authdb_thread(&c->e);
+        if (!db)
+            return -1;
+        int found = authdb_token_user(db, r->arena, bearer, strlen(bearer), &az->user, &c->e);
+        if (found <= 0)
+            return found;
+        return finish_login(c, db, az, NULL, 0);
+    }
     if (basic_parse(r->arena, hdr, &user, &pw, &pwlen) != 0)
         return 0;
     struct db *db = authdb_thread(&c->e);
     if (!db)
         return -1;
-    struct az *az = arena_calloc(r->arena, 1, sizeof *az);
     int found = authdb_user_get(db, r->arena, user, &az->user, &c->e);
     if (found <= 0)
         return found;
@@ -238,16 +288,7 @@ static int authenticate(struct ctx *c)
                  user);
         return 0;
     }
-    if (authdb_grants(db, r->arena, az->user.id, (struct grant **)&az->pc.grants, &az->pc.n,
-                      &c->e) != 0)
-        return -1;
-    az->pc.default_perm = api_cfg->auth->default_permission;
-    az->admin = az->user.is_admin;
-    az->password = pw;
-    az->password_len = pwlen;
-    c->az = az;
-    r->remote_user = az->user.username;
-    return 1;
+    return finish_login(c, db, az, pw, pwlen);
 }
 
 /* ---- the rules ---- */
@@ -703,9 +744,14 @@ void authz_created(struct ctx *c, const char *type, const char *id)
     struct db *db = authdb_thread(&c->e);
     struct err e;
     err_clear(&e);
-    if (!db || authdb_grant(db, c->az->user.username, type, id, "MANAGE", true, &e) != 0)
+    if (!db || authdb_grant(db, c->az->user.username, type, id, "MANAGE", true, &e) != 0) {
         log_error("authz: cannot grant MANAGE on %s %s to its creator %s: %s", type, id,
                   c->az->user.username, e.msg);
+        return;
+    }
+    authdb_audit(db, c->az->user.username, "grant",
+                 arena_printf(c->r->arena, "%s %s: %s", type, id, c->az->user.username),
+                 "MANAGE (creator)");
 }
 
 void authz_resource_gone(struct ctx *c, const char *type, const char *id)

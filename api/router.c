@@ -125,6 +125,7 @@ static const struct table auth_v3_tables[] = {
 static const struct table mltrack_tables[] = {
     {mltrack_registry_routes, &mltrack_registry_routes_n},
     {mltrack_metric_routes, &mltrack_metric_routes_n},
+    {mltrack_auth_routes, &mltrack_auth_routes_n},
 };
 static const struct table artifact_tables[] = {
     {artifact_routes, &artifact_routes_n},

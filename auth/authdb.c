@@ -9,6 +9,7 @@
 #include "pwhash.h"
 
 extern const char auth_schema_sqlite[];
+extern const char auth_schema_mltrack_sqlite[];
 
 static const struct auth_config *g_cfg;
 static pthread_key_t conn_key;
@@ -242,13 +243,9 @@ int authdb_user_list(struct db *db, struct arena *a, struct auth_user **v, size_
         prep(db, "SELECT id, username, password_hash, is_admin FROM users ORDER BY id", e);
     if (!st)
         return -1;
-    size_t cap = 0;
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 16;
-            *v = arena_grow(a, *v, cap, sizeof **v);
-        }
+        *v = arena_grow(a, *v, *n, sizeof **v);
         struct auth_user *u = &(*v)[(*n)++];
         u->id = db_col_int(st, 0);
         u->username = col_dup(a, st, 1);
@@ -383,7 +380,6 @@ int authdb_grants(struct db *db, struct arena *a, int64_t user_id, struct grant 
     if (!st)
         return -1;
     db_bind_int(st, 1, user_id);
-    size_t cap = 0;
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
         size_t pn;
@@ -397,10 +393,7 @@ int authdb_grants(struct db *db, struct arena *a, int64_t user_id, struct grant 
         }
         if (p < 0) /* a level we do not know grants nothing, as MLflow's fold would fail */
             continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            *g = arena_grow(a, *g, cap, sizeof **g);
-        }
+        *g = arena_grow(a, *g, *n, sizeof **g);
         struct grant *x = &(*g)[(*n)++];
         x->resource_type = col_dup(a, st, 0);
         x->resource_pattern = col_dup(a, st, 1);
@@ -617,13 +610,9 @@ int authdb_user_permissions(struct db *db, struct arena *a, int64_t user_id,
     if (!st)
         return -1;
     db_bind_int(st, 1, user_id);
-    size_t cap = 0;
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            *v = arena_grow(a, *v, cap, sizeof **v);
-        }
+        *v = arena_grow(a, *v, *n, sizeof **v);
         struct auth_perm_row *x = &(*v)[(*n)++];
         x->role_id = db_col_int(st, 0);
         x->role_name = col_dup(a, st, 1);
@@ -799,6 +788,12 @@ int authdb_init(const struct auth_config *cfg, struct err *e)
                 cfg->database_uri, rev, AUTH_ALEMBIC_HEAD, MLFLOW_COMPAT_VERSION);
         goto rollback;
     }
+    /* Our own tables (tokens, the audit log), on new and existing databases. */
+    if (db_exec(db, auth_schema_mltrack_sqlite) != 0) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot create mltrack's tables in '%s'",
+                cfg->database_uri);
+        goto rollback;
+    }
     if (bootstrap_admin(db, cfg, e) != 0)
         goto rollback;
     if (db_commit(db) != 0) {
@@ -869,13 +864,9 @@ static int role_perms(struct db *db, struct arena *a, struct auth_role *r, struc
     if (!st)
         return -1;
     db_bind_int(st, 1, r->id);
-    size_t cap = 0;
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (r->nperms == cap) {
-            cap = cap ? cap * 2 : 4;
-            r->perms = arena_grow(a, r->perms, cap, sizeof *r->perms);
-        }
+        r->perms = arena_grow(a, r->perms, r->nperms, sizeof *r->perms);
         struct auth_role_perm *p = &r->perms[r->nperms++];
         p->id = db_col_int(st, 0);
         p->role_id = db_col_int(st, 1);
@@ -949,13 +940,10 @@ int authdb_role_list(struct db *db, struct arena *a, const char *workspace, int6
     db_bind_str(st, 1, workspace);
     db_bind_int(st, 2, user_id);
     int64_t *ids = NULL;
-    size_t cap = 0, k = 0;
+    size_t k = 0;
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (k == cap) {
-            cap = cap ? cap * 2 : 8;
-            ids = arena_grow(a, ids, cap, sizeof *ids);
-        }
+        ids = arena_grow(a, ids, k, sizeof *ids);
         ids[k++] = db_col_int(st, 0);
     }
     db_done(st);
@@ -1162,13 +1150,9 @@ int authdb_role_users(struct db *db, struct arena *a, int64_t role_id,
     if (!st)
         return -1;
     db_bind_int(st, 1, role_id);
-    size_t cap = 0;
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 8;
-            *out = arena_grow(a, *out, cap, sizeof **out);
-        }
+        *out = arena_grow(a, *out, *n, sizeof **out);
         struct auth_assignment *x = &(*out)[(*n)++];
         x->id = db_col_int(st, 0);
         x->user_id = db_col_int(st, 1);

@@ -124,4 +124,38 @@ int authdb_unassign(struct db *db, int64_t user_id, int64_t role_id, struct err 
 int authdb_role_users(struct db *db, struct arena *a, int64_t role_id,
                       struct auth_assignment **out, size_t *n, struct err *e);
 
+/* ---- API tokens and the audit log (mltrack's tables, auth/schema/mltrack_sqlite.sql) ---- */
+
+struct auth_token {
+    const char *id, *name, *username;
+    int64_t created_at, expires_at, revoked_at; /* ms; expires_at/revoked_at 0 when none */
+};
+
+/* A new token for user: the secret (shown once: only its SHA-256 is stored) in *secret,
+ * from the arena. expires_in_days 0: never. */
+int authdb_token_create(struct db *db, struct arena *a, const struct auth_user *u,
+                        const char *name, int64_t expires_in_days, const char **secret,
+                        struct auth_token *out, struct err *e);
+/* The user a live (not revoked, not expired) token belongs to: 1 and *u, 0 when none. */
+int authdb_token_user(struct db *db, struct arena *a, const char *secret, size_t len,
+                      struct auth_user *u, struct err *e);
+/* Revokes by id or by secret; only the owner's tokens unless owner_id < 0 (an admin).
+ * RESOURCE_DOES_NOT_EXIST when there is no such live token of theirs. */
+int authdb_token_revoke(struct db *db, const char *id, const char *secret, int64_t owner_id,
+                        struct err *e);
+/* The tokens of user_id (every user's when < 0), newest first. */
+int authdb_token_list(struct db *db, struct arena *a, int64_t user_id, struct auth_token **out,
+                      size_t *n, struct err *e);
+
+struct auth_event {
+    int64_t id, ts;
+    const char *actor, *action, *target, *detail;
+};
+/* Appends one event (failures are logged: the change itself has happened). */
+void authdb_audit(struct db *db, const char *actor, const char *action, const char *target,
+                  const char *detail);
+/* Up to max events with id < before (before <= 0: from the newest), newest first. */
+int authdb_audit_list(struct db *db, struct arena *a, int64_t before, int64_t max,
+                      struct auth_event **out, size_t *n, struct err *e);
+
 #endif

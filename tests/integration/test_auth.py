@@ -54,7 +54,7 @@ def start_auth_server(workdir, default_permission="READ", target=None, password=
 def srv(tmp_path_factory):
     s = start_auth_server(str(tmp_path_factory.mktemp("auth")))
     yield s
-    s.stop()
+    s.check_clean_exit()
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,7 @@ def closed_srv(tmp_path_factory):
     """default_permission = NO_PERMISSIONS: only grants open anything."""
     s = start_auth_server(str(tmp_path_factory.mktemp("auth-closed")), "NO_PERMISSIONS")
     yield s
-    s.stop()
+    s.check_clean_exit()
 
 
 class As:
@@ -424,7 +424,7 @@ def _interop(tmp_path, first, second):
         finally:
             mp.undo()
     finally:
-        s.stop()
+        s.check_clean_exit()
     # Same tracking and auth databases, the other server.
     s2 = Server(work, db_path=s.db_path, target=second, extra_args=["--app-name", "basic-auth"],
                 extra_env=s.extra_env).start()
@@ -440,7 +440,7 @@ def _interop(tmp_path, first, second):
         assert r.status_code == 200, r.text
         assert r.json()["permission"] == "MANAGE"
     finally:
-        s2.stop()
+        s2.check_clean_exit()
 
 
 @pytest.mark.mltrack_only(reason="needs the mltrack binary beside mlflow")
@@ -499,3 +499,77 @@ def test_roles_grant_through_assignment(closed_srv, monkeypatch):
         admin.unassign_role(dave, role.id)
     admin.delete_role(role.id)
     assert status_of(lambda: admin.get_role(role.id)) == 404
+
+
+# ---- ours: API tokens and the audit log ---------------------------------------------------
+
+
+@pytest.mark.mltrack_only(reason="API tokens are mltrack's (issue 11), not MLflow's")
+def test_api_tokens_act_as_their_user_until_revoked(srv, login, monkeypatch):
+    _, admin = login("admin", ADMIN_PW)
+    ci, cpw = new_user(admin)
+    tc, _ = login("admin", ADMIN_PW)
+    exp = tc.create_experiment(uniq("ci-exp"))
+    admin.grant_user_permission(ci, "experiment", exp, "EDIT")
+    base = srv.url + "/api/2.0/mltrack/tokens/"
+    r = requests.post(base + "create", json={"name": "ci", "expires_in_days": 30}, auth=(ci, cpw))
+    assert r.status_code == 200, r.text
+    tok = r.json()
+    assert tok["token"].startswith("mlt_") and tok["id"] and tok["expires_at"] > 0
+    # The mlflow client with MLFLOW_TRACKING_TOKEN (Authorization: Bearer).
+    monkeypatch.delenv("MLFLOW_TRACKING_USERNAME")
+    monkeypatch.delenv("MLFLOW_TRACKING_PASSWORD")
+    monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", tok["token"])
+    tc = MlflowClient(srv.url)
+    run = tc.create_run(exp)
+    tc.log_metric(run.info.run_id, "loss", 0.5)
+    assert status_of(lambda: tc.delete_experiment(exp)) == 403  # the user's own permissions
+    r = requests.get(srv.url + "/api/2.0/mlflow/users/current",
+                     headers={"Authorization": "Bearer " + tok["token"]})
+    assert r.json()["user"]["username"] == ci
+    # Listed without the secret; revoked, it is 401 on the next request.
+    r = requests.get(base + "list", auth=(ci, cpw))
+    listed = [t for t in r.json()["tokens"] if t["id"] == tok["id"]]
+    assert listed and "token" not in listed[0] and listed[0]["revoked_at"] is None
+    r = requests.post(base + "revoke", json={"id": tok["id"]}, auth=("admin", ADMIN_PW))
+    assert r.status_code == 200, r.text
+    assert status_of(lambda: tc.get_run(run.info.run_id)) == 401
+    r = requests.post(base + "revoke", json={"token": tok["token"]}, auth=(ci, cpw))
+    assert r.status_code == 404
+    # A made-up token is 401, not a crash.
+    r = requests.get(srv.url + "/api/2.0/mlflow/users/current",
+                     headers={"Authorization": "Bearer mlt_" + "0" * 64})
+    assert r.status_code == 401
+    r = requests.post(base + "create", json={"name": "x", "expires_in_days": -1}, auth=(ci, cpw))
+    assert r.status_code == 400 and r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+@pytest.mark.mltrack_only(reason="the audit log is mltrack's (issue 11)")
+def test_changes_are_in_the_audit_log_for_admins(srv, login):
+    _, admin = login("admin", ADMIN_PW)
+    name, pw = new_user(admin)
+    tc, _ = login("admin", ADMIN_PW)
+    exp = tc.create_experiment(uniq("audited"))
+    _, admin = login("admin", ADMIN_PW)
+    admin.grant_user_permission(name, "experiment", exp, "READ")
+    admin.delete_user(name)
+    url = srv.url + "/api/2.0/mltrack/auth/audit"
+    assert requests.get(url, auth=(name, pw)).status_code == 401
+    r = requests.get(url, params={"max_results": 1000}, auth=("admin", ADMIN_PW))
+    assert r.status_code == 200, r.text
+    mine = [(e["actor"], e["action"], e["target"], e["detail"]) for e in r.json()["events"]
+            if name in (e["target"] or "")]
+    assert mine == [
+        ("admin", "user_delete", name, None),
+        ("admin", "grant", "experiment %s: %s" % (exp, name), "READ"),
+        ("admin", "user_create", name, None),
+    ]
+    # Paging walks back through everything, one event at a time.
+    first = requests.get(url, params={"max_results": 1}, auth=("admin", ADMIN_PW)).json()
+    assert len(first["events"]) == 1
+    second = requests.get(url, params={"max_results": 1, "page_token": first["next_page_token"]},
+                          auth=("admin", ADMIN_PW)).json()
+    assert second["events"][0]["id"] < first["events"][0]["id"]
+    _, admin = login("admin", ADMIN_PW)
+    plain, ppw = new_user(admin)
+    assert requests.get(url, auth=(plain, ppw)).status_code == 403
