@@ -21,6 +21,7 @@ struct ctx {
     struct sctx s; /* database, arena, error */
     struct jw w;   /* writes the response body */
     struct az *az; /* the authenticated caller (api/authz.h); NULL when auth is off */
+    int64_t retry_after; /* > 0: the login was throttled for that many seconds */
 };
 _Static_assert(offsetof(struct ctx, r) == offsetof(struct ctx_head, r) &&
                    offsetof(struct ctx, out) == offsetof(struct ctx_head, out),

@@ -16,6 +16,7 @@
 #include "../auth/basic.h"
 #include "../auth/credcache.h"
 #include "../auth/pwhash.h"
+#include "../auth/throttle.h"
 #include "../base/util.h"
 #include "api.h"
 #include "authz.h"
@@ -195,6 +196,18 @@ static int unauthenticated(struct ctx *c)
     return -1;
 }
 
+/* Too many failed logins: 429 with Retry-After, MLflow's error shape. */
+static int throttled(struct ctx *c)
+{
+    char *msg = arena_printf(c->r->arena,
+                             "Too many failed login attempts; retry in %lld seconds.",
+                             (long long)c->retry_after);
+    api_error(c->out, ERR_REQUEST_LIMIT_EXCEEDED, msg);
+    resp_header(c->out, "Retry-After",
+                arena_printf(c->r->arena, "%lld", (long long)c->retry_after));
+    return -1;
+}
+
 static int forbidden(struct ctx *c)
 {
     struct resp *out = c->out;
@@ -273,13 +286,22 @@ static int authenticate(struct ctx *c)
     if (!db)
         return -1;
     int found = authdb_user_get(db, r->arena, user, &az->user, &c->e);
-    if (found <= 0)
-        return found;
+    if (found < 0)
+        return -1;
     /* A hit needs the hash the password was verified against to be the row's hash now. */
-    if (!cred_cache_hit(user, pw, pwlen, az->user.password_hash)) {
-        if (!pw_verify(az->user.password_hash, pw, pwlen))
+    if (found == 0 || !cred_cache_hit(user, pw, pwlen, az->user.password_hash)) {
+        /* Past a few failures, a guesser waits before a password is even looked at. */
+        int64_t wait = throttle_wait(user, r->remote_addr, now_ms());
+        if (wait > 0) {
+            c->retry_after = wait;
             return 0;
+        }
+        if (found == 0 || !pw_verify(az->user.password_hash, pw, pwlen)) {
+            throttle_failed(user, r->remote_addr, now_ms());
+            return 0;
+        }
         cred_cache_put(user, pw, pwlen, az->user.password_hash);
+        throttle_succeeded(user);
     }
     /* MLflow never lets an admin in with the publicly known legacy default password. */
     if (az->user.is_admin && pwlen == strlen(AUTH_LEGACY_ADMIN_PASSWORD) &&
@@ -631,6 +653,8 @@ int authz_gate(struct ctx *c, const struct route *rt)
     int a = authenticate(c);
     if (a < 0)
         return failed(c);
+    if (a == 0 && c->retry_after > 0)
+        return throttled(c);
     if (a == 0)
         return unauthenticated(c);
     if (c->az->admin || perm_is_workspace_admin(&c->az->pc))

@@ -38,6 +38,8 @@ struct req {
     const char *(*header)(void *hctx, const char *name);
     void *hctx;
     const char *remote_user; /* identity from auth, when auth exists; else NULL */
+    const char *remote_addr; /* the peer's address as text ("127.0.0.1", "::1"); NULL when
+                                unknown (tests without sockets) */
 };
 
 enum { RESP_MAX_HEADERS = 6 };

@@ -8,6 +8,7 @@ which needs Flask-WTF (MLflow's `auth` extra; tests/requirements.txt). The inter
 move an auth database between the two servers and need both."""
 import importlib.util
 import os
+import time
 
 import pytest
 import requests
@@ -573,3 +574,25 @@ def test_changes_are_in_the_audit_log_for_admins(srv, login):
     _, admin = login("admin", ADMIN_PW)
     plain, ppw = new_user(admin)
     assert requests.get(url, auth=(plain, ppw)).status_code == 403
+
+
+@pytest.mark.mltrack_only(reason="login throttling is mltrack's (issue 11); MLflow has none")
+def test_failed_logins_are_throttled_with_retry_after(srv, login):
+    _, admin = login("admin", ADMIN_PW)
+    name, pw = new_user(admin)
+    url = srv.url + "/api/2.0/mlflow/users/current"
+    for _ in range(5):
+        assert requests.get(url, auth=(name, "wrong-password-0")).status_code == 401
+    r = requests.get(url, auth=(name, pw))  # even the right password waits now
+    assert r.status_code == 429
+    assert r.json()["error_code"] == "REQUEST_LIMIT_EXCEEDED"
+    wait = int(r.headers["Retry-After"])
+    assert 1 <= wait <= 60
+    time.sleep(wait)
+    assert requests.get(url, auth=(name, pw)).status_code == 200
+    # A success clears the count: the next mistake is a plain 401.
+    assert requests.get(url, auth=(name, "wrong-password-0")).status_code == 401
+    # Other users are not affected.
+    _, admin = login("admin", ADMIN_PW)
+    other, opw = new_user(admin)
+    assert requests.get(url, auth=(other, opw)).status_code == 200

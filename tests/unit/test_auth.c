@@ -14,6 +14,7 @@
 #include "auth/ini.h"
 #include "auth/perm.h"
 #include "auth/pwhash.h"
+#include "auth/throttle.h"
 #include "base/arena.h"
 #include "t.h"
 
@@ -288,6 +289,44 @@ static void test_credential_cache(void)
     cred_cache_clear();
 }
 
+static void test_throttle(void)
+{
+    throttle_reset();
+    int64_t t = 1000000;
+    for (int i = 0; i < THROTTLE_USER_FREE - 1; i++) {
+        T_CHECK(throttle_wait("eve", "10.0.0.1", t) == 0);
+        throttle_failed("eve", "10.0.0.1", t);
+    }
+    T_CHECK(throttle_wait("eve", "10.0.0.1", t) == 0);
+    throttle_failed("eve", "10.0.0.1", t); /* the 5th: waits begin */
+    T_CHECK(throttle_wait("eve", NULL, t) == 1);
+    T_CHECK(throttle_wait("eve", NULL, t + 1000) == 0);
+    throttle_failed("eve", NULL, t + 1000);
+    T_CHECK(throttle_wait("eve", NULL, t + 1000) == 2); /* doubling */
+    T_CHECK(throttle_wait("bob", "10.0.0.2", t + 1000) == 0); /* others are not affected */
+    for (int i = 0; i < 40; i++)
+        throttle_failed("eve", NULL, t + 2000);
+    T_CHECK(throttle_wait("eve", NULL, t + 2000) == THROTTLE_MAX_WAIT_S); /* capped */
+    throttle_succeeded("eve");
+    T_CHECK(throttle_wait("eve", NULL, t + 2000) == 0);
+    /* A quiet user starts over. */
+    for (int i = 0; i < THROTTLE_USER_FREE; i++)
+        throttle_failed("zed", NULL, t);
+    T_CHECK(throttle_wait("zed", NULL, t) > 0);
+    throttle_failed("zed", NULL, t + (int64_t)THROTTLE_FORGET_S * 1000 + 1);
+    T_CHECK(throttle_wait("zed", NULL, t + (int64_t)THROTTLE_FORGET_S * 1000 + 1) == 0);
+    /* Per address: many users from one address. */
+    throttle_reset();
+    char u[16];
+    for (int i = 0; i < THROTTLE_ADDR_FREE; i++) {
+        snprintf(u, sizeof u, "u%d", i);
+        throttle_failed(u, "192.0.2.9", t);
+    }
+    T_CHECK(throttle_wait("someone-new", "192.0.2.9", t) > 0);
+    T_CHECK(throttle_wait("someone-new", "192.0.2.10", t) == 0);
+    throttle_reset();
+}
+
 /* Every route any mount serves has an access rule: a new route without one fails here
  * (and is refused to non-admins at run time). The UI's table is mounted by server/, so its
  * two routes are checked by name. */
@@ -323,6 +362,7 @@ int main(void)
     T_RUN(test_basic_header);
     T_RUN(test_permission_rules);
     T_RUN(test_credential_cache);
+    T_RUN(test_throttle);
     T_RUN(test_every_route_has_a_rule);
     T_DONE();
 }
