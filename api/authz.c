@@ -15,6 +15,7 @@
 #include "../auth/authdb.h"
 #include "../auth/basic.h"
 #include "../auth/credcache.h"
+#include "../auth/proxy.h"
 #include "../auth/pwhash.h"
 #include "../auth/throttle.h"
 #include "../base/util.h"
@@ -268,6 +269,19 @@ static int authenticate(struct ctx *c)
     const char *user, *pw;
     size_t pwlen;
     struct az *az = arena_calloc(r->arena, 1, sizeof *az);
+    const struct auth_config *ac = api_cfg->auth;
+    if (ac->proxy_header && proxy_addr_trusted(ac->trusted_proxies, r->remote_addr)) {
+        /* Single sign-on: the proxy has authenticated the user and names them. From any
+         * other address the header means nothing and credentials are needed as usual. */
+        const char *name = r->header ? r->header(r->hctx, ac->proxy_header) : NULL;
+        if (name && *name) {
+            struct db *db = authdb_thread(&c->e);
+            if (!db || auth_check_username(name, &c->e) != 0 ||
+                authdb_user_provision(db, r->arena, name, &az->user, &c->e) != 0)
+                return -1;
+            return finish_login(c, db, az, NULL, 0);
+        }
+    }
     const char *bearer = bearer_token(hdr);
     if (bearer) {
         /* An API token (MLFLOW_TRACKING_TOKEN): looked up by its hash on every request,

@@ -234,6 +234,33 @@ int authdb_user_create(struct db *db, struct arena *a, const char *username,
     return user_must(db, a, username, u, e);
 }
 
+int authdb_user_provision(struct db *db, struct arena *a, const char *username,
+                          struct auth_user *u, struct err *e)
+{
+    int r = authdb_user_get(db, a, username, u, e);
+    if (r != 0)
+        return r < 0 ? -1 : 0;
+    unsigned char raw[24];
+    random_bytes(raw, sizeof raw);
+    char pw[49];
+    for (size_t i = 0; i < sizeof raw; i++) {
+        pw[2 * i] = "0123456789abcdef"[raw[i] >> 4];
+        pw[2 * i + 1] = "0123456789abcdef"[raw[i] & 15];
+    }
+    pw[48] = '\0';
+    struct err tmp;
+    err_clear(&tmp);
+    if (authdb_user_create(db, a, username, pw, false, u, &tmp) == 0) {
+        log_info("auth: created user '%s' named by the trusted proxy", username);
+        return 0;
+    }
+    /* Another request created it first. */
+    if (tmp.code == ERR_RESOURCE_ALREADY_EXISTS)
+        return user_must(db, a, username, u, e);
+    *e = tmp;
+    return -1;
+}
+
 int authdb_user_list(struct db *db, struct arena *a, struct auth_user **v, size_t *n,
                      struct err *e)
 {

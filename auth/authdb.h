@@ -43,6 +43,11 @@ struct db *authdb_thread(struct err *e);
 int auth_check_username(const char *username, struct err *e);
 int auth_check_password(const char *password, struct err *e);
 
+/* The user a trusted proxy names, created (not an admin, with a random password nobody
+ * knows) on first sight: single sign-on provisions its users. */
+int authdb_user_provision(struct db *db, struct arena *a, const char *username,
+                          struct auth_user *u, struct err *e);
+
 /* 1 and *u filled when the user exists, 0 when not, -1 on a database error. */
 int authdb_user_get(struct db *db, struct arena *a, const char *username, struct auth_user *u,
                     struct err *e);

@@ -17,6 +17,10 @@ struct auth_config {
     char *admin_username; /* malloc'd; NULL when none */
     char *admin_password; /* malloc'd; NULL when none */
     char *source;         /* the file read, or "(built-in basic_auth.ini)"; malloc'd */
+    /* Trusted-proxy SSO (ours; from the command line, borrowed): the header naming the
+     * user, and the addresses it is accepted from. NULL: off. */
+    const char *proxy_header;
+    const char *trusted_proxies;
 };
 
 typedef const char *(*auth_getenv_fn)(const char *name);

@@ -29,6 +29,8 @@ struct server_config {
     enum log_level log_level;           /* default INFO */
     bool backend_defaulted;             /* backend URI came from the default */
     const char *app_name;               /* "basic-auth" or NULL (no access control) */
+    const char *auth_proxy_header;      /* trusted-proxy SSO header, or NULL */
+    const char *auth_trusted_proxies;   /* where it is accepted from (checked), or NULL */
 };
 
 enum cli_result {

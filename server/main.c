@@ -186,6 +186,8 @@ int main(int argc, char **argv)
     if (auth_on) {
         if (auth_config_load(&authcfg, env_get, msg, sizeof msg) < 0)
             goto fail;
+        authcfg.proxy_header = cfg.auth_proxy_header;
+        authcfg.trusted_proxies = cfg.auth_trusted_proxies;
         struct err e;
         err_clear(&e);
         if (authdb_init(&authcfg, &e) < 0) {
@@ -195,6 +197,9 @@ int main(int argc, char **argv)
         log_info("basic-auth on: users and permissions in %s (config %s, default_permission "
                  "%s)",
                  authcfg.database_uri, authcfg.source, perm_name(authcfg.default_permission));
+        if (authcfg.proxy_header)
+            log_info("basic-auth: the user named in %s is trusted from %s", authcfg.proxy_header,
+                     authcfg.trusted_proxies);
     }
 
     static struct api_config ac;

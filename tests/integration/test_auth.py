@@ -596,3 +596,37 @@ def test_failed_logins_are_throttled_with_retry_after(srv, login):
     _, admin = login("admin", ADMIN_PW)
     other, opw = new_user(admin)
     assert requests.get(url, auth=(other, opw)).status_code == 200
+
+
+@pytest.mark.mltrack_only(reason="trusted-proxy SSO is mltrack's (issue 11)")
+def test_trusted_proxy_names_the_user_and_only_from_its_address(tmp_path):
+    ini = write_ini(str(tmp_path))
+    flags = ["--app-name", "basic-auth", "--auth-proxy-header", "X-Forwarded-User"]
+    s = Server(str(tmp_path), extra_args=flags + ["--auth-trusted-proxies", "127.0.0.1,::1"],
+               extra_env=auth_env(ini)).start()
+    try:
+        url = s.url + "/api/2.0/mlflow/users/current"
+        r = requests.get(url, headers={"X-Forwarded-User": "sso-person@example.com"})
+        assert r.status_code == 200, r.text
+        assert r.json()["user"]["username"] == "sso-person@example.com"
+        assert r.json()["user"]["is_admin"] is False
+        # The provisioned user follows default_permission and cannot manage users.
+        r = requests.post(s.url + "/api/2.0/mlflow/users/create",
+                          json={"username": "x-user", "password": "x-password-1234"},
+                          headers={"X-Forwarded-User": "sso-person@example.com"})
+        assert r.status_code == 403
+        # Without the header, credentials as usual.
+        assert requests.get(url).status_code == 401
+        assert requests.get(url, auth=("admin", ADMIN_PW)).json()["user"]["username"] == "admin"
+    finally:
+        s.check_clean_exit()
+    # Proxies elsewhere: the same header from here is ignored.
+    s = Server(str(tmp_path), db_path=s.db_path,
+               extra_args=flags + ["--auth-trusted-proxies", "192.0.2.1"],
+               extra_env=auth_env(ini)).start()
+    try:
+        r = requests.get(s.url + "/api/2.0/mlflow/users/current",
+                         headers={"X-Forwarded-User": "admin"})
+        assert r.status_code == 401
+    finally:
+        s.check_clean_exit()

@@ -13,6 +13,7 @@
 #include "auth/credcache.h"
 #include "auth/ini.h"
 #include "auth/perm.h"
+#include "auth/proxy.h"
 #include "auth/pwhash.h"
 #include "auth/throttle.h"
 #include "base/arena.h"
@@ -289,6 +290,32 @@ static void test_credential_cache(void)
     cred_cache_clear();
 }
 
+static void test_trusted_proxies(void)
+{
+    char err[128];
+    const char *list = "127.0.0.1, 10.0.0.0/8,192.168.1.0/25 ,fd00::/8,::1";
+    T_CHECK(proxy_list_valid(list, err, sizeof err));
+    T_CHECK(proxy_addr_trusted(list, "127.0.0.1"));
+    T_CHECK(!proxy_addr_trusted(list, "127.0.0.2"));
+    T_CHECK(proxy_addr_trusted(list, "10.255.1.2"));
+    T_CHECK(!proxy_addr_trusted(list, "11.0.0.1"));
+    T_CHECK(proxy_addr_trusted(list, "192.168.1.127"));
+    T_CHECK(!proxy_addr_trusted(list, "192.168.1.128"));
+    T_CHECK(proxy_addr_trusted(list, "fd12:3456::1"));
+    T_CHECK(!proxy_addr_trusted(list, "fe80::1"));
+    T_CHECK(proxy_addr_trusted(list, "::1"));
+    T_CHECK(!proxy_addr_trusted(list, NULL));
+    T_CHECK(!proxy_addr_trusted(list, "not an address"));
+    T_CHECK(!proxy_addr_trusted("0.0.0.0/0", "::1")); /* families do not mix */
+    T_CHECK(proxy_addr_trusted("0.0.0.0/0", "203.0.113.9"));
+    T_CHECK(!proxy_list_valid("", err, sizeof err));
+    T_CHECK(!proxy_list_valid("10.0.0.0/33", err, sizeof err));
+    T_CHECK(!proxy_list_valid("10.0.0.0/", err, sizeof err));
+    T_CHECK(!proxy_list_valid("localhost", err, sizeof err));
+    T_STREQ(err, "'localhost' is not an IP address or CIDR block");
+    T_CHECK(!proxy_list_valid("127.0.0.1,,::1", err, sizeof err));
+}
+
 static void test_throttle(void)
 {
     throttle_reset();
@@ -362,6 +389,7 @@ int main(void)
     T_RUN(test_basic_header);
     T_RUN(test_permission_rules);
     T_RUN(test_credential_cache);
+    T_RUN(test_trusted_proxies);
     T_RUN(test_throttle);
     T_RUN(test_every_route_has_a_rule);
     T_DONE();
