@@ -10,6 +10,17 @@
 
 extern const char auth_schema_sqlite[];
 extern const char auth_schema_mltrack_sqlite[];
+extern const char auth_schema_postgresql[];
+extern const char auth_schema_mltrack_postgresql[];
+
+/* MLflow's auth schema and our tables, per dialect. */
+static const struct {
+    const struct db_dialect *dialect;
+    const char *mlflow, *mltrack;
+} schemas[] = {
+    {&db_dialect_sqlite, auth_schema_sqlite, auth_schema_mltrack_sqlite},
+    {&db_dialect_postgresql, auth_schema_postgresql, auth_schema_mltrack_postgresql},
+};
 
 static const struct auth_config *g_cfg;
 static pthread_key_t conn_key;
@@ -594,9 +605,11 @@ out:
 }
 
 /* Synthetic roles are named __user_<digits>__ (GLOB: the '_' of LIKE would be a wildcard). */
+/* Synthetic roles: the reserved __user_...__ names (create_role refuses the prefix), in SQL
+ * both dialects read alike. */
 #define SYNTHETIC_ROLES                                                                   \
-    "SELECT id FROM roles WHERE workspace = '" AUTH_WORKSPACE "' AND name GLOB "          \
-    "'__user_[0-9]*__' AND substr(name, 8, length(name) - 9) NOT GLOB '*[^0-9]*'"
+    "SELECT id FROM roles WHERE workspace = '" AUTH_WORKSPACE "' AND substr(name, 1, 7) = " \
+    "'__user_' AND length(name) > 9 AND substr(name, length(name) - 1, 2) = '__'"
 
 int authdb_resource_gone(struct db *db, const char *type, const char *pattern, struct err *e)
 {
@@ -684,14 +697,18 @@ static int revision(struct db *db, char *buf, size_t cap, struct err *e)
     return 0;
 }
 
-static bool is_empty(struct db *db)
+/* Whether MLflow's users table is there (an auth database of some other revision, or of
+ * something else). The auth tables may share a database with the tracking store, as in
+ * MLflow, so other tables do not count. */
+static bool has_users_table(struct db *db)
 {
-    struct db_stmt *st = db_prepare_once(db, db_dialect(db)->count_tables_sql);
+    struct db_stmt *st = db_prepare_once(db, db_dialect(db)->table_exists_sql);
     if (!st)
-        return false;
-    bool empty = db_step(st) == DB_ROW && db_col_int(st, 0) == 0;
+        return true;
+    db_bind_str(st, 1, "users");
+    bool yes = db_step(st) != DB_DONE;
     db_done(st);
-    return empty;
+    return yes;
 }
 
 /* MLflow's create_admin_user, on the set-up connection. */
@@ -777,31 +794,34 @@ out:
 int authdb_init(const struct auth_config *cfg, struct err *e)
 {
     g_cfg = cfg;
-    if (strncmp(cfg->database_uri, "sqlite:", 7) != 0)
-        return err_set(e, ERR_INVALID_STATE,
-                       "the auth database_uri '%s' is not supported: mltrack keeps the auth "
-                       "database on SQLite (sqlite:///path)",
-                       cfg->database_uri);
     struct db *db = db_open(cfg->database_uri, e);
     if (!db)
         return -1;
     int rc = -1;
-    if (db_begin(db, true) != 0) {
+    const char *mlflow_schema = NULL, *mltrack_schema = NULL;
+    for (size_t i = 0; i < sizeof schemas / sizeof *schemas; i++)
+        if (schemas[i].dialect == db_dialect(db)) {
+            mlflow_schema = schemas[i].mlflow;
+            mltrack_schema = schemas[i].mltrack;
+        }
+    /* Set-up under the dialect's lock, so processes starting together create it once. */
+    const char *lock = db_dialect(db)->setup_lock_sql;
+    if (!mlflow_schema || db_begin(db, true) != 0 || (lock && db_exec(db, lock) != 0)) {
         err_set(e, ERR_INTERNAL_ERROR, "cannot lock the auth database '%s'", cfg->database_uri);
-        goto out;
+        goto rollback;
     }
     char rev[64];
     if (revision(db, rev, sizeof rev, e) != 0)
         goto rollback;
     if (!rev[0]) {
-        if (!is_empty(db)) {
+        if (has_users_table(db)) {
             err_set(e, ERR_INVALID_STATE,
                     "the auth database '%s' has tables but no alembic_version_auth: not an "
                     "MLflow auth database",
                     cfg->database_uri);
             goto rollback;
         }
-        if (db_exec(db, auth_schema_sqlite) != 0) {
+        if (db_exec(db, mlflow_schema) != 0) {
             err_set(e, ERR_INTERNAL_ERROR, "cannot create the auth schema in '%s'",
                     cfg->database_uri);
             goto rollback;
@@ -816,7 +836,7 @@ int authdb_init(const struct auth_config *cfg, struct err *e)
         goto rollback;
     }
     /* Our own tables (tokens, the audit log), on new and existing databases. */
-    if (db_exec(db, auth_schema_mltrack_sqlite) != 0) {
+    if (db_exec(db, mltrack_schema) != 0) {
         err_set(e, ERR_INTERNAL_ERROR, "cannot create mltrack's tables in '%s'",
                 cfg->database_uri);
         goto rollback;

@@ -630,3 +630,81 @@ def test_trusted_proxy_names_the_user_and_only_from_its_address(tmp_path):
         assert r.status_code == 401
     finally:
         s.check_clean_exit()
+
+
+# ---- the auth database on PostgreSQL -------------------------------------------------------
+
+
+def write_pg_ini(workdir, uri):
+    path = os.path.join(workdir, "auth-pg.ini")
+    with open(path, "w") as f:
+        f.write("[mlflow]\ndefault_permission = READ\ndatabase_uri = %s\nadmin_username = admin\n"
+                % uri.replace("postgresql://", "postgresql+psycopg2://"))
+    return path
+
+
+def test_auth_database_on_postgresql(tmp_path, pg, monkeypatch):
+    ini = write_pg_ini(str(tmp_path), pg.create_database())
+    s = Server(str(tmp_path), extra_args=["--app-name", "basic-auth"],
+               extra_env=auth_env(ini)).start()
+    try:
+        login = As(monkeypatch, s.url)
+        _, admin = login("admin", ADMIN_PW)
+        name, pw = new_user(admin)
+        tc, _ = login("admin", ADMIN_PW)
+        hidden = tc.create_experiment(uniq("pg-hidden"))
+        _, admin = login("admin", ADMIN_PW)
+        admin.grant_user_permission(name, "experiment", hidden, "DENY")
+        assert admin.get_user_permission(name, "experiment", hidden).permission == "DENY"
+        role = admin.create_role("default", uniq("pg-role"))
+        admin.add_role_permission(role.id, "experiment", hidden, "READ")
+        admin.assign_role(name, role.id)
+        tc, me = login(name, pw)
+        assert status_of(lambda: tc.get_experiment(hidden)) == 403  # DENY beats the role
+        assert hidden not in [e.experiment_id for e in tc.search_experiments()]
+        own = tc.create_experiment(uniq("pg-own"))
+        assert me.get_user_permission(name, "experiment", own).permission == "MANAGE"
+        me.update_user_password(name, "changed-password-1", current_password=pw)
+        url = s.url + "/api/2.0/mlflow/users/current"
+        assert requests.get(url, auth=(name, pw)).status_code == 401
+        assert requests.get(url, auth=(name, "changed-password-1")).status_code == 200
+        _, admin = login("admin", ADMIN_PW)
+        admin.delete_user(name)
+        assert requests.get(url, auth=(name, "changed-password-1")).status_code == 401
+    finally:
+        s.check_clean_exit()
+
+
+@pytest.mark.mltrack_only(reason="needs the mltrack binary beside mlflow")
+@needs_mlflow_auth
+def test_postgresql_auth_database_moves_between_mlflow_and_mltrack(tmp_path, pg):
+    ini = write_pg_ini(str(tmp_path), pg.create_database())
+    env = auth_env(ini)
+    work = str(tmp_path)
+    first = Server(work, target="mlflow", extra_args=["--app-name", "basic-auth"],
+                   extra_env=env).start()
+    try:
+        r = requests.post(first.url + "/api/2.0/mlflow/users/create",
+                          json={"username": "pg-user", "password": "pg-password-123"},
+                          auth=("admin", ADMIN_PW))
+        assert r.status_code == 200, r.text
+    finally:
+        first.stop()
+    second = Server(work, db_path=first.db_path, extra_args=["--app-name", "basic-auth"],
+                    extra_env=env).start()
+    try:
+        url = second.url + "/api/2.0/mlflow/users/current"
+        assert requests.get(url, auth=("pg-user", "pg-password-123")).status_code == 200
+        r = requests.post(second.url + "/api/2.0/mlflow/users/create",
+                          json={"username": "pg-user-2", "password": "pg-password-456"},
+                          auth=("admin", ADMIN_PW))
+        assert r.status_code == 200, r.text
+    finally:
+        second.check_clean_exit()
+    third = Server(work, db_path=first.db_path, target="mlflow",
+                   extra_args=["--app-name", "basic-auth"], extra_env=env).start()
+    try:
+        url = third.url + "/api/2.0/mlflow/users/current"
+        assert requests.get(url, auth=("pg-user-2", "pg-password-456")).status_code == 200
+    finally:
+        third.stop()
