@@ -334,8 +334,20 @@ static bool allowed(struct ctx *c, const struct perm_req *reqs, size_t n)
     return perm_authorize(&c->az->pc, reqs, n);
 }
 
+/* An experiment id as grants spell it: the handlers read "01" and " 1" as 1 (parse_i64),
+ * so the rules must too, or a grant on "1" could be side-stepped. Text that is no number
+ * stays as it is (the handler refuses it). */
+static const char *canon_exp(struct ctx *c, const char *s)
+{
+    int64_t v;
+    if (!s || !parse_i64(s, strlen(s), &v))
+        return s;
+    return arena_printf(c->r->arena, "%lld", (long long)v);
+}
+
 static bool can_exp(struct ctx *c, const char *exp_id, enum perm_action a)
 {
+    exp_id = canon_exp(c, exp_id);
     struct perm_req r = {.type = "experiment", .id = exp_id, .action = a};
     return allowed(c, &r, 1);
 }
@@ -472,7 +484,7 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
         return id && can_exp(c, id, rule == R_EXP_READ ? ACT_READ : ACT_UPDATE);
     }
     case R_EXP_DELETE: {
-        const char *id = field(c, "experiment_id");
+        const char *id = canon_exp(c, field(c, "experiment_id"));
         if (!id)
             return 0;
         struct perm_req reqs[3] = {
@@ -499,9 +511,9 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
         return can_exp(c, id, ACT_READ);
     }
     case R_RUN_CREATE: {
+        /* create_run puts a run without experiment_id in the Default experiment. */
         const char *id = field(c, "experiment_id");
-        if (!id)
-            return 0;
+        id = canon_exp(c, id && *id ? id : "0");
         struct perm_req reqs[2] = {
             {.type = "experiment", .id = id, .action = ACT_UPDATE},
             {.type = "run", .action = ACT_NOT_DENIED},
@@ -512,7 +524,9 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
     case R_RUN_UPDATE:
     case R_RUN_DELETE:
     case R_UPLOAD: {
-        const char *id = run_id_field(c);
+        /* The very parameter the handler reads: upload-artifact takes run_uuid only, the
+         * rest run_id falling back to run_uuid (in_run_id). */
+        const char *id = rule == R_UPLOAD ? field(c, "run_uuid") : run_id_field(c);
         if (!id)
             return 0;
         enum perm_action a = rule == R_RUN_READ     ? ACT_READ
@@ -523,18 +537,23 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
         return ok;
     }
     case R_RUNS_READ: {
-        const char **ids;
-        size_t n;
-        struct err saved = c->e;
-        if (in_str_list(&c->in, "run_ids", &ids, &n) != 0) {
-            c->e = saved;
-            return 0;
-        }
-        for (size_t i = 0; i < n; i++) {
-            if (can_run(c, ids[i], ACT_READ, &ok) != 0)
-                return -1;
-            if (!ok)
+        /* get-history-bulk repeats run_id, get-history-bulk-interval run_ids: every id
+         * under either spelling must be readable. */
+        static const char *const names[] = {"run_id", "run_ids"};
+        for (size_t k = 0; k < 2; k++) {
+            const char **ids;
+            size_t n;
+            struct err saved = c->e;
+            if (in_str_list(&c->in, names[k], &ids, &n) != 0) {
+                c->e = saved;
                 return 0;
+            }
+            for (size_t i = 0; i < n; i++) {
+                if (can_run(c, ids[i], ACT_READ, &ok) != 0)
+                    return -1;
+                if (!ok)
+                    return 0;
+            }
         }
         return 1;
     }
@@ -604,7 +623,7 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
         return allowed(c, &r, 1);
     }
     case R_LM_CREATE: {
-        const char *id = field(c, "experiment_id");
+        const char *id = canon_exp(c, field(c, "experiment_id"));
         if (!id)
             return 0;
         struct perm_req reqs[2] = {
@@ -697,6 +716,9 @@ bool authz_can_read(struct ctx *c, const char *type, const char *id)
 {
     if (authz_is_admin(c))
         return true;
+    if (strcmp(type, "run_experiment") == 0 || strcmp(type, "logged_model_experiment") == 0 ||
+        strcmp(type, "experiment") == 0)
+        id = canon_exp(c, id);
     if (strcmp(type, "run_experiment") == 0) {
         /* search_runs: READ on the experiment and the run tier not denied. */
         struct perm_req reqs[2] = {
@@ -755,7 +777,7 @@ const struct search_acl *authz_acl(struct ctx *c, const char *type)
         if (strcmp(g->resource_type, type) != 0 || strcmp(g->resource_pattern, "*") == 0)
             continue;
         if (numeric && !all_digits(g->resource_pattern))
-            continue; /* an id that cannot be an experiment's matches no row */
+            continue; /* a pattern that is no experiment id matches no row */
         struct perm_req r = {.type = type, .id = g->resource_pattern, .action = ACT_READ};
         if (perm_authorize(pc, &r, 1) == base_ok)
             continue;

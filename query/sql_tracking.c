@@ -171,8 +171,12 @@ int search_experiments_sql(struct arena *a, const struct db_dialect *d,
     }
     if (q->acl) {
         sb_cond(&sb);
-        sb_puts(&sb, q->acl->allow_only ? "experiments.experiment_id IN (SELECT CAST(value AS INTEGER) FROM json_each("
-                                        : "experiments.experiment_id NOT IN (SELECT CAST(value AS INTEGER) FROM json_each(");
+        /* Compared as text, as the grants' patterns are: a pattern "01" is no grant on 1. */
+        sb_puts(&sb, q->acl->allow_only
+                         ? "CAST(experiments.experiment_id AS TEXT) IN (SELECT value FROM "
+                           "json_each("
+                         : "CAST(experiments.experiment_id AS TEXT) NOT IN (SELECT value FROM "
+                           "json_each(");
         sb_text(&sb, str_c(q->acl->ids_json));
         sb_puts(&sb, "))");
     }

@@ -708,3 +708,103 @@ def test_postgresql_auth_database_moves_between_mlflow_and_mltrack(tmp_path, pg)
         assert requests.get(url, auth=("pg-user-2", "pg-password-456")).status_code == 200
     finally:
         third.stop()
+
+
+# ---- every kind of route is guarded -------------------------------------------------------
+
+
+def test_deny_covers_artifacts_logged_models_and_histories(srv, login, tmp_path):
+    _, admin = login("admin", ADMIN_PW)
+    bob, bpw = new_user(admin)
+    tc, _ = login("admin", ADMIN_PW)
+    exp = tc.create_experiment(uniq("guarded"))
+    open_exp = tc.create_experiment(uniq("open"))
+    run = tc.create_run(exp)
+    rid = run.info.run_id
+    tc.log_metric(rid, "m", 1.0)
+    f = tmp_path / "a.txt"
+    f.write_text("secret")
+    tc.log_artifact(rid, str(f))
+    lm = tc.create_logged_model(exp, name="guarded-model")
+    lm_open = tc.create_logged_model(open_exp, name="open-model")
+    _, admin = login("admin", ADMIN_PW)
+    admin.grant_user_permission(bob, "experiment", exp, "DENY")
+    a = (bob, bpw)
+    api, ajax = srv.url + "/api/2.0/mlflow/", srv.url + "/ajax-api/2.0/mlflow/"
+    checks = [
+        requests.get(api + "runs/get", params={"run_id": rid}, auth=a),
+        requests.get(api + "metrics/get-history", params={"run_id": rid, "metric_key": "m"}, auth=a),
+        requests.get(ajax + "metrics/get-history-bulk", params={"run_id": rid, "metric_key": "m"},
+                     auth=a),
+        requests.get(ajax + "metrics/get-history-bulk-interval",
+                     params={"run_ids": rid, "metric_key": "m"}, auth=a),
+        requests.get(api + "artifacts/list", params={"run_id": rid}, auth=a),
+        requests.get(srv.url + "/get-artifact", params={"run_uuid": rid, "path": "a.txt"}, auth=a),
+        requests.get(srv.url + "/api/2.0/mlflow-artifacts/artifacts/%s/%s/artifacts/a.txt"
+                     % (exp, rid), auth=a),
+        requests.put(srv.url + "/api/2.0/mlflow-artifacts/artifacts/%s/%s/artifacts/b.txt"
+                     % (exp, rid), data=b"x", auth=a),
+        requests.get(api + "logged-models/" + lm.model_id, auth=a),
+        requests.post(api + "runs/log-metric", json={"run_id": rid, "key": "m", "value": 2,
+                                                     "timestamp": 1}, auth=a),
+    ]
+    assert [r.status_code for r in checks] == [403] * len(checks), [c.text[:80] for c in checks]
+    # Listings leave the denied experiment's things out.
+    tc, _ = login(bob, bpw)
+    found = tc.search_logged_models(experiment_ids=[exp, open_exp])
+    assert [m.model_id for m in found] == [lm_open.model_id]
+    assert tc.search_runs([exp]) == []
+
+
+@pytest.mark.mltrack_only(reason="downsampled series and the registry audit log are mltrack's")
+def test_our_routes_are_guarded_too(srv, login):
+    _, admin = login("admin", ADMIN_PW)
+    bob, bpw = new_user(admin)
+    tc, _ = login("admin", ADMIN_PW)
+    exp = tc.create_experiment(uniq("ours"))
+    rid = tc.create_run(exp).info.run_id
+    tc.log_metric(rid, "m", 1.0)
+    _, admin = login("admin", ADMIN_PW)
+    admin.grant_user_permission(bob, "experiment", exp, "DENY")
+    r = requests.get(srv.url + "/api/2.0/mltrack/metrics/downsample",
+                     params={"run_id": rid, "metric_key": "m"}, auth=(bob, bpw))
+    assert r.status_code == 403
+    r = requests.get(srv.url + "/api/2.0/mltrack/metrics/downsample",
+                     params={"run_id": rid, "metric_key": "m"}, auth=("admin", ADMIN_PW))
+    assert r.status_code == 200, r.text
+    assert requests.get(srv.url + "/api/2.0/mltrack/registry/audit",
+                        auth=(bob, bpw)).status_code == 403
+
+
+@pytest.mark.mltrack_only(reason="the UI's upload route is checked on the run it writes to")
+def test_upload_checks_the_run_it_writes_to(srv, login):
+    _, admin = login("admin", ADMIN_PW)
+    bob, bpw = new_user(admin)
+    tc, _ = login("admin", ADMIN_PW)
+    theirs = tc.create_run(tc.create_experiment(uniq("theirs"))).info.run_id
+    tc, _ = login(bob, bpw)
+    mine = tc.create_run(tc.create_experiment(uniq("mine"))).info.run_id
+    url = srv.url + "/ajax-api/2.0/mlflow/upload-artifact"
+    # run_id names bob's run, run_uuid (what the upload uses) someone else's.
+    r = requests.post(url, params={"run_id": mine, "run_uuid": theirs, "path": "x.txt"},
+                      data=b"x", auth=(bob, bpw))
+    assert r.status_code == 403
+    r = requests.post(url, params={"run_uuid": mine, "path": "x.txt"}, data=b"x", auth=(bob, bpw))
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.mltrack_only(reason="MLflow checks the id as written: '0<id>' side-steps a DENY there")
+def test_another_spelling_of_an_experiment_id_does_not_side_step_a_deny(srv, login):
+    _, admin = login("admin", ADMIN_PW)
+    bob, bpw = new_user(admin)
+    tc, _ = login("admin", ADMIN_PW)
+    exp = tc.create_experiment(uniq("spelled"))
+    _, admin = login("admin", ADMIN_PW)
+    admin.grant_user_permission(bob, "experiment", exp, "DENY")
+    for spelling in (exp, "0" + exp, "00" + exp):
+        r = requests.get(srv.url + "/api/2.0/mlflow/experiments/get",
+                         params={"experiment_id": spelling}, auth=(bob, bpw))
+        assert r.status_code == 403, (spelling, r.text)
+    r = requests.post(srv.url + "/api/2.0/mlflow/runs/search",
+                      json={"experiment_ids": ["0" + exp]}, auth=(bob, bpw))
+    assert r.status_code == 200 and r.json().get("runs", []) == []
