@@ -8,6 +8,7 @@ import { runsPage } from './runs.js';
 import { runPage } from './run.js';
 import { comparePage } from './compare.js';
 import { modelsPage, modelPage, versionPage } from './registry.js';
+import { accessPage, userBadge } from './access.js';
 
 const routes = [
   [/^\/?$/, () => experimentsPage],
@@ -15,6 +16,7 @@ const routes = [
   [/^\/experiments\/([^/]+)$/, (m) => (root, q) => runsPage(root, decodeURIComponent(m[1]).split(','), q)],
   [/^\/runs\/([^/]+)$/, (m) => (root, q) => runPage(root, decodeURIComponent(m[1]), q)],
   [/^\/compare$/, () => comparePage],
+  [/^\/access$/, () => accessPage],
   [/^\/models\/?$/, () => modelsPage],
   [/^\/models\/([^/]+)\/versions\/([^/]+)$/, (m) => (root, q) => versionPage(root, decodeURIComponent(m[1]), decodeURIComponent(m[2]), q)],
   [/^\/models\/([^/]+)$/, (m) => (root, q) => modelPage(root, decodeURIComponent(m[1]), q)],
@@ -24,7 +26,8 @@ const nav = h('header', { class: 'top' },
   h('a', { class: 'brand', href: '#/' }, 'mltrack'),
   h('nav', null,
     h('a', { href: '#/experiments', 'data-nav': 'experiments' }, 'Experiments'),
-    h('a', { href: '#/models', 'data-nav': 'models' }, 'Models')));
+    h('a', { href: '#/models', 'data-nav': 'models' }, 'Models')),
+  userBadge());
 const main = h('main', { id: 'main' });
 document.body.append(nav, main);
 
