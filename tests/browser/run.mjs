@@ -494,6 +494,72 @@ test('XSS payloads in run names, tags and params render as text', async () => {
   await page.close();
 });
 
+test('with basic auth: the signed-in user, their access page, 403 shown as such', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mltrack-ui-auth-'));
+  const ini = join(dir, 'auth.ini');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(ini, `[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///${join(dir, 'auth.db')}\nadmin_username = admin\n`);
+  process.env.MLFLOW_AUTH_CONFIG_PATH = ini;
+  process.env.MLFLOW_AUTH_ADMIN_PASSWORD = 'ui-admin-password';
+  let asrv, actx;
+  try {
+    asrv = await startServer(dir, ['--app-name', 'basic-auth']);
+    const call = async (user, pw, path, body) => {
+      const r = await fetch(`${asrv.base}/api/${path}`, {
+        method: 'POST', body: JSON.stringify(body),
+        headers: { 'Content-Type': 'application/json', Authorization: 'Basic ' + Buffer.from(`${user}:${pw}`).toString('base64') },
+      });
+      const text = await r.text();
+      assert(r.ok, `${path}: ${r.status} ${text}`);
+      return JSON.parse(text);
+    };
+    await call('admin', 'ui-admin-password', '2.0/mlflow/users/create', { username: 'viewer', password: 'viewer-password' });
+    const exp = await call('admin', 'ui-admin-password', '2.0/mlflow/experiments/create', { name: 'guarded' });
+    await call('admin', 'ui-admin-password', '3.0/mlflow/users/permissions/grant',
+      { username: 'viewer', resource_type: 'experiment', resource_id: exp.experiment_id, permission: 'READ' });
+    // Unauthenticated, the shell answers with the Basic challenge, which is the browser's prompt.
+    const bare = await fetch(`${asrv.base}/`);
+    assert(bare.status === 401 && /Basic realm="mlflow"/.test(bare.headers.get('www-authenticate') || ''), 'the shell asks for credentials');
+    actx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'mltrack-chromium-auth-')), {
+      executablePath: CHROME, headless: true, args: ['--no-sandbox', '--disable-gpu'],
+      viewport: { width: 1200, height: 1000 }, httpCredentials: { username: 'admin', password: 'ui-admin-password' },
+    });
+    const page = await actx.newPage();
+    watch(page);
+    await page.goto(`${asrv.base}/#/access`);
+    await page.waitForSelector('a.user-badge:not([hidden])');
+    assert((await page.textContent('a.user-badge')) === 'admin (admin)', 'the header names the admin');
+    await page.waitForSelector('text=viewer');
+    await page.waitForSelector('text=user_create');
+    await page.screenshot({ path: join(SHOTS, 'access-admin.png'), fullPage: true });
+    noConsoleErrors('access (admin)');
+    await actx.close();
+    actx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'mltrack-chromium-auth-')), {
+      executablePath: CHROME, headless: true, args: ['--no-sandbox', '--disable-gpu'],
+      viewport: { width: 1200, height: 800 }, httpCredentials: { username: 'viewer', password: 'viewer-password' },
+    });
+    const vp = await actx.newPage();
+    watch(vp);
+    await vp.goto(`${asrv.base}/#/access`);
+    await vp.waitForSelector('text=Signed in as viewer.');
+    assert(!(await vp.$('text=Audit log')), 'no admin sections for a plain user');
+    await vp.waitForSelector(`td >> text=${exp.experiment_id}`);
+    // A write the user may not make: the server's 403 reads as "Permission denied".
+    const r = await vp.evaluate(async (id) => {
+      const res = await fetch('ajax-api/2.0/mlflow/experiments/delete', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ experiment_id: id }) });
+      return [res.status, await res.text()];
+    }, exp.experiment_id);
+    assert(r[0] === 403 && r[1] === 'Permission denied', `viewer cannot delete: ${r}`);
+    consoleErrors.splice(0); // the refused fetch above logs a console error by design
+  } finally {
+    if (actx) await actx.close().catch(() => {});
+    if (asrv) asrv.proc.kill();
+    delete process.env.MLFLOW_AUTH_CONFIG_PATH;
+    delete process.env.MLFLOW_AUTH_ADMIN_PASSWORD;
+    if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // ---- main ----
 async function main() {
   if (!existsSync(BIN)) throw new Error(`no mltrack binary at ${BIN} (build first, or set MLTRACK_BIN)`);
@@ -548,7 +614,7 @@ async function main() {
   for (const line of report) console.log(`  ${line}`);
   if (process.env.UPDATE_README_SCREENSHOTS) {
     mkdirSync(README_SHOTS, { recursive: true });
-    for (const n of ['experiments', 'runs-10k', 'run', 'run-million', 'run-million-zoomed', 'run-artifacts', 'compare', 'model'])
+    for (const n of ['experiments', 'runs-10k', 'run', 'run-million', 'run-million-zoomed', 'run-artifacts', 'compare', 'model', 'access-admin'])
       if (existsSync(join(SHOTS, `${n}.png`))) copyFileSync(join(SHOTS, `${n}.png`), join(README_SHOTS, `${n}.png`));
   }
   if (!process.env.KEEP) rmSync(dir, { recursive: true, force: true });
