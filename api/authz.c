@@ -27,6 +27,7 @@ enum rule {
     R_OPEN,       /* no login: health, version, server-info, the UI's static files */
     R_AUTHED,     /* any signed-in user */
     R_ADMIN,      /* admins only */
+    R_WS_ADMIN,   /* admins and workspace admins (create users, manage roles) */
     R_SELF,       /* the request's username is the caller (users/get) */
     R_SELF_PW,    /* update-password: self (with the current password) or admin */
     R_FILTERED,   /* the handler filters what it returns (searches) */
@@ -135,7 +136,7 @@ static const struct {
     {HTTP_POST, "/mpu/complete/{*path}", R_PROXY_UPDATE},
     {HTTP_POST, "/mpu/abort/{*path}", R_PROXY_UPDATE},
     /* the auth API (api/auth_api.c) */
-    {HTTP_POST, "/users/create", R_ADMIN},
+    {HTTP_POST, "/users/create", R_WS_ADMIN},
     {HTTP_GET, "/users/get", R_SELF},
     {HTTP_GET, "/users/current", R_AUTHED},
     {HTTP_GET, "/users/list", R_AUTHED}, /* MLflow: any member may list the roster */
@@ -147,21 +148,21 @@ static const struct {
     {HTTP_POST, "/users/permissions/grant", R_GRANT},
     {HTTP_POST, "/users/permissions/revoke", R_GRANT},
     {HTTP_GET, "/users/permissions/get", R_GET_USER_PERM},
-    /* roles: MLflow lets super and workspace admins manage them (both bypass this table);
-     * viewing another workspace's roles as a mere member is not offered here */
-    {HTTP_POST, "/roles/create", R_ADMIN},
-    {HTTP_GET, "/roles/get", R_ADMIN},
-    {HTTP_GET, "/roles/list", R_ADMIN},
-    {HTTP_PATCH, "/roles/update", R_ADMIN},
-    {HTTP_DELETE, "/roles/delete", R_ADMIN},
-    {HTTP_POST, "/roles/permissions/add", R_ADMIN},
-    {HTTP_DELETE, "/roles/permissions/remove", R_ADMIN},
-    {HTTP_GET, "/roles/permissions/list", R_ADMIN},
-    {HTTP_PATCH, "/roles/permissions/update", R_ADMIN},
-    {HTTP_POST, "/roles/assign", R_ADMIN},
-    {HTTP_DELETE, "/roles/unassign", R_ADMIN},
+    /* roles: MLflow lets admins and workspace admins manage them; viewing roles as a mere
+     * member of a workspace is not offered here */
+    {HTTP_POST, "/roles/create", R_WS_ADMIN},
+    {HTTP_GET, "/roles/get", R_WS_ADMIN},
+    {HTTP_GET, "/roles/list", R_WS_ADMIN},
+    {HTTP_PATCH, "/roles/update", R_WS_ADMIN},
+    {HTTP_DELETE, "/roles/delete", R_WS_ADMIN},
+    {HTTP_POST, "/roles/permissions/add", R_WS_ADMIN},
+    {HTTP_DELETE, "/roles/permissions/remove", R_WS_ADMIN},
+    {HTTP_GET, "/roles/permissions/list", R_WS_ADMIN},
+    {HTTP_PATCH, "/roles/permissions/update", R_WS_ADMIN},
+    {HTTP_POST, "/roles/assign", R_WS_ADMIN},
+    {HTTP_DELETE, "/roles/unassign", R_WS_ADMIN},
     {HTTP_GET, "/users/roles/list", R_SELF},
-    {HTTP_GET, "/roles/users/list", R_ADMIN},
+    {HTTP_GET, "/roles/users/list", R_WS_ADMIN},
     /* ours, under /api/2.0/mltrack: a user's own API tokens, the admins' audit log */
     {HTTP_POST, "/tokens/create", R_AUTHED},
     {HTTP_POST, "/tokens/revoke", R_AUTHED},
@@ -459,6 +460,8 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
         return 1;
     case R_ADMIN:
         return 0;
+    case R_WS_ADMIN:
+        return perm_is_workspace_admin(&c->az->pc);
     case R_SELF:
     case R_SELF_PW:
     case R_GET_USER_PERM: {
@@ -690,7 +693,10 @@ int authz_gate(struct ctx *c, const struct route *rt)
         return throttled(c);
     if (a == 0)
         return unauthenticated(c);
-    if (c->az->admin || perm_is_workspace_admin(&c->az->pc))
+    /* Only admins skip the rules. A workspace admin (workspace, *, MANAGE) is MANAGE on
+     * every resource through the rules themselves, but manages users only as MLflow lets
+     * it (create them, manage roles), never promoting or deleting anyone. */
+    if (c->az->admin)
         return 0;
     if (rule == R_NONE) {
         log_error("authz: no rule for %s; refused", rt->pattern);

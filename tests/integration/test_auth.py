@@ -808,3 +808,20 @@ def test_another_spelling_of_an_experiment_id_does_not_side_step_a_deny(srv, log
     r = requests.post(srv.url + "/api/2.0/mlflow/runs/search",
                       json={"experiment_ids": ["0" + exp]}, auth=(bob, bpw))
     assert r.status_code == 200 and r.json().get("runs", []) == []
+
+
+def test_a_workspace_admin_manages_resources_but_not_admins(closed_srv, monkeypatch):
+    login = As(monkeypatch, closed_srv.url)
+    tc, admin = login("admin", ADMIN_PW)
+    wsa, wpw = new_user(admin)
+    exp = tc.create_experiment(uniq("ws-owned-by-admin"))
+    role = admin.create_role("default", uniq("ws-admins"))
+    admin.add_role_permission(role.id, "workspace", "*", "MANAGE")
+    admin.assign_role(wsa, role.id)
+    tc, me = login(wsa, wpw)
+    assert tc.get_experiment(exp).experiment_id == exp  # MANAGE everywhere, on a closed server
+    assert exp in [e.experiment_id for e in tc.search_experiments()]
+    tc.delete_experiment(exp)
+    me.create_user(uniq("made-by-ws-admin"), "ws-made-password-1")
+    assert status_of(lambda: me.update_user_admin(wsa, True)) == 403
+    assert status_of(lambda: me.delete_user("admin")) == 403
