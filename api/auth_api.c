@@ -780,7 +780,23 @@ static int h_audit(struct ctx *c)
     return 0;
 }
 
+/* Ours, for the UI: whether the server runs basic auth, and as whom the caller is signed in
+ * ({"auth": false} without auth, where MLflow's users/current does not exist). */
+static int h_whoami(struct ctx *c)
+{
+    jw_obj(&c->w);
+    jw_key(&c->w, "auth");
+    jw_bool(&c->w, api_cfg && api_cfg->auth && c->az);
+    if (api_cfg && api_cfg->auth && c->az) {
+        jw_key(&c->w, "user");
+        put_user(&c->w, &c->az->user);
+    }
+    jw_obj_end(&c->w);
+    return 0;
+}
+
 const struct route mltrack_auth_routes[] = {
+    {HTTP_GET, "/auth/whoami", h_whoami, 0, RF_NO_DB, NULL},
     {HTTP_POST, "/tokens/create", h_token_create, 64 * KB, RF_JSON, NULL},
     {HTTP_POST, "/tokens/revoke", h_token_revoke, 64 * KB, RF_JSON, NULL},
     {HTTP_GET, "/tokens/list", h_token_list, 0, 0, NULL},

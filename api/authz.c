@@ -168,6 +168,7 @@ static const struct {
     {HTTP_POST, "/tokens/revoke", R_AUTHED},
     {HTTP_GET, "/tokens/list", R_AUTHED},
     {HTTP_GET, "/auth/audit", R_ADMIN},
+    {HTTP_GET, "/auth/whoami", R_AUTHED},
 };
 
 static enum rule rule_of(const struct route *rt)

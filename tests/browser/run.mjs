@@ -550,6 +550,13 @@ test('with basic auth: the signed-in user, their access page, 403 shown as such'
       return [res.status, await res.text()];
     }, exp.experiment_id);
     assert(r[0] === 403 && r[1] === 'Permission denied', `viewer cannot delete: ${r}`);
+    // What the viewer may not do is greyed out: READ cannot rename, let alone delete.
+    await vp.goto(`${asrv.base}/#/experiments`);
+    await vp.waitForSelector('table.grid a.exp-name');
+    await vp.waitForFunction(() => [...document.querySelectorAll('td.actions button')].length > 0 &&
+      [...document.querySelectorAll('td.actions button')].every((b) => b.disabled));
+    const titles = await vp.$$eval('td.actions button', (bs) => bs.map((b) => b.title));
+    assert(titles.some((t) => /You need EDIT on this experiment \(you have READ\)/.test(t)), `titles: ${titles}`);
     consoleErrors.splice(0); // the refused fetch above logs a console error by design
   } finally {
     if (actx) await actx.close().catch(() => {});

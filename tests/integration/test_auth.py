@@ -825,3 +825,12 @@ def test_a_workspace_admin_manages_resources_but_not_admins(closed_srv, monkeypa
     me.create_user(uniq("made-by-ws-admin"), "ws-made-password-1")
     assert status_of(lambda: me.update_user_admin(wsa, True)) == 403
     assert status_of(lambda: me.delete_user("admin")) == 403
+
+
+@pytest.mark.mltrack_only(reason="auth/whoami is ours, for the UI")
+def test_whoami_tells_the_ui_who_is_signed_in(srv, server):
+    r = requests.get(srv.url + "/api/2.0/mltrack/auth/whoami", auth=("admin", ADMIN_PW))
+    assert r.json() == {"auth": True, "user": {"id": 1, "username": "admin", "is_admin": True}}
+    assert requests.get(srv.url + "/api/2.0/mltrack/auth/whoami").status_code == 401
+    # A server without auth says so, instead of a 404 the browser would log.
+    assert requests.get(server.url + "/api/2.0/mltrack/auth/whoami").json() == {"auth": False}

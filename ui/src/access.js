@@ -9,15 +9,12 @@ import { auth, mltrackCall } from './api.js';
 const PERMISSIONS = ['READ', 'USE', 'EDIT', 'MANAGE', 'DENY'];
 const TYPES = ['experiment', 'registered_model'];
 
-// The signed-in user, or null when the server has no auth (the route answers 404).
+// The signed-in user, or null when the server has no auth.
 let current;
 export async function currentUser() {
-  if (current !== undefined) return current;
-  try {
-    current = (await auth('GET', 'users/current')).user;
-  } catch (e) {
-    if (e.status !== 404) throw e;
-    current = null;
+  if (current === undefined) {
+    const r = await mltrackCall('GET', 'auth/whoami');
+    current = r.auth ? r.user : null;
   }
   return current;
 }
@@ -151,4 +148,37 @@ export async function accessPage(root) {
     jobs.push(users(us, me), auditLog(au));
   }
   await Promise.all(jobs);
+}
+
+// ---- greying out what the user may not do ----
+// A hint only: the server refuses such requests anyway (403). Without auth, or for an
+// admin, nothing is greyed out.
+
+const LEVEL = { DENY: -1, NO_PERMISSIONS: 0, READ: 1, USE: 2, EDIT: 3, MANAGE: 4 };
+const perms = new Map();
+
+export async function permissionOn(type, id) {
+  const me = await currentUser().catch(() => null);
+  if (!me || me.is_admin) return 'MANAGE';
+  const key = `${type}\u0000${id}`;
+  if (!perms.has(key)) {
+    perms.set(key, auth('GET', 'users/permissions/get', { username: me.username, resource_type: type, resource_id: String(id) })
+      .then((r) => r.permission).catch(() => 'MANAGE'));
+  }
+  return perms.get(key);
+}
+
+// Disables els (an element, or every match of selector under a root) unless the user holds
+// `need` on the resource.
+export function gate(target, type, id, need, selector) {
+  permissionOn(type, id).then((p) => {
+    if ((LEVEL[p] ?? 0) >= LEVEL[need]) return;
+    const els = selector ? target.querySelectorAll(selector) : [target];
+    for (const el of els) {
+      el.disabled = true;
+      el.dataset.denied = '1';
+      el.title = `You need ${need} on this ${type.replace('_', ' ')} (you have ${p}).`;
+    }
+  });
+  return target;
 }

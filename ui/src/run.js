@@ -6,6 +6,7 @@ import { h, clear, fmtTime, fmtDuration, fmtNum, kvTable, section, table, empty,
   promptText, confirmAction } from './dom.js';
 import { mlflow, artifactUrl, fetchText, quote } from './api.js';
 import { MetricChart, chartControls } from './chart.js';
+import { gate } from './access.js';
 
 const TEXT_EXT = /\.(txt|log|json|ya?ml|md|py|csv|tsv|ini|cfg|toml|sh|r|sql|xml|html?|js|ts|java|c|h|cpp|go|rs|ipynb)$/i;
 const TEXT_NAMES = /^(MLmodel|requirements\.txt|conda\.yaml|python_env\.yaml|LICENSE|README|Dockerfile|Makefile)$/;
@@ -30,7 +31,7 @@ export async function runPage(root, runId) {
     .then((r) => { expLink.textContent = r.experiment.name; }).catch(() => {});
   root.appendChild(h('div', { class: 'page-head' },
     h('div', { class: 'crumbs' }, h('a', { href: '#/experiments' }, 'Experiments'), ' / ', expLink),
-    h('h1', null, nameEl, ' ', h('button', { class: 'small', onclick: rename }, 'Rename'),
+    h('h1', null, nameEl, ' ', h('button', { class: 'small needs-edit', onclick: rename }, 'Rename'),
       info.lifecycle_stage === 'deleted' ? h('span', { class: 'badge gray' }, 'deleted') : null)));
 
   async function rename() {
@@ -71,7 +72,7 @@ export async function runPage(root, runId) {
   // ---- description ----
   const note = tags['mlflow.note.content'] || '';
   const noteEl = h('div', { class: 'note' }, note || h('span', { class: 'muted' }, 'No description.'));
-  top.appendChild(section('Description', noteEl, h('button', { class: 'small', onclick: async () => {
+  top.appendChild(section('Description', noteEl, h('button', { class: 'small needs-edit', onclick: async () => {
     const v = await promptText('Description', 'Description (plain text)', tags['mlflow.note.content'] || '', true);
     if (v === null) return;
     try {
@@ -133,8 +134,8 @@ export async function runPage(root, runId) {
     for (const k of keys) {
       tagsBody.appendChild(h('tr', null, h('td', null, k), h('td', { class: 'mono pre' }, tags[k]),
         h('td', { class: 'actions' },
-          h('button', { class: 'small', onclick: () => editTag(k) }, 'Edit'),
-          h('button', { class: 'small danger', onclick: () => deleteTag(k) }, 'Delete'))));
+          h('button', { class: 'small needs-edit', onclick: () => editTag(k) }, 'Edit'),
+          h('button', { class: 'small danger needs-edit', onclick: () => deleteTag(k) }, 'Delete'))));
     }
   }
   async function editTag(k) {
@@ -177,7 +178,8 @@ export async function runPage(root, runId) {
   root.appendChild(section('Tags',
     h('label', { class: 'toolbar' }, showSys, ' Show system tags (mlflow.*)'),
     h('table', { class: 'grid tags' }, h('thead', null, h('tr', null, h('th', null, 'Key'), h('th', null, 'Value'), h('th', null, ''))), tagsBody),
-    h('div', { class: 'toolbar' }, newKey, newVal, h('button', { onclick: addTag }, 'Add tag'))));
+    h('div', { class: 'toolbar' }, newKey, newVal, h('button', { class: 'needs-edit', onclick: addTag }, 'Add tag'))));
+  gate(root, 'experiment', info.experiment_id, 'EDIT', '.needs-edit');
 
   // ---- datasets ----
   const inputs = (run.inputs && run.inputs.dataset_inputs) || [];

@@ -6,6 +6,7 @@
 // columns scroll as smoothly as 10.
 import { h, clear, fmtTime, fmtDuration, fmtNum, confirmAction, modal, showError, toast, empty } from './dom.js';
 import { mlflow, ident, pool } from './api.js';
+import { gate } from './access.js';
 
 const ROW_H = 30;
 const HEAD_H = 34;
@@ -116,8 +117,10 @@ export async function runsPage(root, expIds, q) {
     h('option', { value: 'ACTIVE_ONLY' }, 'Active runs'), h('option', { value: 'DELETED_ONLY' }, 'Deleted runs'), h('option', { value: 'ALL' }, 'All runs'));
   const colsBtn = h('button', { onclick: pickColumns }, 'Columns');
   const compareBtn = h('button', { disabled: true, onclick: compare }, 'Compare');
-  const delBtn = h('button', { class: 'danger', disabled: true, onclick: () => lifecycle(true) }, 'Delete');
-  const restoreBtn = h('button', { disabled: true, hidden: true, onclick: () => lifecycle(false) }, 'Restore');
+  const delBtn = h('button', { class: 'danger needs-manage', disabled: true, onclick: () => lifecycle(true) }, 'Delete');
+  const restoreBtn = h('button', { class: 'needs-manage', disabled: true, hidden: true, onclick: () => lifecycle(false) }, 'Restore');
+  // Deleting runs needs MANAGE on their experiment (a hint; the server decides).
+  if (expIds.length === 1) gate(root, 'experiment', expIds[0], 'MANAGE', '.needs-manage');
   const count = h('span', { class: 'muted count' });
   const loadAllBtn = h('button', { class: 'small', hidden: true, onclick: loadAll }, 'Load all');
 
@@ -346,8 +349,8 @@ export async function runsPage(root, expIds, q) {
     compareBtn.disabled = n < 2 || n > 100;
     compareBtn.textContent = n ? `Compare (${n})` : 'Compare';
     compareBtn.title = n > 100 ? 'Compare takes 2 to 100 runs' : '';
-    delBtn.disabled = n === 0;
-    restoreBtn.disabled = n === 0;
+    delBtn.disabled = n === 0 || delBtn.dataset.denied === '1';
+    restoreBtn.disabled = n === 0 || restoreBtn.dataset.denied === '1';
   }
 
   function updateCount() {
