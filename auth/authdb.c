@@ -388,6 +388,8 @@ int authdb_user_delete(struct db *db, const char *username, struct err *e)
         "DELETE FROM gateway_endpoint_permissions WHERE user_id = ?",
         "DELETE FROM gateway_model_definition_permissions WHERE user_id = ?",
         "DELETE FROM workspace_permissions WHERE user_id = ?",
+        /* Ours: a user's tokens die with it (SQLite may give its id to the next user). */
+        "DELETE FROM mltrack_auth_tokens WHERE user_id = ?",
         "DELETE FROM users WHERE id = ?",
     };
     for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)

@@ -834,3 +834,17 @@ def test_whoami_tells_the_ui_who_is_signed_in(srv, server):
     assert requests.get(srv.url + "/api/2.0/mltrack/auth/whoami").status_code == 401
     # A server without auth says so, instead of a 404 the browser would log.
     assert requests.get(server.url + "/api/2.0/mltrack/auth/whoami").json() == {"auth": False}
+
+
+@pytest.mark.mltrack_only(reason="API tokens are mltrack's")
+def test_a_deleted_users_tokens_do_not_pass_to_the_next_user(srv, login):
+    _, admin = login("admin", ADMIN_PW)
+    name, pw = new_user(admin)
+    tok = requests.post(srv.url + "/api/2.0/mltrack/tokens/create", json={"name": "t"},
+                        auth=(name, pw)).json()["token"]
+    admin.delete_user(name)
+    # SQLite hands the highest id out again: the next user may get the deleted one's id.
+    admin.create_user(uniq("next"), "next-password-123")
+    r = requests.get(srv.url + "/api/2.0/mltrack/auth/whoami",
+                     headers={"Authorization": "Bearer " + tok})
+    assert r.status_code == 401
