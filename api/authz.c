@@ -680,12 +680,9 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
     return 0;
 }
 
-int authz_gate(struct ctx *c, const struct route *rt)
+int authz_authenticate(struct ctx *c, const struct route *rt)
 {
-    if (!api_cfg || !api_cfg->auth)
-        return 0;
-    enum rule rule = rule_of(rt);
-    if (rule == R_OPEN)
+    if (!api_cfg || !api_cfg->auth || rule_of(rt) == R_OPEN)
         return 0;
     int a = authenticate(c);
     if (a < 0)
@@ -693,6 +690,18 @@ int authz_gate(struct ctx *c, const struct route *rt)
     if (a == 0 && c->retry_after > 0)
         return throttled(c);
     if (a == 0)
+        return unauthenticated(c);
+    return 0;
+}
+
+int authz_gate(struct ctx *c, const struct route *rt)
+{
+    if (!api_cfg || !api_cfg->auth)
+        return 0;
+    enum rule rule = rule_of(rt);
+    if (rule == R_OPEN)
+        return 0;
+    if (!c->az) /* authz_authenticate answered already; never reached */
         return unauthenticated(c);
     /* Only admins skip the rules. A workspace admin (workspace, *, MANAGE) is MANAGE on
      * every resource through the rules themselves, but manages users only as MLflow lets

@@ -21,8 +21,12 @@ struct az {
     size_t password_len;
 };
 
-/* Authenticates and authorizes the request for rt: 0 to run the handler, or -1 with the
- * answer in c->out (401 with WWW-Authenticate, 403 "Permission denied", or an error). */
+/* Who is asking, first of all (as MLflow's before_request, ahead of any check of the
+ * request itself): 0 with c->az set (or nothing to do: auth off, an open route), or -1 with
+ * the answer in c->out (401 with WWW-Authenticate, 429 with Retry-After, or an error). */
+int authz_authenticate(struct ctx *c, const struct route *rt);
+/* Whether the authenticated caller may do what rt does, once the body is parsed: 0 to run
+ * the handler, or -1 with 403 "Permission denied" (or an error) in c->out. */
 int authz_gate(struct ctx *c, const struct route *rt);
 /* Whether rt has a rule (tests: every mounted route must). */
 bool authz_has_rule(const struct route *rt);

@@ -241,6 +241,8 @@ static int ctx_open(struct ctx *c, const struct route *rt, struct req *r, struct
     jw_init(&c->w, &out->body);
     c->s.a = r->arena;
     c->s.e = &c->e;
+    if (authz_authenticate(c, rt) != 0)
+        return -1;
 
     if ((rt->flags & RF_TRACKING) && api_cfg && api_cfg->artifacts_only) {
         api_error(out, ERR_TEMPORARILY_UNAVAILABLE,

@@ -848,3 +848,17 @@ def test_a_deleted_users_tokens_do_not_pass_to_the_next_user(srv, login):
     r = requests.get(srv.url + "/api/2.0/mltrack/auth/whoami",
                      headers={"Authorization": "Bearer " + tok})
     assert r.status_code == 401
+
+
+def test_who_is_asking_comes_before_anything_else(srv):
+    # Malformed JSON, a wrong content type: without credentials the answer is still 401.
+    r = requests.post(srv.url + "/api/2.0/mlflow/experiments/create", data="{not json",
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 401
+    r = requests.post(srv.url + "/api/2.0/mlflow/runs/create", data="x",
+                      headers={"Content-Type": "text/plain"})
+    assert r.status_code == 401
+    # Signed in, bad input gets MLflow's error shape.
+    r = requests.post(srv.url + "/api/2.0/mlflow/experiments/create", data="{not json",
+                      headers={"Content-Type": "application/json"}, auth=("admin", ADMIN_PW))
+    assert r.status_code == 400 and r.json()["error_code"] in ("INVALID_PARAMETER_VALUE", "BAD_REQUEST")
