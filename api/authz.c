@@ -312,7 +312,14 @@ static int authenticate(struct ctx *c)
             c->retry_after = wait;
             return 0;
         }
-        if (found == 0 || !pw_verify(az->user.password_hash, pw, pwlen)) {
+        /* An unknown user costs the same scrypt as a known one: the time of a failure
+         * does not tell which user names exist. */
+        static const char unknown_user_hash[] =
+            "scrypt:32768:8:1$mltrackNoSuchUs$"
+            "0000000000000000000000000000000000000000000000000000000000000000"
+            "0000000000000000000000000000000000000000000000000000000000000000";
+        if (!pw_verify(found ? az->user.password_hash : unknown_user_hash, pw, pwlen) ||
+            !found) {
             throttle_failed(user, r->remote_addr, now_ms());
             return 0;
         }
