@@ -57,6 +57,17 @@ int auth_config_parse(struct auth_config *cfg, const char *text, size_t len,
                  source, dp);
         goto out;
     }
+    /* A custom authorization_function is Python that mltrack cannot run: refuse rather than
+     * run with another login than the operator configured. */
+    const char *fn = ini_get(&ini, "mlflow", "authorization_function");
+    if (fn && strcmp(fn, "mlflow.server.auth:authenticate_request_basic_auth") != 0) {
+        snprintf(err, errlen,
+                 "the auth configuration %s names authorization_function = %s; mltrack "
+                 "authenticates with MLflow's default (HTTP Basic, plus its API tokens and "
+                 "--auth-proxy-header) and cannot run a Python function",
+                 source, fn);
+        goto out;
+    }
     cfg->default_permission = (enum perm)p;
     cfg->database_uri = strdup(uri);
     const char *u = env ? env("MLFLOW_AUTH_ADMIN_USERNAME") : NULL;

@@ -186,6 +186,15 @@ static void test_config(void)
     T_CHECK(auth_config_parse(&c, text, strlen(text), "t.ini", env_none, err, sizeof err) == -1);
     T_CHECK(strstr(err, "has no database_uri") != NULL);
     auth_config_release(&c);
+    text = "[mlflow]\ndefault_permission = READ\ndatabase_uri = x\n"
+           "authorization_function = mlflow.server.auth:authenticate_request_basic_auth\n";
+    T_CHECK(auth_config_parse(&c, text, strlen(text), "t.ini", env_none, err, sizeof err) == 0);
+    auth_config_release(&c);
+    text = "[mlflow]\ndefault_permission = READ\ndatabase_uri = x\n"
+           "authorization_function = mypkg.auth:check\n";
+    T_CHECK(auth_config_parse(&c, text, strlen(text), "t.ini", env_none, err, sizeof err) == -1);
+    T_CHECK(strstr(err, "cannot run a Python function") != NULL);
+    auth_config_release(&c);
     text = "[other]\ndefault_permission = READ\n";
     T_CHECK(auth_config_parse(&c, text, strlen(text), "t.ini", env_none, err, sizeof err) == -1);
     auth_config_release(&c);
