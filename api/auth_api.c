@@ -136,8 +136,11 @@ static void put_role_rows(struct jw *w, const struct auth_perm_row *v, size_t n)
     jw_arr_end(w);
 }
 
-/* {"users": [{"id", "username", "is_admin", "roles": [...]}]}: our roles are the synthetic
- * per-user ones, which MLflow lists too. */
+struct auth_role;
+static void put_role(struct jw *w, const struct auth_role *r);
+
+/* {"users": [{"id", "username", "is_admin", "roles": [...]}]}, the per-user (synthetic)
+ * roles included, as MLflow lists them. */
 static int h_list(struct ctx *c)
 {
     struct db *db = NULL;
@@ -154,8 +157,19 @@ static int h_list(struct ctx *c)
         jw_kstr(&c->w, "username", v[i].username);
         jw_key(&c->w, "is_admin");
         jw_bool(&c->w, v[i].is_admin);
+        /* MLflow's scoping: an admin and the user itself see every role; a workspace
+         * admin those of its workspace; others none. */
+        bool all = c->az->user.is_admin || v[i].id == c->az->user.id;
+        bool ws = !all && perm_is_workspace_admin(&c->az->pc);
+        struct auth_role *roles = NULL;
+        size_t nr = 0;
+        if ((all || ws) && authdb_role_list(db, c->r->arena, all ? NULL : AUTH_WORKSPACE,
+                                            v[i].id, &roles, &nr, &c->e) != 0)
+            return -1;
         jw_key(&c->w, "roles");
         jw_arr(&c->w);
+        for (size_t k = 0; k < nr; k++)
+            put_role(&c->w, &roles[k]);
         jw_arr_end(&c->w);
         jw_obj_end(&c->w);
     }

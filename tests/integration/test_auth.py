@@ -862,3 +862,20 @@ def test_who_is_asking_comes_before_anything_else(srv):
     r = requests.post(srv.url + "/api/2.0/mlflow/experiments/create", data="{not json",
                       headers={"Content-Type": "application/json"}, auth=("admin", ADMIN_PW))
     assert r.status_code == 400 and r.json()["error_code"] in ("INVALID_PARAMETER_VALUE", "BAD_REQUEST")
+
+
+def test_users_list_shows_roles_as_mlflow_scopes_them(srv, login):
+    _, admin = login("admin", ADMIN_PW)
+    name, pw = new_user(admin)
+    other, opw = new_user(admin)
+    role = admin.create_role("default", uniq("listed"))
+    admin.assign_role(name, role.id)
+    admin.assign_role(other, role.id)
+    url = srv.url + "/api/2.0/mlflow/users/list"
+    by_admin = {u["username"]: u for u in requests.get(url, auth=("admin", ADMIN_PW)).json()["users"]}
+    assert role.id in [r["id"] for r in by_admin[name]["roles"]]
+    assert role.id in [r["id"] for r in by_admin[other]["roles"]]
+    by_user = {u["username"]: u for u in requests.get(url, auth=(name, pw)).json()["users"]}
+    assert role.id in [r["id"] for r in by_user[name]["roles"]]  # its own
+    assert by_user[other]["roles"] == []  # not another's
+    assert "password_hash" not in by_user[name]
