@@ -7,6 +7,7 @@
 
 #include "../store/store.h"
 #include "../store/tracking.h"
+#include "authz.h"
 #include "in.h"
 #include "jw.h"
 #include "request.h"
@@ -19,6 +20,8 @@ struct ctx {
     struct err e;
     struct sctx s; /* database, arena, error */
     struct jw w;   /* writes the response body */
+    struct az *az; /* the authenticated caller (api/authz.h); NULL when auth is off */
+    int64_t retry_after; /* > 0: the login was throttled for that many seconds */
 };
 _Static_assert(offsetof(struct ctx, r) == offsetof(struct ctx_head, r) &&
                    offsetof(struct ctx, out) == offsetof(struct ctx_head, out),
@@ -137,5 +140,21 @@ extern const size_t mltrack_registry_routes_n;
 /* Under /api/2.0/mltrack (ours): downsampled metric series for charts. */
 extern const struct route mltrack_metric_routes[];
 extern const size_t mltrack_metric_routes_n;
+/* MLflow's auth API (api/auth_api.c): users under /api/2.0/mlflow, per-user grants under
+ * /api/3.0/mlflow. */
+extern const struct route auth_routes[];
+extern const size_t auth_routes_n;
+extern const struct route auth_v3_routes[];
+extern const size_t auth_v3_routes_n;
+/* Under /api/2.0/mltrack (ours): API tokens and the auth audit log. */
+extern const struct route mltrack_auth_routes[];
+extern const size_t mltrack_auth_routes_n;
+
+/* Every route table the router mounts, for tests that walk them all (test_authz.c). */
+struct route_table {
+    const struct route *tab;
+    size_t n;
+};
+size_t api_route_tables(struct route_table *out, size_t max);
 
 #endif

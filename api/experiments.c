@@ -45,6 +45,7 @@ static int h_create(struct ctx *c)
     int64_t id;
     if (exp_create(&c->s, name, loc, tags, ntags, &id) != 0)
         return -1;
+    authz_created(c, "experiment", arena_printf(c->r->arena, "%lld", (long long)id));
     jw_obj(&c->w);
     jw_kid(&c->w, "experiment_id", id);
     jw_obj_end(&c->w);

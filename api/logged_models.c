@@ -389,11 +389,17 @@ static int search(struct ctx *c, struct page_token_lm *t)
                      filter ? strlen(filter) : 0, &f, &c->e) != 0)
         return -1;
     int64_t *ids = arena_calloc(c->s.a, nexp, sizeof *ids);
-    for (size_t i = 0; i < nexp; i++)
-        if (exp_parse_id(&c->s, exp_ids[i], &ids[i]) != 0)
+    size_t kept = 0;
+    for (size_t i = 0; i < nexp; i++) {
+        if (exp_parse_id(&c->s, exp_ids[i], &ids[kept]) != 0)
             return -1;
+        /* MLflow's filter_search_logged_models, decided before the query so pages stay
+         * full: models of experiments the caller cannot read are never listed. */
+        if (authz_can_read(c, "logged_model_experiment", exp_ids[i]))
+            kept++;
+    }
     q.experiment_ids = ids;
-    q.n_experiment_ids = nexp;
+    q.n_experiment_ids = kept;
     q.filter = &f;
     q.datasets = ds;
     q.order = &ob;

@@ -219,7 +219,12 @@ static void put_double(struct buf *b, double v)
 /* Milliseconds since the epoch as ISO 8601 UTC: 2026-01-05T09:00:00.000Z. */
 static void put_time(struct buf *b, int64_t ms)
 {
-    int64_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    /* Floor division without negating ms (INT64_MIN has no negation). */
+    int64_t sec = ms / 1000, rem = ms % 1000;
+    if (rem < 0) {
+        rem += 1000;
+        sec--;
+    }
     time_t t = (time_t)sec;
     struct tm tm;
     if (!gmtime_r(&t, &tm)) {
@@ -227,7 +232,7 @@ static void put_time(struct buf *b, int64_t ms)
         return;
     }
     buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-               tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms - sec * 1000));
+               tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)rem);
 }
 
 static const char *kv_find(const struct kv *v, size_t n, const char *key)

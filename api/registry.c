@@ -227,6 +227,7 @@ static int h_rm_create(struct ctx *c)
         reg_check_model_name(&c->e, name, "name") != 0 || read_reg_tags(c, &tags, &ntags) != 0 ||
         rm_create(&c->s, name, desc, tags, ntags, &rm) != 0)
         return -1;
+    authz_created(c, "registered_model", name);
     return reply_rm(c, &rm);
 }
 
@@ -258,6 +259,7 @@ static int h_rm_rename(struct ctx *c)
         reg_check_model_name(&c->e, name, "name") != 0 ||
         rm_rename(&c->s, name, new_name, &rm) != 0)
         return -1;
+    authz_resource_renamed(c, "registered_model", name, new_name);
     return reply_rm(c, &rm);
 }
 
@@ -266,6 +268,8 @@ static int h_rm_delete(struct ctx *c)
     const char *name;
     if (read_name(c, "name", &name) != 0 || rm_delete(&c->s, name) != 0)
         return -1;
+    /* Names are reused: a later model of this name must not inherit the grants. */
+    authz_resource_gone(c, "registered_model", name);
     return reply_empty(c);
 }
 
@@ -283,6 +287,7 @@ static int h_rm_search(struct ctx *c)
     q.filter = &f;
     q.order = &ob;
     q.workspace = "default";
+    q.acl = authz_acl(c, "registered_model");
     q.page.limit = max + 1;
     q.page.offset = offset;
     struct registered_model *rms;
@@ -532,6 +537,7 @@ static int h_mv_search(struct ctx *c)
     q.filter = &f;
     q.order = &ob;
     q.workspace = "default";
+    q.acl = authz_acl(c, "registered_model_version");
     q.page.limit = max + 1;
     q.page.offset = offset;
     struct model_version *mvs;

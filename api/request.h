@@ -38,6 +38,8 @@ struct req {
     const char *(*header)(void *hctx, const char *name);
     void *hctx;
     const char *remote_user; /* identity from auth, when auth exists; else NULL */
+    const char *remote_addr; /* the peer's address as text ("127.0.0.1", "::1"); NULL when
+                                unknown (tests without sockets) */
 };
 
 enum { RESP_MAX_HEADERS = 6 };
@@ -75,6 +77,8 @@ struct resp {
     int nheaders;
 };
 
+struct auth_config;
+
 /* What the server glue needs to know about a matched route before the body arrives. */
 struct route;
 struct route_info {
@@ -96,6 +100,9 @@ struct api_config {
      * which sits above api/ and is handed in by server/. */
     const struct route *ui_routes;
     size_t ui_routes_n;
+    /* MLflow's basic-auth app (--app-name basic-auth): the configuration, its database
+     * already set up by authdb_init (auth/). NULL: no access control. */
+    const struct auth_config *auth;
 };
 
 /* Called once at start-up; cfg is borrowed for the life of the process. Opens the

@@ -117,6 +117,10 @@ static const struct table mlflow_tables[] = {
     {registry_routes, &registry_routes_n},
     {logged_model_routes, &logged_model_routes_n},
     {run_artifact_routes, &run_artifact_routes_n},
+    {auth_routes, &auth_routes_n},
+};
+static const struct table auth_v3_tables[] = {
+    {auth_v3_routes, &auth_v3_routes_n},
 };
 /* Our own API (not MLflow's): what the UI and CI need that MLflow lacks (the registry
  * audit log, documented in README). */
@@ -125,6 +129,7 @@ static const struct table mltrack_tables[] = {
     {mltrack_metric_routes, &mltrack_metric_routes_n},
     {mltrack_series_routes, &mltrack_series_routes_n},
     {mltrack_export_routes, &mltrack_export_routes_n},
+    {mltrack_auth_routes, &mltrack_auth_routes_n},
 };
 static const struct table artifact_tables[] = {
     {artifact_routes, &artifact_routes_n},
@@ -158,7 +163,20 @@ static const struct {
     {"/ajax-api/2.0/mlflow-artifacts", true, TABLES(artifact_tables)},
     {"", true, TABLES(plain_tables)},
     {"", false, TABLES(root_tables)},
+    /* After the root mount, which holds /api/3.0/mlflow/server-info. */
+    {"/api/3.0/mlflow", false, TABLES(auth_v3_tables)},
+    {"/ajax-api/3.0/mlflow", true, TABLES(auth_v3_tables)},
 };
+
+size_t api_route_tables(struct route_table *out, size_t max)
+{
+    size_t k = 0;
+    for (size_t m = 0; m < sizeof mounts / sizeof *mounts; m++)
+        for (size_t t = 0; t < mounts[m].ntables; t++)
+            if (k < max && mounts[m].tables[t].tab)
+                out[k++] = (struct route_table){mounts[m].tables[t].tab, *mounts[m].tables[t].n};
+    return k;
+}
 
 int api_init(const struct api_config *cfg, struct err *e)
 {
@@ -228,6 +246,8 @@ static int ctx_open(struct ctx *c, const struct route *rt, struct req *r, struct
     jw_init(&c->w, &out->body);
     c->s.a = r->arena;
     c->s.e = &c->e;
+    if (authz_authenticate(c, rt) != 0)
+        return -1;
 
     if ((rt->flags & RF_TRACKING) && api_cfg && api_cfg->artifacts_only) {
         api_error(out, ERR_TEMPORARILY_UNAVAILABLE,
@@ -266,6 +286,10 @@ static int ctx_open(struct ctx *c, const struct route *rt, struct req *r, struct
             api_error(out, c->e.code, c->e.msg);
             return -1;
         }
+    }
+    if (authz_gate(c, rt) != 0) {
+        in_release(&c->in);
+        return -1;
     }
     return 0;
 }

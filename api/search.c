@@ -109,6 +109,7 @@ static int h_search_experiments(struct ctx *c)
     q.filter = &f;
     q.order = &ob;
     q.workspace = "default";
+    q.acl = authz_acl(c, "experiment");
     q.page.limit = max + 1;
     q.page.offset = offset;
     struct experiment *x;
@@ -133,11 +134,17 @@ int read_runs_query(struct ctx *c, struct search_runs_q *q, struct filter *f,
         read_search_query(c, SEARCH_RUNS, f, ob, offset) != 0)
         return -1;
     int64_t *ids = arena_calloc(c->s.a, nexp ? nexp : 1, sizeof *ids);
-    for (size_t i = 0; i < nexp; i++)
-        if (exp_parse_id(&c->s, exp_ids[i], &ids[i]) != 0)
+    size_t kept = 0;
+    for (size_t i = 0; i < nexp; i++) {
+        if (exp_parse_id(&c->s, exp_ids[i], &ids[kept]) != 0)
             return -1;
+        /* MLflow's filter_experiment_ids: what the caller cannot read is left out (of
+         * searches and exports alike). */
+        if (authz_can_read(c, "run_experiment", exp_ids[i]))
+            kept++;
+    }
     q->experiment_ids = ids;
-    q->n_experiment_ids = nexp;
+    q->n_experiment_ids = kept;
     q->filter = f;
     q->order = ob;
     q->page.limit = max + 1;

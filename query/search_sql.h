@@ -24,6 +24,7 @@
 #ifndef MLT_SEARCH_SQL_H
 #define MLT_SEARCH_SQL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,14 @@ struct search_page {
     int64_t offset;
 };
 
+/* A row restriction from access control (api/authz.c): with allow_only, only rows whose
+ * key is in ids are returned; without it, rows whose key is in ids are left out. ids is a
+ * JSON array of strings (bound to json_each). NULL in a query: no restriction. */
+struct search_acl {
+    bool allow_only;
+    const char *ids_json;
+};
+
 /* search_runs: selects runs.run_uuid (one column). */
 struct search_runs_q {
     const int64_t *experiment_ids; /* borrowed; none -> no rows (MLflow's empty IN) */
@@ -70,6 +79,7 @@ struct search_experiments_q {
                                      experiment_id ASC */
     const char *workspace;        /* NULL: no workspace restriction */
     struct search_page page;
+    const struct search_acl *acl; /* NULL: every experiment */
 };
 int search_experiments_sql(struct arena *a, const struct db_dialect *d,
                            const struct search_experiments_q *q, struct buf *sql,
@@ -82,6 +92,7 @@ struct search_registered_models_q {
     const struct order_by *order; /* SEARCH_REGISTERED_MODELS; tie-break name ASC */
     const char *workspace;        /* NULL: no workspace restriction */
     struct search_page page;
+    const struct search_acl *acl; /* on the model's name; NULL: every model */
 };
 int search_registered_models_sql(struct arena *a, const struct db_dialect *d,
                                  const struct search_registered_models_q *q, struct buf *sql,
@@ -95,6 +106,7 @@ struct search_model_versions_q {
                                      DESC, name ASC, version_number DESC */
     const char *workspace;
     struct search_page page;
+    const struct search_acl *acl; /* on the model's name; NULL: every version */
 };
 int search_model_versions_sql(struct arena *a, const struct db_dialect *d,
                               const struct search_model_versions_q *q, struct buf *sql,

@@ -82,6 +82,13 @@ int search_registered_models_sql(struct arena *a, const struct db_dialect *d,
         sb_puts(&sb, "registered_models.workspace = ");
         sb_text(&sb, str_c(q->workspace));
     }
+    if (q->acl) {
+        sb_cond(&sb);
+        sb_puts(&sb, q->acl->allow_only ? "registered_models.name IN (SELECT value FROM json_each("
+                                        : "registered_models.name NOT IN (SELECT value FROM json_each(");
+        sb_text(&sb, str_c(q->acl->ids_json));
+        sb_puts(&sb, "))");
+    }
     for (size_t j = 0; f && j < f->n; j++) {
         const struct filter_clause *fc = &f->clauses[j];
         if (fc->entity != FILTER_ATTRIBUTE)
@@ -123,6 +130,13 @@ int search_model_versions_sql(struct arena *a, const struct db_dialect *d,
         sb_cond(&sb);
         sb_puts(&sb, "model_versions.workspace = ");
         sb_text(&sb, str_c(q->workspace));
+    }
+    if (q->acl) {
+        sb_cond(&sb);
+        sb_puts(&sb, q->acl->allow_only ? "model_versions.name IN (SELECT value FROM json_each("
+                                        : "model_versions.name NOT IN (SELECT value FROM json_each(");
+        sb_text(&sb, str_c(q->acl->ids_json));
+        sb_puts(&sb, "))");
     }
     for (size_t j = 0; f && j < f->n; j++) {
         const struct filter_clause *fc = &f->clauses[j];

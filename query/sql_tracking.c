@@ -169,6 +169,17 @@ int search_experiments_sql(struct arena *a, const struct db_dialect *d,
         sb_puts(&sb, "experiments.workspace = ");
         sb_text(&sb, str_c(q->workspace));
     }
+    if (q->acl) {
+        sb_cond(&sb);
+        /* Compared as text, as the grants' patterns are: a pattern "01" is no grant on 1. */
+        sb_puts(&sb, q->acl->allow_only
+                         ? "CAST(experiments.experiment_id AS TEXT) IN (SELECT value FROM "
+                           "json_each("
+                         : "CAST(experiments.experiment_id AS TEXT) NOT IN (SELECT value FROM "
+                           "json_each(");
+        sb_text(&sb, str_c(q->acl->ids_json));
+        sb_puts(&sb, "))");
+    }
     for (size_t j = 0; filter_has(q->filter) && j < q->filter->n; j++) {
         const struct filter_clause *fc = &q->filter->clauses[j];
         sb_cond(&sb);

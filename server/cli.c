@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../auth/proxy.h"
 #include "../base/buf.h"
 #include "../base/url.h"
 
@@ -75,6 +76,16 @@ const char cli_usage_server[] =
     "  --disable-security-middleware\n"
     "                               DANGEROUS: no Host check, CORS or security headers.\n"
     "                               [env MLFLOW_SERVER_DISABLE_SECURITY_MIDDLEWARE]\n"
+    "Access control:\n"
+    "  --app-name basic-auth        MLflow's basic-auth app: HTTP Basic logins and per-\n"
+    "                               resource permissions, configured by the ini that\n"
+    "                               MLFLOW_AUTH_CONFIG_PATH names (see README).\n"
+    "  --auth-proxy-header NAME     With basic-auth: single sign-on behind a proxy that\n"
+    "                               names the user in header NAME (X-Forwarded-User).\n"
+    "                               [env MLTRACK_AUTH_PROXY_HEADER]\n"
+    "  --auth-trusted-proxies LIST  Addresses and CIDR blocks the header is accepted\n"
+    "                               from; from anywhere else it is ignored.\n"
+    "                               [env MLTRACK_AUTH_TRUSTED_PROXIES]\n"
     "Other:\n"
     "  --expose-prometheus DIR      Serve Prometheus metrics at GET /metrics (DIR is\n"
     "                               MLflow's metrics directory; mltrack keeps its\n"
@@ -94,7 +105,7 @@ enum opt_kind { OPT_STR, OPT_PORT, OPT_WORKERS, OPT_CONNS, OPT_TRUE, OPT_FALSE, 
 enum opt_id {
     O_BACKEND, O_REGISTRY, O_ARTROOT, O_SERVE, O_NO_SERVE, O_ARTONLY, O_ARTDEST, O_HOST,
     O_PORT, O_WORKERS, O_PREFIX, O_HOSTS, O_ORIGINS, O_NOSEC, O_XFO, O_LOGLEVEL, O_MAXCONNS,
-    O_PROM, O_ACCESS, O_ACCESS_FMT, O__COUNT
+    O_PROM, O_ACCESS, O_ACCESS_FMT, O_APPNAME, O_PROXYHDR, O_PROXIES, O__COUNT
 };
 
 struct opt {
@@ -132,6 +143,10 @@ static const struct opt opts[O__COUNT] = {
     [O_ACCESS] = {"access-log", 0, OPT_STR, "MLTRACK_ACCESS_LOG", O_ACCESS},
     [O_ACCESS_FMT] = {"access-log-format", 0, OPT_STR, "MLTRACK_ACCESS_LOG_FORMAT",
                       O_ACCESS_FMT},
+    [O_APPNAME] = {"app-name", 0, OPT_STR, NULL, O_APPNAME},
+    [O_PROXYHDR] = {"auth-proxy-header", 0, OPT_STR, "MLTRACK_AUTH_PROXY_HEADER", O_PROXYHDR},
+    [O_PROXIES] = {"auth-trusted-proxies", 0, OPT_STR, "MLTRACK_AUTH_TRUSTED_PROXIES",
+                   O_PROXIES},
 };
 
 enum { MAX_WORKERS = 256, MAX_CONNS = 1000000 };
@@ -400,6 +415,29 @@ enum cli_result cli_parse(int argc, char **argv, cli_getenv_fn env, struct serve
             cfg->access_log_json = true;
         else if (strcmp(pv.str[O_ACCESS_FMT], "common") != 0)
             return usage_err(err, errlen, "--access-log-format must be 'common' or 'json'.");
+    }
+
+    cfg->app_name = pv.set[O_APPNAME] ? pv.str[O_APPNAME] : NULL;
+    if (cfg->app_name && strcmp(cfg->app_name, "basic-auth") != 0)
+        return usage_err(err, errlen,
+                         "Invalid value for '--app-name': '%s' is not 'basic-auth'.",
+                         cfg->app_name);
+
+    cfg->auth_proxy_header = pv.set[O_PROXYHDR] && *pv.str[O_PROXYHDR] ? pv.str[O_PROXYHDR]
+                                                                         : NULL;
+    cfg->auth_trusted_proxies = pv.set[O_PROXIES] && *pv.str[O_PROXIES] ? pv.str[O_PROXIES]
+                                                                        : NULL;
+    if ((cfg->auth_proxy_header || cfg->auth_trusted_proxies) && !cfg->app_name)
+        return usage_err(err, errlen, "--auth-proxy-header and --auth-trusted-proxies need "
+                                      "--app-name basic-auth");
+    if (!cfg->auth_proxy_header != !cfg->auth_trusted_proxies)
+        return usage_err(err, errlen, "--auth-proxy-header and --auth-trusted-proxies go "
+                                      "together: name the header and the proxies it may come "
+                                      "from");
+    if (cfg->auth_trusted_proxies) {
+        char why[160];
+        if (!proxy_list_valid(cfg->auth_trusted_proxies, why, sizeof why))
+            return usage_err(err, errlen, "invalid value for --auth-trusted-proxies: %s", why);
     }
 
     const char *sp = cfg->static_prefix;

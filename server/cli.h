@@ -32,6 +32,9 @@ struct server_config {
     const char *access_log;             /* path or "-", NULL: off */
     bool access_log_json;               /* --access-log-format json */
     bool backend_defaulted;             /* backend URI came from the default */
+    const char *app_name;               /* "basic-auth" or NULL (no access control) */
+    const char *auth_proxy_header;      /* trusted-proxy SSO header, or NULL */
+    const char *auth_trusted_proxies;   /* where it is accepted from (checked), or NULL */
 };
 
 enum cli_result {

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <strings.h>
 #include <arpa/inet.h>
@@ -594,6 +596,27 @@ static enum http_method parse_method(const char *m)
     return HTTP_OTHER;
 }
 
+/* The client's address as text, from the arena (login throttling, trusted proxies). */
+static const char *peer_address(struct arena *a, struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return NULL;
+    char buf[INET6_ADDRSTRLEN];
+    const struct sockaddr *sa = ci->client_addr;
+    const void *src = NULL;
+    if (sa->sa_family == AF_INET)
+        src = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+    else if (sa->sa_family == AF_INET6)
+        src = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+    if (!src || !inet_ntop(sa->sa_family, src, buf, sizeof buf))
+        return NULL;
+    /* An IPv4 client on a dual-stack socket: ::ffff:1.2.3.4 is 1.2.3.4. */
+    const char *text = strncmp(buf, "::ffff:", 7) == 0 && strchr(buf + 7, '.') ? buf + 7 : buf;
+    return arena_strdup(a, text);
+}
+
 /* Headers are in: parse the target, apply the security rules, find the route, and either
  * answer at once or get ready for the body. */
 static enum MHD_Result begin(struct hreq *h, struct MHD_Connection *c, const char *method,
@@ -606,6 +629,7 @@ static enum MHD_Result begin(struct hreq *h, struct MHD_Connection *c, const cha
     q->header = hdr_cb;
     q->hctx = c;
     q->content_type = hdr(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+    q->remote_addr = peer_address(&h->arena, c);
     enum url_status us = url_parse_target(&h->arena, h->raw_uri ? h->raw_uri : "/", &q->path,
                                           &q->query, &q->nquery);
     /* A '#' is not allowed in a request-target (RFC 9112 3.2: clients never send the

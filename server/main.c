@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "../api/request.h"
+#include "../auth/authdb.h"
+#include "../auth/config.h"
 #include "../ui/ui.h"
 #include "../base/buf.h"
 #include "../base/err.h"
@@ -165,6 +167,8 @@ int main(int argc, char **argv)
     int rc = 1;
     int fd = -1;
     bool store_up = false, api_up = false;
+    static struct auth_config authcfg;
+    bool auth_on = cfg.app_name != NULL;
     struct sec_config sec;
     sec_config_init(&sec, cfg.allowed_hosts, cfg.cors_allowed_origins, cfg.x_frame_options,
                     cfg.static_prefix, cfg.disable_security_middleware);
@@ -195,6 +199,25 @@ int main(int argc, char **argv)
         store_up = true;
     }
 
+    if (auth_on) {
+        if (auth_config_load(&authcfg, env_get, msg, sizeof msg) < 0)
+            goto fail;
+        authcfg.proxy_header = cfg.auth_proxy_header;
+        authcfg.trusted_proxies = cfg.auth_trusted_proxies;
+        struct err e;
+        err_clear(&e);
+        if (authdb_init(&authcfg, &e) < 0) {
+            snprintf(msg, sizeof msg, "%s", e.msg);
+            goto fail;
+        }
+        log_info("basic-auth on: users and permissions in %s (config %s, default_permission "
+                 "%s)",
+                 authcfg.database_uri, authcfg.source, perm_name(authcfg.default_permission));
+        if (authcfg.proxy_header)
+            log_info("basic-auth: the user named in %s is trusted from %s", authcfg.proxy_header,
+                     authcfg.trusted_proxies);
+    }
+
     static struct api_config ac;
     ac.static_prefix = cfg.static_prefix;
     ac.default_artifact_root = cfg.artifact_root;
@@ -204,6 +227,7 @@ int main(int argc, char **argv)
     ac.version = MLFLOW_COMPAT_VERSION;
     ac.ui_routes = ui_routes;
     ac.ui_routes_n = ui_routes_n;
+    ac.auth = auth_on ? &authcfg : NULL;
     struct err ae;
     err_clear(&ae);
     if (api_init(&ac, &ae) < 0) {
@@ -271,5 +295,9 @@ out:
         close(fd);
     sec_config_release(&sec);
     cli_config_release(&cfg);
+    if (auth_on) {
+        authdb_shutdown();
+        auth_config_release(&authcfg);
+    }
     return rc;
 }

@@ -49,6 +49,35 @@ int run_check_exists(struct sctx *c, const char *run_id)
     return found > 0 ? 0 : found < 0 ? -1 : run_not_found(c, run_id);
 }
 
+int run_experiment_of(struct sctx *c, const char *run_id, int64_t *experiment_id)
+{
+    struct db_stmt *st = db_prepare(c->db, "SELECT experiment_id FROM runs WHERE run_uuid = ?");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, run_id);
+    int found = store_lookup(c, st);
+    if (found > 0) {
+        *experiment_id = db_col_int(st, 0);
+        db_done(st);
+    }
+    return found;
+}
+
+int lm_experiment_of(struct sctx *c, const char *model_id, int64_t *experiment_id)
+{
+    struct db_stmt *st =
+        db_prepare(c->db, "SELECT experiment_id FROM logged_models WHERE model_id = ?");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, model_id);
+    int found = store_lookup(c, st);
+    if (found > 0) {
+        *experiment_id = db_col_int(st, 0);
+        db_done(st);
+    }
+    return found;
+}
+
 /* Reads a run's lifecycle stage inside the caller's transaction. */
 static int run_stage(struct sctx *c, const char *run_id, char stage[16])
 {

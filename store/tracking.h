@@ -38,6 +38,10 @@ struct run_create {
 int run_create(struct sctx *c, const struct run_create *rc, struct run *out);
 /* Loads a whole run: info, latest metrics, params, tags, inputs, outputs. */
 int run_get(struct sctx *c, const char *run_id, struct run *out);
+/* The experiment a run (or a logged model) belongs to, for access control: 1 and
+ * *experiment_id set, 0 when there is no such run (model), -1 with c->e set. */
+int run_experiment_of(struct sctx *c, const char *run_id, int64_t *experiment_id);
+int lm_experiment_of(struct sctx *c, const char *model_id, int64_t *experiment_id);
 /* Loads many runs in the given order (search results); missing ids are skipped. */
 int run_load_many(struct sctx *c, const char *const *ids, size_t n, struct run *out,
                   size_t *nout);

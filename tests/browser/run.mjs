@@ -25,6 +25,7 @@ import { H, tests, here, SHOTS } from './harness.mjs';
 import './t_core.mjs';
 import './t_bugs.mjs';
 import './t_features.mjs';
+import './t_auth.mjs';
 
 const run = promisify(execFile);
 const repo = resolve(here, '../..');
@@ -32,7 +33,7 @@ const BIN = process.env.MLTRACK_BIN || join(repo, 'build/server/mltrack');
 const CHROME = process.env.CHROMIUM || '/usr/bin/chromium';
 const PYTHON = process.env.PYTHON || join(repo, '.venv/bin/python');
 const README_SHOTS = join(repo, 'ui/screenshots');
-const README_NAMES = ['experiments', 'runs-10k', 'run', 'run-million', 'run-million-zoomed', 'run-artifacts', 'compare', 'model',
+const README_NAMES = ['experiments', 'runs-10k', 'run', 'run-million', 'run-million-zoomed', 'run-artifacts', 'compare', 'model', 'access-admin',
   'sweep-tree', 'group-by', 'group-by-two', 'chart-view', 'chart-view-100', 'filter-complete', 'logged-model', 'version-compare', 'previews', 'dark'];
 
 function freePort() {

@@ -37,17 +37,17 @@ static void build_sql(struct arena *a, const struct filter *f, const struct orde
             break;
         }
         case SEARCH_EXPERIMENTS: {
-            struct search_experiments_q q = {SEARCH_VIEW_ACTIVE_ONLY, f, ob, "default", pg};
+            struct search_experiments_q q = {SEARCH_VIEW_ACTIVE_ONLY, f, ob, "default", pg, NULL};
             search_experiments_sql(a, kind, &q, &sql, &v, &n, &e);
             break;
         }
         case SEARCH_REGISTERED_MODELS: {
-            struct search_registered_models_q q = {f, ob, NULL, pg};
+            struct search_registered_models_q q = {f, ob, NULL, pg, NULL};
             search_registered_models_sql(a, kind, &q, &sql, &v, &n, &e);
             break;
         }
         case SEARCH_MODEL_VERSIONS: {
-            struct search_model_versions_q q = {f, ob, NULL, pg};
+            struct search_model_versions_q q = {f, ob, NULL, pg, NULL};
             search_model_versions_sql(a, kind, &q, &sql, &v, &n, &e);
             break;
         }

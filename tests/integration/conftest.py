@@ -99,8 +99,10 @@ class Server:
     """One server process on a fresh (or given) SQLite file, or on the PostgreSQL database
     backend_uri (postgresql://...)."""
 
-    def __init__(self, workdir, db_path=None, target=TARGET, backend_uri=None, extra_args=()):
+    def __init__(self, workdir, db_path=None, target=TARGET, backend_uri=None, extra_args=(),
+                 extra_env=None):
         self.workdir = workdir
+        self.extra_env = dict(extra_env or {})
         self.target = target
         self.db_path = db_path or os.path.join(workdir, "mlflow.db")
         self.backend_uri = backend_uri or "sqlite:///" + self.db_path
@@ -163,6 +165,7 @@ class Server:
         env = dict(os.environ)
         # Reference server: no background job runner (huey consumer) eating a core.
         env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+        env.update(self.extra_env)
         self._err = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(self.command(), cwd=self.workdir, stdin=subprocess.DEVNULL,
                                      stdout=self._err, stderr=self._err, env=env,

@@ -16,7 +16,8 @@ import shutil
 import sys
 import tempfile
 
-# server -> ui -> api -> registry -> store -> query -> db -> base, and artifacts -> base.
+# server -> ui -> api -> registry -> store -> query -> db -> base, artifacts -> base, and
+# api -> auth -> db (the basic-auth app below the API).
 # A folder may include the folders listed for it (lower layers it uses directly).
 LAYERS = {
     "base": set(),
@@ -25,9 +26,10 @@ LAYERS = {
     "store": {"query", "db", "base"},
     "registry": {"store", "query", "db", "base"},
     "artifacts": {"base"},
-    "api": {"registry", "store", "query", "db", "artifacts", "base"},
+    "auth": {"db", "base"},
+    "api": {"registry", "store", "query", "db", "artifacts", "auth", "base"},
     "ui": {"api", "base"},
-    "server": {"ui", "api", "registry", "store", "query", "db", "artifacts", "base"},
+    "server": {"ui", "api", "registry", "store", "query", "db", "artifacts", "auth", "base"},
 }
 
 # Third-party headers and the one folder that may include each.
@@ -38,7 +40,7 @@ HOMES = {
     "libpq-fe.h": {"db"},
     "curl/curl.h": {"artifacts"},
     "zlib.h": {"server"},
-    "openssl/": {"api", "server"},
+    "openssl/": {"api", "server", "auth"},
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)

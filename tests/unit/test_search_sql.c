@@ -390,15 +390,15 @@ static int build(struct arena *a, const struct db_dialect *k, const struct qcase
         return search_runs_sql(a, k, &q, sql, v, n, e);
     }
     case W_EXPS: {
-        struct search_experiments_q q = {view, &f, &ob, NULL, pg};
+        struct search_experiments_q q = {view, &f, &ob, NULL, pg, NULL};
         return search_experiments_sql(a, k, &q, sql, v, n, e);
     }
     case W_RMS: {
-        struct search_registered_models_q q = {&f, &ob, NULL, pg};
+        struct search_registered_models_q q = {&f, &ob, NULL, pg, NULL};
         return search_registered_models_sql(a, k, &q, sql, v, n, e);
     }
     case W_MVS: {
-        struct search_model_versions_q q = {&f, &ob, NULL, pg};
+        struct search_model_versions_q q = {&f, &ob, NULL, pg, NULL};
         return search_model_versions_sql(a, k, &q, sql, v, n, e);
     }
     case W_LMS: {

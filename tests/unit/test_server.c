@@ -331,6 +331,39 @@ static void test_cli_defaults(void)
     cli_config_release(&c);
 }
 
+static void test_cli_auth_flags(void)
+{
+    struct server_config c;
+    char err[256];
+    T_CHECK(parse(&c, env_none, err, "mltrack", "server", NULL) == CLI_RUN);
+    T_CHECK(c.app_name == NULL && c.auth_proxy_header == NULL);
+    cli_config_release(&c);
+    T_CHECK(parse(&c, env_none, err, "mltrack", "server", "--app-name", "basic-auth", NULL) ==
+            CLI_RUN);
+    T_STREQ(c.app_name, "basic-auth");
+    cli_config_release(&c);
+    T_CHECK(parse(&c, env_none, err, "mltrack", "server", "--app-name=other", NULL) ==
+            CLI_USAGE_ERROR);
+    T_STREQ(err, "Invalid value for '--app-name': 'other' is not 'basic-auth'.");
+    T_CHECK(parse(&c, env_none, err, "mltrack", "server", "--app-name", "basic-auth",
+                  "--auth-proxy-header", "X-Forwarded-User", "--auth-trusted-proxies",
+                  "10.0.0.0/8,::1", NULL) == CLI_RUN);
+    T_STREQ(c.auth_proxy_header, "X-Forwarded-User");
+    T_STREQ(c.auth_trusted_proxies, "10.0.0.0/8,::1");
+    cli_config_release(&c);
+    T_CHECK(parse(&c, env_none, err, "mltrack", "server", "--auth-proxy-header", "X-User",
+                  "--auth-trusted-proxies", "::1", NULL) == CLI_USAGE_ERROR);
+    T_CHECK(strstr(err, "need --app-name basic-auth") != NULL);
+    T_CHECK(parse(&c, env_none, err, "mltrack", "server", "--app-name", "basic-auth",
+                  "--auth-proxy-header", "X-User", NULL) == CLI_USAGE_ERROR);
+    T_CHECK(strstr(err, "go together") != NULL);
+    T_CHECK(parse(&c, env_none, err, "mltrack", "server", "--app-name", "basic-auth",
+                  "--auth-proxy-header", "X-User", "--auth-trusted-proxies", "proxy.local",
+                  NULL) == CLI_USAGE_ERROR);
+    T_STREQ(err, "invalid value for --auth-trusted-proxies: 'proxy.local' is not an IP address "
+                 "or CIDR block");
+}
+
 static void test_cli_flags(void)
 {
     struct server_config c;
@@ -451,6 +484,7 @@ int main(void)
     T_RUN(test_gzip);
     T_RUN(test_cli_defaults);
     T_RUN(test_cli_flags);
+    T_RUN(test_cli_auth_flags);
     T_RUN(test_cli_env);
     T_RUN(test_cli_errors);
     T_RUN(test_artifact_root);

@@ -57,7 +57,9 @@ async function request(url, method, body, signal) {
   }
   if (!res.ok) {
     const code = data && data.error_code;
-    const what = PLAIN[code] || `The server answered ${res.status}`;
+    // MLflow's auth answers 401/403 as plain text, not JSON.
+    const what = PLAIN[code] || (res.status === 403 ? 'Permission denied'
+      : res.status === 401 ? 'Not signed in' : `The server answered ${res.status}`);
     const msg = data && data.message ? `${what}: ${data.message}` : `${what}.`;
     throw new ApiError(msg, code || 'HTTP', res.status);
   }
@@ -74,6 +76,21 @@ export function mlflow(method, path, params, signal) {
 
 export function mltrack(path, params, signal) {
   return request(`${BASE}ajax-api/2.0/mltrack/${path}${query(params)}`, 'GET', undefined, signal);
+}
+
+// The auth API (--app-name basic-auth): users under 2.0/mlflow, grants and roles under
+// 3.0/mlflow, tokens and the audit log under 2.0/mltrack. 404 when auth is off.
+export function auth(method, path, params) {
+  const v3 = /^(users\/(current\/permissions|permissions\/|roles\/)|roles\/)/.test(path);
+  const url = `${BASE}ajax-api/${v3 ? '3.0' : '2.0'}/mlflow/${path}`;
+  if (method === 'GET') return request(url + query(params), 'GET', undefined);
+  return request(url, method, params || {});
+}
+
+export function mltrackCall(method, path, params) {
+  const url = `${BASE}ajax-api/2.0/mltrack/${path}`;
+  if (method === 'GET') return request(url + query(params), 'GET', undefined);
+  return request(url, method, params || {});
 }
 
 export function artifactUrl(runId, path) {

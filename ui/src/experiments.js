@@ -2,6 +2,7 @@
 // restore, and pick several experiments to see their runs in one table.
 import { h, clear, fmtTime, confirmAction, promptText, showError, toast, empty, spinner, debounce } from './dom.js';
 import { mlflow, quote } from './api.js';
+import { gate } from './access.js';
 import { setQuery } from './url.js';
 
 export async function experimentsPage(root, q) {
@@ -84,10 +85,10 @@ export async function experimentsPage(root, q) {
         h('td', null, fmtTime(x.last_update_time)),
         h('td', null, deleted ? h('span', { class: 'badge gray' }, 'deleted') : ''),
         h('td', { class: 'actions' },
-          h('button', { class: 'small', onclick: () => rename(x) }, 'Rename'),
-          deleted
+          gate(h('button', { class: 'small', onclick: () => rename(x) }, 'Rename'), 'experiment', id, 'EDIT'),
+          gate(deleted
             ? h('button', { class: 'small', onclick: () => restore(x) }, 'Restore')
-            : h('button', { class: 'small danger', onclick: () => remove(x) }, 'Delete')));
+            : h('button', { class: 'small danger', onclick: () => remove(x) }, 'Delete'), 'experiment', id, 'MANAGE')));
     });
     list.appendChild(h('table', { class: 'grid' },
       h('thead', null, h('tr', null, h('th', null, ''), h('th', null, 'Name'), h('th', null, 'ID'),

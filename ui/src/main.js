@@ -12,6 +12,7 @@ import { runsPage } from './runs.js';
 import { runPage } from './run.js';
 import { comparePage } from './compare.js';
 import { modelsPage, modelPage, versionPage, compareVersionsPage } from './registry.js';
+import { accessPage, userBadge } from './access.js';
 import { loggedModelsPage, loggedModelPage } from './models.js';
 
 const d = (s) => decodeURIComponent(s);
@@ -42,6 +43,7 @@ const routes = [
     if (runs.length === 1) return runPage(root, runs[0], new URLSearchParams({ metrics: key }), { tab: key.startsWith('system/') ? 'system-metrics' : 'model-metrics' });
     return comparePage(root, new URLSearchParams({ runs: runs.join(','), metrics: key }));
   }],
+  [/^\/access$/, 'Page', (root, q) => accessPage(root, q)],
   [/^\/models\/?$/, 'Page', (root, q) => modelsPage(root, q)],
   [/^\/models\/([^/]+)\/versions\/([^/]+)(?:\/.*)?$/, 'Model version', (root, q, m) => versionPage(root, d(m[1]), d(m[2]), q)],
   [/^\/models\/([^/]+)(?:\/[^/]+)*\/?$/, 'Registered model', (root, q, m) => modelPage(root, d(m[1]), q)],
@@ -52,7 +54,8 @@ const nav = h('header', { class: 'top' },
   h('a', { class: 'brand', href: '#/' }, 'mltrack'),
   h('nav', null,
     h('a', { href: '#/experiments', 'data-nav': 'experiments' }, 'Experiments'),
-    h('a', { href: '#/models', 'data-nav': 'models' }, 'Models')));
+    h('a', { href: '#/models', 'data-nav': 'models' }, 'Models')),
+  userBadge());
 const main = h('main', { id: 'main' });
 document.body.append(nav, main);
 

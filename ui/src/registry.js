@@ -4,6 +4,10 @@
 import { h, clear, fmtTime, fmtNum, kvTable, section, table, empty, spinner, showError, toast, modal, confirmAction,
   promptText, debounce } from './dom.js';
 import { mlflow, mltrack, quote, pool, fetchText } from './api.js';
+import { gate } from './access.js';
+
+// What changes a model or its versions: greyed out without EDIT on the model.
+const EDIT_CONTROLS = 'select.stage-select, section.card button, .toolbar button, table button';
 import { setQuery, parseJsonish } from './url.js';
 import { runHref, versionModelId } from './run.js';
 import { parseMLmodel, schemaTable } from './artifacts.js';
@@ -177,6 +181,7 @@ export async function modelPage(root, name) {
     async (k, v) => { try { await mlflow('POST', 'registered-models/set-tag', { name, key: k, value: v }); reload(); } catch (e) { showError(e); } },
     async (k) => { try { await mlflow('DELETE', 'registered-models/delete-tag', { name, key: k }); reload(); } catch (e) { showError(e); } })));
   root.appendChild(auditSection(name));
+  gate(root, 'registered_model', name, 'EDIT', EDIT_CONTROLS);
 }
 
 export async function versionPage(root, name, version) {
@@ -227,6 +232,7 @@ export async function versionPage(root, name, version) {
     async (k, val) => { try { await mlflow('POST', 'model-versions/set-tag', { name, version, key: k, value: val }); reload(); } catch (e) { showError(e); } },
     async (k) => { try { await mlflow('DELETE', 'model-versions/delete-tag', { name, version, key: k }); reload(); } catch (e) { showError(e); } })));
   root.appendChild(auditSection(name, version));
+  gate(root, 'registered_model', name, 'EDIT', EDIT_CONTROLS);
 }
 
 function versionMLmodel(name, version) {

@@ -7,6 +7,7 @@ import { h, clear, fmtTime, fmtDuration, fmtNum, kvTable, section, table, empty,
   promptText, confirmAction, copyButton, tabs } from './dom.js';
 import { mlflow, mltrack, quote, pool } from './api.js';
 import { MetricChart, chartControls } from './chart.js';
+import { gate } from './access.js';
 import { artifactBrowser, runFiles, modelFiles } from './artifacts.js';
 import { setPath, setQuery, hashParts } from './url.js';
 
@@ -70,7 +71,7 @@ export async function runPage(root, runId, q, opts = {}) {
   const live = h('input', { type: 'checkbox', checked: running && q.get('refresh') !== 'off', 'aria-label': 'Auto-refresh' });
   root.appendChild(h('div', { class: 'page-head' },
     h('div', { class: 'crumbs' }, h('a', { href: '#/experiments' }, 'Experiments'), ' / ', expLink),
-    h('h1', null, nameEl, ' ', h('button', { class: 'small', onclick: rename }, 'Rename'),
+    h('h1', null, nameEl, ' ', h('button', { class: 'small needs-edit', onclick: rename }, 'Rename'),
       ' ', h('span', { class: `badge status status-${String(info.status).toLowerCase()}` }, info.status),
       info.lifecycle_stage === 'deleted' ? h('span', { class: 'badge gray' }, 'deleted') : null),
     h('div', { class: 'muted small-text run-id-line' }, 'Run ID ', h('span', { class: 'mono' }, info.run_id), ' ',
@@ -145,7 +146,7 @@ export async function runPage(root, runId, q, opts = {}) {
 
     const note = tags['mlflow.note.content'] || '';
     const noteEl = h('div', { class: 'note' }, note || h('span', { class: 'muted' }, 'No description.'));
-    top.appendChild(section('Description', noteEl, h('button', { class: 'small', onclick: async () => {
+    top.appendChild(section('Description', noteEl, h('button', { class: 'small needs-edit', onclick: async () => {
       const v = await promptText('Description', 'Description (plain text)', tags['mlflow.note.content'] || '', true);
       if (v === null) return;
       try {
@@ -247,8 +248,8 @@ export async function runPage(root, runId, q, opts = {}) {
       for (const k of keys) {
         tagsBody.appendChild(h('tr', null, h('td', null, k), h('td', { class: 'mono pre' }, tags[k]),
           h('td', { class: 'actions' },
-            h('button', { class: 'small', onclick: () => editTag(k) }, 'Edit'),
-            h('button', { class: 'small danger', onclick: () => deleteTag(k) }, 'Delete'))));
+            h('button', { class: 'small needs-edit', onclick: () => editTag(k) }, 'Edit'),
+            h('button', { class: 'small danger needs-edit', onclick: () => deleteTag(k) }, 'Delete'))));
       }
     }
     async function editTag(k) {
@@ -288,10 +289,11 @@ export async function runPage(root, runId, q, opts = {}) {
     };
     showSys.addEventListener('change', renderTags);
     renderTags();
-    return section('Tags',
+    return gate(section('Tags',
       h('label', { class: 'toolbar' }, showSys, ' Show system tags (mlflow.*)'),
       h('table', { class: 'grid tags' }, h('thead', null, h('tr', null, h('th', null, 'Key'), h('th', null, 'Value'), h('th', null, ''))), tagsBody),
-      h('div', { class: 'toolbar' }, newKey, newVal, h('button', { onclick: addTag }, 'Add tag')));
+      h('div', { class: 'toolbar' }, newKey, newVal, h('button', { class: 'needs-edit', onclick: addTag }, 'Add tag'))),
+      'experiment', info.experiment_id, 'EDIT', '.needs-edit');
   }
 
   // ---- charts (model metrics or system metrics) ----

@@ -16,6 +16,7 @@
 // download is streamed by the server (any number of runs), and running runs refresh.
 import { h, clear, put, fmtTime, fmtDuration, fmtNum, confirmAction, modal, showError, hideError, toast, empty, copyText } from './dom.js';
 import { mlflow, ident, pool, quote, BASE } from './api.js';
+import { gate } from './access.js';
 import { setQuery, parseList } from './url.js';
 import { attachAutocomplete } from './autocomplete.js';
 import { ChartView, CHART_RUN_CHOICES } from './chartview.js';
@@ -312,8 +313,10 @@ export async function runsPage(root, expIds, q, routeOpts = {}) {
     h('button', { class: 'seg-btn', dataset: { mode: 'CHART' }, onclick: () => setMode('CHART') }, 'Charts'));
   const colsBtn = h('button', { onclick: pickColumns }, 'Columns');
   const compareBtn = h('button', { disabled: true, onclick: compare }, 'Compare');
-  const delBtn = h('button', { class: 'danger', disabled: true, onclick: () => lifecycle(true) }, 'Delete');
-  const restoreBtn = h('button', { disabled: true, hidden: true, onclick: () => lifecycle(false) }, 'Restore');
+  const delBtn = h('button', { class: 'danger needs-manage', disabled: true, onclick: () => lifecycle(true) }, 'Delete');
+  const restoreBtn = h('button', { class: 'needs-manage', disabled: true, hidden: true, onclick: () => lifecycle(false) }, 'Restore');
+  // Deleting runs needs MANAGE on their experiment (a hint; the server decides).
+  if (expIds.length === 1) gate(root, 'experiment', expIds[0], 'MANAGE', '.needs-manage');
   const csvBtn = h('button', { onclick: downloadCsv, title: 'Every run that matches, streamed by the server' }, 'Download CSV');
   const refreshSel = h('select', { 'aria-label': 'Auto-refresh', onchange: (e) => { state.refresh = Number(e.target.value); saveView(false); startRefresh(); } },
     [[0, 'Auto-refresh off'], [2, 'Refresh every 2 s'], [5, 'every 5 s'], [10, 'every 10 s'], [30, 'every 30 s']]
@@ -816,8 +819,8 @@ export async function runsPage(root, expIds, q, routeOpts = {}) {
     compareBtn.disabled = n < 2 || n > 100;
     compareBtn.textContent = n ? `Compare (${n})` : 'Compare';
     compareBtn.title = n > 100 ? 'Compare takes 2 to 100 runs' : '';
-    delBtn.disabled = n === 0;
-    restoreBtn.disabled = n === 0;
+    delBtn.disabled = n === 0 || delBtn.dataset.denied === '1';
+    restoreBtn.disabled = n === 0 || restoreBtn.dataset.denied === '1';
     if (state.mode === 'CHART') updateCharts();
   }
 
