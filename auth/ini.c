@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void ini_release(struct ini *ini)
 {
@@ -129,7 +130,10 @@ int ini_parse(struct ini *ini, const char *text, size_t len, char *err, size_t e
         }
         if (!section)
             FAIL("line %zu: a key before any [section] header", lineno);
-        size_t d = strcspn(s, "=:");
+        /* The text need not end in NUL: look for the delimiter within the line only. */
+        size_t d = 0;
+        while (d < n && s[d] != '=' && s[d] != ':')
+            d++;
         if (d >= n)
             FAIL("line %zu: expected 'key = value'", lineno);
         const char *k = s, *v = s + d + 1;
@@ -178,14 +182,13 @@ fail:
 
 const char *ini_get(const struct ini *ini, const char *section, const char *key)
 {
-    char k[128];
-    size_t n = strlen(key);
-    if (n >= sizeof k)
-        return NULL;
-    for (size_t i = 0; i <= n; i++)
-        k[i] = (char)tolower((unsigned char)key[i]);
-    const struct ini_entry *e = find(ini, section, k);
-    if (!e)
-        e = find(ini, "DEFAULT", k);
+    /* Keys are stored lowercased (configparser's optionxform); any length is looked up. */
+    const struct ini_entry *e = NULL;
+    for (int pass = 0; pass < 2 && !e; pass++) {
+        const char *sec = pass == 0 ? section : "DEFAULT";
+        for (size_t i = 0; i < ini->n && !e; i++)
+            if (strcmp(ini->v[i].section, sec) == 0 && strcasecmp(ini->v[i].key, key) == 0)
+                e = &ini->v[i];
+    }
     return e ? e->value : NULL;
 }
