@@ -67,15 +67,22 @@ static int optimistic_pass(struct sctx *c, const char *run_id, const char *key, 
     if (rc != DB_DONE && rc != DB_ROW)
         return store_err_step(c, rc);
     if (ordered && extra) {
-        /* A later step with an earlier timestamp would belong on this page. */
+        /* A point not sent would belong on this page if it sorts before the last one sent:
+         * a later step with an earlier timestamp, or one of the last step's own points
+         * (their order within a step is the database's; PostgreSQL's is arbitrary). A
+         * point already sent may match too, which only costs the exact pass below. */
         st = db_prepare(c->db, "SELECT 1 FROM metrics WHERE run_uuid = ? AND key = ? AND "
-                               "step > ? AND timestamp < ? LIMIT 1");
+                               "step >= ? AND (timestamp < ? OR (timestamp = ? AND "
+                               "step = ? AND value < ?)) LIMIT 1");
         if (!st)
             return store_err(c);
         db_bind_str(st, 1, run_id);
         db_bind_str(st, 2, key);
         db_bind_int(st, 3, prev.step);
         db_bind_int(st, 4, prev.timestamp);
+        db_bind_int(st, 5, prev.timestamp);
+        db_bind_int(st, 6, prev.step);
+        db_bind_real(st, 7, prev.value);
         rc = db_step(st);
         db_done(st);
         if (rc != DB_DONE && rc != DB_ROW)

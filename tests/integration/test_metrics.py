@@ -560,3 +560,17 @@ def test_long_history_whole_through_http(client, api, run_id, encoding):
     rev = api.get("metrics/get-history", {"run_id": run_id, "metric_key": "rev"},
                   headers={"Accept-Encoding": encoding}).json()["metrics"]
     assert [p["step"] for p in rev] == list(range(19999, -1, -1))
+
+
+def test_history_page_when_one_step_has_points_logged_out_of_order(api, exp_id):
+    """Two points of one step, the later timestamp logged first: a page of one point is the
+    earlier timestamp, as MLflow orders a history (timestamp, step, value)."""
+    rid = api.ok_post("runs/create", {"experiment_id": exp_id})["run"]["info"]["run_id"]
+    api.ok_post("runs/log-batch", {"run_id": rid, "metrics": [
+        {"key": "m", "value": 1.0, "timestamp": 1001, "step": 0},
+        {"key": "m", "value": 0.0, "timestamp": 1000, "step": 0},
+        {"key": "m", "value": 2.0, "timestamp": 1002, "step": 1}]})
+    for n, want in ((1, [1000]), (2, [1000, 1001]), (3, [1000, 1001, 1002])):
+        d = api.ok_get("metrics/get-history", {"run_id": rid, "metric_key": "m",
+                                               "max_results": n})
+        assert [m["timestamp"] for m in d["metrics"]] == want, n
