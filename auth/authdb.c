@@ -294,6 +294,20 @@ int authdb_user_list(struct db *db, struct arena *a, struct auth_user **v, size_
     return rc == DB_DONE ? 0 : db_fail(e, rc);
 }
 
+/* Runs an `UPDATE users SET ... WHERE username = ?2`: username is bound here, and a user
+ * that does not exist is MLflow's RESOURCE_DOES_NOT_EXIST. */
+static int run_user_update(struct db *db, struct db_stmt *st, const char *username,
+                           struct err *e)
+{
+    db_bind_str(st, 2, username);
+    if (run(st, e) != 0)
+        return -1;
+    if (db_changes(db) == 0)
+        return err_set(e, ERR_RESOURCE_DOES_NOT_EXIST, "User with username=%s not found",
+                       username);
+    return 0;
+}
+
 int authdb_user_set_password(struct db *db, const char *username, const char *password,
                              struct err *e)
 {
@@ -306,13 +320,7 @@ int authdb_user_set_password(struct db *db, const char *username, const char *pa
     if (!st)
         return -1;
     db_bind_str(st, 1, hash);
-    db_bind_str(st, 2, username);
-    if (run(st, e) != 0)
-        return -1;
-    if (db_changes(db) == 0)
-        return err_set(e, ERR_RESOURCE_DOES_NOT_EXIST, "User with username=%s not found",
-                       username);
-    return 0;
+    return run_user_update(db, st, username, e);
 }
 
 int authdb_user_set_admin(struct db *db, const char *username, bool is_admin, struct err *e)
@@ -321,13 +329,7 @@ int authdb_user_set_admin(struct db *db, const char *username, bool is_admin, st
     if (!st)
         return -1;
     bind_bool(st, 1, is_admin);
-    db_bind_str(st, 2, username);
-    if (run(st, e) != 0)
-        return -1;
-    if (db_changes(db) == 0)
-        return err_set(e, ERR_RESOURCE_DOES_NOT_EXIST, "User with username=%s not found",
-                       username);
-    return 0;
+    return run_user_update(db, st, username, e);
 }
 
 /* Runs one statement bound with a single integer. */
