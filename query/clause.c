@@ -57,6 +57,10 @@ const char *filter_entity_name(enum filter_entity ent)
         return "tag";
     case FILTER_DATASET:
         return "dataset";
+    case FILTER_METADATA:
+        return "request_metadata";
+    case FILTER_SPAN:
+        return "span";
     }
     return "?";
 }
@@ -225,6 +229,9 @@ static int clause_runs(struct arena *a, const struct raw_clause *rc, struct filt
                            snip_len(rc->vtext), rc->vtext.p);
         }
         break;
+    case FILTER_METADATA: /* traces only: never resolved for runs */
+    case FILTER_SPAN:
+        break;
     case FILTER_DATASET:
         if ((r = value_string(a, rc, fc, e)) != 0) {
             if (r < 0)
@@ -266,6 +273,9 @@ static int clause_runs(struct arena *a, const struct raw_clause *rc, struct filt
             set = cmp_string_attr_repr;
             close = "'";
         }
+        break;
+    case FILTER_METADATA: /* traces only: never resolved for runs */
+    case FILTER_SPAN:
         break;
     case FILTER_DATASET:
         ok = rc->op_known && (op_string(rc->op) || op_list(rc->op));
@@ -542,6 +552,63 @@ static int clause_logged_models(struct arena *a, const struct raw_clause *rc,
     return 0;
 }
 
+/* Traces (SearchTraceUtils): numeric attributes take numbers; string attributes, span keys,
+ * tags and metadata take quoted strings, and IN lists where MLflow allows them. RLIKE, which
+ * MLflow runs as a regular expression, is refused here: SQLite has no regexp. */
+static int clause_traces(struct arena *a, const struct raw_clause *rc, struct filter_clause *fc,
+                         struct err *e)
+{
+    struct ident id;
+    if (ident_traces(a, rc->ident, KEY_FILTER, &id, e) < 0)
+        return -1;
+    clause_init(a, rc, &id, fc);
+    const char *opn = op_text_upper(a, rc);
+    bool kv = id.entity == FILTER_TAG || id.entity == FILTER_METADATA;
+    if (!rc->op_known)
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid comparator '%s' for %s '%.*s'",
+                       opn, filter_entity_name(id.entity), snip_len(id.key), id.key.p);
+    if (op_null(rc->op)) {
+        if (!kv)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "IS NULL / IS NOT NULL is only supported for tags and "
+                           "request_metadata, not for '%s' '%.*s'",
+                           filter_entity_name(id.entity), snip_len(id.key), id.key.p);
+        fc->vtype = FILTER_V_NONE;
+        return 0;
+    }
+    if (id.entity == FILTER_ATTRIBUTE && id.def->numeric) {
+        if ((rc->vk != RV_INT && rc->vk != RV_FLOAT) || value_number(rc, fc) < 0)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Expected numeric value type for numeric attribute: %.*s. Found %.*s",
+                           snip_len(id.key), id.key.p, snip_len(rc->vtext), rc->vtext.p);
+        if (!op_numeric(rc->op))
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid comparator '%s' not one of '%s'", opn, cmp_numeric_repr);
+        return 0;
+    }
+    int r = value_string(a, rc, fc, e);
+    if (r < 0)
+        return -1;
+    bool list_ok = id.entity == FILTER_SPAN ||
+                   (id.entity == FILTER_ATTRIBUTE &&
+                    (id.def->attr == FATTR_NAME || id.def->attr == FATTR_STATUS ||
+                     id.def->attr == FATTR_TRACE_ID || id.def->attr == FATTR_RUN_ID ||
+                     id.def->attr == FATTR_CLIENT_REQUEST_ID));
+    if (r == 0) {
+        if (rc->vk != RV_LIST || !list_ok)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Expected a quoted string value for %s (e.g. 'my-value'). Got value "
+                           "%.*s",
+                           filter_entity_name(id.entity), snip_len(rc->vtext), rc->vtext.p);
+        if (value_list(a, rc, fc, e) < 0)
+            return -1;
+    }
+    if (!(op_string(rc->op) || (list_ok && op_list(rc->op))))
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid comparator '%s' for %s '%.*s'",
+                       opn, filter_entity_name(id.entity), snip_len(id.key), id.key.p);
+    return check_list_op(rc, e);
+}
+
 /* ---- filter_parse ---- */
 
 static int err_clause(struct err *e, enum search_kind kind, struct str all, struct str bad)
@@ -625,6 +692,9 @@ int filter_parse(struct arena *a, enum search_kind kind, const char *s, size_t n
             break;
         case SEARCH_LOGGED_MODELS:
             r = clause_logged_models(a, &rc, fc, e);
+            break;
+        case SEARCH_TRACES:
+            r = clause_traces(a, &rc, fc, e);
             break;
         default:
             r = err_set(e, ERR_INTERNAL_ERROR, "unknown search kind");

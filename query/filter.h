@@ -37,6 +37,7 @@ enum search_kind {
     SEARCH_REGISTERED_MODELS,
     SEARCH_MODEL_VERSIONS,
     SEARCH_LOGGED_MODELS,
+    SEARCH_TRACES,
 };
 
 enum filter_entity {
@@ -45,6 +46,8 @@ enum filter_entity {
     FILTER_PARAM,
     FILTER_TAG,
     FILTER_DATASET,
+    FILTER_METADATA, /* traces: request_metadata.<key> */
+    FILTER_SPAN,     /* traces: span.<name|type|status> */
 };
 
 /* Attribute keys after alias resolution ("created" -> START_TIME, "Run name" -> RUN_NAME,
@@ -81,6 +84,12 @@ enum filter_attr {
     FATTR_DATASET_NAME,
     FATTR_DATASET_DIGEST,
     FATTR_DATASET_CONTEXT,
+    /* traces (also STATUS, NAME, RUN_ID, EXPERIMENT_ID) */
+    FATTR_TRACE_ID,
+    FATTR_TIMESTAMP_MS,
+    FATTR_EXECUTION_TIME_MS,
+    FATTR_END_TIME_MS,
+    FATTR_CLIENT_REQUEST_ID,
 };
 
 enum filter_op {

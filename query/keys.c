@@ -91,6 +91,33 @@ const struct query_key query_logged_model_keys[] = {
     {NULL, FATTR_NONE, NULL, false, 0},
 };
 
+/* SearchTraceUtils: the attributes of trace_info (name and run_id live in a column and a
+ * metadata entry of MLflow 3.17's schema), and span.<key>. */
+const struct query_key query_trace_keys[] = {
+    {"request_id", FATTR_TRACE_ID, "trace_info.request_id", false, F | O},
+    {"timestamp", FATTR_TIMESTAMP_MS, "trace_info.timestamp_ms", true, F | O},
+    {"timestamp_ms", FATTR_TIMESTAMP_MS, "trace_info.timestamp_ms", true, F | O},
+    {"execution_time", FATTR_EXECUTION_TIME_MS, "trace_info.execution_time_ms", true, F | O},
+    {"execution_time_ms", FATTR_EXECUTION_TIME_MS, "trace_info.execution_time_ms", true, F | O},
+    {"end_time", FATTR_END_TIME_MS, "(trace_info.timestamp_ms + trace_info.execution_time_ms)",
+     true, F | O},
+    {"end_time_ms", FATTR_END_TIME_MS,
+     "(trace_info.timestamp_ms + trace_info.execution_time_ms)", true, F | O},
+    {"status", FATTR_STATUS, "trace_info.status", false, F | O},
+    {"client_request_id", FATTR_CLIENT_REQUEST_ID, "trace_info.client_request_id", false, F},
+    {"name", FATTR_NAME, "trace_info.trace_name", false, F | O},
+    {"run_id", FATTR_RUN_ID, NULL, false, F | O},
+    {"experiment_id", FATTR_EXPERIMENT_ID, "trace_info.experiment_id", true, O},
+    {NULL, FATTR_NONE, NULL, false, 0},
+};
+
+const struct query_key query_span_keys[] = {
+    {"name", FATTR_NAME, "s.name", false, F},
+    {"type", FATTR_NONE, "s.type", false, F},
+    {"status", FATTR_STATUS, "s.status", false, F},
+    {NULL, FATTR_NONE, NULL, false, 0},
+};
+
 #undef F
 #undef O
 
@@ -192,6 +219,48 @@ int ident_simple(struct arena *a, struct str raw, const struct query_key *keys, 
             return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                            "Invalid attribute key '%.*s' specified. Valid keys are '%s'",
                            snip_len(check), check.p, query_keys_repr(a, keys, use));
+    }
+    return 0;
+}
+
+int ident_traces(struct arena *a, struct str raw, unsigned use, struct ident *out,
+                 struct err *e)
+{
+    const char *dot = memchr(raw.p, '.', raw.n);
+    struct str key = raw;
+    out->entity = FILTER_ATTRIBUTE;
+    const struct query_key *keys = query_trace_keys;
+    if (dot) {
+        struct str ent = trim_backticks(str_sub(raw, 0, (size_t)(dot - raw.p)));
+        key = str_sub(raw, (size_t)(dot - raw.p) + 1, raw.n);
+        if (str_eq(ent, "tag") || str_eq(ent, "tags")) {
+            out->entity = FILTER_TAG;
+        } else if (str_eq(ent, "attribute") || str_eq(ent, "attributes") ||
+                   str_eq(ent, "trace")) {
+            out->entity = FILTER_ATTRIBUTE;
+        } else if (str_eq(ent, "request_metadata") || str_eq(ent, "metadata")) {
+            out->entity = FILTER_METADATA;
+        } else if (str_eq(ent, "span")) {
+            out->entity = FILTER_SPAN;
+            keys = query_span_keys;
+        } else {
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid entity type '%.*s'. Valid values are ['tag', "
+                           "'request_metadata', 'attribute', 'span', 'feedback', 'expectation', "
+                           "'issue']",
+                           snip_len(ent), ent.p);
+        }
+    }
+    key = trim_backticks(strip_quotes(key));
+    out->key = key;
+    out->def = NULL;
+    if (out->entity == FILTER_ATTRIBUTE || out->entity == FILTER_SPAN) {
+        out->def = query_key_find(keys, key, use);
+        if (!out->def)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid %s key '%.*s' specified. Valid keys are '%s'",
+                           out->entity == FILTER_SPAN ? "span" : "attribute", snip_len(key), key.p,
+                           query_keys_repr(a, keys, use));
     }
     return 0;
 }

@@ -32,6 +32,8 @@ extern const struct query_key query_experiment_keys[];
 extern const struct query_key query_registered_model_keys[];
 extern const struct query_key query_model_version_keys[];
 extern const struct query_key query_logged_model_keys[];
+extern const struct query_key query_trace_keys[];
+extern const struct query_key query_span_keys[]; /* span.<key> of traces */
 
 /* The row named name usable in use (KEY_FILTER or KEY_ORDER), or NULL. */
 const struct query_key *query_key_find(const struct query_key *t, struct str name, unsigned use);
@@ -54,5 +56,9 @@ int ident_runs(struct arena *a, struct str raw, unsigned use, struct ident *out,
  * exactly. The registry checks attribute keys before removing quotes (check_raw). */
 int ident_simple(struct arena *a, struct str raw, const struct query_key *keys, unsigned use,
                  bool check_raw, struct ident *out, struct err *e);
+/* Traces (SearchTraceUtils): tag(s), attribute(s)/trace, request_metadata/metadata, span;
+ * no entity means an attribute. */
+int ident_traces(struct arena *a, struct str raw, unsigned use, struct ident *out,
+                 struct err *e);
 
 #endif

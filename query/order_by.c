@@ -116,6 +116,13 @@ static int order_one(struct arena *a, enum search_kind kind, struct str item,
             return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid order_by entity: %s",
                            filter_entity_name(id.entity));
         break;
+    case SEARCH_TRACES:
+        if (ident_traces(a, tok, KEY_ORDER, &id, e) < 0)
+            return -1;
+        if (id.entity != FILTER_ATTRIBUTE && id.entity != FILTER_TAG)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid order_by entity: %s",
+                           filter_entity_name(id.entity));
+        break;
     default:
         return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                        "order_by of logged models is a list of objects");

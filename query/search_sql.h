@@ -135,4 +135,15 @@ int search_logged_models_sql(struct arena *a, const struct db_dialect *d,
  * for tests. */
 struct str search_like_to_glob(struct arena *a, struct str like);
 
+/* search_traces: selects trace_info.request_id (one column). */
+struct search_traces_q {
+    const int64_t *experiment_ids; /* none -> no rows */
+    size_t n_experiment_ids;
+    const struct filter *filter;  /* SEARCH_TRACES */
+    const struct order_by *order; /* SEARCH_TRACES; then timestamp_ms DESC, request_id */
+    struct search_page page;
+};
+int search_traces_sql(struct arena *a, const struct db_dialect *d, const struct search_traces_q *q,
+                      struct buf *sql, struct sql_val **binds, size_t *nbinds, struct err *e);
+
 #endif

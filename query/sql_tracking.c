@@ -57,6 +57,9 @@ static int runs_clause(struct sb *sb, const struct filter_clause *fc, struct err
         sb_puts(sb, ")");
         return 0;
     }
+    case FILTER_METADATA: /* traces only: never resolved for runs */
+    case FILTER_SPAN:
+        break;
     case FILTER_DATASET:
         sb_puts(sb, "runs.run_uuid IN (SELECT i.destination_id FROM datasets d JOIN inputs i "
                     "ON i.source_type = 'DATASET' AND i.source_id = d.dataset_uuid "

@@ -57,6 +57,11 @@ static void build_sql(struct arena *a, const struct filter *f, const struct orde
             search_logged_models_sql(a, kind, &q, &sql, &v, &n, &e);
             break;
         }
+        case SEARCH_TRACES: {
+            struct search_traces_q q = {ids, 2, f, ob, pg};
+            search_traces_sql(a, kind, &q, &sql, &v, &n, &e);
+            break;
+        }
         }
         buf_release(&sql);
     }
@@ -84,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     static const enum search_kind kinds[] = {SEARCH_RUNS, SEARCH_EXPERIMENTS,
                                              SEARCH_REGISTERED_MODELS, SEARCH_MODEL_VERSIONS,
-                                             SEARCH_LOGGED_MODELS};
+                                             SEARCH_LOGGED_MODELS, SEARCH_TRACES};
     for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         struct filter f;
         struct order_by ob = {0};
