@@ -1,0 +1,668 @@
+/* GenAI traces on MLflow's tables (see traces.h). The trace name lives in
+ * trace_info.trace_name and the session in session_id, as MLflow 3.17 keeps them; every
+ * other tag and metadata entry is a row of trace_tags / trace_request_metadata. */
+#include "traces.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../base/buf.h"
+#include "../base/util.h"
+#include "../query/search_sql.h"
+#include "internal.h"
+#include "tracking.h"
+
+#define TRACE_META_SESSION "mlflow.trace.session"
+
+static int trace_not_found(struct sctx *c, const char *id)
+{
+    return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Trace with ID '%s' not found.", id);
+}
+
+/* ---- reading ---- */
+
+static void read_info_row(struct sctx *c, struct db_stmt *st, struct trace_info *t)
+{
+    memset(t, 0, sizeof *t);
+    t->trace_id = store_col(c, st, 0);
+    t->experiment_id = db_col_int(st, 1);
+    t->request_time = db_col_int(st, 2);
+    t->has_execution_duration = !db_col_null(st, 3);
+    t->execution_duration = db_col_int(st, 3);
+    t->state = store_col(c, st, 4);
+    t->client_request_id = store_col(c, st, 5);
+    t->request_preview = store_col(c, st, 6);
+    t->response_preview = store_col(c, st, 7);
+    /* Carried in the tag and metadata lists by load_children. */
+    t->tags = (struct kv *)store_col(c, st, 8);
+    t->metadata = (struct kv *)store_col(c, st, 9);
+}
+
+static struct kv *kv_add(struct arena *a, struct kv *v, size_t *n, const char *k, const char *val)
+{
+    v = arena_grow(a, v, *n, sizeof *v);
+    v[(*n)++] = (struct kv){k, val};
+    return v;
+}
+
+/* Tags and metadata of one trace, with the name and session from their columns. */
+static int load_children(struct sctx *c, struct trace_info *t)
+{
+    const char *name = (const char *)t->tags, *session = (const char *)t->metadata;
+    struct db_stmt *st = db_prepare(c->db, "SELECT key, value FROM trace_tags WHERE "
+                                           "request_id = ? AND key <> 'mlflow.traceName' "
+                                           "ORDER BY key");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, t->trace_id);
+    int rc = store_read_kvs(c, st, &t->tags, &t->ntags);
+    db_done(st);
+    if (rc != 0)
+        return -1;
+    if (name)
+        t->tags = kv_add(c->a, t->tags, &t->ntags, TRACE_TAG_NAME, name);
+    st = db_prepare(c->db, "SELECT key, value FROM trace_request_metadata WHERE request_id = ? "
+                           "AND key NOT IN ('mlflow.trace.session', 'mlflow.trace.tokenUsage', "
+                           "'mlflow.trace.cost') ORDER BY key");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, t->trace_id);
+    rc = store_read_kvs(c, st, &t->metadata, &t->nmetadata);
+    db_done(st);
+    if (rc != 0)
+        return -1;
+    if (session)
+        t->metadata = kv_add(c->a, t->metadata, &t->nmetadata, TRACE_META_SESSION, session);
+    return 0;
+}
+
+static int load_info(struct sctx *c, const char *id, struct trace_info *out)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT request_id, experiment_id, timestamp_ms, execution_time_ms, status, "
+               "client_request_id, request_preview, response_preview, trace_name, session_id "
+               "FROM trace_info WHERE request_id = ?");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, id);
+    int r = store_lookup(c, st);
+    if (r <= 0)
+        return r < 0 ? -1 : trace_not_found(c, id);
+    read_info_row(c, st, out);
+    db_done(st);
+    return load_children(c, out);
+}
+
+int trace_get_info(struct sctx *c, const char *trace_id, struct trace_info *out)
+{
+    if (txn_begin_read(c) != 0)
+        return -1;
+    return txn_end_read(c, load_info(c, trace_id, out));
+}
+
+int trace_get_infos(struct sctx *c, const char *const *ids, size_t n, struct trace_info **out,
+                    size_t *nout)
+{
+    *out = arena_calloc(c->a, n ? n : 1, sizeof **out);
+    *nout = 0;
+    if (txn_begin_read(c) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = strcmp(ids[i], ids[j]) == 0;
+        if (dup)
+            continue;
+        struct err saved = *c->e;
+        if (load_info(c, ids[i], &(*out)[*nout]) == 0) {
+            (*nout)++;
+        } else if (c->e->code == ERR_RESOURCE_DOES_NOT_EXIST) {
+            *c->e = saved; /* missing ids are left out, as MLflow's batch get does */
+        } else {
+            return txn_end_read(c, -1);
+        }
+    }
+    return txn_end_read(c, 0);
+}
+
+int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (txn_begin_read(c) != 0)
+        return -1;
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT span_id, parent_span_id, name, type, status, start_time_unix_nano, "
+               "end_time_unix_nano, content FROM spans WHERE trace_id = ? "
+               "ORDER BY parent_span_id IS NOT NULL, start_time_unix_nano, span_id");
+    if (!st)
+        return txn_end_read(c, store_err(c));
+    db_bind_str(st, 1, trace_id);
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        *out = arena_grow(c->a, *out, *n, sizeof **out);
+        struct span_row *r = &(*out)[(*n)++];
+        memset(r, 0, sizeof *r);
+        r->trace_id = trace_id;
+        r->span_id = store_col(c, st, 0);
+        r->parent_span_id = store_col(c, st, 1);
+        r->name = store_col(c, st, 2);
+        r->type = store_col(c, st, 3);
+        r->status = store_col(c, st, 4);
+        r->start_ns = db_col_int(st, 5);
+        r->has_end = !db_col_null(st, 6);
+        r->end_ns = db_col_int(st, 6);
+        size_t len;
+        const char *txt = db_col_text(st, 7, &len);
+        r->content = arena_strndup(c->a, txt ? txt : "", txt ? len : 0);
+        r->content_n = txt ? len : 0;
+    }
+    db_done(st);
+    if (rc != DB_DONE)
+        return txn_end_read(c, store_err_step(c, rc));
+    return txn_end_read(c, 0);
+}
+
+/* ---- writing ---- */
+
+static int experiment_active(struct sctx *c, int64_t exp_id, struct experiment *x)
+{
+    struct db_stmt *st = db_prepare(c->db, "SELECT artifact_location, lifecycle_stage FROM "
+                                           "experiments WHERE experiment_id = ?");
+    if (!st)
+        return store_err(c);
+    db_bind_int(st, 1, exp_id);
+    int r = store_lookup(c, st);
+    if (r < 0)
+        return -1;
+    if (r == 0)
+        return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "No Experiment with id=%lld exists",
+                       (long long)exp_id);
+    x->artifact_location = store_col(c, st, 0);
+    x->lifecycle_stage = store_col(c, st, 1);
+    db_done(st);
+    if (strcmp(x->lifecycle_stage, "active") != 0)
+        return err_set(c->e, ERR_INVALID_STATE,
+                       "The experiment %lld must be in the 'active' state. Current state is %s.",
+                       (long long)exp_id, x->lifecycle_stage);
+    return 0;
+}
+
+static int upsert_kv(struct sctx *c, const char *table, const char *id, const char *k,
+                     const char *v)
+{
+    /* Two statements, one per table: the SQL text is the statement cache's key. */
+    static const char tags_sql[] =
+        "INSERT INTO trace_tags (key, value, request_id) VALUES (?, ?, ?) ON CONFLICT (key, "
+        "request_id) DO UPDATE SET value = excluded.value";
+    static const char meta_sql[] =
+        "INSERT INTO trace_request_metadata (key, value, request_id) VALUES (?, ?, ?) ON "
+        "CONFLICT (key, request_id) DO UPDATE SET value = excluded.value";
+    struct db_stmt *st = db_prepare(c->db, strcmp(table, "tags") == 0 ? tags_sql : meta_sql);
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, k);
+    db_bind_str(st, 2, v);
+    db_bind_str(st, 3, id);
+    return store_exec(c, st);
+}
+
+/* The artifact location MLflow gives every trace: <experiment's location>/traces/<id>/artifacts. */
+static const char *trace_artifact_uri(struct sctx *c, const char *exp_loc, const char *id)
+{
+    size_t n = strlen(exp_loc);
+    while (n && exp_loc[n - 1] == '/')
+        n--;
+    return arena_printf(c->a, "%.*s/traces/%s/artifacts", (int)n, exp_loc, id);
+}
+
+static int trace_exists(struct sctx *c, const char *id)
+{
+    struct db_stmt *st = db_prepare(c->db, "SELECT 1 FROM trace_info WHERE request_id = ?");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, id);
+    int r = store_lookup(c, st);
+    if (r == 1)
+        db_done(st);
+    return r;
+}
+
+int trace_start(struct sctx *c, const struct trace_info *in, struct trace_info *out)
+{
+    const char *name = NULL, *session = NULL;
+    for (size_t i = 0; i < in->ntags; i++)
+        if (strcmp(in->tags[i].key, TRACE_TAG_NAME) == 0)
+            name = in->tags[i].value;
+    for (size_t i = 0; i < in->nmetadata; i++)
+        if (strcmp(in->metadata[i].key, TRACE_META_SESSION) == 0)
+            session = in->metadata[i].value;
+    if (txn_begin(c) != 0)
+        return -1;
+    struct experiment x;
+    if (experiment_active(c, in->experiment_id, &x) != 0)
+        return txn_fail(c, -1);
+    int exists = trace_exists(c, in->trace_id);
+    if (exists < 0)
+        return txn_fail(c, -1);
+    struct db_stmt *st;
+    if (!exists) {
+        st = db_prepare(c->db,
+                        "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, "
+                        "execution_time_ms, status, client_request_id, request_preview, "
+                        "response_preview, trace_name, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                        "?, ?, ?)");
+    } else {
+        /* Spans came first (log_spans made the trace): the client's values win, previews
+         * and name only when sent, as MLflow merges. */
+        st = db_prepare(c->db,
+                        "UPDATE trace_info SET experiment_id = ?2, timestamp_ms = ?3, "
+                        "execution_time_ms = ?4, status = ?5, client_request_id = ?6, "
+                        "request_preview = COALESCE(?7, request_preview), response_preview = "
+                        "COALESCE(?8, response_preview), trace_name = COALESCE(?9, trace_name), "
+                        "session_id = COALESCE(?10, session_id), db_payload_generation = "
+                        "db_payload_generation + 1 WHERE request_id = ?1");
+    }
+    if (!st)
+        return txn_fail(c, store_err(c));
+    db_bind_str(st, 1, in->trace_id);
+    db_bind_int(st, 2, in->experiment_id);
+    db_bind_int(st, 3, in->request_time);
+    if (in->has_execution_duration)
+        db_bind_int(st, 4, in->execution_duration);
+    else
+        db_bind_null(st, 4);
+    db_bind_str(st, 5, in->state);
+    db_bind_str(st, 6, in->client_request_id);
+    db_bind_str(st, 7, in->request_preview);
+    db_bind_str(st, 8, in->response_preview);
+    db_bind_str(st, 9, name);
+    db_bind_str(st, 10, session);
+    if (store_exec(c, st) != 0)
+        return txn_fail(c, -1);
+    for (size_t i = 0; i < in->ntags; i++)
+        if (strcmp(in->tags[i].key, TRACE_TAG_NAME) != 0 &&
+            upsert_kv(c, "tags", in->trace_id, in->tags[i].key, in->tags[i].value) != 0)
+            return txn_fail(c, -1);
+    if (upsert_kv(c, "tags", in->trace_id, TRACE_TAG_ARTIFACT_LOCATION,
+                  trace_artifact_uri(c, x.artifact_location, in->trace_id)) != 0)
+        return txn_fail(c, -1);
+    for (size_t i = 0; i < in->nmetadata; i++)
+        if (strcmp(in->metadata[i].key, TRACE_META_SESSION) != 0 &&
+            upsert_kv(c, "meta", in->trace_id, in->metadata[i].key, in->metadata[i].value) != 0)
+            return txn_fail(c, -1);
+    if (upsert_kv(c, "meta", in->trace_id, TRACE_META_FINALIZED, "true") != 0)
+        return txn_fail(c, -1);
+    if (exists) {
+        st = db_prepare(c->db, "UPDATE spans SET experiment_id = ? WHERE trace_id = ?");
+        if (!st)
+            return txn_fail(c, store_err(c));
+        db_bind_int(st, 1, in->experiment_id);
+        db_bind_str(st, 2, in->trace_id);
+        if (store_exec(c, st) != 0)
+            return txn_fail(c, -1);
+    }
+    if (load_info(c, in->trace_id, out) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+static int check_trace(struct sctx *c, const char *id)
+{
+    int r = trace_exists(c, id);
+    return r < 0 ? -1 : r == 0 ? trace_not_found(c, id) : 0;
+}
+
+int trace_set_tag(struct sctx *c, const char *trace_id, const char *key, const char *value)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    if (check_trace(c, trace_id) != 0)
+        return txn_fail(c, -1);
+    struct db_stmt *st;
+    if (strcmp(key, TRACE_TAG_NAME) == 0) {
+        st = db_prepare(c->db, "UPDATE trace_info SET trace_name = ? WHERE request_id = ?");
+        if (!st)
+            return txn_fail(c, store_err(c));
+        db_bind_str(st, 1, value);
+        db_bind_str(st, 2, trace_id);
+        if (store_exec(c, st) != 0)
+            return txn_fail(c, -1);
+    } else if (upsert_kv(c, "tags", trace_id, key, value) != 0) {
+        return txn_fail(c, -1);
+    }
+    return txn_commit(c);
+}
+
+int trace_delete_tag(struct sctx *c, const char *trace_id, const char *key)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    if (check_trace(c, trace_id) != 0)
+        return txn_fail(c, -1);
+    struct db_stmt *st;
+    bool name = strcmp(key, TRACE_TAG_NAME) == 0;
+    if (name)
+        st = db_prepare(c->db, "UPDATE trace_info SET trace_name = NULL WHERE request_id = ? "
+                               "AND trace_name IS NOT NULL");
+    else
+        st = db_prepare(c->db, "DELETE FROM trace_tags WHERE request_id = ? AND key = ?");
+    if (!st)
+        return txn_fail(c, store_err(c));
+    db_bind_str(st, 1, trace_id);
+    if (!name)
+        db_bind_str(st, 2, key);
+    if (store_exec(c, st) != 0)
+        return txn_fail(c, -1);
+    if (db_changes(c->db) == 0)
+        return txn_fail(c, err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST,
+                                   "No trace tag with key '%s' for trace with ID '%s'", key,
+                                   trace_id));
+    return txn_commit(c);
+}
+
+/* The children MLflow's ON DELETE CASCADE removes, for databases opened without foreign
+ * keys enforced (SQLite's default), then the traces themselves. ids is a JSON array. */
+static int delete_ids(struct sctx *c, const char *ids_json)
+{
+    static const char *const sql[] = {
+        "DELETE FROM trace_tags WHERE request_id IN (SELECT value FROM json_each(?))",
+        "DELETE FROM trace_request_metadata WHERE request_id IN (SELECT value FROM "
+        "json_each(?))",
+        "DELETE FROM assessments WHERE trace_id IN (SELECT value FROM json_each(?))",
+        "DELETE FROM span_metrics WHERE trace_id IN (SELECT value FROM json_each(?))",
+        "DELETE FROM spans WHERE trace_id IN (SELECT value FROM json_each(?))",
+        "DELETE FROM trace_metrics WHERE request_id IN (SELECT value FROM json_each(?))",
+        "DELETE FROM entity_associations WHERE source_type = 'trace' AND source_id IN "
+        "(SELECT value FROM json_each(?))",
+        "DELETE FROM trace_info WHERE request_id IN (SELECT value FROM json_each(?))",
+    };
+    for (size_t i = 0; i < sizeof sql / sizeof *sql; i++) {
+        struct db_stmt *st = db_prepare(c->db, sql[i]);
+        if (!st)
+            return store_err(c);
+        db_bind_str(st, 1, ids_json);
+        if (store_exec(c, st) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int trace_delete(struct sctx *c, int64_t experiment_id, const char *const *ids, size_t nids,
+                 bool has_max_ts, int64_t max_ts, int64_t max_traces, int64_t *deleted)
+{
+    *deleted = 0;
+    if (txn_begin(c) != 0)
+        return -1;
+    struct db_stmt *st;
+    if (nids) {
+        st = db_prepare(c->db, "SELECT request_id FROM trace_info WHERE experiment_id = ? AND "
+                               "request_id IN (SELECT value FROM json_each(?))");
+        if (!st)
+            return txn_fail(c, store_err(c));
+        db_bind_int(st, 1, experiment_id);
+        db_bind_str(st, 2, store_ids_json(c->a, ids, nids));
+    } else {
+        st = db_prepare(c->db, "SELECT request_id FROM trace_info WHERE experiment_id = ? AND "
+                               "timestamp_ms <= ? ORDER BY timestamp_ms, request_id LIMIT ?");
+        if (!st)
+            return txn_fail(c, store_err(c));
+        db_bind_int(st, 1, experiment_id);
+        db_bind_int(st, 2, has_max_ts ? max_ts : INT64_MAX);
+        db_bind_limit(st, 3, max_traces > 0 ? max_traces : -1);
+    }
+    const char **found = NULL;
+    size_t n = 0;
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        found = arena_grow(c->a, found, n, sizeof *found);
+        found[n++] = store_col(c, st, 0);
+    }
+    db_done(st);
+    if (rc != DB_DONE)
+        return txn_fail(c, store_err_step(c, rc));
+    if (n && delete_ids(c, store_ids_json(c->a, found, n)) != 0)
+        return txn_fail(c, -1);
+    *deleted = (int64_t)n;
+    return txn_commit(c);
+}
+
+int trace_link_to_run(struct sctx *c, const char *const *ids, size_t n, const char *run_id)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    if (run_check_exists(c, run_id) != 0)
+        return txn_fail(c, -1);
+    int64_t now = now_ms();
+    for (size_t i = 0; i < n; i++) {
+        if (check_trace(c, ids[i]) != 0)
+            return txn_fail(c, -1);
+        char uid[33];
+        uuid4_hex(uid);
+        struct db_stmt *st = db_prepare(
+            c->db, "INSERT INTO entity_associations (association_id, source_type, source_id, "
+                   "destination_type, destination_id, created_time) VALUES (?, 'trace', ?, "
+                   "'run', ?, ?) ON CONFLICT DO NOTHING");
+        if (!st)
+            return txn_fail(c, store_err(c));
+        db_bind_str(st, 1, uid);
+        db_bind_str(st, 2, ids[i]);
+        db_bind_str(st, 3, run_id);
+        db_bind_int(st, 4, now);
+        if (store_exec(c, st) != 0)
+            return txn_fail(c, -1);
+    }
+    return txn_commit(c);
+}
+
+/* ---- spans ---- */
+
+struct span_rows {
+    const struct span_row *r;
+    int64_t exp_id;
+};
+
+static void span_row_vals(void *ctx, size_t i, struct sql_val *v)
+{
+    const struct span_rows *sr = ctx;
+    const struct span_row *r = &sr->r[i];
+#define TXT(x) (x) ? (struct sql_val){.type = SQL_TEXT, .s = (x), .n = strlen(x)} \
+                   : (struct sql_val){.type = SQL_NULL}
+    v[0] = TXT(r->trace_id);
+    v[1] = (struct sql_val){.type = SQL_INT, .i = sr->exp_id};
+    v[2] = TXT(r->span_id);
+    v[3] = TXT(r->parent_span_id);
+    v[4] = TXT(r->name);
+    v[5] = TXT(r->type);
+    v[6] = TXT(r->status);
+    v[7] = (struct sql_val){.type = SQL_INT, .i = r->start_ns};
+    v[8] = r->has_end ? (struct sql_val){.type = SQL_INT, .i = r->end_ns}
+                      : (struct sql_val){.type = SQL_NULL};
+    v[9] = (struct sql_val){.type = SQL_TEXT, .s = r->content, .n = r->content_n};
+#undef TXT
+}
+
+static const struct db_batch_sql upsert_spans = {
+    "INSERT INTO spans (trace_id, experiment_id, span_id, parent_span_id, name, type, status, "
+    "start_time_unix_nano, end_time_unix_nano, content)",
+    "ON CONFLICT (trace_id, span_id) DO UPDATE SET experiment_id = excluded.experiment_id, "
+    "parent_span_id = excluded.parent_span_id, name = excluded.name, type = excluded.type, "
+    "status = excluded.status, start_time_unix_nano = excluded.start_time_unix_nano, "
+    "end_time_unix_nano = excluded.end_time_unix_nano, content = excluded.content",
+    10,
+    {SQL_TEXT, SQL_INT, SQL_TEXT, SQL_TEXT, SQL_TEXT, SQL_TEXT, SQL_TEXT, SQL_INT, SQL_INT,
+     SQL_TEXT},
+};
+
+/* A trace its spans create (log_spans' phase 2). */
+static int create_from_spans(struct sctx *c, int64_t exp_id, const char *exp_loc,
+                             const struct span_trace_agg *g)
+{
+    struct db_stmt *st = db_prepare(
+        c->db, "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, "
+               "execution_time_ms, status) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, g->trace_id);
+    db_bind_int(st, 2, exp_id);
+    db_bind_int(st, 3, g->min_start_ms);
+    if (g->has_max_end)
+        db_bind_int(st, 4, g->max_end_ms - g->min_start_ms);
+    else
+        db_bind_null(st, 4);
+    db_bind_str(st, 5, g->root_status ? g->root_status : "IN_PROGRESS");
+    if (store_exec(c, st) != 0)
+        return -1;
+    return upsert_kv(c, "tags", g->trace_id, TRACE_TAG_ARTIFACT_LOCATION,
+                     trace_artifact_uri(c, exp_loc, g->trace_id));
+}
+
+/* log_spans' phase 5 for one trace: times widened unless start_trace finalized them, the
+ * state from the root span while in progress, previews and name when missing. */
+static int update_from_spans(struct sctx *c, const struct span_trace_agg *g)
+{
+    struct db_stmt *st = db_prepare(c->db, "SELECT 1 FROM trace_request_metadata WHERE "
+                                           "request_id = ? AND key = 'mlflow.trace.infoFinalized'");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, g->trace_id);
+    int finalized = store_lookup(c, st);
+    if (finalized < 0)
+        return -1;
+    if (finalized)
+        db_done(st);
+    /* ?2 the batch's earliest start, ?3 its latest end (ms); finalized traces keep both. */
+    if (finalized)
+        st = db_prepare(c->db,
+                        "UPDATE trace_info SET "
+                        "request_preview = COALESCE(request_preview, ?2), "
+                        "response_preview = COALESCE(response_preview, ?3), "
+                        "trace_name = COALESCE(?4, trace_name), "
+                        "status = CASE WHEN status IN ('IN_PROGRESS', 'STATE_UNSPECIFIED') AND "
+                        "CAST(?5 AS TEXT) IS NOT NULL THEN ?5 ELSE status END, "
+                        "db_payload_generation = db_payload_generation + 1 WHERE request_id = ?1");
+    else
+        st = db_prepare(c->db,
+                        "UPDATE trace_info SET "
+                        "request_preview = COALESCE(request_preview, ?2), "
+                        "response_preview = COALESCE(response_preview, ?3), "
+                        "trace_name = COALESCE(?4, trace_name), "
+                        "status = CASE WHEN status IN ('IN_PROGRESS', 'STATE_UNSPECIFIED') AND "
+                        "CAST(?5 AS TEXT) IS NOT NULL THEN ?5 ELSE status END, "
+                        "execution_time_ms = CASE WHEN CAST(?7 AS BIGINT) IS NULL THEN "
+                        "execution_time_ms ELSE (CASE WHEN timestamp_ms + execution_time_ms > ?7 "
+                        "THEN timestamp_ms + execution_time_ms ELSE ?7 END) - (CASE WHEN "
+                        "timestamp_ms > ?6 THEN ?6 ELSE timestamp_ms END) END, "
+                        "timestamp_ms = CASE WHEN timestamp_ms > ?6 THEN ?6 ELSE timestamp_ms END, "
+                        "db_payload_generation = db_payload_generation + 1 WHERE request_id = ?1");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, g->trace_id);
+    db_bind_str(st, 2, g->request_preview);
+    db_bind_str(st, 3, g->response_preview);
+    db_bind_str(st, 4, g->trace_name);
+    db_bind_str(st, 5, g->root_status);
+    if (!finalized) {
+        db_bind_int(st, 6, g->min_start_ms);
+        if (g->has_max_end)
+            db_bind_int(st, 7, g->max_end_ms);
+        else
+            db_bind_null(st, 7);
+    }
+    if (store_exec(c, st) != 0)
+        return -1;
+    if (upsert_kv(c, "tags", g->trace_id, TRACE_TAG_SPANS_LOCATION, "TRACKING_STORE") != 0)
+        return -1;
+    for (size_t i = 0; i < g->ntags; i++)
+        if (upsert_kv(c, "tags", g->trace_id, g->tags[i].key, g->tags[i].value) != 0)
+            return -1;
+    return 0;
+}
+
+int trace_log_spans(struct sctx *c, int64_t experiment_id, const struct span_row *spans,
+                    size_t n, const struct span_trace_agg *aggs, size_t naggs)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    struct experiment x;
+    bool have_x = false;
+    /* A trace that exists keeps its experiment; its spans go with it. */
+    int64_t *exp_of = arena_calloc(c->a, naggs ? naggs : 1, sizeof *exp_of);
+    for (size_t i = 0; i < naggs; i++) {
+        struct db_stmt *st = db_prepare(c->db, "SELECT experiment_id FROM trace_info WHERE "
+                                               "request_id = ?");
+        if (!st)
+            return txn_fail(c, store_err(c));
+        db_bind_str(st, 1, aggs[i].trace_id);
+        int r = store_lookup(c, st);
+        if (r < 0)
+            return txn_fail(c, -1);
+        if (r == 1) {
+            exp_of[i] = db_col_int(st, 0);
+            db_done(st);
+            continue;
+        }
+        if (!have_x && experiment_active(c, experiment_id, &x) != 0)
+            return txn_fail(c, -1);
+        have_x = true;
+        if (create_from_spans(c, experiment_id, x.artifact_location, &aggs[i]) != 0)
+            return txn_fail(c, -1);
+        exp_of[i] = experiment_id;
+    }
+    /* Spans in runs of one trace, so that each run gets its trace's experiment. */
+    for (size_t i = 0, j; i < n; i = j) {
+        size_t g = 0;
+        while (g < naggs && strcmp(aggs[g].trace_id, spans[i].trace_id) != 0)
+            g++;
+        for (j = i + 1; j < n && strcmp(spans[j].trace_id, spans[i].trace_id) == 0; j++)
+            ;
+        struct span_rows sr = {spans + i, g < naggs ? exp_of[g] : experiment_id};
+        enum db_rc rc = db_batch(c->db, &upsert_spans, j - i, span_row_vals, &sr);
+        if (rc != DB_DONE)
+            return txn_fail(c, store_err_step(c, rc));
+    }
+    for (size_t i = 0; i < naggs; i++)
+        if (update_from_spans(c, &aggs[i]) != 0)
+            return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+/* ---- search ---- */
+
+int trace_search(struct sctx *c, const struct trace_search_q *q, struct trace_info **out,
+                 size_t *n, bool *more)
+{
+    *out = NULL;
+    *n = 0;
+    *more = false;
+    struct buf sql;
+    buf_init(&sql, 1 << 20);
+    struct sql_val *binds;
+    size_t nb;
+    struct search_traces_q sq = {q->experiment_ids, q->nexp, q->filter, q->order_by,
+                                 {q->limit + 1, q->offset}};
+    if (search_traces_sql(c->a, db_dialect(c->db), &sq, &sql, &binds, &nb, c->e) != 0) {
+        buf_release(&sql);
+        return -1;
+    }
+    if (txn_begin_read(c) != 0) {
+        buf_release(&sql);
+        return -1;
+    }
+    const char **cells;
+    size_t rows;
+    int rc = store_run_search(c, &sql, binds, nb, 1, &cells, &rows);
+    buf_release(&sql);
+    if (rc != 0)
+        return txn_end_read(c, -1);
+    if (rows > (size_t)q->limit) {
+        rows = (size_t)q->limit;
+        *more = true;
+    }
+    *out = arena_calloc(c->a, rows ? rows : 1, sizeof **out);
+    for (size_t i = 0; i < rows; i++)
+        if (load_info(c, cells[i], &(*out)[i]) != 0)
+            return txn_end_read(c, -1);
+    *n = rows;
+    return txn_end_read(c, 0);
+}

@@ -1,0 +1,110 @@
+/* GenAI traces on MLflow's tables: trace_info with its tags (trace_tags) and metadata
+ * (trace_request_metadata), the spans table (one row per span, its MLflow JSON in
+ * `content`), and links from traces to runs (entity_associations). A trace is created by
+ * the client's start-trace call or by its first spans, whichever comes first; the other
+ * merges into it, as MLflow's SqlAlchemyStore does. */
+#ifndef MLT_STORE_TRACES_H
+#define MLT_STORE_TRACES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../query/filter.h"
+#include "model.h"
+#include "store.h"
+
+/* Tag and metadata keys with meaning to the store (MLflow's TraceTagKey/TraceMetadataKey). */
+#define TRACE_TAG_NAME "mlflow.traceName"
+#define TRACE_TAG_ARTIFACT_LOCATION "mlflow.artifactLocation"
+#define TRACE_TAG_SPANS_LOCATION "mlflow.trace.spansLocation"
+#define TRACE_META_FINALIZED "mlflow.trace.infoFinalized"
+#define TRACE_META_SOURCE_RUN "mlflow.sourceRun"
+#define TRACE_META_SIZE_STATS "mlflow.trace.sizeStats"
+
+struct trace_info {
+    const char *trace_id; /* "tr-<32 hex>" */
+    int64_t experiment_id;
+    int64_t request_time; /* ms */
+    bool has_execution_duration;
+    int64_t execution_duration; /* ms */
+    const char *state;          /* OK, ERROR, IN_PROGRESS, STATE_UNSPECIFIED */
+    const char *client_request_id, *request_preview, *response_preview; /* may be NULL */
+    struct kv *tags, *metadata;
+    size_t ntags, nmetadata;
+};
+
+/* One span as stored. */
+struct span_row {
+    const char *trace_id;       /* the MLflow trace id */
+    const char *span_id;        /* 16 hex */
+    const char *parent_span_id; /* NULL for a root span */
+    const char *name, *type;
+    const char *status; /* OK, ERROR, UNSET */
+    int64_t start_ns;
+    bool has_end;
+    int64_t end_ns;
+    const char *content; /* MLflow's Span.to_dict() as JSON */
+    size_t content_n;
+};
+
+/* Per trace of a batch of spans: what MLflow derives for trace_info (log_spans). */
+struct span_trace_agg {
+    const char *trace_id;
+    int64_t min_start_ms;
+    bool has_max_end;
+    int64_t max_end_ms;
+    const char *root_status;     /* trace state from the root span, or NULL without one */
+    const char *request_preview; /* from the root span's inputs/outputs; may be NULL */
+    const char *response_preview;
+    const char *trace_name; /* a root-span mlflow.traceTag.mlflow.traceName, or NULL */
+    struct kv *tags;        /* from the resource and the root span's mlflow.traceTag.* */
+    size_t ntags;
+};
+
+/* MLflow's start_trace (v3): inserts the trace, or merges into one its spans created.
+ * in->tags may include mlflow.traceName (kept in trace_info.trace_name). out is the trace as
+ * stored. NOT_FOUND / INVALID_STATE for a missing or deleted experiment. */
+int trace_start(struct sctx *c, const struct trace_info *in, struct trace_info *out);
+
+/* The trace's info with tags and metadata; RESOURCE_DOES_NOT_EXIST "Trace with ID '...' not
+ * found." otherwise (or with not_found_msg's wording when given: "%s" takes the id). */
+int trace_get_info(struct sctx *c, const char *trace_id, struct trace_info *out);
+
+/* Every stored span of the trace, root first then by start time, as MLflow returns them. */
+int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out, size_t *n);
+
+/* The infos of the given traces that exist, in the order asked (duplicates once). */
+int trace_get_infos(struct sctx *c, const char *const *ids, size_t n, struct trace_info **out,
+                    size_t *nout);
+
+int trace_set_tag(struct sctx *c, const char *trace_id, const char *key, const char *value);
+int trace_delete_tag(struct sctx *c, const char *trace_id, const char *key);
+
+/* MLflow's _delete_traces: by ids, or those older than max_timestamp_ms (at most max_traces
+ * of the oldest when > 0), within one experiment. *deleted gets the count. */
+int trace_delete(struct sctx *c, int64_t experiment_id, const char *const *ids, size_t nids,
+                 bool has_max_ts, int64_t max_ts, int64_t max_traces, int64_t *deleted);
+
+/* Links traces to a run (entity_associations trace -> run), as link_traces_to_run. */
+int trace_link_to_run(struct sctx *c, const char *const *ids, size_t n, const char *run_id);
+
+/* Writes a batch of spans of experiment_id in one transaction: creates the traces that do
+ * not exist (from aggs), upserts the spans, and updates the traces' derived fields as
+ * MLflow's log_spans does. */
+int trace_log_spans(struct sctx *c, int64_t experiment_id, const struct span_row *spans,
+                    size_t n, const struct span_trace_agg *aggs, size_t naggs);
+
+struct trace_search_q {
+    const int64_t *experiment_ids;
+    size_t nexp;
+    const struct filter *filter;     /* SEARCH_TRACES */
+    const struct order_by *order_by; /* SEARCH_TRACES; default timestamp DESC */
+    int64_t offset, limit;
+};
+
+/* One page of trace infos (with tags and metadata). *more is set when rows remain. */
+int trace_search(struct sctx *c, const struct trace_search_q *q, struct trace_info **out,
+                 size_t *n, bool *more);
+
+#endif
