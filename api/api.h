@@ -132,6 +132,12 @@ extern const struct route run_artifact_routes[];  /* artifacts/list etc., under 
 extern const size_t run_artifact_routes_n;
 extern const struct route ui_artifact_routes[];   /* /get-artifact etc., static-prefixed */
 extern const size_t ui_artifact_routes_n;
+extern const struct route trace_v3_routes[]; /* under /api/3.0/mlflow */
+extern const size_t trace_v3_routes_n;
+extern const struct route trace_v2_routes[]; /* under /api/2.0/mlflow */
+extern const size_t trace_v2_routes_n;
+extern const struct route otlp_routes[]; /* /v1/traces at the root */
+extern const size_t otlp_routes_n;
 extern const struct route logged_model_routes[];
 extern const size_t logged_model_routes_n;
 /* Under /api/2.0/mltrack (ours): the registry audit log. */

@@ -122,6 +122,21 @@ static const struct {
     /* ours: the registry audit log spans every model */
     {HTTP_GET, "/registry/audit", R_ADMIN},
     /* logged models */
+    /* traces (api/traces.c, api/otlp.c): MLflow's per-trace tier is not built yet, so only
+     * admins may read or write traces when auth is on (closed, not open). */
+    {HTTP_POST, "/traces", R_ADMIN},
+    {HTTP_GET, "/traces/get", R_ADMIN},
+    {HTTP_GET, "/traces/batchGet", R_ADMIN},
+    {HTTP_POST, "/traces/batchGetInfos", R_ADMIN},
+    {HTTP_POST, "/traces/search", R_ADMIN},
+    {HTTP_POST, "/traces/delete-traces", R_ADMIN},
+    {HTTP_POST, "/traces/link-to-run", R_ADMIN},
+    {HTTP_GET, "/traces/{trace_id}", R_ADMIN},
+    {HTTP_PATCH, "/traces/{trace_id}/tags", R_ADMIN},
+    {HTTP_DELETE, "/traces/{trace_id}/tags", R_ADMIN},
+    {HTTP_PATCH, "/traces/{request_id}/tags", R_ADMIN},
+    {HTTP_DELETE, "/traces/{request_id}/tags", R_ADMIN},
+    {HTTP_POST, "/v1/traces", R_ADMIN},
     {HTTP_POST, "/logged-models/search", R_FILTERED},
     {HTTP_POST, "/logged-models", R_LM_CREATE},
     {HTTP_GET, "/logged-models/{model_id}", R_LM_READ},

@@ -38,6 +38,7 @@ enum route_flags {
     RF_RAW = 1 << 3,       /* handler writes its own content type and body */
     RF_ARTIFACTS = 1 << 4, /* the artifact proxy: answers 503 under --no-serve-artifacts */
     RF_STREAM_IN = 1 << 5, /* the body streams to route->stream instead of being buffered */
+    RF_BINARY_IN = 1 << 6, /* the body is not JSON (OTLP protobuf): the handler reads r->body */
 };
 
 /* A route whose body streams (RF_STREAM_IN): begin runs once the headers are in and

@@ -118,9 +118,11 @@ static const struct table mlflow_tables[] = {
     {logged_model_routes, &logged_model_routes_n},
     {run_artifact_routes, &run_artifact_routes_n},
     {auth_routes, &auth_routes_n},
+    {trace_v2_routes, &trace_v2_routes_n},
 };
 static const struct table auth_v3_tables[] = {
     {auth_v3_routes, &auth_v3_routes_n},
+    {trace_v3_routes, &trace_v3_routes_n},
 };
 /* Our own API (not MLflow's): what the UI and CI need that MLflow lacks (the registry
  * audit log, documented in README). */
@@ -143,6 +145,7 @@ static struct table plain_tables[] = {
 };
 static const struct table root_tables[] = {
     {root_routes, &root_routes_n},
+    {otlp_routes, &otlp_routes_n},
 };
 
 #define TABLES(t) t, sizeof t / sizeof *t
@@ -274,7 +277,9 @@ static int ctx_open(struct ctx *c, const struct route *rt, struct req *r, struct
             return -1;
         }
     }
-    if (!(rt->flags & RF_STREAM_IN) && in_init(&c->in, r, &c->e) != 0) {
+    if (rt->flags & RF_BINARY_IN)
+        in_init_query(&c->in, r, &c->e);
+    else if (!(rt->flags & RF_STREAM_IN) && in_init(&c->in, r, &c->e) != 0) {
         in_release(&c->in);
         api_error(out, c->e.code, c->e.msg);
         return -1;

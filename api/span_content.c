@@ -1,0 +1,488 @@
+/* OTLP spans into MLflow's stored form (see span_content.h): the row of the spans table,
+ * its `content` (MLflow's Span.to_dict() as json.dumps writes it, so that text filters on
+ * content and a database moved to mlflow server read the same), and per trace what MLflow's
+ * log_spans derives for trace_info. */
+#include "span_content.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <string.h>
+
+#include "../base/base64.h"
+#include "../base/buf.h"
+#include "../base/dtoa.h"
+
+#define PREVIEW_MAX 1000 /* TRACE_REQUEST_RESPONSE_PREVIEW_MAX_LENGTH_OSS, in characters */
+#define CONTENT_MAX ((size_t)256 << 20) /* above any body /v1/traces accepts */
+
+static const char INPUTS[] = "mlflow.spanInputs";
+static const char OUTPUTS[] = "mlflow.spanOutputs";
+static const char SPAN_TYPE[] = "mlflow.spanType";
+static const char REQUEST_ID[] = "mlflow.traceRequestId";
+static const char TRACE_TAG_PREFIX[] = "mlflow.traceTag.";
+
+/* ---- json.dumps(x, ensure_ascii=False) ---- */
+
+static void py_str(struct buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    buf_putc(b, '"');
+    size_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        const char *esc = NULL;
+        char u[6];
+        switch (ch) {
+        case '"': esc = "\\\""; break;
+        case '\\': esc = "\\\\"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\t': esc = "\\t"; break;
+        case '\b': esc = "\\b"; break;
+        case '\f': esc = "\\f"; break;
+        default:
+            if (ch < 0x20) {
+                memcpy(u, "\\u00", 4);
+                u[4] = hex[ch >> 4];
+                u[5] = hex[ch & 15];
+            }
+        }
+        if (!esc && ch >= 0x20) {
+            run++;
+            continue;
+        }
+        buf_append(b, s + i - run, run);
+        run = 0;
+        if (esc)
+            buf_puts(b, esc);
+        else
+            buf_append(b, u, 6);
+    }
+    buf_append(b, s + n - run, run);
+    buf_putc(b, '"');
+}
+
+static void py_double(struct buf *b, double d)
+{
+    if (isnan(d)) {
+        buf_puts(b, "NaN");
+    } else if (isinf(d)) {
+        buf_puts(b, d > 0 ? "Infinity" : "-Infinity");
+    } else {
+        char t[32];
+        buf_append(b, t, dtoa_shortest(d, t));
+    }
+}
+
+/* _decode_otel_proto_anyvalue, then json.dumps. Bytes, which json.dumps cannot write (MLflow
+ * falls back to a repr), are written as their base64 text. */
+static void py_value(struct buf *b, struct arena *a, const struct otlp_value *v)
+{
+    switch (v->kind) {
+    case OTLP_V_NONE:
+        buf_puts(b, "null");
+        break;
+    case OTLP_V_STRING:
+        py_str(b, v->s, v->n);
+        break;
+    case OTLP_V_BYTES: {
+        const char *t = base64_encode(a, v->s, v->n);
+        py_str(b, t, strlen(t));
+        break;
+    }
+    case OTLP_V_BOOL:
+        buf_puts(b, v->b ? "true" : "false");
+        break;
+    case OTLP_V_INT:
+        buf_put_i64(b, v->i);
+        break;
+    case OTLP_V_DOUBLE:
+        py_double(b, v->d);
+        break;
+    case OTLP_V_ARRAY:
+        buf_putc(b, '[');
+        for (size_t i = 0; i < v->n; i++) {
+            if (i)
+                buf_puts(b, ", ");
+            py_value(b, a, &v->items[i]);
+        }
+        buf_putc(b, ']');
+        break;
+    case OTLP_V_KVLIST:
+        buf_putc(b, '{');
+        for (size_t i = 0; i < v->n; i++) {
+            if (i)
+                buf_puts(b, ", ");
+            py_str(b, v->kvs[i].key, strlen(v->kvs[i].key));
+            buf_puts(b, ": ");
+            py_value(b, a, &v->kvs[i].v);
+        }
+        buf_putc(b, '}');
+        break;
+    }
+}
+
+/* A string attribute that is itself JSON of a string, list or object was encoded twice by
+ * the sender (from_otel_proto dumps what to_otel_proto had dumped already): MLflow's
+ * sanitize_attributes stores it once. */
+static bool is_encoded_json(const struct otlp_value *v)
+{
+    if (v->kind != OTLP_V_STRING || !v->n)
+        return false;
+    /* Only text that starts like a JSON string, list or object can be one (JSON allows
+     * leading whitespace); everything else skips the parse. */
+    size_t i = 0;
+    while (i < v->n && (v->s[i] == ' ' || v->s[i] == '\t' || v->s[i] == '\n' || v->s[i] == '\r'))
+        i++;
+    if (i == v->n || (v->s[i] != '"' && v->s[i] != '[' && v->s[i] != '{'))
+        return false;
+    json_t *j = json_loadb(v->s, v->n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (!j)
+        return false;
+    bool yes = json_is_string(j) || json_is_array(j) || json_is_object(j);
+    json_decref(j);
+    return yes;
+}
+
+/* The attribute as MLflow stores it: dump_span_attribute_value of the decoded value. */
+static void attr_text(struct buf *b, struct arena *a, const struct otlp_value *v)
+{
+    if (is_encoded_json(v))
+        buf_append(b, v->s, v->n);
+    else
+        py_value(b, a, v);
+}
+
+static const char *attr_dump(struct arena *a, const struct otlp_value *v, size_t *n)
+{
+    struct buf b;
+    buf_init(&b, CONTENT_MAX);
+    attr_text(&b, a, v);
+    char *s = arena_strndup(a, b.ptr ? b.ptr : "", b.len);
+    *n = b.len;
+    buf_release(&b);
+    return s;
+}
+
+static void hex(char *out, const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+static const char *b64(struct arena *a, const uint8_t *p, size_t n)
+{
+    return base64_encode(a, p, n);
+}
+
+static const struct otlp_value *find_attr(const struct otlp_attrs *at, const char *key)
+{
+    for (size_t i = at->n; i-- > 0;) /* the last of a repeated key wins, as in a dict */
+        if (strcmp(at->kv[i].key, key) == 0)
+            return &at->kv[i].v;
+    return NULL;
+}
+
+/* Whether the i-th attribute's key came earlier (so it was written there). Attribute lists
+ * are short and repeats rare: the common case is one pass of strcmp over the earlier keys,
+ * done only when the first character matches. */
+static bool repeated_before(const struct otlp_attrs *at, size_t i)
+{
+    const char *k = at->kv[i].key;
+    for (size_t j = 0; j < i; j++)
+        if (at->kv[j].key[0] == k[0] && strcmp(at->kv[j].key, k) == 0)
+            return true;
+    return false;
+}
+
+/* The last attribute with the i-th one's key: its value is the one a dict keeps. */
+static const struct otlp_kv *last_of(const struct otlp_attrs *at, size_t i)
+{
+    const char *k = at->kv[i].key;
+    for (size_t j = at->n; j-- > i + 1;)
+        if (at->kv[j].key[0] == k[0] && strcmp(at->kv[j].key, k) == 0)
+            return &at->kv[j];
+    return &at->kv[i];
+}
+
+/* _get_truncated_preview without the chat-message extraction: at most PREVIEW_MAX
+ * characters, the last three "..." when cut. */
+static const char *preview(struct arena *a, const char *s, size_t n)
+{
+    size_t chars = 0, i = 0, cut = 0;
+    for (; i < n; i++) {
+        if (((unsigned char)s[i] & 0xc0) == 0x80)
+            continue;
+        if (chars == PREVIEW_MAX - 3)
+            cut = i;
+        chars++;
+    }
+    if (chars <= PREVIEW_MAX)
+        return arena_strndup(a, s, n);
+    char *out = arena_alloc(a, cut + 4);
+    memcpy(out, s, cut);
+    memcpy(out + cut, "...", 4);
+    return out;
+}
+
+static const char *status_name(int code)
+{
+    return code == OTLP_STATUS_OK ? "OK" : code == OTLP_STATUS_ERROR ? "ERROR" : "UNSET";
+}
+
+static void put_attrs_native(struct buf *b, struct arena *a, const struct otlp_attrs *at)
+{
+    buf_putc(b, '{');
+    for (size_t i = 0; i < at->n; i++) {
+        if (i)
+            buf_puts(b, ", ");
+        py_str(b, at->kv[i].key, strlen(at->kv[i].key));
+        buf_puts(b, ": ");
+        py_value(b, a, &at->kv[i].v);
+    }
+    buf_putc(b, '}');
+}
+
+/* Span.to_dict() of Span.from_otel_proto(span), as json.dumps writes it. */
+static void put_content(struct buf *b, struct arena *a, const struct otlp_span *sp,
+                        const char *trace_id)
+{
+    buf_puts(b, "{\"trace_id\": ");
+    const char *t = b64(a, sp->trace_id, 16);
+    py_str(b, t, strlen(t));
+    buf_puts(b, ", \"span_id\": ");
+    t = b64(a, sp->span_id, 8);
+    py_str(b, t, strlen(t));
+    buf_puts(b, ", \"parent_span_id\": ");
+    if (sp->parent_span_id_n) {
+        t = b64(a, sp->parent_span_id, 8);
+        py_str(b, t, strlen(t));
+    } else {
+        buf_puts(b, "null");
+    }
+    buf_puts(b, ", \"name\": ");
+    py_str(b, sp->name, strlen(sp->name));
+    buf_printf(b, ", \"start_time_unix_nano\": %llu, \"end_time_unix_nano\": %llu",
+               (unsigned long long)sp->start_time_unix_nano,
+               (unsigned long long)sp->end_time_unix_nano);
+    buf_puts(b, ", \"events\": [");
+    for (size_t i = 0; i < sp->nevents; i++) {
+        const struct otlp_event *ev = &sp->events[i];
+        if (i)
+            buf_puts(b, ", ");
+        buf_puts(b, "{\"name\": ");
+        py_str(b, ev->name, strlen(ev->name));
+        buf_printf(b, ", \"time_unix_nano\": %llu, \"attributes\": ",
+                   (unsigned long long)ev->time_unix_nano);
+        put_attrs_native(b, a, &ev->attrs);
+        buf_putc(b, '}');
+    }
+    /* OpenTelemetry keeps a status description only for ERROR. */
+    const char *msg = sp->status_code == OTLP_STATUS_ERROR ? sp->status_message : "";
+    buf_puts(b, "], \"status\": {\"code\": \"STATUS_CODE_");
+    buf_puts(b, status_name(sp->status_code));
+    buf_puts(b, "\", \"message\": ");
+    py_str(b, msg, strlen(msg));
+    buf_puts(b, "}, \"attributes\": {");
+    bool first = true, rid_done = false;
+    for (size_t i = 0; i < sp->attrs.n; i++) {
+        const struct otlp_kv *kv = &sp->attrs.kv[i];
+        if (repeated_before(&sp->attrs, i))
+            continue; /* a repeated key: the dict keeps its first place and last value */
+        if (!first)
+            buf_puts(b, ", ");
+        first = false;
+        py_str(b, kv->key, strlen(kv->key));
+        buf_puts(b, ": ");
+        kv = last_of(&sp->attrs, i);
+        size_t dn;
+        const char *d;
+        if (strcmp(kv->key, REQUEST_ID) == 0) {
+            /* Derived from the OTLP trace id: the sender's claim is not trusted. */
+            struct buf q;
+            buf_init(&q, CONTENT_MAX);
+            py_str(&q, trace_id, strlen(trace_id));
+            py_str(b, q.ptr, q.len);
+            buf_release(&q);
+            rid_done = true;
+            continue;
+        }
+        d = attr_dump(a, &kv->v, &dn);
+        py_str(b, d, dn);
+    }
+    if (!rid_done) {
+        if (!first)
+            buf_puts(b, ", ");
+        py_str(b, REQUEST_ID, strlen(REQUEST_ID));
+        buf_puts(b, ": ");
+        struct buf q;
+        buf_init(&q, CONTENT_MAX);
+        py_str(&q, trace_id, strlen(trace_id));
+        py_str(b, q.ptr, q.len);
+        buf_release(&q);
+    }
+    buf_puts(b, "}, \"links\": [");
+    for (size_t i = 0; i < sp->nlinks; i++) {
+        const struct otlp_link *l = &sp->links[i];
+        char th[33], sh[17];
+        hex(th, l->trace_id, l->trace_id_n);
+        hex(sh, l->span_id, l->span_id_n);
+        if (i)
+            buf_puts(b, ", ");
+        buf_puts(b, "{\"trace_id\": ");
+        const char *lt = arena_printf(a, "tr-%s", th);
+        py_str(b, lt, strlen(lt));
+        buf_puts(b, ", \"span_id\": ");
+        py_str(b, sh, strlen(sh));
+        buf_puts(b, ", \"attributes\": ");
+        put_attrs_native(b, a, &l->attrs);
+        buf_putc(b, '}');
+    }
+    buf_puts(b, "]}");
+}
+
+/* The text of a string attribute, or NULL. */
+static const char *attr_string(struct arena *a, const struct otlp_attrs *at, const char *key)
+{
+    const struct otlp_value *v = find_attr(at, key);
+    if (!v || v->kind != OTLP_V_STRING)
+        return NULL;
+    if (is_encoded_json(v)) {
+        json_t *j = json_loadb(v->s, v->n, JSON_DECODE_ANY, NULL);
+        const char *s = j && json_is_string(j) ? arena_strdup(a, json_string_value(j)) : NULL;
+        json_decref(j);
+        return s;
+    }
+    return arena_strndup(a, v->s, v->n);
+}
+
+static struct span_trace_agg *agg_for(struct arena *a, struct span_batch *out, const char *tid)
+{
+    for (size_t i = 0; i < out->naggs; i++)
+        if (strcmp(out->aggs[i].trace_id, tid) == 0)
+            return &out->aggs[i];
+    out->aggs = arena_grow(a, out->aggs, out->naggs, sizeof *out->aggs);
+    struct span_trace_agg *g = &out->aggs[out->naggs++];
+    memset(g, 0, sizeof *g);
+    g->trace_id = tid;
+    g->min_start_ms = INT64_MAX;
+    return g;
+}
+
+static void add_tag(struct arena *a, struct span_trace_agg *g, const char *k, const char *v)
+{
+    for (size_t i = 0; i < g->ntags; i++)
+        if (strcmp(g->tags[i].key, k) == 0) {
+            g->tags[i].value = v;
+            return;
+        }
+    g->tags = arena_grow(a, g->tags, g->ntags, sizeof *g->tags);
+    g->tags[g->ntags++] = (struct kv){k, v};
+}
+
+/* The root span's contributions to its trace (log_spans' root_span_dict and
+ * trace_tags_from_root_attr, the resource's attributes as tags). */
+static void root_into(struct arena *a, struct span_trace_agg *g, const struct otlp_span *sp)
+{
+    g->root_status = sp->status_code == OTLP_STATUS_ERROR ? "ERROR" : "OK";
+    const struct otlp_value *v;
+    size_t n;
+    if ((v = find_attr(&sp->attrs, INPUTS))) {
+        const char *s = attr_dump(a, v, &n);
+        g->request_preview = preview(a, s, n);
+    }
+    if ((v = find_attr(&sp->attrs, OUTPUTS))) {
+        const char *s = attr_dump(a, v, &n);
+        g->response_preview = preview(a, s, n);
+    }
+    size_t plen = sizeof TRACE_TAG_PREFIX - 1;
+    for (size_t i = 0; i < sp->attrs.n; i++) {
+        const struct otlp_kv *kv = &sp->attrs.kv[i];
+        if (strncmp(kv->key, TRACE_TAG_PREFIX, plen) != 0 || !kv->key[plen])
+            continue;
+        const char *tv = kv->v.kind == OTLP_V_STRING ? attr_string(a, &sp->attrs, kv->key)
+                                                     : attr_dump(a, &kv->v, &n);
+        if (!tv)
+            continue;
+        if (strcmp(kv->key + plen, TRACE_TAG_NAME) == 0)
+            g->trace_name = tv;
+        else
+            add_tag(a, g, kv->key + plen, tv);
+    }
+    if (sp->resource)
+        for (size_t i = 0; i < sp->resource->n; i++) {
+            const struct otlp_kv *kv = &sp->resource->kv[i];
+            if (strncmp(kv->key, "telemetry.sdk.", 14) == 0 || strncmp(kv->key, "mlflow.", 7) == 0)
+                continue;
+            const char *tv = kv->v.kind == OTLP_V_STRING ? arena_strndup(a, kv->v.s, kv->v.n)
+                                                         : attr_dump(a, &kv->v, &n);
+            add_tag(a, g, kv->key, tv);
+        }
+}
+
+int span_batch_from_otlp(struct arena *a, const struct otlp_request *rq, struct span_batch *out,
+                         struct err *e)
+{
+    memset(out, 0, sizeof *out);
+    out->rows = arena_calloc(a, rq->nspans ? rq->nspans : 1, sizeof *out->rows);
+    for (size_t i = 0; i < rq->nspans; i++) {
+        const struct otlp_span *sp = &rq->spans[i];
+        if (sp->trace_id_n != 16 || sp->span_id_n != 8)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Cannot convert OpenTelemetry span to MLflow span: span %zu has no %s",
+                           i, sp->trace_id_n != 16 ? "trace_id" : "span_id");
+        char th[33], sh[17], ph[17];
+        hex(th, sp->trace_id, 16);
+        hex(sh, sp->span_id, 8);
+        const char *tid = arena_printf(a, "tr-%s", th);
+        struct span_row *r = &out->rows[out->nrows++];
+        r->trace_id = tid;
+        r->span_id = arena_strdup(a, sh);
+        if (sp->parent_span_id_n) {
+            hex(ph, sp->parent_span_id, 8);
+            r->parent_span_id = arena_strdup(a, ph);
+        }
+        r->name = sp->name;
+        r->type = attr_string(a, &sp->attrs, SPAN_TYPE);
+        r->status = status_name(sp->status_code);
+        bool late = sp->start_time_unix_nano > INT64_MAX || sp->end_time_unix_nano > INT64_MAX;
+        for (size_t k = 0; k < sp->nevents; k++)
+            late |= sp->events[k].time_unix_nano > INT64_MAX;
+        if (late)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Cannot convert OpenTelemetry span to MLflow span: span %zu has a "
+                           "time beyond 2262",
+                           i);
+        r->start_ns = (int64_t)sp->start_time_unix_nano;
+        r->has_end = true;
+        r->end_ns = (int64_t)sp->end_time_unix_nano;
+        struct buf b;
+        buf_init(&b, CONTENT_MAX);
+        put_content(&b, a, sp, tid);
+        if (!buf_ok(&b)) {
+            buf_release(&b);
+            return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+        }
+        r->content = arena_strndup(a, b.ptr, b.len);
+        r->content_n = b.len;
+        buf_release(&b);
+
+        struct span_trace_agg *g = agg_for(a, out, tid);
+        int64_t start_ms = r->start_ns / 1000000;
+        if (start_ms < g->min_start_ms)
+            g->min_start_ms = start_ms;
+        if (r->end_ns) {
+            int64_t end_ms = r->end_ns / 1000000;
+            if (!g->has_max_end || end_ms > g->max_end_ms)
+                g->max_end_ms = end_ms;
+            g->has_max_end = true;
+        }
+        if (!r->parent_span_id)
+            root_into(a, g, sp);
+    }
+    return 0;
+}

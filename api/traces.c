@@ -1,0 +1,502 @@
+/* GenAI trace endpoints of MLflow 3 (v3 paths, with the v2 tag and delete paths the client
+ * still calls): start, get info, get with spans, batch get, search, tags, delete, link to a
+ * run. Trace infos are written as MLflow's TraceInfoV3 proto JSON (RFC 3339 request_time,
+ * "1.5s" durations); spans come back as OpenTelemetry proto JSON made from the stored
+ * content (api/trace_json.c). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../base/util.h"
+#include "../query/filter.h"
+#include "../store/traces.h"
+#include "api.h"
+#include "page_token.h"
+#include "trace_json.h"
+
+enum {
+    SEARCH_TRACES_DEFAULT = 100, /* SEARCH_TRACES_DEFAULT_MAX_RESULTS */
+    SEARCH_TRACES_MAX = 500,
+    TRACE_TAG_KEY_MAX = 250,
+    TRACE_TAG_VALUE_MAX = 8000,
+};
+
+/* ---- proto JSON of TraceInfoV3 ---- */
+
+static void put_kv_map(struct jw *w, const char *key, const struct kv *v, size_t n)
+{
+    jw_key(w, key);
+    jw_obj(w);
+    for (size_t i = 0; i < n; i++)
+        jw_kstr(w, v[i].key, v[i].value ? v[i].value : "");
+    jw_obj_end(w);
+}
+
+static void put_trace_info(struct jw *w, const struct trace_info *t)
+{
+    char ts[40], dur[40];
+    jw_obj(w);
+    jw_kstr(w, "trace_id", t->trace_id);
+    if (t->client_request_id)
+        jw_kstr(w, "client_request_id", t->client_request_id);
+    jw_key(w, "trace_location");
+    jw_obj(w);
+    jw_kstr(w, "type", "MLFLOW_EXPERIMENT");
+    jw_key(w, "mlflow_experiment");
+    jw_obj(w);
+    jw_kid(w, "experiment_id", t->experiment_id);
+    jw_obj_end(w);
+    jw_obj_end(w);
+    if (t->request_preview)
+        jw_kstr(w, "request_preview", t->request_preview);
+    if (t->response_preview)
+        jw_kstr(w, "response_preview", t->response_preview);
+    trace_json_timestamp(ts, sizeof ts, t->request_time);
+    jw_kstr(w, "request_time", ts);
+    if (t->has_execution_duration) {
+        trace_json_duration(dur, sizeof dur, t->execution_duration);
+        jw_kstr(w, "execution_duration", dur);
+    }
+    jw_kstr(w, "state", t->state);
+    put_kv_map(w, "trace_metadata", t->metadata, t->nmetadata);
+    put_kv_map(w, "tags", t->tags, t->ntags);
+    jw_obj_end(w);
+}
+
+static void put_info_item(struct jw *w, const void *item)
+{
+    put_trace_info(w, item);
+}
+
+/* {"trace": {"trace_info": ..., ["spans": [...]]}} */
+static int reply_trace(struct ctx *c, const struct trace_info *t, const struct span_row *spans,
+                       size_t n, bool with_spans)
+{
+    jw_obj(&c->w);
+    jw_key(&c->w, "trace");
+    jw_obj(&c->w);
+    jw_key(&c->w, "trace_info");
+    put_trace_info(&c->w, t);
+    if (with_spans && n) {
+        jw_key(&c->w, "spans");
+        jw_arr(&c->w);
+        for (size_t i = 0; i < n; i++)
+            if (trace_json_span(&c->w, spans[i].content, spans[i].content_n, &c->e) != 0)
+                return -1;
+        jw_arr_end(&c->w);
+    }
+    jw_obj_end(&c->w);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+/* ---- JSON in ---- */
+
+static int read_kv_map(struct ctx *c, json_t *o, const char *field, struct kv **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    json_t *m = json_object_get(o, field);
+    if (!m || json_is_null(m))
+        return 0;
+    if (!json_is_object(m))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid value for parameter 'trace.trace_info.%s': expected an object",
+                       field);
+    size_t cnt = json_object_size(m);
+    struct kv *v = arena_calloc(c->s.a, cnt ? cnt : 1, sizeof *v);
+    const char *k;
+    json_t *val;
+    size_t i = 0;
+    json_object_foreach(m, k, val)
+    {
+        if (!json_is_string(val))
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid value for 'trace.trace_info.%s.%s': expected a string", field,
+                           k);
+        if (strlen(k) > TRACE_TAG_KEY_MAX)
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "'%s' key '%.40s...' exceeds the maximum length of %d characters",
+                           field, k, TRACE_TAG_KEY_MAX);
+        const char *s = json_string_value(val);
+        if (memchr(s, 0, json_string_length(val)))
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid value for 'trace.trace_info.%s.%s': a NUL byte", field, k);
+        /* MLflow truncates long values of tags and metadata to the column's size. */
+        size_t len = json_string_length(val);
+        v[i].key = arena_strdup(c->s.a, k);
+        v[i].value = arena_strndup(c->s.a, s, len > TRACE_TAG_VALUE_MAX ? TRACE_TAG_VALUE_MAX : len);
+        i++;
+    }
+    *out = v;
+    *n = i;
+    return 0;
+}
+
+static int opt_str(struct ctx *c, json_t *o, const char *f, const char **out)
+{
+    return obj_str(&c->in, o, "trace.trace_info", f, false, out);
+}
+
+/* TraceInfoV3 from StartTraceV3's trace.trace_info. */
+static int read_trace_info(struct ctx *c, struct trace_info *t)
+{
+    memset(t, 0, sizeof *t);
+    json_t *tr = in_raw(&c->in, "trace");
+    json_t *ti = tr && json_is_object(tr) ? json_object_get(tr, "trace_info") : NULL;
+    if (!ti || !json_is_object(ti))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Missing value for required parameter 'trace.trace_info'.");
+    const char *exp = NULL, *rt = NULL, *dur = NULL, *state = NULL;
+    json_t *loc = json_object_get(ti, "trace_location");
+    json_t *me = loc && json_is_object(loc) ? json_object_get(loc, "mlflow_experiment") : NULL;
+    if (me && json_is_object(me) &&
+        obj_str(&c->in, me, "trace.trace_info.trace_location.mlflow_experiment",
+                "experiment_id", false, &exp) != 0)
+        return -1;
+    if (obj_str(&c->in, ti, "trace.trace_info", "trace_id", true, &t->trace_id) != 0 ||
+        opt_str(c, ti, "client_request_id", &t->client_request_id) != 0 ||
+        opt_str(c, ti, "request_preview", &t->request_preview) != 0 ||
+        opt_str(c, ti, "response_preview", &t->response_preview) != 0 ||
+        opt_str(c, ti, "request_time", &rt) != 0 ||
+        opt_str(c, ti, "execution_duration", &dur) != 0 || opt_str(c, ti, "state", &state) != 0)
+        return -1;
+    if (!exp)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "A trace must be logged to an MLflow experiment: "
+                       "trace.trace_info.trace_location.mlflow_experiment.experiment_id is "
+                       "missing.");
+    if (exp_parse_id(&c->s, exp, &t->experiment_id) != 0)
+        return -1;
+    if (rt && trace_json_parse_timestamp(rt, &t->request_time) != 0)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid value '%s' for 'trace.trace_info.request_time': expected an RFC "
+                       "3339 timestamp",
+                       rt);
+    if (dur) {
+        if (trace_json_parse_duration(dur, &t->execution_duration) != 0)
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid value '%s' for 'trace.trace_info.execution_duration': "
+                           "expected a duration like \"1.5s\"",
+                           dur);
+        t->has_execution_duration = true;
+    }
+    static const char *const states[] = {"STATE_UNSPECIFIED", "OK", "ERROR", "IN_PROGRESS"};
+    t->state = "STATE_UNSPECIFIED";
+    if (state) {
+        bool ok = false;
+        for (size_t i = 0; i < 4 && !ok; i++)
+            ok = strcmp(state, states[i]) == 0;
+        if (!ok)
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid value '%s' for 'trace.trace_info.state'", state);
+        t->state = state;
+    }
+    if (strlen(t->trace_id) > 50)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Trace ID '%.60s...' is longer than 50 characters", t->trace_id);
+    if (read_kv_map(c, ti, "tags", &t->tags, &t->ntags) != 0 ||
+        read_kv_map(c, ti, "trace_metadata", &t->metadata, &t->nmetadata) != 0)
+        return -1;
+    return 0;
+}
+
+/* ---- handlers ---- */
+
+static int h_start_v3(struct ctx *c)
+{
+    struct trace_info in, out;
+    if (read_trace_info(c, &in) != 0 || trace_start(&c->s, &in, &out) != 0)
+        return -1;
+    return reply_trace(c, &out, NULL, 0, false);
+}
+
+static int h_get_info_v3(struct ctx *c)
+{
+    struct trace_info t;
+    if (trace_get_info(&c->s, c->r->params[0], &t) != 0)
+        return -1;
+    return reply_trace(c, &t, NULL, 0, false);
+}
+
+/* The number of spans the client said the trace has (mlflow.trace.sizeStats num_spans). */
+static int64_t expected_spans(const struct trace_info *t)
+{
+    for (size_t i = 0; i < t->nmetadata; i++) {
+        if (strcmp(t->metadata[i].key, TRACE_META_SIZE_STATS) != 0 || !t->metadata[i].value)
+            continue;
+        json_t *j = json_loads(t->metadata[i].value, 0, NULL);
+        json_t *n = j ? json_object_get(j, "num_spans") : NULL;
+        int64_t v = n && json_is_integer(n) ? json_integer_value(n) : 0;
+        json_decref(j);
+        return v;
+    }
+    return 0;
+}
+
+static bool spans_in_store(const struct trace_info *t)
+{
+    for (size_t i = 0; i < t->ntags; i++)
+        if (strcmp(t->tags[i].key, TRACE_TAG_SPANS_LOCATION) == 0)
+            return t->tags[i].value && strcmp(t->tags[i].value, "TRACKING_STORE") == 0;
+    return false;
+}
+
+static int h_get(struct ctx *c)
+{
+    const char *id;
+    bool partial = false, present;
+    if (in_str_req(&c->in, "trace_id", &id) != 0 ||
+        in_bool(&c->in, "allow_partial", &partial, &present) != 0)
+        return -1;
+    struct trace_info t;
+    struct span_row *spans = NULL;
+    size_t n = 0;
+    if (trace_get_info(&c->s, id, &t) != 0) {
+        if (c->e.code == ERR_RESOURCE_DOES_NOT_EXIST)
+            err_set(&c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Trace with ID %s is not found.", id);
+        return -1;
+    }
+    if (!spans_in_store(&t))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Trace data not stored in tracking store");
+    if (trace_get_spans(&c->s, id, &spans, &n) != 0)
+        return -1;
+    if (!partial && (int64_t)n < expected_spans(&t))
+        return err_set(&c->e, ERR_RESOURCE_DOES_NOT_EXIST,
+                       "Trace with ID %s is not fully exported yet, please try again later.", id);
+    return reply_trace(c, &t, spans, n, true);
+}
+
+static int h_batch_get(struct ctx *c)
+{
+    const char **ids;
+    size_t n;
+    if (in_str_list(&c->in, "trace_ids", &ids, &n) != 0)
+        return -1;
+    struct trace_info *infos;
+    size_t ni;
+    if (trace_get_infos(&c->s, ids, n, &infos, &ni) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_key(&c->w, "traces");
+    jw_arr(&c->w);
+    for (size_t i = 0; i < ni; i++) {
+        struct span_row *spans = NULL;
+        size_t ns = 0;
+        if (spans_in_store(&infos[i]) &&
+            trace_get_spans(&c->s, infos[i].trace_id, &spans, &ns) != 0)
+            return -1;
+        jw_obj(&c->w);
+        jw_key(&c->w, "trace_info");
+        put_trace_info(&c->w, &infos[i]);
+        if (ns) {
+            jw_key(&c->w, "spans");
+            jw_arr(&c->w);
+            for (size_t k = 0; k < ns; k++)
+                if (trace_json_span(&c->w, spans[k].content, spans[k].content_n, &c->e) != 0)
+                    return -1;
+            jw_arr_end(&c->w);
+        }
+        jw_obj_end(&c->w);
+    }
+    jw_arr_end(&c->w);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int h_batch_get_infos(struct ctx *c)
+{
+    const char **ids;
+    size_t n;
+    if (in_str_list(&c->in, "trace_ids", &ids, &n) != 0)
+        return -1;
+    struct trace_info *infos;
+    size_t ni;
+    if (trace_get_infos(&c->s, ids, n, &infos, &ni) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_key(&c->w, "trace_infos");
+    jw_arr(&c->w);
+    for (size_t i = 0; i < ni; i++)
+        put_trace_info(&c->w, &infos[i]);
+    jw_arr_end(&c->w);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int h_search_v3(struct ctx *c)
+{
+    json_t *locs;
+    if (in_array(&c->in, "locations", &locs) != 0)
+        return -1;
+    size_t nl = locs ? json_array_size(locs) : 0;
+    int64_t *exps = arena_calloc(c->s.a, nl ? nl : 1, sizeof *exps);
+    size_t ne = 0;
+    for (size_t i = 0; i < nl; i++) {
+        json_t *l = json_array_get(locs, i);
+        json_t *me = json_is_object(l) ? json_object_get(l, "mlflow_experiment") : NULL;
+        json_t *id = me && json_is_object(me) ? json_object_get(me, "experiment_id") : NULL;
+        if (!id || !json_is_string(id))
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Only MLFLOW_EXPERIMENT locations are supported: locations[%zu] has "
+                           "no mlflow_experiment.experiment_id",
+                           i);
+        if (exp_parse_id(&c->s, json_string_value(id), &exps[ne]) != 0)
+            return -1;
+        ne++;
+    }
+    if (!ne)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "At least one location must be specified for searching traces.");
+    const char *filter, *tok;
+    int64_t max = SEARCH_TRACES_DEFAULT, offset = 0;
+    bool present;
+    const char **order;
+    size_t norder;
+    if (in_str(&c->in, "filter", &filter) != 0 || in_str(&c->in, "page_token", &tok) != 0 ||
+        in_i64(&c->in, "max_results", &max, &present) != 0 ||
+        in_str_list(&c->in, "order_by", &order, &norder) != 0)
+        return -1;
+    if (!present)
+        max = SEARCH_TRACES_DEFAULT;
+    if (max <= 0 || max > SEARCH_TRACES_MAX)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid value %lld for parameter 'max_results' supplied. It must be "
+                       "at most %d",
+                       (long long)max, SEARCH_TRACES_MAX);
+    struct filter f;
+    struct order_by ob;
+    struct str *items = arena_calloc(c->s.a, norder ? norder : 1, sizeof *items);
+    for (size_t i = 0; i < norder; i++)
+        items[i] = str_c(order[i]);
+    if (filter_parse(c->s.a, SEARCH_TRACES, filter ? filter : "", filter ? strlen(filter) : 0,
+                     &f, &c->e) != 0 ||
+        filter_parse_order_by(c->s.a, SEARCH_TRACES, items, norder, &ob, &c->e) != 0)
+        return -1;
+    if (tok && *tok && page_token_parse_offset(c->s.a, tok, strlen(tok), &offset, &c->e) != 0)
+        return -1;
+    struct trace_search_q q = {exps, ne, &f, &ob, offset, max};
+    struct trace_info *infos;
+    size_t n;
+    bool more;
+    if (trace_search(&c->s, &q, &infos, &n, &more) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_key(&c->w, "traces");
+    jw_arr(&c->w);
+    for (size_t i = 0; i < n; i++)
+        put_info_item(&c->w, &infos[i]);
+    jw_arr_end(&c->w);
+    if (more)
+        jw_kstr(&c->w, "next_page_token", page_token_format_offset(c->s.a, offset + (int64_t)n));
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int read_tag_key(struct ctx *c, const char **key)
+{
+    if (in_str_req(&c->in, "key", key) != 0)
+        return -1;
+    if (strlen(*key) > TRACE_TAG_KEY_MAX)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Tag key '%.40s...' exceeds the maximum length of %d characters", *key,
+                       TRACE_TAG_KEY_MAX);
+    return 0;
+}
+
+static int h_set_tag(struct ctx *c)
+{
+    const char *key, *value;
+    if (read_tag_key(c, &key) != 0 || in_str(&c->in, "value", &value) != 0)
+        return -1;
+    if (!value)
+        value = "";
+    size_t len = strlen(value);
+    if (len > TRACE_TAG_VALUE_MAX)
+        value = arena_strndup(c->s.a, value, TRACE_TAG_VALUE_MAX); /* MLflow truncates */
+    if (trace_set_tag(&c->s, c->r->params[0], key, value) != 0)
+        return -1;
+    return reply_empty(c);
+}
+
+static int h_delete_tag(struct ctx *c)
+{
+    const char *key;
+    if (read_tag_key(c, &key) != 0 || trace_delete_tag(&c->s, c->r->params[0], key) != 0)
+        return -1;
+    return reply_empty(c);
+}
+
+static int h_delete_traces(struct ctx *c)
+{
+    const char *exp;
+    int64_t exp_id, max_ts = 0, max_traces = 0;
+    bool has_ts, has_max;
+    const char **ids;
+    size_t n;
+    if (in_str_req(&c->in, "experiment_id", &exp) != 0 || exp_parse_id(&c->s, exp, &exp_id) != 0 ||
+        in_i64(&c->in, "max_timestamp_millis", &max_ts, &has_ts) != 0 ||
+        in_i64(&c->in, "max_traces", &max_traces, &has_max) != 0 ||
+        in_str_list(&c->in, "request_ids", &ids, &n) != 0)
+        return -1;
+    /* MLflow's _validate_delete_traces arguments. */
+    if (n && (has_ts || has_max))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Only one of `max_timestamp_millis` and `trace_ids` can be specified.");
+    if (!n && !has_ts)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Either `max_timestamp_millis` or `trace_ids` must be specified.");
+    if (has_max && max_traces <= 0)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "`max_traces` must be a positive integer, received %lld.",
+                       (long long)max_traces);
+    int64_t deleted;
+    if (trace_delete(&c->s, exp_id, ids, n, has_ts, max_ts, has_max ? max_traces : 0,
+                     &deleted) != 0)
+        return -1;
+    jw_obj(&c->w);
+    jw_kint(&c->w, "traces_deleted", deleted);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
+static int h_link_to_run(struct ctx *c)
+{
+    const char **ids;
+    size_t n;
+    const char *run_id;
+    if (in_str_list(&c->in, "trace_ids", &ids, &n) != 0 || in_str_req(&c->in, "run_id", &run_id) != 0)
+        return -1;
+    if (n > 100)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Cannot link more than 100 traces to a run in a single request. Provided "
+                       "%zu traces.",
+                       n);
+    if (trace_link_to_run(&c->s, ids, n, run_id) != 0)
+        return -1;
+    return reply_empty(c);
+}
+
+/* Under /api/3.0/mlflow; literal paths before {trace_id}. */
+const struct route trace_v3_routes[] = {
+    {HTTP_POST, "/traces", h_start_v3, 16 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_GET, "/traces/get", h_get, 0, RF_TRACKING, NULL},
+    {HTTP_GET, "/traces/batchGet", h_batch_get, 0, RF_TRACKING, NULL},
+    {HTTP_POST, "/traces/batchGetInfos", h_batch_get_infos, 4 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/traces/search", h_search_v3, 4 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/traces/delete-traces", h_delete_traces, 4 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_GET, "/traces/{trace_id}", h_get_info_v3, 0, RF_TRACKING, NULL},
+    {HTTP_PATCH, "/traces/{trace_id}/tags", h_set_tag, 1 * MB, RF_TRACKING, NULL},
+    {HTTP_DELETE, "/traces/{trace_id}/tags", h_delete_tag, 64 * KB, RF_TRACKING, NULL},
+};
+const size_t trace_v3_routes_n = sizeof trace_v3_routes / sizeof *trace_v3_routes;
+
+/* Under /api/2.0/mlflow. */
+const struct route trace_v2_routes[] = {
+    {HTTP_POST, "/traces/delete-traces", h_delete_traces, 4 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/traces/link-to-run", h_link_to_run, 1 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_PATCH, "/traces/{request_id}/tags", h_set_tag, 1 * MB, RF_TRACKING, NULL},
+    {HTTP_DELETE, "/traces/{request_id}/tags", h_delete_tag, 64 * KB, RF_TRACKING, NULL},
+};
+const size_t trace_v2_routes_n = sizeof trace_v2_routes / sizeof *trace_v2_routes;

@@ -1,0 +1,71 @@
+/* libFuzzer target for OTLP trace export bodies (api/otlp_pb.c) and what is made of them:
+ * an accepted body's spans become MLflow span contents (api/span_content.c) that are valid
+ * JSON and read back as OpenTelemetry proto JSON (api/trace_json.c). The input, as text, is
+ * also read as a proto Timestamp and Duration, which print back to the same milliseconds.
+ *   ./fuzz_otlp tests/fuzz/corpus/otlp
+ * Linked with replay.c instead of libFuzzer, it replays its corpus as a normal test. */
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/otlp.h"
+#include "api/span_content.h"
+#include "api/trace_json.h"
+#include "base/arena.h"
+#include "base/buf.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void times(const uint8_t *data, size_t size)
+{
+    char *s = malloc(size + 1);
+    if (!s)
+        return;
+    memcpy(s, data, size);
+    s[size] = 0;
+    int64_t ms, back;
+    char out[64];
+    if (trace_json_parse_timestamp(s, &ms) == 0 && ms > -62135596800000LL &&
+        ms < 253402300800000LL) {
+        trace_json_timestamp(out, sizeof out, ms);
+        if (trace_json_parse_timestamp(out, &back) != 0 || back != ms)
+            abort();
+    }
+    if (trace_json_parse_duration(s, &ms) == 0) {
+        trace_json_duration(out, sizeof out, ms);
+        if (trace_json_parse_duration(out, &back) != 0 || back != ms)
+            abort();
+    }
+    free(s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    times(data, size);
+    struct arena a;
+    arena_init(&a);
+    struct err e;
+    struct otlp_request rq;
+    if (otlp_decode_pb(&a, data, size, &rq, &e) == 0) {
+        struct span_batch b;
+        if (span_batch_from_otlp(&a, &rq, &b, &e) == 0) {
+            for (size_t i = 0; i < b.nrows; i++) {
+                json_t *j = trace_json_load(b.rows[i].content, b.rows[i].content_n);
+                if (!j || !json_is_object(j))
+                    abort(); /* the content is JSON that MLflow can read */
+                json_decref(j);
+                struct buf out;
+                buf_init(&out, 1 << 26);
+                struct jw w;
+                jw_init(&w, &out);
+                if (trace_json_span(&w, b.rows[i].content, b.rows[i].content_n, &e) != 0)
+                    abort();
+                buf_release(&out);
+            }
+        }
+    }
+    arena_release(&a);
+    return 0;
+}

@@ -1,0 +1,249 @@
+"""GenAI tracing with the real client: @mlflow.trace and mlflow.start_span send their spans
+over OTLP (/v1/traces) and the trace info with start-trace v3; get_trace, search_traces,
+tags, delete and link-to-run read and change them. The same tests run against mlflow server
+(MLTRACK_TARGET=mlflow)."""
+import os
+import time
+
+import pytest
+import requests
+
+from conftest import assert_error, uname
+
+import mlflow
+from mlflow.tracing.utils.otlp import MLFLOW_EXPERIMENT_ID_HEADER
+
+# Export synchronously, so that a trace is on the server when the traced call returns (the
+# exporter reads this when the tracer provider is set up).
+os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
+
+
+@pytest.fixture
+def traced(tracking, client):
+    """A fresh experiment and the fluent API pointed at it."""
+    exp = client.create_experiment(uname("tr"))
+    tracking.set_experiment(experiment_id=exp)
+    mlflow.tracing.reset()
+    yield exp
+
+
+@mlflow.trace(span_type="LLM")
+def fake_llm(prompt, temperature=0.7):
+    span = mlflow.get_current_active_span()
+    span.set_attributes({"model": "fake-1", "temperature": temperature, "tokens": [3, 5]})
+    if prompt == "fail":
+        raise ValueError("the model is down")
+    return {"choices": [{"text": prompt.upper()}]}
+
+
+@mlflow.trace
+def agent(question):
+    with mlflow.start_span("retrieve", span_type="RETRIEVER") as s:
+        s.set_inputs({"query": question})
+        s.set_outputs(["doc-1", "doc-2"])
+        s.set_attribute("k", 2)
+    return fake_llm(question)
+
+
+def exported():
+    """Waits for the client's pending span and trace writes (it may send them from a queue
+    even when async trace logging is off), then returns the last trace's id."""
+    mlflow.flush_trace_async_logging()
+    return mlflow.get_last_active_trace_id()
+
+
+def run_agent(question):
+    agent(question)
+    return exported()
+
+
+def test_nested_trace_round_trip(traced, client):
+    tid = run_agent("hello")
+    assert tid and tid.startswith("tr-")
+    t = mlflow.get_trace(tid)
+    assert t.info.experiment_id == traced
+    assert t.info.state.value == "OK"
+    assert t.info.execution_duration is not None and t.info.execution_duration >= 0
+    assert t.info.tags["mlflow.traceName"] == "agent"
+    assert t.info.request_preview == '{"question": "hello"}'
+    spans = {s.name: s for s in t.data.spans}
+    assert set(spans) == {"agent", "retrieve", "fake_llm"}
+    root = spans["agent"]
+    assert root.parent_id is None
+    assert spans["retrieve"].parent_id == root.span_id
+    assert spans["fake_llm"].parent_id == root.span_id
+    assert spans["retrieve"].span_type == "RETRIEVER"
+    assert spans["retrieve"].inputs == {"query": "hello"}
+    assert spans["retrieve"].outputs == ["doc-1", "doc-2"]
+    assert spans["retrieve"].get_attribute("k") == 2
+    llm = spans["fake_llm"]
+    assert llm.span_type == "LLM"
+    assert llm.get_attribute("model") == "fake-1"
+    assert llm.get_attribute("temperature") == 0.7
+    assert llm.get_attribute("tokens") == [3, 5]
+    assert llm.outputs == {"choices": [{"text": "HELLO"}]}
+    assert t.data.spans[0].name == "agent"  # root first
+    for s in t.data.spans:
+        assert s.trace_id == tid
+        assert s.start_time_ns <= s.end_time_ns
+
+
+def test_exception_marks_span_and_trace_error(traced):
+    with pytest.raises(ValueError):
+        agent("fail")
+    tid = exported()
+    t = mlflow.get_trace(tid)
+    assert t.info.state.value == "ERROR"
+    llm = [s for s in t.data.spans if s.name == "fake_llm"][0]
+    assert llm.status.status_code.value == "ERROR"
+    assert "the model is down" in llm.status.description
+    events = [e for e in llm.events if e.name == "exception"]
+    assert events and events[0].attributes["exception.type"] == "ValueError"
+    assert events[0].attributes["exception.message"] == "the model is down"
+
+
+def test_search_traces_with_filters_and_order(traced, client):
+    ids = [run_agent("q%d" % i) for i in range(3)]
+    with pytest.raises(ValueError):
+        agent("fail")
+    bad = exported()
+    client.set_trace_tag(ids[1], "team", "search")
+
+    got = client.search_traces(locations=[traced])
+    assert [t.info.trace_id for t in got] == [bad] + ids[::-1]  # newest first
+
+    ok = client.search_traces(locations=[traced], filter_string="trace.status = 'OK'")
+    assert sorted(t.info.trace_id for t in ok) == sorted(ids)
+    err = client.search_traces(locations=[traced], filter_string="attributes.status = 'ERROR'")
+    assert [t.info.trace_id for t in err] == [bad]
+    tagged = client.search_traces(locations=[traced], filter_string="tags.team = 'search'")
+    assert [t.info.trace_id for t in tagged] == [ids[1]]
+    named = client.search_traces(locations=[traced], filter_string="trace.name = 'agent'")
+    assert len(named) == 4
+    t0 = client.get_trace(ids[0]).info.request_time
+    later = client.search_traces(locations=[traced],
+                                 filter_string="trace.timestamp_ms > %d" % t0)
+    assert ids[0] not in [t.info.trace_id for t in later] and ids[2] in [t.info.trace_id for t in later]
+    fast = client.search_traces(locations=[traced],
+                                filter_string="trace.execution_time_ms >= 0 AND trace.status = 'OK'")
+    assert len(fast) == 3
+    meta = client.search_traces(locations=[traced],
+                                filter_string="metadata.`mlflow.traceInputs` = '{\"question\": \"q2\"}'")
+    assert [t.info.trace_id for t in meta] == [ids[2]]
+    asc = client.search_traces(locations=[traced], order_by=["timestamp_ms ASC"])
+    assert [t.info.trace_id for t in asc] == ids + [bad]
+
+    page = client.search_traces(locations=[traced], max_results=2)
+    assert len(page) == 2 and page.token
+    rest = client.search_traces(locations=[traced], max_results=2, page_token=page.token)
+    assert [t.info.trace_id for t in page] + [t.info.trace_id for t in rest] == [bad] + ids[::-1]
+
+    df = mlflow.search_traces(locations=[traced], filter_string="trace.status = 'OK'")
+    assert len(df) == 3
+
+
+def test_search_traces_bad_filter(traced, api):
+    r = api.post("/api/3.0/mlflow/traces/search",
+                 json={"locations": [{"type": "MLFLOW_EXPERIMENT",
+                                      "mlflow_experiment": {"experiment_id": traced}}],
+                       "filter": "trace.status = "})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+    r = api.post("/api/3.0/mlflow/traces/search",
+                 json={"locations": [{"type": "MLFLOW_EXPERIMENT",
+                                      "mlflow_experiment": {"experiment_id": traced}}],
+                       "filter": "nosuch.key = 'x'"})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_trace_tags(traced, client):
+    tid = run_agent("tags")
+    client.set_trace_tag(tid, "stage", "dev")
+    client.set_trace_tag(tid, "stage", "prod")
+    assert client.get_trace(tid).info.tags["stage"] == "prod"
+    client.delete_trace_tag(tid, "stage")
+    assert "stage" not in client.get_trace(tid).info.tags
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        client.delete_trace_tag(tid, "stage")
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        client.set_trace_tag("tr-" + "0" * 32, "a", "b")
+
+
+@pytest.mark.mltrack_only("mlflow server answers BAD_REQUEST (a foreign key error) for a "
+                          "missing trace and links traces to runs that do not exist")
+def test_missing_trace_and_run_are_not_found(traced, client):
+    with pytest.raises(mlflow.exceptions.MlflowException) as ei:
+        client.set_trace_tag("tr-" + "0" * 32, "a", "b")
+    assert ei.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+    tid = run_agent("link")
+    with pytest.raises(mlflow.exceptions.MlflowException) as ei:
+        client.link_traces_to_run([tid], "0" * 32)
+    assert ei.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_get_missing_trace(traced, client, api):
+    r = api.get("/api/3.0/mlflow/traces/tr-" + "f" * 32)
+    assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        client.get_trace("tr-" + "e" * 32)
+
+
+def test_delete_traces(traced, client):
+    ids = [run_agent("d%d" % i) for i in range(4)]
+    assert client.delete_traces(experiment_id=traced, trace_ids=[ids[0]]) == 1
+    left = [t.info.trace_id for t in client.search_traces(locations=[traced])]
+    assert ids[0] not in left and len(left) == 3
+    # The oldest one by timestamp, at most max_traces.
+    assert client.delete_traces(experiment_id=traced, max_timestamp_millis=int(time.time() * 1000) + 1000,
+                                max_traces=1) == 1
+    left = [t.info.trace_id for t in client.search_traces(locations=[traced])]
+    assert left == [ids[3], ids[2]]
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        client.delete_traces(experiment_id=traced)
+
+
+def test_link_traces_to_run(traced, client):
+    tid = run_agent("link")
+    run = client.create_run(traced)
+    client.link_traces_to_run([tid], run.info.run_id)
+    client.link_traces_to_run([tid], run.info.run_id)  # again: no error, one link
+
+
+def test_trace_inside_run_is_linked(traced, tracking, client):
+    with tracking.start_run() as r:
+        tid = run_agent("in-run")
+    t = client.get_trace(tid)
+    assert t.info.trace_metadata.get("mlflow.sourceRun") == r.info.run_id
+    found = client.search_traces(locations=[traced],
+                                 filter_string="trace.run_id = '%s'" % r.info.run_id)
+    assert [x.info.trace_id for x in found] == [tid]
+
+
+def test_otlp_bad_input(traced, base_url):
+    url = base_url + "/v1/traces"
+    h = {"Content-Type": "application/x-protobuf", MLFLOW_EXPERIMENT_ID_HEADER: traced}
+    r = requests.post(url, data=b"\xff\xff\xff", headers=h, timeout=30)
+    assert r.status_code == 400, r.text
+    r = requests.post(url, data=b"", headers=h, timeout=30)
+    assert r.status_code == 400, r.text
+    r = requests.post(url, data=b"x", headers={"Content-Type": "text/plain",
+                                              MLFLOW_EXPERIMENT_ID_HEADER: traced}, timeout=30)
+    assert r.status_code == 400, r.text
+
+
+def test_otlp_span_without_ids_writes_nothing(traced, base_url, client):
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    req = ExportTraceServiceRequest()
+    ss = req.resource_spans.add().scope_spans.add()
+    good = ss.spans.add()
+    good.trace_id = bytes(range(16))
+    good.span_id = bytes(range(8))
+    good.name = "ok"
+    good.start_time_unix_nano = 1_700_000_000_000_000_000
+    good.end_time_unix_nano = 1_700_000_000_100_000_000
+    bad = ss.spans.add()
+    bad.name = "no ids"
+    r = requests.post(base_url + "/v1/traces", data=req.SerializeToString(),
+                      headers={"Content-Type": "application/x-protobuf",
+                               MLFLOW_EXPERIMENT_ID_HEADER: traced}, timeout=30)
+    assert 400 <= r.status_code < 500, r.text
+    assert list(client.search_traces(locations=[traced])) == []
