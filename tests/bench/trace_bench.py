@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""GenAI trace benchmark: mltrack vs `mlflow server`, side by side in one run, on SQLite.
+
+  ingest   spans per second through POST /v1/traces, batches of 100 spans of realistic size
+           (inputs, outputs, a dozen attributes; 10 traces of 10 spans per batch), 2 client
+           threads, the way the client's exporter sends them
+  search   POST /api/3.0/mlflow/traces/search over --traces traces (default 100,000 for
+           mltrack; mlflow server is filled to --mlflow-traces, its ingest being the slow
+           part), filter "trace.status = 'OK' AND tags.team = 't7'", 100 results
+  get      GET /api/3.0/mlflow/traces/get of a 1,000-span trace
+
+Times are medians of repeated requests; the table gives each server's figure and the ratio.
+
+  .venv/bin/python tests/bench/trace_bench.py --mltrack-bin build/server/mltrack
+"""
+import argparse
+import http.client
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import Server, log  # noqa: E402
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (  # noqa: E402
+    ExportTraceServiceRequest,
+)
+
+SPAN_ATTRS = 12
+
+
+def make_batch(seq, traces=10, spans=10, base_ns=1_700_000_000_000_000_000):
+    """One export request: `traces` traces of `spans` spans, ids derived from seq."""
+    r = ExportTraceServiceRequest()
+    ss = r.resource_spans.add().scope_spans.add()
+    for t in range(traces):
+        tid = (seq * traces + t + 1).to_bytes(16, "big")
+        for s in range(spans):
+            sp = ss.spans.add()
+            sp.trace_id = tid
+            sp.span_id = (s + 1).to_bytes(8, "big")
+            if s:
+                sp.parent_span_id = (1).to_bytes(8, "big")
+            sp.name = "agent" if not s else "step_%d" % s
+            start = base_ns + (seq * traces + t) * 1_000_000 + s * 1000
+            sp.start_time_unix_nano = start
+            sp.end_time_unix_nano = start + 500_000
+            sp.status.code = 1
+            a = sp.attributes.add()
+            a.key = "mlflow.spanType"
+            a.value.string_value = "LLM" if s % 3 == 1 else "CHAIN"
+            a = sp.attributes.add()
+            a.key = "mlflow.spanInputs"
+            a.value.string_value = json.dumps({"messages": [{"role": "user", "content":
+                                               "question %d about the weather " % s * 4}]})
+            a = sp.attributes.add()
+            a.key = "mlflow.spanOutputs"
+            a.value.string_value = json.dumps({"choices": [{"text": "answer " * 20}]})
+            for k in range(SPAN_ATTRS):
+                a = sp.attributes.add()
+                a.key = "attr.%d" % k
+                if k % 3 == 0:
+                    a.value.int_value = k * 7
+                elif k % 3 == 1:
+                    a.value.double_value = k / 3
+                else:
+                    a.value.string_value = "value-%d" % k
+            if s == 0:
+                a = sp.attributes.add()
+                a.key = "mlflow.traceTag.team"
+                a.value.string_value = "t%d" % ((seq * traces + t) % 10)
+    return r.SerializeToString()
+
+
+def post(conn, path, body, headers):
+    conn.request("POST", path, body=body, headers=headers)
+    r = conn.getresponse()
+    data = r.read()
+    if r.status != 200:
+        raise RuntimeError("%s -> %d %s" % (path, r.status, data[:300]))
+    return data
+
+
+def create_experiment(port):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    out = json.loads(post(c, "/api/2.0/mlflow/experiments/create",
+                          json.dumps({"name": "bench-traces"}),
+                          {"Content-Type": "application/json"}))
+    c.close()
+    return out["experiment_id"]
+
+
+def ingest(port, exp, first, nbatches, threads=2):
+    """Sends nbatches pre-built batches from `threads` threads; spans per second."""
+    bodies = [make_batch(first + i) for i in range(nbatches)]
+    hdr = {"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": exp}
+    idx = iter(range(nbatches))
+    lock = threading.Lock()
+    errors = []
+
+    def work():
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        while True:
+            with lock:
+                i = next(idx, None)
+            if i is None:
+                break
+            try:
+                post(c, "/v1/traces", bodies[i], hdr)
+            except Exception as e:  # noqa: BLE001
+                errors.append(e)
+                break
+        c.close()
+
+    t0 = time.monotonic()
+    ts = [threading.Thread(target=work) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    wall = time.monotonic() - t0
+    if errors:
+        raise errors[0]
+    return nbatches * 100 / wall
+
+
+def timed(port, method, path, body=None, n=20):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    lat = []
+    for _ in range(n):
+        t0 = time.monotonic()
+        if method == "POST":
+            post(c, path, body, {"Content-Type": "application/json"})
+        else:
+            c.request("GET", path)
+            r = c.getresponse()
+            r.read()
+            if r.status != 200:
+                raise RuntimeError("%s -> %d" % (path, r.status))
+        lat.append(time.monotonic() - t0)
+    c.close()
+    return statistics.median(lat)
+
+
+def big_trace(port, exp):
+    """A 1,000-span trace (one batch of 1,000 spans); its id."""
+    r = ExportTraceServiceRequest()
+    ss = r.resource_spans.add().scope_spans.add()
+    tid = (0xBEEF).to_bytes(16, "big")
+    for s in range(1000):
+        sp = ss.spans.add()
+        sp.trace_id = tid
+        sp.span_id = (s + 1).to_bytes(8, "big")
+        if s:
+            sp.parent_span_id = (1).to_bytes(8, "big")
+        sp.name = "span_%d" % s
+        sp.start_time_unix_nano = 1_800_000_000_000_000_000 + s * 1000
+        sp.end_time_unix_nano = sp.start_time_unix_nano + 500
+        a = sp.attributes.add()
+        a.key = "mlflow.spanInputs"
+        a.value.string_value = json.dumps({"q": "x" * 200})
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    post(c, "/v1/traces", r.SerializeToString(),
+         {"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": exp})
+    c.close()
+    return "tr-" + tid.hex()
+
+
+def run(label, argv_fn, ntraces, args):
+    srv = Server(label, argv_fn, None, False)
+    srv.start(120)
+    try:
+        exp = create_experiment(srv.port)
+        rate = ingest(srv.port, exp, 0, args.ingest_batches)
+        # Fill up to ntraces (10 traces per batch), untimed.
+        filled = args.ingest_batches * 10
+        if ntraces > filled:
+            ingest(srv.port, exp, args.ingest_batches, (ntraces - filled) // 10)
+        q = json.dumps({"locations": [{"type": "MLFLOW_EXPERIMENT",
+                                       "mlflow_experiment": {"experiment_id": exp}}],
+                        "filter": "trace.status = 'OK' AND tags.team = 't7'",
+                        "max_results": 100})
+        search = timed(srv.port, "POST", "/api/3.0/mlflow/traces/search", q, n=args.repeat)
+        tid = big_trace(srv.port, exp)
+        get = timed(srv.port, "GET", "/api/3.0/mlflow/traces/get?trace_id=%s&allow_partial=true"
+                    % tid, n=args.repeat)
+        rss = srv.rss()[0]
+        return {"ingest": rate, "search": search, "get": get, "traces": max(ntraces, filled),
+                "rss": rss}
+    finally:
+        srv.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--mltrack-bin", required=True)
+    ap.add_argument("--traces", type=int, default=100_000)
+    ap.add_argument("--mlflow-traces", type=int, default=5_000)
+    ap.add_argument("--ingest-batches", type=int, default=200)
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--skip-mlflow", action="store_true")
+    args = ap.parse_args()
+    py = sys.executable
+    res = {"mltrack": run("mltrack", lambda tmp, port: [
+        args.mltrack_bin, "server", "--backend-store-uri", "sqlite:///%s/m.db" % tmp,
+        "--artifacts-destination", tmp + "/art", "--host", "127.0.0.1", "--port", str(port)],
+        args.traces, args)}
+    if not args.skip_mlflow:
+        res["mlflow"] = run("mlflow", lambda tmp, port: [
+            py, "-m", "mlflow", "server", "--backend-store-uri", "sqlite:///%s/m.db" % tmp,
+            "--artifacts-destination", tmp + "/art", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", "1"], args.mlflow_traces, args)
+    m, f = res["mltrack"], res.get("mlflow")
+    print("\n| measure | mltrack | mlflow server | ratio |")
+    print("|---|---|---|---|")
+
+    def row(name, a, b, unit, higher_better):
+        if b is None:
+            print("| %s | %s | - | - |" % (name, unit(a)))
+            return
+        r = a / b if higher_better else b / a
+        print("| %s | %s | %s | %.1fx |" % (name, unit(a), unit(b), r))
+
+    row("spans/s ingested (/v1/traces, 100-span batches)", m["ingest"],
+        f and f["ingest"], lambda v: "%.0f" % v, True)
+    row("search, filter on status and tag, 100 results (traces stored: %d vs %s)"
+        % (m["traces"], f and f["traces"]), m["search"], f and f["search"],
+        lambda v: "%.1f ms" % (v * 1000), False)
+    row("get of a 1,000-span trace", m["get"], f and f["get"],
+        lambda v: "%.1f ms" % (v * 1000), False)
+    row("RSS after the run (MB)", m["rss"], f and f["rss"], lambda v: "%.0f" % v, False)
+
+
+if __name__ == "__main__":
+    main()
