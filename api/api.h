@@ -134,6 +134,9 @@ extern const struct route ui_artifact_routes[];   /* /get-artifact etc., static-
 extern const size_t ui_artifact_routes_n;
 extern const struct route logged_model_routes[];
 extern const size_t logged_model_routes_n;
+/* MLflow's webhooks (api/webhooks.c). */
+extern const struct route webhook_routes[];
+extern const size_t webhook_routes_n;
 /* Under /api/2.0/mltrack (ours): the registry audit log. */
 extern const struct route mltrack_registry_routes[];
 extern const size_t mltrack_registry_routes_n;
