@@ -31,7 +31,6 @@ static const struct {
     {"prompt_alias", {"created", "deleted"}},
     {"budget_policy", {"exceeded"}},
 };
-static const char *const actions[] = {"created", "updated", "deleted", "set", "exceeded"};
 
 static char *lower(struct arena *a, const char *s)
 {
@@ -49,28 +48,51 @@ static char *upper(struct arena *a, const char *s)
     return o;
 }
 
-/* One {entity, action} of the request: the proto enums' names (REGISTERED_MODEL), checked
- * as WebhookEvent() checks the pair. */
+/* The proto enums by number (webhooks.proto): a request may name a value or give its
+ * number, as protobuf's JSON parser allows. */
+static const char *const entity_names[] = {
+    "ENTITY_UNSPECIFIED", "REGISTERED_MODEL", "MODEL_VERSION", "MODEL_VERSION_TAG",
+    "MODEL_VERSION_ALIAS", "PROMPT", "PROMPT_VERSION", "PROMPT_TAG", "PROMPT_VERSION_TAG",
+    "PROMPT_ALIAS", "BUDGET_POLICY",
+};
+static const char *const action_names[] = {"ACTION_UNSPECIFIED", "CREATED", "UPDATED",
+                                           "DELETED", "SET", "EXCEEDED"};
+static const char *const status_names[] = {NULL, "ACTIVE", "DISABLED"};
+
+/* An enum field of obj: its name, or NULL when absent or not a value of names. */
+static const char *enum_value(json_t *obj, const char *field, const char *const *names,
+                              size_t n)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, field) : NULL;
+    if (json_is_integer(v)) {
+        json_int_t i = json_integer_value(v);
+        return i >= 0 && (size_t)i < n ? names[i] : NULL;
+    }
+    if (!json_is_string(v))
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && strcmp(names[i], json_string_value(v)) == 0)
+            return names[i];
+    return NULL;
+}
+
+/* One {entity, action} of the request, checked as WebhookEvent() checks the pair. (An
+ * unknown or missing enum makes MLflow's handler fail with a 500; here it is a 400.) */
 static int read_event(struct ctx *c, json_t *o, const char *path, struct webhook_event *ev)
 {
-    const char *ent, *act;
-    if (obj_str(&c->in, o, path, "entity", false, &ent) != 0 ||
-        obj_str(&c->in, o, path, "action", false, &act) != 0)
-        return -1;
-    ev->entity = ent ? lower(c->s.a, ent) : NULL;
-    ev->action = act ? lower(c->s.a, act) : NULL;
+    const char *ent = enum_value(o, "entity", entity_names, 11);
+    const char *act = enum_value(o, "action", action_names, 6);
+    if (!ent || !act || strcmp(ent, entity_names[0]) == 0 || strcmp(act, action_names[0]) == 0)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid value for %s: an entity of %s and an action of %s are "
+                       "required",
+                       path, "WebhookEntity", "WebhookAction");
+    ev->entity = lower(c->s.a, ent);
+    ev->action = lower(c->s.a, act);
     int ei = -1;
-    for (size_t i = 0; ev->entity && i < sizeof valid / sizeof *valid; i++)
+    for (size_t i = 0; i < sizeof valid / sizeof *valid; i++)
         if (strcmp(valid[i].entity, ev->entity) == 0)
             ei = (int)i;
-    bool known_action = false;
-    for (size_t i = 0; ev->action && i < sizeof actions / sizeof *actions; i++)
-        known_action |= strcmp(actions[i], ev->action) == 0;
-    if (ei < 0 || !known_action)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Invalid value for %s: entity %s, action %s", path,
-                       py_repr(c->s.a, ent ? ent : "ENTITY_UNSPECIFIED"),
-                       py_repr(c->s.a, act ? act : "ACTION_UNSPECIFIED"));
     for (int k = 0; k < 2; k++)
         if (valid[ei].actions[k] && strcmp(valid[ei].actions[k], ev->action) == 0)
             return 0;
@@ -105,15 +127,12 @@ static int read_events(struct ctx *c, struct webhook_event **out, size_t *n, boo
     return 0;
 }
 
-/* status: "ACTIVE" or "DISABLED" (NULL when absent). */
+/* status: "ACTIVE" or "DISABLED" (or 1, 2); NULL when absent. A value protobuf cannot
+ * parse leaves the field unset in MLflow's handler (its parse error is ignored there), so
+ * it counts as absent here too. */
 static int read_status(struct ctx *c, const char **out)
 {
-    if (in_str(&c->in, "status", out) != 0)
-        return -1;
-    if (*out && strcmp(*out, "ACTIVE") != 0 && strcmp(*out, "DISABLED") != 0)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Invalid value for status: %s. Valid values are: ACTIVE, DISABLED",
-                       py_repr(c->s.a, *out));
+    *out = c->in.body ? enum_value(c->in.body, "status", status_names, 3) : NULL;
     return 0;
 }
 

@@ -202,6 +202,21 @@ def test_raw_rest_shapes(hook_server, receiver):
     assert r.status_code == 404 and r.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
 
 
+def test_enum_numbers_and_unparsable_status(hook_server, receiver):
+    """Enums may come as their numbers (protobuf's JSON); a status protobuf cannot parse is
+    left unset by MLflow's handler, so the webhook is ACTIVE."""
+    base = hook_server.url + "/api/2.0/mlflow/webhooks"
+    r = requests.post(base, json={"name": hname(), "url": receiver.url("/num"),
+                                  "events": [{"entity": 3, "action": 4}], "status": "NOPE"})
+    assert r.status_code == 200, r.text
+    w = r.json()["webhook"]
+    assert w["events"] == [{"entity": "MODEL_VERSION_TAG", "action": "SET"}]
+    assert w["status"] == "ACTIVE"
+    r = requests.patch(base + "/" + w["webhook_id"], json={"status": 2})
+    assert r.json()["webhook"]["status"] == "DISABLED"
+    requests.delete(base + "/" + w["webhook_id"])
+
+
 def test_secret_stored_encrypted_in_mlflow_form(hook_server, hc, receiver):
     w = hc.create_webhook(name=hname(), url=receiver.url("/enc"),
                           events=["registered_model.created"], secret="topsecret")
