@@ -562,3 +562,76 @@ def test_failed_write_queues_nothing(hook_server, hc, receiver):
     time.sleep(1.5)
     assert len([h for h in receiver.hits if h["path"] == path]) == 1
     hc.delete_webhook(w.webhook_id)
+
+
+@pytest.mark.mltrack_only("needs the mltrack binary beside mlflow server")
+def test_db_moves_between_mlflow_and_mltrack(tmp_path):
+    """Webhooks (secrets included, under the same key) made by either server are delivered,
+    correctly signed, by the other."""
+    r = Receiver()
+    db = str(tmp_path / "shared.db")
+    try:
+        ours = Server(str(tmp_path), db_path=db, extra_env=HOOK_ENV).start()
+        c = MlflowClient(tracking_uri=ours.url, registry_uri=ours.url)
+        w1 = c.create_webhook(name=hname(), url=r.url("/from-mltrack"),
+                              events=["registered_model.created"], secret="s-ours")
+        ours.check_clean_exit()
+        ref = Server(str(tmp_path), db_path=db, target="mlflow", extra_env=HOOK_ENV).start()
+        c = MlflowClient(tracking_uri=ref.url, registry_uri=ref.url)
+        assert c.get_webhook(w1.webhook_id).name == w1.name
+        c.create_registered_model(uname("ref"))
+        verify_signature(r.for_path("/from-mltrack")[0], "s-ours")
+        w2 = c.create_webhook(name=hname(), url=r.url("/from-mlflow"),
+                              events=["model_version_alias.created"], secret="s-ref")
+        m = uname("m")
+        c.create_registered_model(m)
+        c.create_model_version(m, "s3://b/k")
+        ref.stop()
+        ours = Server(str(tmp_path), db_path=db, extra_env=HOOK_ENV).start()
+        c = MlflowClient(tracking_uri=ours.url, registry_uri=ours.url)
+        c.set_registered_model_alias(m, "a", "1")
+        hit = r.for_path("/from-mlflow")[0]
+        verify_signature(hit, "s-ref")
+        assert payload(hit)["data"] == {"name": m, "alias": "a", "version": "1"}
+        c.delete_webhook(w1.webhook_id)
+        c.delete_webhook(w2.webhook_id)
+        ours.check_clean_exit()
+    finally:
+        r.close()
+
+
+@pytest.mark.mltrack_only("several mltrack processes on one PostgreSQL database")
+def test_two_processes_share_the_outbox(tmp_path, pg):
+    """Each queued delivery is sent by exactly one of two processes sharing the database."""
+    uri = pg.create_database()
+    r = Receiver()
+    servers = []
+    try:
+        servers = [Server(str(tmp_path / str(i)), backend_uri=uri, extra_env=HOOK_ENV)
+                   for i in range(2)]
+        for i, s in enumerate(servers):
+            os.makedirs(s.workdir, exist_ok=True)
+            s.start()
+        c0 = MlflowClient(tracking_uri=servers[0].url, registry_uri=servers[0].url)
+        c1 = MlflowClient(tracking_uri=servers[1].url, registry_uri=servers[1].url)
+        c0.create_webhook(name=hname(), url=r.url("/shared"),
+                          events=["registered_model.created"])
+        names = set()
+        for i in range(20):
+            n = uname("s%d" % i)
+            names.add(n)
+            (c0 if i % 2 else c1).create_registered_model(n)
+        deadline = time.time() + 30
+        while time.time() < deadline and len(r.hits) < 20:
+            time.sleep(0.2)
+        time.sleep(1.5)
+        got = [payload(h)["data"]["name"] for h in r.hits if h["path"] == "/shared"]
+        assert sorted(got) == sorted(names)
+        ids = [h["headers"]["X-MLflow-Delivery-Id"] for h in r.hits]
+        assert len(set(ids)) == len(ids)
+        for s in servers:
+            s.check_clean_exit()
+    finally:
+        for s in servers:
+            s.kill()
+        r.close()
