@@ -635,3 +635,35 @@ def test_two_processes_share_the_outbox(tmp_path, pg):
         for s in servers:
             s.kill()
         r.close()
+
+
+def test_basic_auth_webhooks_are_admin_only(tmp_path):
+    """MLflow's basic-auth app lets only admins use the webhook routes."""
+    from test_auth import ADMIN_PW, HAVE_FLASK_WTF, start_auth_server
+    if TARGET == "mlflow" and not HAVE_FLASK_WTF:
+        pytest.skip("mlflow server --app-name basic-auth needs Flask-WTF")
+    s = start_auth_server(str(tmp_path))
+    try:
+        base = s.url + "/api/2.0/mlflow/"
+        admin = ("admin", ADMIN_PW)
+        r = requests.post(base + "users/create", auth=admin,
+                          json={"username": "webhook-user", "password": "user-password-1"})
+        assert r.status_code == 200, r.text
+        user = ("webhook-user", "user-password-1")
+        body = {"name": hname(), "url": "https://8.8.8.8/x",
+                "events": [{"entity": "REGISTERED_MODEL", "action": "CREATED"}]}
+        assert requests.get(base + "webhooks").status_code == 401
+        assert requests.get(base + "webhooks", auth=user).status_code == 403
+        assert requests.post(base + "webhooks", auth=user, json=body).status_code == 403
+        r = requests.post(base + "webhooks", auth=admin, json=body)
+        assert r.status_code == 200, r.text
+        wid = r.json()["webhook"]["webhook_id"]
+        for method, path in [("GET", "webhooks/" + wid), ("PATCH", "webhooks/" + wid),
+                             ("DELETE", "webhooks/" + wid), ("POST", "webhooks/%s/test" % wid)]:
+            r = requests.request(method, base + path, auth=user,
+                                 json=None if method == "GET" else {})
+            assert r.status_code == 403, (method, path, r.status_code)
+        assert requests.get(base + "webhooks", auth=admin).status_code == 200
+        assert requests.delete(base + "webhooks/" + wid, auth=admin, json={}).status_code == 200
+    finally:
+        s.check_clean_exit()
