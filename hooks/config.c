@@ -59,6 +59,11 @@ int hooks_init(struct err *e)
         env_int("MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES", 3, &cfg.max_retries, e) != 0 ||
         env_int("MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS", 10, &cfg.workers, e) != 0)
         return -1;
+    /* libcurl reads a timeout of 0 as none at all, and the claims' lease needs a bound. */
+    if (cfg.timeout_s < 1)
+        cfg.timeout_s = 1;
+    if (cfg.timeout_s > 3600)
+        cfg.timeout_s = 3600;
     /* Each sender holds a database connection; a few suffice for webhook traffic. */
     if (cfg.workers > 4)
         cfg.workers = 4;
