@@ -418,6 +418,34 @@ def test_retry_after_503(hc, receiver):
     hc.delete_webhook(w.webhook_id)
 
 
+def test_retries_give_up_after_max(hook_server, hc, receiver):
+    """MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES=3: four attempts in all, then nothing more."""
+    path = "/giveup-" + hname()
+    w = hc.create_webhook(name=hname(), url=receiver.url(path),
+                          events=["model_version_tag.deleted"])
+    with receiver.cond:
+        receiver.script[:] = [500] * 10
+    try:
+        m = uname("g")
+        hc.create_registered_model(m)
+        hc.create_model_version(m, "s3://b/k")
+        hc.delete_model_version_tag(m, "1", "nokey")
+        receiver.wait(lambda h: h["path"] == path and
+                      len([x for x in receiver.hits if x["path"] == path]) >= 4, timeout=40)
+        time.sleep(6)
+        hits = [h for h in receiver.hits if h["path"] == path]
+        assert [h["status"] for h in hits] == [500] * 4
+        ids = {h["headers"]["X-MLflow-Delivery-Id"] for h in hits}
+        assert len(ids) == 1  # one delivery, retried
+        if TARGET == "mltrack":  # given up: the row is gone
+            assert hook_server.db_query("SELECT count(*) FROM mltrack_webhook_deliveries "
+                                        "WHERE webhook_id = ?", (w.webhook_id,)) == [(0,)]
+    finally:
+        with receiver.cond:
+            receiver.script[:] = []
+        hc.delete_webhook(w.webhook_id)
+
+
 # ---- the test route ----
 
 def test_test_webhook(hc, receiver):
