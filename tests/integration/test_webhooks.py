@@ -446,6 +446,33 @@ def test_retries_give_up_after_max(hook_server, hc, receiver):
         hc.delete_webhook(w.webhook_id)
 
 
+@pytest.mark.mltrack_only("the outbox's cap: 10,000 waiting deliveries")
+def test_full_outbox_drops_new_events(hook_server, hc, receiver):
+    path = "/full-" + hname()
+    w = hc.create_webhook(name=hname(), url=receiver.url(path),
+                          events=["registered_model.created"])
+    # 10,000 rows of a webhook that does not exist, due in the far future.
+    hook_server.db_query(
+        "INSERT INTO mltrack_webhook_deliveries (webhook_id, entity, action, payload, created, "
+        "attempts, next_attempt, lease_until) WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL "
+        "SELECT i + 1 FROM n WHERE i < 10000) SELECT 'planted', 'registered_model', 'created', "
+        "'{}', 0, 0, 4000000000000000, 0 FROM n")
+    try:
+        m = uname("full")
+        hc.create_registered_model(m)  # succeeds; its event is not queued
+        assert hc.get_registered_model(m).name == m
+        time.sleep(2)
+        assert not [h for h in receiver.hits if h["path"] == path]
+        assert "the outbox holds 10000 deliveries" in hook_server.tail(200)
+    finally:
+        hook_server.db_query("DELETE FROM mltrack_webhook_deliveries WHERE webhook_id = "
+                             "'planted'")
+    m = uname("after")
+    hc.create_registered_model(m)
+    assert payload(receiver.for_path(path)[0])["data"]["name"] == m
+    hc.delete_webhook(w.webhook_id)
+
+
 # ---- the test route ----
 
 def test_test_webhook(hc, receiver):
