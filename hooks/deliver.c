@@ -23,13 +23,16 @@ static int nthreads;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv;
 static bool stopping;
+static bool cv_ready; /* cv is initialised (hooks_start); until then kicks are no-ops */
 static int kicks;
 
 void hooks_kick(void)
 {
     pthread_mutex_lock(&mu);
-    kicks++;
-    pthread_cond_signal(&cv);
+    if (cv_ready) {
+        kicks++;
+        pthread_cond_signal(&cv);
+    }
     pthread_mutex_unlock(&mu);
 }
 
@@ -201,9 +204,13 @@ int hooks_start(struct err *e)
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&cv, &ca);
-    pthread_condattr_destroy(&ca);
+    pthread_mutex_lock(&mu);
+    if (!cv_ready)
+        pthread_cond_init(&cv, &ca);
+    cv_ready = true;
     stopping = false;
+    pthread_mutex_unlock(&mu);
+    pthread_condattr_destroy(&ca);
     int64_t n = hooks_config()->workers;
     for (nthreads = 0; nthreads < n && nthreads < MAX_THREADS; nthreads++)
         if (pthread_create(&threads[nthreads], NULL, sender, NULL) != 0) {
@@ -217,7 +224,8 @@ void hooks_stop(void)
 {
     pthread_mutex_lock(&mu);
     stopping = true;
-    pthread_cond_broadcast(&cv);
+    if (cv_ready)
+        pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
     for (int i = 0; i < nthreads; i++)
         pthread_join(threads[i], NULL);
