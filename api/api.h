@@ -140,6 +140,9 @@ extern const struct route otlp_routes[]; /* /v1/traces at the root */
 extern const size_t otlp_routes_n;
 extern const struct route logged_model_routes[];
 extern const size_t logged_model_routes_n;
+/* MLflow's webhooks (api/webhooks.c). */
+extern const struct route webhook_routes[];
+extern const size_t webhook_routes_n;
 /* Under /api/2.0/mltrack (ours): the registry audit log. */
 extern const struct route mltrack_registry_routes[];
 extern const size_t mltrack_registry_routes_n;

@@ -119,6 +119,13 @@ static const struct {
     {HTTP_POST, "/model-versions/set-tag", R_MV_UPDATE},
     {HTTP_DELETE, "/model-versions/delete-tag", R_MV_DELETE},
     {HTTP_GET, "/model-versions/get-artifact", R_MV_READ},
+    /* webhooks: MLflow's WEBHOOK_BEFORE_REQUEST_HANDLERS are sender_is_admin for all six */
+    {HTTP_POST, "/webhooks", R_ADMIN},
+    {HTTP_GET, "/webhooks", R_ADMIN},
+    {HTTP_GET, "/webhooks/{webhook_id}", R_ADMIN},
+    {HTTP_PATCH, "/webhooks/{webhook_id}", R_ADMIN},
+    {HTTP_DELETE, "/webhooks/{webhook_id}", R_ADMIN},
+    {HTTP_POST, "/webhooks/{webhook_id}/test", R_ADMIN},
     /* ours: the registry audit log spans every model */
     {HTTP_GET, "/registry/audit", R_ADMIN},
     /* logged models */

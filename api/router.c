@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../hooks/hooks.h"
 #include "../base/util.h"
 #include "mltrack.h"
 
@@ -119,6 +120,7 @@ static const struct table mlflow_tables[] = {
     {run_artifact_routes, &run_artifact_routes_n},
     {auth_routes, &auth_routes_n},
     {trace_v2_routes, &trace_v2_routes_n},
+    {webhook_routes, &webhook_routes_n},
 };
 static const struct table auth_v3_tables[] = {
     {auth_v3_routes, &auth_v3_routes_n},
@@ -303,6 +305,9 @@ static int ctx_open(struct ctx *c, const struct route *rt, struct req *r, struct
 static void ctx_close(struct ctx *c, int rc)
 {
     in_release(&c->in);
+    /* The write that queued webhook deliveries has committed: a sender may go. */
+    if (rc == 0 && c->s.hooks_queued > 0)
+        hooks_kick();
     if (rc != 0) {
         if (c->e.code == ERR_OK)
             err_set(&c->e, ERR_INTERNAL_ERROR, "internal error");

@@ -20,6 +20,7 @@
 #include "../base/err.h"
 #include "../base/util.h"
 #include "../store/store.h"
+#include "../hooks/hooks.h"
 #include "cli.h"
 #include "access_log.h"
 #include "admin.h"
@@ -166,7 +167,7 @@ int main(int argc, char **argv)
 
     int rc = 1;
     int fd = -1;
-    bool store_up = false, api_up = false;
+    bool store_up = false, api_up = false, hooks_up = false;
     static struct auth_config authcfg;
     bool auth_on = cfg.app_name != NULL;
     struct sec_config sec;
@@ -197,6 +198,11 @@ int main(int argc, char **argv)
             goto fail;
         }
         store_up = true;
+        /* The webhook settings (MLflow's environment variables) before any request. */
+        if (hooks_init(&e) < 0) {
+            snprintf(msg, sizeof msg, "%s", e.msg);
+            goto fail;
+        }
     }
 
     if (auth_on) {
@@ -249,6 +255,16 @@ int main(int argc, char **argv)
     if (http_start(&ho, msg, sizeof msg) < 0)
         goto fail;
     mem_sweeper_start(http_inflight);
+    if (store_up) {
+        /* Deliveries queued before a crash or by another process go out from here on. A
+         * missing libcurl leaves them queued, not the server down. */
+        struct err he;
+        err_clear(&he);
+        if (hooks_start(&he) < 0)
+            log_warn("webhook delivery unavailable: %s", he.msg);
+        else
+            hooks_up = true;
+    }
     if (sec.disabled)
         log_warn("Security middleware is disabled: no Host check, CORS protection or "
                  "security headers");
@@ -273,6 +289,8 @@ int main(int argc, char **argv)
         log_warn("requests still running after %d s; stopping anyway", DRAIN_TIMEOUT_MS / 1000);
     mem_sweeper_stop();
     http_stop();
+    if (hooks_up)
+        hooks_stop();
     close(fd);
     fd = -1;
     api_shutdown();

@@ -29,4 +29,16 @@ int mv_read(struct sctx *c, const char *name, int64_t version, struct model_vers
 int alias_version(struct sctx *c, const char *name, const char *alias, int64_t *v,
                   bool *found);
 
+/* ---- webhook events (registry_hooks.c): queued in the caller's write transaction ---- */
+int hook_rm_created(struct sctx *c, const char *name, const char *description,
+                    const struct kv *tags, size_t ntags);
+int hook_mv_created(struct sctx *c, const struct mv_create *in, int64_t version);
+/* set: tag set (value), else deleted. */
+int hook_rm_tag(struct sctx *c, const char *name, const char *key, const char *value,
+                bool set);
+int hook_mv_tag(struct sctx *c, const char *name, int64_t version, const char *key,
+                const char *value, bool set);
+/* version: the alias was set to it; NULL: the alias was deleted. */
+int hook_alias(struct sctx *c, const char *name, const char *alias, const int64_t *version);
+
 #endif

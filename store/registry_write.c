@@ -101,7 +101,7 @@ int rm_create(struct sctx *c, const char *name, const char *description, const s
     for (size_t i = 0; i < ntags; i++)
         if (upsert_rm_tag(c, name, tags[i].key, tags[i].value) != 0)
             return txn_fail(c, -1);
-    if (rm_load(c, name, out) != 0)
+    if (hook_rm_created(c, name, description, tags, ntags) != 0 || rm_load(c, name, out) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -231,7 +231,8 @@ int rm_set_tag(struct sctx *c, const char *name, const char *key, const char *va
 {
     if (txn_begin(c) != 0)
         return -1;
-    if (rm_exists(c, name) != 0 || upsert_rm_tag(c, name, key, value) != 0)
+    if (rm_exists(c, name) != 0 || upsert_rm_tag(c, name, key, value) != 0 ||
+        hook_rm_tag(c, name, key, value, true) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -248,7 +249,7 @@ int rm_delete_tag(struct sctx *c, const char *name, const char *key)
         return txn_fail(c, store_err(c));
     db_bind_str(st, 1, name);
     db_bind_str(st, 2, key);
-    if (store_exec(c, st) != 0)
+    if (store_exec(c, st) != 0 || hook_rm_tag(c, name, key, NULL, false) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -418,7 +419,7 @@ static int mv_create_once(struct sctx *c, const struct mv_create *in, struct mod
     if (in->model_id && *in->model_id &&
         link_logged_model(c, in->model_id, in->name, version) != 0)
         return txn_fail(c, -1);
-    if (mv_read(c, in->name, version, out, true) != 0)
+    if (hook_mv_created(c, in, version) != 0 || mv_read(c, in->name, version, out, true) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -579,7 +580,8 @@ int mv_set_tag(struct sctx *c, const char *name, int64_t version, const char *ke
         return -1;
     struct model_version cur;
     if (mv_read(c, name, version, &cur, false) != 0 ||
-        upsert_mv_tag(c, name, version, key, value) != 0)
+        upsert_mv_tag(c, name, version, key, value) != 0 ||
+        hook_mv_tag(c, name, version, key, value, true) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -599,7 +601,7 @@ int mv_delete_tag(struct sctx *c, const char *name, int64_t version, const char 
     db_bind_str(st, 1, name);
     db_bind_int(st, 2, version);
     db_bind_str(st, 3, key);
-    if (store_exec(c, st) != 0)
+    if (store_exec(c, st) != 0 || hook_mv_tag(c, name, version, key, NULL, false) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -628,7 +630,8 @@ int alias_set(struct sctx *c, const char *name, const char *alias, int64_t versi
     db_bind_str(st, 3, name);
     if (store_exec(c, st) != 0 ||
         audit(c, now_ms(), actor ? actor : cur.user_id, "set_alias", name, &version, alias,
-              had ? version_str(c, old) : NULL, version_str(c, version)) != 0)
+              had ? version_str(c, old) : NULL, version_str(c, version)) != 0 ||
+        hook_alias(c, name, alias, &version) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -641,8 +644,12 @@ int alias_delete(struct sctx *c, const char *name, const char *alias, const char
     bool had;
     if (rm_exists(c, name) != 0 || alias_version(c, name, alias, &old, &had) != 0)
         return txn_fail(c, -1);
-    if (!had)
-        return txn_fail(c, 0); /* nothing to delete: a no-op, as in MLflow */
+    if (!had) {
+        /* Nothing to delete: a no-op, as in MLflow, whose handler still sends the event. */
+        if (hook_alias(c, name, alias, NULL) != 0)
+            return txn_fail(c, -1);
+        return txn_commit(c);
+    }
     struct db_stmt *st = db_prepare(c->db, "DELETE FROM registered_model_aliases WHERE "
                                            "workspace = 'default' AND name = ? AND alias = ?");
     if (!st)
@@ -651,7 +658,8 @@ int alias_delete(struct sctx *c, const char *name, const char *alias, const char
     db_bind_str(st, 2, alias);
     if (store_exec(c, st) != 0 ||
         audit(c, now_ms(), actor, "delete_alias", name, &old, alias, version_str(c, old),
-              NULL) != 0)
+              NULL) != 0 ||
+        hook_alias(c, name, alias, NULL) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }

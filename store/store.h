@@ -41,6 +41,7 @@ struct sctx {
     struct arena *a;   /* results are allocated here */
     struct err *e;
     struct db_ticket ticket; /* the request's place in the writer's batch */
+    int hooks_queued;        /* webhook deliveries this request's writes queued */
 };
 
 #endif

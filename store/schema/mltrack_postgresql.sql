@@ -16,3 +16,18 @@ CREATE TABLE IF NOT EXISTS mltrack_registry_audit (
     new_value VARCHAR(256)
 );
 CREATE INDEX IF NOT EXISTS mltrack_registry_audit_name ON mltrack_registry_audit (workspace, name, id);
+
+-- Registry webhooks' outbox (see mltrack_sqlite.sql).
+CREATE TABLE IF NOT EXISTS mltrack_webhook_deliveries (
+	id BIGSERIAL PRIMARY KEY,
+	webhook_id VARCHAR(256) NOT NULL,
+	entity VARCHAR(50) NOT NULL,
+	action VARCHAR(50) NOT NULL,
+	payload TEXT NOT NULL,
+	created BIGINT NOT NULL,
+	attempts INTEGER DEFAULT 0 NOT NULL,
+	next_attempt BIGINT NOT NULL,
+	lease_until BIGINT DEFAULT 0 NOT NULL,
+	delivery_id VARCHAR(36)
+);
+CREATE INDEX IF NOT EXISTS mltrack_webhook_deliveries_due ON mltrack_webhook_deliveries (next_attempt);

@@ -23,3 +23,22 @@ CREATE INDEX IF NOT EXISTS mltrack_registry_audit_name ON mltrack_registry_audit
 -- PostgreSQL's btree refuses entries over about 2.7 kB, and tag values may be 8,000
 -- characters.)
 CREATE INDEX IF NOT EXISTS mltrack_tags_key_value ON tags (key, value, run_uuid);
+
+-- Registry webhooks' outbox: one row per (event, subscribed webhook), written in the very
+-- transaction of the registry change that caused it, sent by the delivery thread after
+-- commit (hooks/deliver.c) and deleted once delivered or given up. lease_until is a claim:
+-- a sender takes a row by moving it into the future, so several processes on one database
+-- never send a row at the same time, and a killed sender's rows come back when it passes.
+CREATE TABLE IF NOT EXISTS mltrack_webhook_deliveries (
+	id INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+	webhook_id VARCHAR(256) NOT NULL,
+	entity VARCHAR(50) NOT NULL,
+	action VARCHAR(50) NOT NULL,
+	payload TEXT NOT NULL,
+	created BIGINT NOT NULL,
+	attempts INTEGER DEFAULT 0 NOT NULL,
+	next_attempt BIGINT NOT NULL,
+	lease_until BIGINT DEFAULT 0 NOT NULL,
+	delivery_id VARCHAR(36)
+);
+CREATE INDEX IF NOT EXISTS mltrack_webhook_deliveries_due ON mltrack_webhook_deliveries (next_attempt);

@@ -17,7 +17,8 @@ import sys
 import tempfile
 
 # server -> ui -> api -> registry -> store -> query -> db -> base, artifacts -> base, and
-# api -> auth -> db (the basic-auth app below the API).
+# api -> auth -> db (the basic-auth app below the API), api -> hooks -> store (webhook
+# delivery) and hooks -> artifacts (libcurl's loader).
 # A folder may include the folders listed for it (lower layers it uses directly).
 LAYERS = {
     "base": set(),
@@ -27,9 +28,12 @@ LAYERS = {
     "registry": {"store", "query", "db", "base"},
     "artifacts": {"base"},
     "auth": {"db", "base"},
-    "api": {"registry", "store", "query", "db", "artifacts", "auth", "base"},
+    # Webhook delivery: the outbox in store/, libcurl through artifacts/curl_load.h.
+    "hooks": {"store", "query", "db", "artifacts", "base"},
+    "api": {"registry", "store", "query", "db", "artifacts", "auth", "hooks", "base"},
     "ui": {"api", "base"},
-    "server": {"ui", "api", "registry", "store", "query", "db", "artifacts", "auth", "base"},
+    "server": {"ui", "api", "registry", "store", "query", "db", "artifacts", "auth", "hooks",
+               "base"},
 }
 
 # Third-party headers and the one folder that may include each.
@@ -40,7 +44,7 @@ HOMES = {
     "libpq-fe.h": {"db"},
     "curl/curl.h": {"artifacts"},
     "zlib.h": {"server"},
-    "openssl/": {"api", "server", "auth"},
+    "openssl/": {"api", "server", "auth", "hooks"},
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]', re.M)
