@@ -119,9 +119,44 @@ def main():
     client.log_metric(live.info.run_id, "live/loss", 1.0, step=0)
     client.log_metric(live.info.run_id, "live/loss", 0.9, step=1)
 
+    traces = seed_traces()
     print(json.dumps({"exp": exp_id, "parent": parent.info.run_id, "children": children,
                       "model_run": model_run, "model_id": info.model_id,
-                      "model_id_2": info2.model_id, "live": live.info.run_id}))
+                      "model_id_2": info2.model_id, "live": live.info.run_id,
+                      "traces": traces}))
+
+
+def seed_traces():
+    """An experiment with two traces made by @mlflow.trace: an agent whose retriever and LLM
+    spans succeed (its input holds markup, which the UI must show as text), and one whose LLM
+    call raises."""
+    os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
+    exp = mlflow.set_experiment("traced-agent").experiment_id
+    mlflow.tracing.reset()
+
+    @mlflow.trace(span_type="LLM")
+    def llm(prompt):
+        if prompt == "fail":
+            raise RuntimeError("model unavailable")
+        return {"text": "answer to " + prompt}
+
+    @mlflow.trace(span_type="AGENT")
+    def agent(question):
+        with mlflow.start_span("retrieve", span_type="RETRIEVER") as s:
+            s.set_inputs({"query": question})
+            s.set_outputs(["doc-1", "doc-2"])
+        return llm(question)
+
+    agent("<b>bold</b> question")
+    ok = mlflow.get_last_active_trace_id()
+    try:
+        agent("fail")
+    except RuntimeError:
+        pass
+    mlflow.flush_trace_async_logging()
+    bad = mlflow.get_last_active_trace_id()
+    MlflowClient().set_trace_tag(ok, "team", "search")
+    return {"exp": exp, "ok": ok, "error": bad}
 
 
 if __name__ == "__main__":

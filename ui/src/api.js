@@ -74,6 +74,13 @@ export function mlflow(method, path, params, signal) {
   return request(url, method, params || {}, signal);
 }
 
+// MLflow's 3.0 API (traces).
+export function mlflow3(method, path, params, signal) {
+  const url = `${BASE}ajax-api/3.0/mlflow/${path}`;
+  if (method === 'GET') return request(url + query(params), 'GET', undefined, signal);
+  return request(url, method, params || {}, signal);
+}
+
 export function mltrack(path, params, signal) {
   return request(`${BASE}ajax-api/2.0/mltrack/${path}${query(params)}`, 'GET', undefined, signal);
 }

@@ -14,6 +14,7 @@ import { comparePage } from './compare.js';
 import { modelsPage, modelPage, versionPage, compareVersionsPage } from './registry.js';
 import { accessPage, userBadge } from './access.js';
 import { loggedModelsPage, loggedModelPage } from './models.js';
+import { tracesPage, tracePage } from './traces.js';
 
 const d = (s) => decodeURIComponent(s);
 const dpath = (s) => s.split('/').map(d).join('/');
@@ -31,6 +32,9 @@ const routes = [
   [/^\/experiments\/([^/]+)\/models\/([^/]+)(?:\/([^/]+))?\/?$/, 'Logged model',
     (root, q, m) => loggedModelPage(root, d(m[1]), d(m[2]), q, m[3] && d(m[3]))],
   [/^\/experiments\/([^/]+)\/models\/?$/, 'Experiment', (root, q, m) => loggedModelsPage(root, d(m[1]), q)],
+  // Traces of an experiment, and one trace.
+  [/^\/experiments\/([^/]+)\/traces\/([^/]+)\/?$/, 'Trace', (root, q, m) => tracePage(root, d(m[1]), d(m[2]))],
+  [/^\/experiments\/([^/]+)\/traces\/?$/, 'Experiment', (root, q, m) => tracesPage(root, d(m[1]), q)],
   // An experiment's runs; MLflow's other experiment tabs (traces, datasets, ...) land here.
   [/^\/experiments\/([^/]+)(?:\/([^/]+))?(?:\/.*)?$/, 'Experiment',
     (root, q, m) => runsPage(root, d(m[1]).split(','), q, { tab: m[2] && d(m[2]) })],

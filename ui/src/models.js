@@ -14,7 +14,8 @@ const status = (s) => (s || '').replace(/^LOGGED_MODEL_/, '');
 export function experimentTabs(expId, active) {
   return h('div', { class: 'tabs exp-tabs' },
     h('a', { class: `tab${active === 'runs' ? ' active' : ''}`, href: `#/experiments/${encodeURIComponent(expId)}` }, 'Runs'),
-    h('a', { class: `tab${active === 'models' ? ' active' : ''}`, href: `#/experiments/${encodeURIComponent(expId)}/models` }, 'Logged models'));
+    h('a', { class: `tab${active === 'models' ? ' active' : ''}`, href: `#/experiments/${encodeURIComponent(expId)}/models` }, 'Logged models'),
+    h('a', { class: `tab${active === 'traces' ? ' active' : ''}`, href: `#/experiments/${encodeURIComponent(expId)}/traces` }, 'Traces'));
 }
 
 export async function loggedModelsPage(root, expId) {
