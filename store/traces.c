@@ -21,7 +21,10 @@ static int trace_not_found(struct sctx *c, const char *id)
 
 /* ---- reading ---- */
 
-static void read_info_row(struct sctx *c, struct db_stmt *st, struct trace_info *t)
+/* The row of trace_info; the name and session columns go to *name and *session, for
+ * load_children to put among the tags and metadata. */
+static void read_info_row(struct sctx *c, struct db_stmt *st, struct trace_info *t,
+                          const char **name, const char **session)
 {
     memset(t, 0, sizeof *t);
     t->trace_id = store_col(c, st, 0);
@@ -33,9 +36,8 @@ static void read_info_row(struct sctx *c, struct db_stmt *st, struct trace_info 
     t->client_request_id = store_col(c, st, 5);
     t->request_preview = store_col(c, st, 6);
     t->response_preview = store_col(c, st, 7);
-    /* Carried in the tag and metadata lists by load_children. */
-    t->tags = (struct kv *)store_col(c, st, 8);
-    t->metadata = (struct kv *)store_col(c, st, 9);
+    *name = store_col(c, st, 8);
+    *session = store_col(c, st, 9);
 }
 
 static struct kv *kv_add(struct arena *a, struct kv *v, size_t *n, const char *k, const char *val)
@@ -46,9 +48,9 @@ static struct kv *kv_add(struct arena *a, struct kv *v, size_t *n, const char *k
 }
 
 /* Tags and metadata of one trace, with the name and session from their columns. */
-static int load_children(struct sctx *c, struct trace_info *t)
+static int load_children(struct sctx *c, struct trace_info *t, const char *name,
+                         const char *session)
 {
-    const char *name = (const char *)t->tags, *session = (const char *)t->metadata;
     struct db_stmt *st = db_prepare(c->db, "SELECT key, value FROM trace_tags WHERE "
                                            "request_id = ? AND key <> 'mlflow.traceName' "
                                            "ORDER BY key");
@@ -88,9 +90,10 @@ static int load_info(struct sctx *c, const char *id, struct trace_info *out)
     int r = store_lookup(c, st);
     if (r <= 0)
         return r < 0 ? -1 : trace_not_found(c, id);
-    read_info_row(c, st, out);
+    const char *name, *session;
+    read_info_row(c, st, out, &name, &session);
     db_done(st);
-    return load_children(c, out);
+    return load_children(c, out, name, session);
 }
 
 int trace_get_info(struct sctx *c, const char *trace_id, struct trace_info *out)
