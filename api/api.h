@@ -136,6 +136,8 @@ extern const struct route trace_v3_routes[]; /* under /api/3.0/mlflow */
 extern const size_t trace_v3_routes_n;
 extern const struct route trace_v2_routes[]; /* under /api/2.0/mlflow */
 extern const size_t trace_v2_routes_n;
+extern const struct route assessment_routes[]; /* under /api/3.0/mlflow */
+extern const size_t assessment_routes_n;
 extern const struct route otlp_routes[]; /* /v1/traces at the root */
 extern const size_t otlp_routes_n;
 extern const struct route logged_model_routes[];

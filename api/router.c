@@ -125,6 +125,7 @@ static const struct table mlflow_tables[] = {
 static const struct table auth_v3_tables[] = {
     {auth_v3_routes, &auth_v3_routes_n},
     {trace_v3_routes, &trace_v3_routes_n},
+    {assessment_routes, &assessment_routes_n},
 };
 /* Our own API (not MLflow's): what the UI and CI need that MLflow lacks (the registry
  * audit log, documented in README). */

@@ -5,12 +5,11 @@
 #include "span_content.h"
 
 #include <jansson.h>
-#include <math.h>
 #include <string.h>
 
 #include "../base/base64.h"
 #include "../base/buf.h"
-#include "../base/dtoa.h"
+#include "pyjson.h"
 
 #define PREVIEW_MAX 1000 /* TRACE_REQUEST_RESPONSE_PREVIEW_MAX_LENGTH_OSS, in characters */
 #define CONTENT_MAX ((size_t)256 << 20) /* above any body /v1/traces accepts */
@@ -21,59 +20,6 @@ static const char SPAN_TYPE[] = "mlflow.spanType";
 static const char REQUEST_ID[] = "mlflow.traceRequestId";
 static const char TRACE_TAG_PREFIX[] = "mlflow.traceTag.";
 
-/* ---- json.dumps(x, ensure_ascii=False) ---- */
-
-static void py_str(struct buf *b, const char *s, size_t n)
-{
-    static const char hex[] = "0123456789abcdef";
-    buf_putc(b, '"');
-    size_t run = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        const char *esc = NULL;
-        char u[6];
-        switch (ch) {
-        case '"': esc = "\\\""; break;
-        case '\\': esc = "\\\\"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\t': esc = "\\t"; break;
-        case '\b': esc = "\\b"; break;
-        case '\f': esc = "\\f"; break;
-        default:
-            if (ch < 0x20) {
-                memcpy(u, "\\u00", 4);
-                u[4] = hex[ch >> 4];
-                u[5] = hex[ch & 15];
-            }
-        }
-        if (!esc && ch >= 0x20) {
-            run++;
-            continue;
-        }
-        buf_append(b, s + i - run, run);
-        run = 0;
-        if (esc)
-            buf_puts(b, esc);
-        else
-            buf_append(b, u, 6);
-    }
-    buf_append(b, s + n - run, run);
-    buf_putc(b, '"');
-}
-
-static void py_double(struct buf *b, double d)
-{
-    if (isnan(d)) {
-        buf_puts(b, "NaN");
-    } else if (isinf(d)) {
-        buf_puts(b, d > 0 ? "Infinity" : "-Infinity");
-    } else {
-        char t[32];
-        buf_append(b, t, dtoa_shortest(d, t));
-    }
-}
-
 /* _decode_otel_proto_anyvalue, then json.dumps. Bytes, which json.dumps cannot write (MLflow
  * falls back to a repr), are written as their base64 text. */
 static void py_value(struct buf *b, struct arena *a, const struct otlp_value *v)
@@ -83,11 +29,11 @@ static void py_value(struct buf *b, struct arena *a, const struct otlp_value *v)
         buf_puts(b, "null");
         break;
     case OTLP_V_STRING:
-        py_str(b, v->s, v->n);
+        pyjson_str(b, v->s, v->n);
         break;
     case OTLP_V_BYTES: {
         const char *t = base64_encode(a, v->s, v->n);
-        py_str(b, t, strlen(t));
+        pyjson_str(b, t, strlen(t));
         break;
     }
     case OTLP_V_BOOL:
@@ -97,7 +43,7 @@ static void py_value(struct buf *b, struct arena *a, const struct otlp_value *v)
         buf_put_i64(b, v->i);
         break;
     case OTLP_V_DOUBLE:
-        py_double(b, v->d);
+        pyjson_double(b, v->d);
         break;
     case OTLP_V_ARRAY:
         buf_putc(b, '[');
@@ -113,7 +59,7 @@ static void py_value(struct buf *b, struct arena *a, const struct otlp_value *v)
         for (size_t i = 0; i < v->n; i++) {
             if (i)
                 buf_puts(b, ", ");
-            py_str(b, v->kvs[i].key, strlen(v->kvs[i].key));
+            pyjson_str(b, v->kvs[i].key, strlen(v->kvs[i].key));
             buf_puts(b, ": ");
             py_value(b, a, &v->kvs[i].v);
         }
@@ -240,7 +186,7 @@ static void put_attrs_native(struct buf *b, struct arena *a, const struct otlp_a
     for (size_t i = 0; i < at->n; i++) {
         if (i)
             buf_puts(b, ", ");
-        py_str(b, at->kv[i].key, strlen(at->kv[i].key));
+        pyjson_str(b, at->kv[i].key, strlen(at->kv[i].key));
         buf_puts(b, ": ");
         py_value(b, a, &at->kv[i].v);
     }
@@ -253,19 +199,19 @@ static void put_content(struct buf *b, struct arena *a, const struct otlp_span *
 {
     buf_puts(b, "{\"trace_id\": ");
     const char *t = b64(a, sp->trace_id, 16);
-    py_str(b, t, strlen(t));
+    pyjson_str(b, t, strlen(t));
     buf_puts(b, ", \"span_id\": ");
     t = b64(a, sp->span_id, 8);
-    py_str(b, t, strlen(t));
+    pyjson_str(b, t, strlen(t));
     buf_puts(b, ", \"parent_span_id\": ");
     if (sp->parent_span_id_n) {
         t = b64(a, sp->parent_span_id, 8);
-        py_str(b, t, strlen(t));
+        pyjson_str(b, t, strlen(t));
     } else {
         buf_puts(b, "null");
     }
     buf_puts(b, ", \"name\": ");
-    py_str(b, sp->name, strlen(sp->name));
+    pyjson_str(b, sp->name, strlen(sp->name));
     buf_printf(b, ", \"start_time_unix_nano\": %llu, \"end_time_unix_nano\": %llu",
                (unsigned long long)sp->start_time_unix_nano,
                (unsigned long long)sp->end_time_unix_nano);
@@ -275,7 +221,7 @@ static void put_content(struct buf *b, struct arena *a, const struct otlp_span *
         if (i)
             buf_puts(b, ", ");
         buf_puts(b, "{\"name\": ");
-        py_str(b, ev->name, strlen(ev->name));
+        pyjson_str(b, ev->name, strlen(ev->name));
         buf_printf(b, ", \"time_unix_nano\": %llu, \"attributes\": ",
                    (unsigned long long)ev->time_unix_nano);
         put_attrs_native(b, a, &ev->attrs);
@@ -286,7 +232,7 @@ static void put_content(struct buf *b, struct arena *a, const struct otlp_span *
     buf_puts(b, "], \"status\": {\"code\": \"STATUS_CODE_");
     buf_puts(b, status_name(sp->status_code));
     buf_puts(b, "\", \"message\": ");
-    py_str(b, msg, strlen(msg));
+    pyjson_str(b, msg, strlen(msg));
     buf_puts(b, "}, \"attributes\": {");
     bool first = true, rid_done = false;
     for (size_t i = 0; i < sp->attrs.n; i++) {
@@ -296,7 +242,7 @@ static void put_content(struct buf *b, struct arena *a, const struct otlp_span *
         if (!first)
             buf_puts(b, ", ");
         first = false;
-        py_str(b, kv->key, strlen(kv->key));
+        pyjson_str(b, kv->key, strlen(kv->key));
         buf_puts(b, ": ");
         kv = last_of(&sp->attrs, i);
         size_t dn;
@@ -305,24 +251,24 @@ static void put_content(struct buf *b, struct arena *a, const struct otlp_span *
             /* Derived from the OTLP trace id: the sender's claim is not trusted. */
             struct buf q;
             buf_init(&q, CONTENT_MAX);
-            py_str(&q, trace_id, strlen(trace_id));
-            py_str(b, q.ptr, q.len);
+            pyjson_str(&q, trace_id, strlen(trace_id));
+            pyjson_str(b, q.ptr, q.len);
             buf_release(&q);
             rid_done = true;
             continue;
         }
         d = attr_dump(a, &kv->v, &dn);
-        py_str(b, d, dn);
+        pyjson_str(b, d, dn);
     }
     if (!rid_done) {
         if (!first)
             buf_puts(b, ", ");
-        py_str(b, REQUEST_ID, strlen(REQUEST_ID));
+        pyjson_str(b, REQUEST_ID, strlen(REQUEST_ID));
         buf_puts(b, ": ");
         struct buf q;
         buf_init(&q, CONTENT_MAX);
-        py_str(&q, trace_id, strlen(trace_id));
-        py_str(b, q.ptr, q.len);
+        pyjson_str(&q, trace_id, strlen(trace_id));
+        pyjson_str(b, q.ptr, q.len);
         buf_release(&q);
     }
     buf_puts(b, "}, \"links\": [");
@@ -335,9 +281,9 @@ static void put_content(struct buf *b, struct arena *a, const struct otlp_span *
             buf_puts(b, ", ");
         buf_puts(b, "{\"trace_id\": ");
         const char *lt = arena_printf(a, "tr-%s", th);
-        py_str(b, lt, strlen(lt));
+        pyjson_str(b, lt, strlen(lt));
         buf_puts(b, ", \"span_id\": ");
-        py_str(b, sh, strlen(sh));
+        pyjson_str(b, sh, strlen(sh));
         buf_puts(b, ", \"attributes\": ");
         put_attrs_native(b, a, &l->attrs);
         buf_putc(b, '}');

@@ -233,7 +233,7 @@ static void put_u64(struct jw *w, const char *key, json_t *v)
 
 json_t *trace_json_load(const char *p, size_t n)
 {
-    json_t *j = json_loadb(p, n, JSON_ALLOW_NUL, NULL);
+    json_t *j = json_loadb(p, n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     if (j)
         return j;
     /* Python's json.dumps writes NaN, Infinity and -Infinity, which JSON (and jansson) do not
@@ -272,7 +272,7 @@ json_t *trace_json_load(const char *p, size_t n)
         c[k++] = ch;
         i++;
     }
-    j = json_loadb(c, k, JSON_ALLOW_NUL, NULL);
+    j = json_loadb(c, k, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     free(c);
     return j;
 }

@@ -11,6 +11,7 @@
 #include "../query/filter.h"
 #include "../store/traces.h"
 #include "api.h"
+#include "assessments.h"
 #include "page_token.h"
 #include "trace_json.h"
 
@@ -60,6 +61,13 @@ static void put_trace_info(struct jw *w, const struct trace_info *t)
     jw_kstr(w, "state", t->state);
     put_kv_map(w, "trace_metadata", t->metadata, t->nmetadata);
     put_kv_map(w, "tags", t->tags, t->ntags);
+    if (t->nassessments) {
+        jw_key(w, "assessments");
+        jw_arr(w);
+        for (size_t i = 0; i < t->nassessments; i++)
+            put_assessment(w, &t->assessments[i]);
+        jw_arr_end(w);
+    }
     jw_obj_end(w);
 }
 

@@ -75,7 +75,7 @@ static int load_children(struct sctx *c, struct trace_info *t, const char *name,
         return -1;
     if (session)
         t->metadata = kv_add(c->a, t->metadata, &t->nmetadata, TRACE_META_SESSION, session);
-    return 0;
+    return assess_list(c, t->trace_id, &t->assessments, &t->nassessments);
 }
 
 static int load_info(struct sctx *c, const char *id, struct trace_info *out)

@@ -22,6 +22,8 @@
 #define TRACE_META_SOURCE_RUN "mlflow.sourceRun"
 #define TRACE_META_SIZE_STATS "mlflow.trace.sizeStats"
 
+struct assessment;
+
 struct trace_info {
     const char *trace_id; /* "tr-<32 hex>" */
     int64_t experiment_id;
@@ -32,6 +34,8 @@ struct trace_info {
     const char *client_request_id, *request_preview, *response_preview; /* may be NULL */
     struct kv *tags, *metadata;
     size_t ntags, nmetadata;
+    struct assessment *assessments; /* read with the info; ignored by trace_start */
+    size_t nassessments;
 };
 
 /* One span as stored. */
@@ -106,5 +110,50 @@ struct trace_search_q {
 /* One page of trace infos (with tags and metadata). *more is set when rows remain. */
 int trace_search(struct sctx *c, const struct trace_search_q *q, struct trace_info **out,
                  size_t *n, bool *more);
+
+/* ---- assessments (store/assessments.c): feedback and expectations on a trace ---- */
+
+struct assessment {
+    const char *assessment_id; /* "a-<32 hex>" */
+    const char *trace_id, *name;
+    const char *type;       /* "feedback" or "expectation" */
+    const char *value_json; /* json.dumps of the value, as MLflow stores it */
+    const char *error_json; /* feedback only; NULL without an error */
+    int64_t created, updated;
+    const char *source_type, *source_id;
+    const char *run_id, *span_id, *rationale, *overrides, *metadata_json; /* may be NULL */
+    bool valid;
+    bool has_aggregate; /* assessment_aggregate of the value */
+    double aggregate;
+    bool numeric;
+};
+
+/* create_assessment: the trace must exist (NOT_FOUND otherwise), overrides an assessment of
+ * that trace (which becomes invalid) when set. in->assessment_id, created and updated are
+ * filled in when missing. out is the row as stored. */
+int assess_create(struct sctx *c, const struct assessment *in, struct assessment *out);
+int assess_get(struct sctx *c, const char *trace_id, const char *id, struct assessment *out);
+/* Every assessment of a trace, oldest first. */
+int assess_list(struct sctx *c, const char *trace_id, struct assessment **out, size_t *n);
+
+/* What update_assessment changes; NULL fields are kept. */
+struct assessment_update {
+    const char *name, *rationale;
+    const char *value_json; /* with set_value; error_json goes with it for feedback */
+    const char *error_json;
+    bool set_value;
+    bool is_expectation; /* the value given is an expectation's (else feedback's) */
+    const char *metadata_json; /* the whole new metadata (the caller merged it) */
+    int64_t expect_updated;    /* the row's last_updated_timestamp the caller read */
+    bool has_aggregate;
+    double aggregate;
+    bool numeric;
+};
+/* 1 when the row changed since the caller read it (nothing written: read and merge again). */
+int assess_update(struct sctx *c, const char *trace_id, const char *id,
+                  const struct assessment_update *u, struct assessment *out);
+/* Deletes it (nothing when it does not exist, as MLflow); an assessment it overrode is valid
+ * again. */
+int assess_delete(struct sctx *c, const char *trace_id, const char *id);
 
 #endif

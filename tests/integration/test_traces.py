@@ -247,3 +247,53 @@ def test_otlp_span_without_ids_writes_nothing(traced, base_url, client):
                                MLFLOW_EXPERIMENT_ID_HEADER: traced}, timeout=30)
     assert 400 <= r.status_code < 500, r.text
     assert list(client.search_traces(locations=[traced])) == []
+
+
+def test_assessments_feedback_and_expectations(traced, client):
+    from mlflow.entities import AssessmentError, AssessmentSource, Feedback
+    tid = run_agent("assess")
+    fb = mlflow.log_feedback(trace_id=tid, name="quality", value=0.8, rationale="fine",
+                             source=AssessmentSource(source_type="HUMAN", source_id="bob"),
+                             metadata={"k": "v"})
+    assert fb.assessment_id.startswith("a-")
+    ex = mlflow.log_expectation(trace_id=tid, name="expected", value={"answer": [1, 2]})
+    plain = mlflow.log_expectation(trace_id=tid, name="label", value="yes")
+    err = mlflow.log_feedback(trace_id=tid, name="judge",
+                              error=AssessmentError(error_code="E1", error_message="judge down"))
+    got = mlflow.get_assessment(tid, fb.assessment_id)
+    assert (got.name, got.value, got.rationale, got.metadata) == ("quality", 0.8, "fine", {"k": "v"})
+    assert got.source.source_type == "HUMAN" and got.source.source_id == "bob"
+    assert got.valid is True
+    assert mlflow.get_assessment(tid, ex.assessment_id).value == {"answer": [1, 2]}
+    assert mlflow.get_assessment(tid, plain.assessment_id).value == "yes"
+    e = mlflow.get_assessment(tid, err.assessment_id)
+    assert e.value is None and e.error.error_code == "E1" and e.error.error_message == "judge down"
+
+    up = mlflow.update_assessment(trace_id=tid, assessment_id=fb.assessment_id,
+                                  assessment=Feedback(name="quality", value=0.9, metadata={"k2": "w"}))
+    assert up.value == 0.9 and up.metadata == {"k": "v", "k2": "w"}
+    assert up.last_update_time_ms >= got.last_update_time_ms
+    with pytest.raises(mlflow.exceptions.MlflowException):
+        mlflow.update_assessment(trace_id=tid, assessment_id=ex.assessment_id,
+                                 assessment=Feedback(name="expected", value=1))
+
+    # The trace carries its assessments.
+    names = sorted(a.name for a in mlflow.get_trace(tid).info.assessments)
+    assert names == ["expected", "judge", "label", "quality"]
+
+    # An override marks the overridden one invalid; deleting the override restores it.
+    over = mlflow.override_feedback(trace_id=tid, assessment_id=fb.assessment_id, value=0.1)
+    assert mlflow.get_assessment(tid, fb.assessment_id).valid is False
+    mlflow.delete_assessment(trace_id=tid, assessment_id=over.assessment_id)
+    assert mlflow.get_assessment(tid, fb.assessment_id).valid is True
+
+    mlflow.delete_assessment(trace_id=tid, assessment_id=ex.assessment_id)
+    with pytest.raises(mlflow.exceptions.MlflowException) as ei:
+        mlflow.get_assessment(tid, ex.assessment_id)
+    assert ei.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_assessment_on_missing_trace(traced, client):
+    with pytest.raises(mlflow.exceptions.MlflowException) as ei:
+        mlflow.log_feedback(trace_id="tr-" + "1" * 32, name="q", value=1)
+    assert ei.value.error_code == "RESOURCE_DOES_NOT_EXIST"
