@@ -156,6 +156,7 @@ def seed_traces():
     mlflow.flush_trace_async_logging()
     bad = mlflow.get_last_active_trace_id()
     MlflowClient().set_trace_tag(ok, "team", "search")
+    mlflow.log_feedback(trace_id=ok, name="helpful", value=True, rationale="<i>cites</i> sources")
     return {"exp": exp, "ok": ok, "error": bad}
 
 

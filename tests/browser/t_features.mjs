@@ -892,6 +892,9 @@ test('traces: the Traces tab lists an experiment\'s traces, searches them, and a
   const inputs = await page.textContent('.span-detail pre.span-io');
   assert(inputs.includes('<b>bold</b>'), `inputs shown as text: ${inputs}`);
   assert(!(await page.$('.span-detail b:text-is("bold")')), 'never as markup');
+  const assess = await page.textContent('table.assessments');
+  assert(assess.includes('helpful') && assess.includes('<i>cites</i> sources'), `the feedback, as text: ${assess}`);
+  assert(!(await page.$('table.assessments i')), 'rationale not rendered as markup');
   await page.click('.span-row:has-text("llm")');
   await page.waitForFunction(() => document.querySelector('.span-detail h2')?.textContent === 'llm');
   await shot(page, 'trace', false);

@@ -143,6 +143,29 @@ function treeOrder(spans) {
   return out;
 }
 
+// Feedback and expectations: name, value (or the error), source, rationale, valid.
+function assessmentValue(a) {
+  if (a.feedback) {
+    if (a.feedback.error) return `error ${a.feedback.error.error_code || ''}: ${a.feedback.error.error_message || ''}`;
+    return asText(a.feedback.value);
+  }
+  const ex = a.expectation || {};
+  if (ex.serialized_value) return ex.serialized_value.value;
+  return asText(ex.value);
+}
+
+function assessmentTable(list) {
+  return h('table', { class: 'grid assessments' },
+    h('thead', null, h('tr', null, ['Name', 'Kind', 'Value', 'Source', 'Rationale', 'Valid'].map((x) => h('th', null, x)))),
+    h('tbody', null, list.map((a) => h('tr', { class: a.valid === false ? 'muted' : '' },
+      h('td', null, a.assessment_name),
+      h('td', null, a.feedback ? 'feedback' : 'expectation'),
+      h('td', null, h('pre', null, assessmentValue(a))),
+      h('td', null, `${(a.source || {}).source_type || ''}${(a.source || {}).source_id ? ` · ${a.source.source_id}` : ''}`),
+      h('td', null, a.rationale || ''),
+      h('td', null, a.valid === false ? 'overridden' : 'yes')))));
+}
+
 export async function tracePage(root, expId, traceId) {
   root.appendChild(spinner());
   const { trace } = await mlflow3('GET', 'traces/get', { trace_id: traceId, allow_partial: true });
@@ -196,6 +219,7 @@ export async function tracePage(root, expId, traceId) {
     h('div', { class: 'span-tree card', role: 'list', 'aria-label': 'Spans' },
       rows.length ? rows : empty('This trace has no spans in the tracking store.')),
     detail),
+  section('Assessments', (info.assessments || []).length ? assessmentTable(info.assessments) : empty('None.')),
   section('Tags', tags.length ? kvTable(tags) : empty('None.')),
   section('Metadata', meta.length ? kvTable(meta) : empty('None.')));
   if (rows.length) select(order[0].s, rows[0]);
