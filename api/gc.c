@@ -235,12 +235,11 @@ static int remove_dir(const char *dir, struct arena *a, struct err *e)
     return rc;
 }
 
-/* Empties the artifact location uri of an entity whose rows are gone. A location this
- * program cannot reach is passed over with MLflow's warning, as `mlflow gc` does. */
-static void remove_artifacts(struct gc *g, struct arena *a, const char *uri)
+/* Empties the artifact location uri of an entity whose rows are gone: true when it is
+ * empty now, or cannot be reached by this program at all (then passed over with MLflow's
+ * warning, as `mlflow gc` does); false, with a warning, when the removal failed. */
+static bool remove_artifacts(struct gc *g, struct arena *a, const char *uri)
 {
-    if (!uri || !*uri)
-        return;
     open_artifacts(g);
     struct art_place pl;
     struct err e;
@@ -251,7 +250,7 @@ static void remove_artifacts(struct gc *g, struct arena *a, const char *uri)
                 "continue and bypass artifact deletion. Please ensure that the artifact "
                 "exists and consider manually deleting any unused artifacts.",
              uri);
-        return;
+        return true;
     }
     if (rc == 0) {
         if (pl.dir)
@@ -263,8 +262,18 @@ static void remove_artifacts(struct gc *g, struct arena *a, const char *uri)
         art_place_release(&pl);
     }
     if (rc != 0)
-        warn(g, "mltrack gc: the artifacts at '%s' were not removed: %s; remove them by hand",
+        warn(g, "mltrack gc: the artifacts at '%s' were not removed: %s; the next gc tries "
+                "again",
              uri, e.msg);
+    return rc == 0;
+}
+
+/* Takes location off the queue of pending removals once it is empty. */
+static void removed(struct gc *g, const char *location)
+{
+    err_clear(g->e);
+    if (gc_pending_done(&g->c, location) != 0)
+        warn(g, "mltrack gc: '%s' stays queued for removal: %s", location, g->e->msg);
 }
 
 static const char *const kind_words[] = {
@@ -292,8 +301,9 @@ static int delete_one(struct gc *g, enum gc_kind k, const char *id, bool any_sta
         fflush(g->o->out);
         /* Only experiments' own locations are kept: they hold their runs' and models'
          * folders, and may be a path the user chose for more than this experiment. */
-        if (k != GC_EXPERIMENT)
-            remove_artifacts(g, &scratch, location);
+        if (k != GC_EXPERIMENT && location && *location &&
+            remove_artifacts(g, &scratch, location))
+            removed(g, location);
     } else if (rc == 0 && restored) {
         warn(g, "mltrack gc: %s %s is no longer in the deleted lifecycle stage; left alone",
              kind_words[k], id);
@@ -318,6 +328,27 @@ static int delete_experiment(struct gc *g, const char *id)
                 return -1;
     }
     return delete_one(g, GC_EXPERIMENT, id, false);
+}
+
+/* The locations an earlier gc queued but did not empty (it stopped, or the store failed). */
+static int finish_pending(struct gc *g)
+{
+    struct gc_pending *p;
+    size_t n;
+    if (gc_pending_list(&g->c, &p, &n) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct arena scratch;
+        arena_init(&scratch);
+        if (remove_artifacts(g, &scratch, p[i].location)) {
+            fprintf(g->o->out, "Artifacts of %s %s at '%s', left by an earlier gc, have been "
+                               "removed.\n",
+                    p[i].entity, p[i].entity_id, p[i].location);
+            removed(g, p[i].location);
+        }
+        arena_release(&scratch);
+    }
+    return 0;
 }
 
 /* Everything MLflow's gc chooses, checked; then deleted. */
@@ -376,6 +407,8 @@ static int collect_and_delete(struct gc *g)
     for (size_t i = 0; i < nmodels; i++)
         if (check_item(g, GC_LOGGED_MODEL, models[i], old_models, nold_models) != 0)
             return -1;
+    if (finish_pending(g) != 0)
+        return -1;
 
     for (size_t i = 0; i < nruns; i++)
         if (delete_one(g, GC_RUN, runs[i], false) != 0)

@@ -124,6 +124,9 @@ struct db *gc_db_open(const char *uri, struct err *e)
     const char *fk = db_dialect(db)->enforce_fk_sql;
     if (e->code == ERR_OK && fk && db_exec(db, fk) != 0)
         err_set(e, ERR_INTERNAL_ERROR, "cannot turn foreign keys on (see the log)");
+    /* mltrack_gc_pending, on a database no mltrack server of this version has opened. */
+    if (e->code == ERR_OK && store_ensure_own_tables(db) != 0)
+        err_set(e, ERR_INTERNAL_ERROR, "cannot create mltrack's tables (see the log)");
     if (e->code != ERR_OK) {
         db_close(db);
         return NULL;
@@ -271,5 +274,53 @@ int gc_delete(struct sctx *c, enum gc_kind kind, const char *id, bool any_stage,
             return txn_fail(c, -1);
     if (run_one(c, k, k->self, id) != 0)
         return txn_fail(c, -1);
+    /* The location is queued with the rows' deletion, so that it is removed even if this
+     * process stops before it gets there (an experiment's own location is kept). */
+    if (kind != GC_EXPERIMENT && *location && **location) {
+        st = db_prepare(c->db, "INSERT INTO mltrack_gc_pending (location, entity, entity_id, "
+                               "queued_time) VALUES (?, ?, ?, ?) ON CONFLICT (location) DO "
+                               "NOTHING");
+        if (!st)
+            return txn_fail(c, store_err(c));
+        db_bind_str(st, 1, *location);
+        db_bind_str(st, 2, kind == GC_RUN ? "run" : "logged model");
+        db_bind_str(st, 3, id);
+        db_bind_int(st, 4, now_ms());
+        if (store_exec(c, st) != 0)
+            return txn_fail(c, -1);
+    }
     return txn_commit(c) == 0 ? 1 : -1;
+}
+
+int gc_pending_list(struct sctx *c, struct gc_pending **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *st = db_prepare(c->db, "SELECT location, entity, entity_id FROM "
+                                           "mltrack_gc_pending ORDER BY queued_time, location");
+    if (!st)
+        return store_err(c);
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        *out = arena_grow(c->a, *out, *n, sizeof **out);
+        struct gc_pending *p = &(*out)[(*n)++];
+        p->location = store_col(c, st, 0);
+        p->entity = store_col(c, st, 1);
+        p->entity_id = store_col(c, st, 2);
+    }
+    db_done(st);
+    return rc == DB_DONE ? 0 : store_err_step(c, rc);
+}
+
+int gc_pending_done(struct sctx *c, const char *location)
+{
+    if (txn_begin(c) != 0)
+        return -1;
+    struct db_stmt *st = db_prepare(c->db, "DELETE FROM mltrack_gc_pending WHERE location = ?");
+    if (!st)
+        return txn_fail(c, store_err(c));
+    db_bind_str(st, 1, location);
+    if (store_exec(c, st) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
 }

@@ -2,7 +2,8 @@
  * _hard_delete_experiment and their listings): what is in the deleted stage, and the
  * permanent deletion of one entity with every row that refers to it, one transaction per
  * entity. Artifacts are not touched here; each delete returns the location to empty once
- * its transaction has committed. */
+ * its transaction has committed, and queues it in mltrack_gc_pending in that transaction
+ * (so that a gc stopped in between finds it again). */
 #ifndef MLT_STORE_GC_H
 #define MLT_STORE_GC_H
 
@@ -49,5 +50,16 @@ int gc_list(struct sctx *c, enum gc_kind k, const char *exp_id, struct gc_item *
  * (INVALID_STATE). */
 int gc_delete(struct sctx *c, enum gc_kind k, const char *id, bool any_stage,
               const char **location, bool *restored);
+
+/* Locations whose entity's rows are gone but whose files may not be (mltrack_gc_pending):
+ * queued by gc_delete in the deleting transaction, dropped by gc_pending_done once the
+ * files have been removed. */
+struct gc_pending {
+    const char *location, *entity, *entity_id; /* from the arena */
+};
+/* All of them, oldest first (arrays from the arena). */
+int gc_pending_list(struct sctx *c, struct gc_pending **out, size_t *n);
+/* Drops location from the queue, in a transaction of its own. */
+int gc_pending_done(struct sctx *c, const char *location);
 
 #endif

@@ -16,3 +16,13 @@ CREATE TABLE IF NOT EXISTS mltrack_registry_audit (
     new_value VARCHAR(256)
 );
 CREATE INDEX IF NOT EXISTS mltrack_registry_audit_name ON mltrack_registry_audit (workspace, name, id);
+
+-- Artifact locations of entities `mltrack gc` has deleted, written in the transaction that
+-- deleted their rows and removed once the files are gone: a gc that stops in between (or
+-- cannot reach the store) leaves them here, and the next gc removes them first.
+CREATE TABLE IF NOT EXISTS mltrack_gc_pending (
+	location TEXT NOT NULL PRIMARY KEY,
+	entity VARCHAR(64) NOT NULL,
+	entity_id VARCHAR(64) NOT NULL,
+	queued_time BIGINT NOT NULL
+);

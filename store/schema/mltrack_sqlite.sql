@@ -23,3 +23,13 @@ CREATE INDEX IF NOT EXISTS mltrack_registry_audit_name ON mltrack_registry_audit
 -- PostgreSQL's btree refuses entries over about 2.7 kB, and tag values may be 8,000
 -- characters.)
 CREATE INDEX IF NOT EXISTS mltrack_tags_key_value ON tags (key, value, run_uuid);
+
+-- Artifact locations of entities `mltrack gc` has deleted, written in the transaction that
+-- deleted their rows and removed once the files are gone: a gc that stops in between (or
+-- cannot reach the store) leaves them here, and the next gc removes them first.
+CREATE TABLE IF NOT EXISTS mltrack_gc_pending (
+	location TEXT NOT NULL PRIMARY KEY,
+	entity VARCHAR(64) NOT NULL,
+	entity_id VARCHAR(64) NOT NULL,
+	queued_time BIGINT NOT NULL
+);

@@ -372,6 +372,36 @@ def test_unreachable_location_is_passed_over(fresh_server, tmp_path):
     assert count(srv, "runs", "run_uuid", rid) == 0
 
 
+def test_interrupted_gc_is_finished_by_the_next(fresh_server, tmp_path):
+    """A gc that stopped after a run's rows were committed away, before its files went: the
+    location is still queued (mltrack_gc_pending, written in the deleting transaction), and
+    the next gc removes it first. Made here by hand as the stopped gc would leave it."""
+    srv = fresh_server
+    client = MlflowClient(tracking_uri=srv.url)
+    e = client.create_experiment(uname("gc-cut"))
+    rid = make_run(client, e, tmp_path)
+    d = run_dir(srv, client, rid)
+    uri = client.get_run(rid).info.artifact_uri
+    client.delete_run(rid)
+    for t, c in RUN_TABLES[::-1]:
+        srv.db_query("DELETE FROM %s WHERE %s = ?" % (t, c), (rid,))
+    srv.db_query("INSERT INTO mltrack_gc_pending (location, entity, entity_id, queued_time) "
+                 "VALUES (?, 'run', ?, ?)", (uri, rid, now_ms()))
+    assert os.listdir(d)
+    out = gc(srv)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "Artifacts of run %s at '%s', left by an earlier gc, have been removed." % (rid, uri)]
+    assert not os.path.exists(d)
+    assert srv.db_query("SELECT count(*) FROM mltrack_gc_pending")[0][0] == 0
+    # And a normal gc leaves nothing queued behind.
+    other = make_run(client, e, tmp_path)
+    client.delete_run(other)
+    out = gc(srv)
+    assert out.returncode == 0 and other in out.stdout, out.stderr
+    assert srv.db_query("SELECT count(*) FROM mltrack_gc_pending")[0][0] == 0
+
+
 # ---- S3 ----------------------------------------------------------------------------------
 
 BUCKET = "mltrack-gc"

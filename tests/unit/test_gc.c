@@ -1,7 +1,8 @@
 /* `mltrack gc` below the command line: MLflow's --older-than format (api/gc.c), and the
  * store's permanent deletion (store/gc.c) on a SQLite file: every referring row goes, a
- * run restored meanwhile is left alone, and a failure at any database step of a deletion
- * leaves every row in place (with -Dfault_injection=true). */
+ * run restored meanwhile is left alone, the location is queued with the deletion, and a
+ * failure at any database step of a deletion leaves every row in place and nothing queued
+ * (with -Dfault_injection=true). */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -125,7 +126,7 @@ static struct db *seeded(void)
         fprintf(stderr, "  gc_db_open: %s\n", e.msg);
         return NULL;
     }
-    db_exec(db, "DELETE FROM logged_model_metrics; DELETE FROM logged_models; "
+    db_exec(db, "DELETE FROM mltrack_gc_pending; DELETE FROM logged_model_metrics; DELETE FROM logged_models; "
                 "DELETE FROM input_tags; DELETE FROM inputs; DELETE FROM datasets; "
                 "DELETE FROM tags; DELETE FROM params; DELETE FROM latest_metrics; "
                 "DELETE FROM metrics; DELETE FROM runs; DELETE FROM experiments "
@@ -172,6 +173,13 @@ static void test_delete_run(void)
     T_CHECK(gc_delete(&c, GC_RUN, "r1", false, &loc, &restored) == 1 && !restored);
     T_STREQ(loc, "/nowhere/r1/artifacts");
     T_CHECK(remaining(db) == 0);
+    /* Its location is queued with the deletion until the files are gone. */
+    struct gc_pending *p;
+    T_CHECK(gc_pending_list(&c, &p, &n) == 0 && n == 1);
+    T_CHECK(n == 1 && strcmp(p[0].location, loc) == 0 && strcmp(p[0].entity, "run") == 0 &&
+            strcmp(p[0].entity_id, "r1") == 0);
+    T_CHECK(gc_pending_done(&c, loc) == 0);
+    T_CHECK(gc_pending_list(&c, &p, &n) == 0 && n == 0);
     T_CHECK(scalar(db, "SELECT count(*) FROM logged_models") == 1);
     /* Again: gone already, nothing to do. */
     T_CHECK(gc_delete(&c, GC_RUN, "r1", false, &loc, &restored) == 0 && !restored);
@@ -218,8 +226,10 @@ static void test_delete_fault_walk(void)
             walked++;
             T_CHECK(rc == -1 && e.code != ERR_OK);
             T_CHECK(remaining(db) == NREF);
+            T_CHECK(scalar(db, "SELECT count(*) FROM mltrack_gc_pending") == 0);
         } else {
             T_CHECK(rc == 1 && remaining(db) == 0);
+            T_CHECK(scalar(db, "SELECT count(*) FROM mltrack_gc_pending") == 1);
         }
         arena_release(&a);
         db_close(db);
