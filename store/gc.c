@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../base/util.h"
 #include "internal.h"
@@ -240,12 +241,12 @@ static int has_members(struct sctx *c, const char *id)
     return 0;
 }
 
-int gc_delete(struct sctx *c, enum gc_kind kind, const char *id, bool any_stage,
-              const char **location, bool *restored)
+/* Begins a write transaction and locks the item's row, reading its stage and location
+ * again: 1 locked and still to be deleted (the transaction open), 0 gone or restored (rolled
+ * back), -1 with c->e set (rolled back). */
+static int begin_locked(struct sctx *c, const struct kind_sql *k, const char *id,
+                        bool any_stage, const char **location, bool *restored)
 {
-    const struct kind_sql *k = &kinds[kind];
-    *location = NULL;
-    *restored = false;
     if (txn_begin(c) != 0)
         return -1;
     struct db_stmt *st = db_prepare(c->db, k->lock);
@@ -263,6 +264,59 @@ int gc_delete(struct sctx *c, enum gc_kind kind, const char *id, bool any_stage,
         *restored = true;
         return txn_fail(c, 0);
     }
+    return 1;
+}
+
+/* A run's metric history, the one child that grows without bound, is deleted ahead of the
+ * run in pieces, each a transaction of its own, where the database has one lock for all
+ * writers (SQLite): a run of millions of points would otherwise hold the server's writes
+ * for seconds, past its busy timeout. Between pieces the lock is left free for a moment,
+ * for a waiting writer's busy handler to find it. Same returns as begin_locked, without a
+ * transaction open after 1. */
+enum { METRICS_PIECE = 20000, PIECE_PAUSE_MS = 50 };
+
+static int trim_metrics(struct sctx *c, const char *id, bool any_stage, const char **location,
+                        bool *restored)
+{
+    const char *row = db_dialect(c->db)->row_id;
+    if (!row)
+        return 1; /* row locks only (PostgreSQL): one statement, in the run's transaction */
+    const char *sql = arena_printf(c->a,
+                                   "DELETE FROM metrics WHERE %s IN (SELECT %s FROM metrics "
+                                   "WHERE run_uuid = ? LIMIT %d)",
+                                   row, row, METRICS_PIECE);
+    for (;;) {
+        int rc = begin_locked(c, &kinds[GC_RUN], id, any_stage, location, restored);
+        if (rc != 1)
+            return rc;
+        struct db_stmt *st = db_prepare_once(c->db, sql);
+        if (!st)
+            return txn_fail(c, store_err(c));
+        db_bind_str(st, 1, id);
+        if (store_exec(c, st) != 0)
+            return txn_fail(c, -1);
+        int64_t n = db_changes(c->db);
+        if (txn_commit(c) != 0)
+            return -1;
+        if (n < METRICS_PIECE)
+            return 1;
+        struct timespec ts = {0, PIECE_PAUSE_MS * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int gc_delete(struct sctx *c, enum gc_kind kind, const char *id, bool any_stage,
+              const char **location, bool *restored)
+{
+    const struct kind_sql *k = &kinds[kind];
+    *location = NULL;
+    *restored = false;
+    int rc;
+    if (kind == GC_RUN && (rc = trim_metrics(c, id, any_stage, location, restored)) != 1)
+        return rc;
+    if ((rc = begin_locked(c, k, id, any_stage, location, restored)) != 1)
+        return rc;
+    struct db_stmt *st;
     if (kind == GC_EXPERIMENT && (rc = has_members(c, id)) != 0)
         return txn_fail(c, rc < 0 ? rc
                                   : err_set(c->e, ERR_INVALID_STATE,

@@ -41,7 +41,9 @@ int gc_list(struct sctx *c, enum gc_kind k, const char *exp_id, struct gc_item *
             size_t *n);
 
 /* Permanently deletes the item of kind k with id and every row that refers to it, in one
- * write transaction (busy waits on SQLite are the connection's busy timeout): 1 deleted,
+ * write transaction (on SQLite a run's metric history first, in committed pieces of 20,000
+ * rows: a failure after them leaves the run deleted-stage without its history, and the
+ * next gc finishes it) (busy waits on SQLite are the connection's busy timeout): 1 deleted,
  * *location set (from the arena) for the caller to empty after this returns; 0 nothing
  * done because it is gone already, or is no longer in the deleted stage (restored
  * meanwhile: *restored set) unless any_stage (the runs and models of an experiment being

@@ -225,8 +225,15 @@ static void test_delete_fault_walk(void)
         if (fired) {
             walked++;
             T_CHECK(rc == -1 && e.code != ERR_OK);
-            T_CHECK(remaining(db) == NREF);
+            /* The metric history goes in pieces of its own ahead of the run (SQLite), so it
+             * may be gone; the run and everything else stay, and a second try finishes. */
+            int left = remaining(db);
+            T_CHECK(left == NREF || (left == NREF - 1 &&
+                                     scalar(db, "SELECT count(*) FROM metrics") == 0));
             T_CHECK(scalar(db, "SELECT count(*) FROM mltrack_gc_pending") == 0);
+            err_clear(&e);
+            T_CHECK(gc_delete(&c, GC_RUN, "r1", false, &loc, &restored) == 1);
+            T_CHECK(remaining(db) == 0);
         } else {
             T_CHECK(rc == 1 && remaining(db) == 0);
             T_CHECK(scalar(db, "SELECT count(*) FROM mltrack_gc_pending") == 1);
