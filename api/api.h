@@ -72,6 +72,7 @@ struct art_place {
     struct art_store *store; /* borrowed until art_place_release */
     const char *root;        /* checked path inside store ("": the store's root), arena */
     bool pooled;
+    const char *dir; /* a local location: its absolute directory (the store's root); else NULL */
 };
 /* The place of a run's artifact_uri, a logged model's artifact_location or a model
  * version's storage location, as MLflow's server resolves it: mlflow-artifacts: and
@@ -80,6 +81,8 @@ struct art_place {
  * the server's S3 settings. NOT_IMPLEMENTED for any other location; INVALID_PARAMETER_VALUE
  * when its path is not safe. Release the place when done; after a failure nothing is held. */
 int art_place_open(struct ctx *c, const char *uri, struct art_place *out);
+/* The same outside a request (`mltrack gc`): strings from a, the error in e. */
+int art_place_resolve(struct arena *a, const char *uri, struct art_place *out, struct err *e);
 /* The destination itself (the proxy routes); NOT_IMPLEMENTED when not serving artifacts. */
 int art_place_destination(struct ctx *c, struct art_place *out);
 void art_place_release(struct art_place *p);

@@ -50,7 +50,7 @@ const char *api_cwd(void)
 
 int art_place_destination(struct ctx *c, struct art_place *out)
 {
-    *out = (struct art_place){g_store, "", false};
+    *out = (struct art_place){g_store, "", false, NULL};
     if (g_store)
         return 0;
     return err_set(&c->e, ERR_NOT_IMPLEMENTED,
@@ -76,9 +76,9 @@ static const char *proxied_path(const struct reg_uri *u)
     return p;
 }
 
-static int unreachable(struct ctx *c, const char *uri)
+static int unreachable(struct err *e, const char *uri)
 {
-    return err_set(&c->e, ERR_NOT_IMPLEMENTED,
+    return err_set(e, ERR_NOT_IMPLEMENTED,
                    "The artifacts at '%s' cannot be reached by this server: it serves local "
                    "paths, file:// and s3:// locations, and mlflow-artifacts locations when "
                    "serving artifacts",
@@ -86,19 +86,19 @@ static int unreachable(struct ctx *c, const char *uri)
 }
 
 /* The pool key of a local or s3:// location and the location's path inside that store. */
-static int pooled_key(struct ctx *c, const char *uri, const struct reg_uri *u,
-                      const char **key, const char **path)
+static int pooled_key(struct arena *a, const char *uri, const struct reg_uri *u,
+                      const char **key, const char **path, struct err *e)
 {
     bool local;
-    if (reg_source_is_local(c->s.a, uri, &local, &c->e) != 0)
+    if (reg_source_is_local(a, uri, &local, e) != 0)
         return -1;
     if (local) {
         /* local_file_uri_to_path decodes once; a decoded NUL would cut the path short. */
         if (strstr(uri, "%00"))
-            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE, "Invalid path");
-        char *dir = reg_local_path(c->s.a, uri);
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid path");
+        char *dir = reg_local_path(a, uri);
         if (dir[0] != '/')
-            dir = arena_printf(c->s.a, "%s/%s", g_cwd, dir);
+            dir = arena_printf(a, "%s/%s", g_cwd, dir);
         for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
             dir[n - 1] = '\0';
         *key = dir;
@@ -106,37 +106,45 @@ static int pooled_key(struct ctx *c, const char *uri, const struct reg_uri *u,
         return 0;
     }
     if (strcmp(u->scheme, "s3") != 0 || !*u->netloc)
-        return unreachable(c, uri);
-    *key = arena_printf(c->s.a, "s3://%s", u->netloc);
+        return unreachable(e, uri);
+    *key = arena_printf(a, "s3://%s", u->netloc);
     *path = u->path[0] == '/' ? u->path + 1 : u->path;
+    return 0;
+}
+
+int art_place_resolve(struct arena *a, const char *uri, struct art_place *out, struct err *e)
+{
+    *out = (struct art_place){NULL, "", false, NULL};
+    if (!uri || !*uri)
+        return unreachable(e, "");
+    struct reg_uri u;
+    reg_uri_split(a, uri, &u);
+    const char *path;
+    /* g_store is open only when serving artifacts (artifacts_init). */
+    if (g_store && (path = proxied_path(&u))) {
+        out->store = g_store;
+        return art_path_check(a, path, true, &out->root, e);
+    }
+    if (strcmp(u.scheme, "mlflow-artifacts") == 0 || strcmp(u.scheme, "http") == 0 ||
+        strcmp(u.scheme, "https") == 0)
+        return unreachable(e, uri); /* the server would have to connect to a named host */
+    const char *key = NULL, *root;
+    if (pooled_key(a, uri, &u, &key, &path, e) != 0 ||
+        art_path_check(a, path, true, &root, e) != 0)
+        return -1;
+    out->store = art_pool_get(g_pool, key, e);
+    if (!out->store)
+        return -1;
+    out->root = root;
+    out->pooled = true;
+    if (key[0] == '/')
+        out->dir = key;
     return 0;
 }
 
 int art_place_open(struct ctx *c, const char *uri, struct art_place *out)
 {
-    *out = (struct art_place){NULL, "", false};
-    if (!uri || !*uri)
-        return unreachable(c, "");
-    struct reg_uri u;
-    reg_uri_split(c->s.a, uri, &u);
-    const char *path;
-    if (api_cfg && api_cfg->serve_artifacts && g_store && (path = proxied_path(&u))) {
-        out->store = g_store;
-        return art_path_check(c->s.a, path, true, &out->root, &c->e);
-    }
-    if (strcmp(u.scheme, "mlflow-artifacts") == 0 || strcmp(u.scheme, "http") == 0 ||
-        strcmp(u.scheme, "https") == 0)
-        return unreachable(c, uri); /* the server would have to connect to a named host */
-    const char *key = NULL, *root;
-    if (pooled_key(c, uri, &u, &key, &path) != 0 ||
-        art_path_check(c->s.a, path, true, &root, &c->e) != 0)
-        return -1;
-    out->store = art_pool_get(g_pool, key, &c->e);
-    if (!out->store)
-        return -1;
-    out->root = root;
-    out->pooled = true;
-    return 0;
+    return art_place_resolve(c->s.a, uri, out, &c->e);
 }
 
 void art_place_release(struct art_place *p)

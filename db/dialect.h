@@ -44,6 +44,15 @@ struct db_dialect {
      * database has its own tools for both (PostgreSQL: amcheck, pg_dump). */
     const char *integrity_check_sql;
     const char *backup_into_sql;
+    /* Run outside a transaction by `mltrack gc` on its own connection: foreign keys
+     * enforced, so that the schema's ON DELETE CASCADE / SET NULL apply as they do under
+     * MLflow's store (which turns them on for SQLite). NULL where they always apply. */
+    const char *enforce_fk_sql;
+    /* The column that names a row of any table, for deleting a large set of rows in
+     * bounded pieces (`DELETE ... WHERE rowid IN (SELECT rowid ... LIMIT n)`) where one
+     * lock serves every writer (SQLite); NULL where writers lock rows and one statement
+     * holds up nobody else (PostgreSQL). */
+    const char *row_id;
 };
 
 extern const struct db_dialect db_dialect_sqlite;

@@ -26,6 +26,8 @@ const struct db_dialect db_dialect_sqlite = {
     .integrity_check_sql = "PRAGMA integrity_check",
     /* A read transaction's snapshot written out page by page: writers go on meanwhile. */
     .backup_into_sql = "VACUUM INTO ?",
+    .enforce_fk_sql = "PRAGMA foreign_keys = ON",
+    .row_id = "rowid",
 };
 
 struct db_stmt {

@@ -23,6 +23,8 @@ const char cli_usage_top[] =
     "Commands:\n"
     "  server   Run the tracking server (see 'mltrack server --help').\n"
     "  db       Check or back up a store (see 'mltrack db --help').\n"
+    "  gc       Permanently delete deleted runs, experiments and logged models, with\n"
+    "           their artifacts (see 'mltrack gc --help').\n"
     "\n"
     "Options:\n"
     "  --version  Print the version and exit.\n"

@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "access_log.h"
 #include "admin.h"
+#include "gc.h"
 #include "mem.h"
 #include "prom.h"
 #include "http.h"
@@ -127,6 +128,8 @@ int main(int argc, char **argv)
     struct server_config cfg;
     if (argc > 1 && strcmp(argv[1], "db") == 0)
         return admin_db_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "gc") == 0)
+        return gc_main(argc - 1, argv + 1);
     char msg[1024];
     switch (cli_parse(argc, argv, env_get, &cfg, msg, sizeof msg)) {
     case CLI_HELP_TOP:

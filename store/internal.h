@@ -58,6 +58,10 @@ const char *store_ids_json(struct arena *a, const char *const *ids, size_t n);
 /* The database's alembic revision into buf: "" when it has no alembic_version table, NULL
  * on error. */
 const char *store_alembic_revision(struct db *db, char *buf, size_t cap);
+/* Creates mltrack's own tables where they are missing (the start-up's statements, in a
+ * transaction of their own): for a process that uses a database without having set it up,
+ * as `mltrack gc`. 0, or -1 (logged). */
+int store_ensure_own_tables(struct db *db);
 
 /* ---- lookups other modules share ---- */
 

@@ -43,6 +43,20 @@ static const struct schema *schema_of(const struct db *db)
 }
 
 
+int store_ensure_own_tables(struct db *db)
+{
+    const struct schema *sch = schema_of(db);
+    const char *lock = db_dialect(db)->setup_lock_sql;
+    if (!sch || db_begin(db, true) != 0)
+        return -1;
+    if ((lock && db_exec(db, lock) != 0) || db_exec(db, sch->mltrack) != 0 ||
+        db_commit(db) != 0) {
+        db_rollback(db);
+        return -1;
+    }
+    return 0;
+}
+
 static struct store_config cfg;
 static char *cfg_uri, *cfg_root;
 static pthread_key_t conn_key;

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """mltrack(1) from the binary's own help: `mltrack --help`, `mltrack server --help` and
-`mltrack db --help`, so the man page cannot drift from the flags.
+`mltrack db --help` and `mltrack gc --help`, so the man page cannot drift from the flags.
     manpage.py BINARY VERSION > mltrack.1"""
 import datetime
 import subprocess
@@ -28,7 +28,8 @@ def main():
     binary, version = sys.argv[1], sys.argv[2]
     date = datetime.date.today().isoformat()
     sections = [("SYNOPSIS", help_of(binary)), ("SERVER", help_of(binary, "server")),
-                ("DATABASE OPERATIONS", help_of(binary, "db"))]
+                ("DATABASE OPERATIONS", help_of(binary, "db")),
+                ("GARBAGE COLLECTION", help_of(binary, "gc"))]
     print('.TH MLTRACK 1 "%s" "mltrack %s" "User Commands"' % (date, version))
     print(".SH NAME\nmltrack \\- an MLflow\\-compatible tracking server and model registry")
     for title, text in sections:

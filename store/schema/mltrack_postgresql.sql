@@ -31,3 +31,12 @@ CREATE TABLE IF NOT EXISTS mltrack_webhook_deliveries (
 	delivery_id VARCHAR(36)
 );
 CREATE INDEX IF NOT EXISTS mltrack_webhook_deliveries_due ON mltrack_webhook_deliveries (next_attempt);
+-- Artifact locations of entities `mltrack gc` has deleted, written in the transaction that
+-- deleted their rows and removed once the files are gone: a gc that stops in between (or
+-- cannot reach the store) leaves them here, and the next gc removes them first.
+CREATE TABLE IF NOT EXISTS mltrack_gc_pending (
+	location TEXT NOT NULL PRIMARY KEY,
+	entity VARCHAR(64) NOT NULL,
+	entity_id VARCHAR(64) NOT NULL,
+	queued_time BIGINT NOT NULL
+);

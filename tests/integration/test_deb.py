@@ -75,7 +75,8 @@ def test_package_metadata_and_files(deb):
 
     man = gzip.decompress((root / "usr/share/man/man1/mltrack.1.gz").read_bytes()).decode()
     assert man.startswith(".TH MLTRACK 1")
-    for sec in (".SH NAME", ".SH SYNOPSIS", ".SH SERVER", ".SH DATABASE OPERATIONS"):
+    for sec in (".SH NAME", ".SH SYNOPSIS", ".SH SERVER", ".SH DATABASE OPERATIONS",
+                ".SH GARBAGE COLLECTION"):
         assert sec in man
     assert "\\-\\-backend\\-store\\-uri" in man  # every flag of --help, escaped for roff
 
