@@ -46,9 +46,9 @@ static int h_export(struct ctx *c)
                        "application/json",
                        ct ? ct : "None");
     const char *enc = header(c, "content-encoding");
-    if (enc && *enc && strcasecmp(enc, "identity") != 0)
+    if (!c->r->body_inflated && enc && *enc && strcasecmp(enc, "identity") != 0)
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Unsupported Content-Encoding: %s (send the body uncompressed)", enc);
+                       "Unsupported Content-Encoding: %s (gzip, deflate or none)", enc);
     struct otlp_request rq;
     const char *body = c->r->body ? c->r->body : "";
     if (otlp_decode_pb(c->s.a, (const uint8_t *)body, c->r->body_len, &rq, &c->e) != 0)
@@ -81,6 +81,6 @@ static int h_export(struct ctx *c)
 }
 
 const struct route otlp_routes[] = {
-    {HTTP_POST, "/v1/traces", h_export, 64 * MB, RF_TRACKING | RF_BINARY_IN, NULL},
+    {HTTP_POST, "/v1/traces", h_export, 64 * MB, RF_TRACKING | RF_BINARY_IN | RF_GZIP_IN, NULL},
 };
 const size_t otlp_routes_n = sizeof otlp_routes / sizeof *otlp_routes;

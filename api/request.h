@@ -40,6 +40,7 @@ struct req {
     const char *remote_user; /* identity from auth, when auth exists; else NULL */
     const char *remote_addr; /* the peer's address as text ("127.0.0.1", "::1"); NULL when
                                 unknown (tests without sockets) */
+    bool body_inflated;      /* body was sent gzip/deflate-encoded and is now plain */
 };
 
 enum { RESP_MAX_HEADERS = 6 };
@@ -87,6 +88,7 @@ struct route_info {
     size_t body_max;           /* largest body accepted; larger gets 413-class error */
     bool method_mismatch;      /* path exists, method does not */
     bool stream_in;            /* the body goes to api_stream_* as it arrives, unbuffered */
+    bool gzip_in;              /* a gzip/deflate body is inflated (to body_max) before the handler */
 };
 
 struct api_config {

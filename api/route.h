@@ -39,6 +39,7 @@ enum route_flags {
     RF_ARTIFACTS = 1 << 4, /* the artifact proxy: answers 503 under --no-serve-artifacts */
     RF_STREAM_IN = 1 << 5, /* the body streams to route->stream instead of being buffered */
     RF_BINARY_IN = 1 << 6, /* the body is not JSON (OTLP protobuf): the handler reads r->body */
+    RF_GZIP_IN = 1 << 7,   /* a gzip or deflate Content-Encoding is undone by the glue */
 };
 
 /* A route whose body streams (RF_STREAM_IN): begin runs once the headers are in and

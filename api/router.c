@@ -100,6 +100,7 @@ static struct route_info find_in(const struct route *tab, size_t n, const char *
         ri.body_max = tab[i].body_max;
         ri.method_mismatch = false;
         ri.stream_in = (tab[i].flags & RF_STREAM_IN) != 0;
+        ri.gzip_in = (tab[i].flags & RF_GZIP_IN) != 0;
         return ri;
     }
     return ri;

@@ -326,3 +326,53 @@ void gz_stream_free(struct gz_stream *g)
         free(g);
     }
 }
+
+int gz_inflate(const void *in, size_t n, bool deflate, struct buf *out, const char **why)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    /* 16 + 15: gzip; 15: zlib; a deflate body without the zlib header is tried as raw. */
+    if (inflateInit2(&z, deflate ? 15 : 16 + 15) != Z_OK) {
+        *why = "the decompressor could not start";
+        return -1;
+    }
+    z.next_in = (Bytef *)in;
+    z.avail_in = (uInt)n;
+    int rc = Z_OK;
+    char chunk[64 * 1024];
+    bool raw_tried = false;
+    while (rc != Z_STREAM_END) {
+        z.next_out = (Bytef *)chunk;
+        z.avail_out = sizeof chunk;
+        rc = inflate(&z, Z_NO_FLUSH);
+        if (rc == Z_DATA_ERROR && deflate && !raw_tried && out->len == 0 && z.total_out == 0) {
+            raw_tried = true;
+            inflateEnd(&z);
+            memset(&z, 0, sizeof z);
+            if (inflateInit2(&z, -15) != Z_OK)
+                break;
+            z.next_in = (Bytef *)in;
+            z.avail_in = (uInt)n;
+            rc = Z_OK;
+            continue;
+        }
+        if (rc != Z_OK && rc != Z_STREAM_END)
+            break;
+        buf_append(out, chunk, sizeof chunk - z.avail_out);
+        if (!buf_ok(out)) {
+            inflateEnd(&z);
+            *why = "the body is larger than this endpoint accepts once decompressed";
+            return -1;
+        }
+        if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
+            rc = Z_BUF_ERROR; /* the input ended before the stream did */
+            break;
+        }
+    }
+    inflateEnd(&z);
+    if (rc != Z_STREAM_END) {
+        *why = "the body is not valid gzip/deflate data";
+        return -1;
+    }
+    return 0;
+}

@@ -31,4 +31,9 @@ struct buf;
 int gz_stream_put(struct gz_stream *g, const void *in, size_t n, bool last, struct buf *out);
 void gz_stream_free(struct gz_stream *g);
 
+/* Request bodies: inflates a gzip (or zlib/raw deflate when deflate) body in[0..n) into out,
+ * which must stay within its max (a body that inflates past it is refused, so a small
+ * compressed body cannot grow without bound). 0, or -1 with a message in *why. */
+int gz_inflate(const void *in, size_t n, bool deflate, struct buf *out, const char **why);
+
 #endif

@@ -74,6 +74,7 @@ struct hreq {
     int64_t start_ns;          /* when the request line arrived (debug log only) */
     enum hstate state;
     bool counted;              /* reached the access handler: in g_inflight, conns_busy */
+    bool gzip_in;              /* the route takes gzip/deflate bodies (RF_GZIP_IN) */
     size_t resp_bytes;         /* of the buffered response body, for mem_after_request */
     int64_t sent_bytes;        /* of it on the wire (gzipped); -1 for streamed bodies */
     void *stream;              /* api_stream_* context while a body streams */
@@ -685,6 +686,7 @@ static enum MHD_Result begin(struct hreq *h, struct MHD_Connection *c, const cha
     h->route = ri.route;
     h->pattern = ri.pattern;
     h->body_max = ri.body_max;
+    h->gzip_in = ri.gzip_in;
 
     /* Refuse an announced oversized body before reading any of it; the count below
      * still holds for chunked bodies and for a Content-Length that lies. */
@@ -724,13 +726,40 @@ static enum MHD_Result stream_finish(struct hreq *h, struct MHD_Connection *c)
     return respond(h, c, &r, RM_APP);
 }
 
+/* Undoes a gzip or deflate Content-Encoding of a buffered body, for the routes that take
+ * one: 0 (the body replaced), 1 (not encoded) or -1 with the error answer in r. */
+static int inflate_body(struct hreq *h, struct MHD_Connection *c, struct resp *r)
+{
+    const char *enc = hdr(c, "Content-Encoding");
+    if (!h->gzip_in || !enc)
+        return 1;
+    bool gz = strcasecmp(enc, "gzip") == 0 || strcasecmp(enc, "x-gzip") == 0;
+    if (!gz && strcasecmp(enc, "deflate") != 0)
+        return 1; /* the handler says what it takes */
+    struct buf plain;
+    buf_init(&plain, h->body_max);
+    const char *why = NULL;
+    if (gz_inflate(h->body.ptr ? h->body.ptr : "", h->body.len, !gz, &plain, &why) != 0) {
+        buf_release(&plain);
+        api_error(r, ERR_INVALID_PARAMETER_VALUE,
+                  arena_printf(h->req.arena, "Content-Encoding %s: %s", enc, why));
+        return -1;
+    }
+    buf_release(&h->body);
+    h->body = plain;
+    h->req.body_inflated = true;
+    return 0;
+}
+
 static enum MHD_Result finish(struct hreq *h, struct MHD_Connection *c)
 {
     struct req *q = &h->req;
-    q->body = h->body.len ? h->body.ptr : NULL;
-    q->body_len = h->body.len;
     struct resp r;
     resp_init(&r);
+    if (inflate_body(h, c, &r) < 0)
+        return respond(h, c, &r, RM_APP);
+    q->body = h->body.len ? h->body.ptr : NULL;
+    q->body_len = h->body.len;
     api_handle(h->route, q, &r);
     return respond(h, c, &r, RM_APP);
 }

@@ -297,3 +297,40 @@ def test_assessment_on_missing_trace(traced, client):
     with pytest.raises(mlflow.exceptions.MlflowException) as ei:
         mlflow.log_feedback(trace_id="tr-" + "1" * 32, name="q", value=1)
     assert ei.value.error_code == "RESOURCE_DOES_NOT_EXIST"
+
+
+def one_span_request(trace_byte=7, name="gz"):
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+    req = ExportTraceServiceRequest()
+    sp = req.resource_spans.add().scope_spans.add().spans.add()
+    sp.trace_id = bytes([trace_byte]) * 16
+    sp.span_id = bytes([trace_byte]) * 8
+    sp.name = name
+    sp.start_time_unix_nano = 1_700_000_000_000_000_000
+    sp.end_time_unix_nano = 1_700_000_000_200_000_000
+    sp.status.code = 1
+    return req.SerializeToString()
+
+
+def test_otlp_gzip_body(traced, base_url, client):
+    import gzip
+    r = requests.post(base_url + "/v1/traces", data=gzip.compress(one_span_request()),
+                      headers={"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip",
+                               MLFLOW_EXPERIMENT_ID_HEADER: traced}, timeout=30)
+    assert r.status_code == 200, r.text
+    t = client.get_trace("tr-" + "07" * 16)
+    assert [s.name for s in t.data.spans] == ["gz"]
+    assert t.info.state.value == "OK" and t.info.execution_duration == 200
+
+
+@pytest.mark.mltrack_only("mltrack caps a body once inflated at the route's limit (64 MB)")
+def test_otlp_gzip_bomb_and_garbage_refused(traced, base_url, client):
+    import gzip
+    h = {"Content-Type": "application/x-protobuf", "Content-Encoding": "gzip",
+         MLFLOW_EXPERIMENT_ID_HEADER: traced}
+    bomb = gzip.compress(b"\0" * (80 << 20), compresslevel=9)
+    r = requests.post(base_url + "/v1/traces", data=bomb, headers=h, timeout=60)
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "larger than")
+    r = requests.post(base_url + "/v1/traces", data=b"not gzip at all", headers=h, timeout=30)
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "not valid gzip")
+    assert list(client.search_traces(locations=[traced])) == []
