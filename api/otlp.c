@@ -36,11 +36,8 @@ static int h_export(struct ctx *c)
         return -1;
     const char *ct = c->r->content_type;
     bool pb = ct && media_is(ct, "application/x-protobuf");
-    if (ct && media_is(ct, "application/json"))
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "OTLP JSON bodies are not supported by mltrack yet: send "
-                       "application/x-protobuf");
-    if (!pb)
+    bool js = ct && media_is(ct, "application/json");
+    if (!pb && !js)
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                        "Invalid Content-Type: %s. Expected: application/x-protobuf or "
                        "application/json",
@@ -51,7 +48,9 @@ static int h_export(struct ctx *c)
                        "Unsupported Content-Encoding: %s (gzip, deflate or none)", enc);
     struct otlp_request rq;
     const char *body = c->r->body ? c->r->body : "";
-    if (otlp_decode_pb(c->s.a, (const uint8_t *)body, c->r->body_len, &rq, &c->e) != 0)
+    int rc = pb ? otlp_decode_pb(c->s.a, (const uint8_t *)body, c->r->body_len, &rq, &c->e)
+                : otlp_decode_json(c->s.a, body, c->r->body_len, &rq, &c->e);
+    if (rc != 0)
         return -1;
     if (rq.nresources == 0)
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,

@@ -1,7 +1,8 @@
 /* OTLP trace export requests (opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest)
- * decoded into plain C from the binary protobuf encoding (api/otlp_pb.c). Only what MLflow keeps is kept:
+ * decoded into plain C from the binary protobuf encoding (api/otlp_pb.c) or the JSON one
+ * (api/otlp_json.c). Only what MLflow keeps is kept:
  * ids, names, times, attributes, events, links, status and the resource's attributes.
- * (The OTLP JSON encoding is not read yet: /v1/traces refuses it with a clear message.)
+
  * Everything is from the arena passed in. */
 #ifndef MLT_API_OTLP_H
 #define MLT_API_OTLP_H
@@ -88,6 +89,12 @@ struct otlp_request {
     size_t nspans;
     size_t nresources; /* ResourceSpans seen (MLflow refuses a request with none) */
 };
+
+/* Decodes the OTLP JSON encoding (api/otlp_json.c): camelCase or original field names, ids
+ * in hex as the OTLP spec writes them, 64-bit numbers as strings or numbers. Same result and
+ * errors as otlp_decode_pb. */
+int otlp_decode_json(struct arena *a, const char *p, size_t n, struct otlp_request *out,
+                     struct err *e);
 
 /* Decodes a binary protobuf body. 0, or -1 with e set (INVALID_PARAMETER_VALUE with what
  * was wrong and where) for anything malformed: truncated fields, wrong wire types for known

@@ -1,4 +1,4 @@
-/* libFuzzer target for OTLP trace export bodies (api/otlp_pb.c) and what is made of them:
+/* libFuzzer target for OTLP trace export bodies (api/otlp_pb.c, api/otlp_json.c) and what is made of them:
  * an accepted body's spans become MLflow span contents (api/span_content.c) that are valid
  * JSON and read back as OpenTelemetry proto JSON (api/trace_json.c). The input, as text, is
  * also read as a proto Timestamp and Duration, which print back to the same milliseconds.
@@ -41,6 +41,8 @@ static void times(const uint8_t *data, size_t size)
     free(s);
 }
 
+static void convert(struct arena *pa, const struct otlp_request *rq);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     times(data, size);
@@ -48,24 +50,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     arena_init(&a);
     struct err e;
     struct otlp_request rq;
-    if (otlp_decode_pb(&a, data, size, &rq, &e) == 0) {
-        struct span_batch b;
-        if (span_batch_from_otlp(&a, &rq, &b, &e) == 0) {
-            for (size_t i = 0; i < b.nrows; i++) {
-                json_t *j = trace_json_load(b.rows[i].content, b.rows[i].content_n);
-                if (!j || !json_is_object(j))
-                    abort(); /* the content is JSON that MLflow can read */
-                json_decref(j);
-                struct buf out;
-                buf_init(&out, 1 << 26);
-                struct jw w;
-                jw_init(&w, &out);
-                if (trace_json_span(&w, b.rows[i].content, b.rows[i].content_n, &e) != 0)
-                    abort();
-                buf_release(&out);
-            }
-        }
-    }
+    if (otlp_decode_pb(&a, data, size, &rq, &e) == 0)
+        convert(&a, &rq);
+    if (otlp_decode_json(&a, (const char *)data, size, &rq, &e) == 0)
+        convert(&a, &rq);
     arena_release(&a);
     return 0;
+}
+
+static void convert(struct arena *a, const struct otlp_request *rq)
+{
+    struct err e;
+    struct span_batch b;
+    if (span_batch_from_otlp(a, rq, &b, &e) != 0)
+        return;
+    for (size_t i = 0; i < b.nrows; i++) {
+        json_t *j = trace_json_load(b.rows[i].content, b.rows[i].content_n);
+        if (!j || !json_is_object(j))
+            abort(); /* the content is JSON that MLflow can read */
+        json_decref(j);
+        struct buf out;
+        buf_init(&out, 1 << 26);
+        struct jw w;
+        jw_init(&w, &out);
+        if (trace_json_span(&w, b.rows[i].content, b.rows[i].content_n, &e) != 0)
+            abort();
+        buf_release(&out);
+    }
 }

@@ -334,3 +334,26 @@ def test_otlp_gzip_bomb_and_garbage_refused(traced, base_url, client):
     r = requests.post(base_url + "/v1/traces", data=b"not gzip at all", headers=h, timeout=30)
     assert_error(r, 400, "INVALID_PARAMETER_VALUE", "not valid gzip")
     assert list(client.search_traces(locations=[traced])) == []
+
+
+def test_otlp_json_body(traced, base_url, client):
+    body = {"resourceSpans": [{"scopeSpans": [{"spans": [
+        {"traceId": "0a" * 16, "spanId": "0b" * 8, "name": "root",
+         "startTimeUnixNano": "1700000000000000000", "endTimeUnixNano": "1700000000300000000",
+         "status": {"code": "STATUS_CODE_OK"},
+         "attributes": [{"key": "mlflow.spanInputs", "value": {"stringValue": "{\"q\": 1}"}},
+                        {"key": "n", "value": {"intValue": "5"}}]},
+        {"traceId": "0a" * 16, "spanId": "0c" * 8, "parentSpanId": "0b" * 8, "name": "child",
+         "startTimeUnixNano": "1700000000100000000", "endTimeUnixNano": "1700000000200000000"}]}]}]}
+    r = requests.post(base_url + "/v1/traces", json=body,
+                      headers={MLFLOW_EXPERIMENT_ID_HEADER: traced}, timeout=30)
+    assert r.status_code == 200, r.text
+    t = client.get_trace("tr-" + "0a" * 16)
+    spans = {s.name: s for s in t.data.spans}
+    assert set(spans) == {"root", "child"}
+    assert spans["child"].parent_id == spans["root"].span_id
+    assert spans["root"].inputs == {"q": 1} and spans["root"].get_attribute("n") == 5
+    bad = {"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "zz", "spanId": "0b" * 8}]}]}]}
+    r = requests.post(base_url + "/v1/traces", json=bad,
+                      headers={MLFLOW_EXPERIMENT_ID_HEADER: traced}, timeout=30)
+    assert r.status_code == 400, r.text
