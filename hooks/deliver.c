@@ -7,6 +7,7 @@
  * killed after the receiver answered and before the row's DELETE sends it again after a
  * restart, under the same X-MLflow-Delivery-Id. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -96,6 +97,14 @@ static struct sctx *open_db(struct sctx *c, struct arena *a, struct err *e)
     return c->db ? c : NULL;
 }
 
+/* For /metrics: what the senders did since start (hooks_stats). */
+static _Atomic uint64_t n_attempts, n_delivered, n_failed, n_dropped;
+
+struct hooks_stats hooks_stats(void)
+{
+    return (struct hooks_stats){n_attempts, n_delivered, n_failed, n_dropped};
+}
+
 static void finish(struct arena *a, const struct whq_item *it, bool retry, int64_t next)
 {
     struct sctx c;
@@ -116,6 +125,7 @@ static void deliver(struct arena *a, const struct whq_item *it)
     if (!it->url) {
         log_info("webhooks: %s.%s for webhook %s dropped: the webhook was deleted or disabled",
                  it->entity, it->action, it->webhook_id);
+        n_dropped++;
         finish(a, it, false, 0);
         return;
     }
@@ -124,6 +134,7 @@ static void deliver(struct arena *a, const struct whq_item *it)
         log_error("webhooks: %s.%s for webhook %s dropped: its secret does not decrypt under "
                   "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY",
                   it->entity, it->action, it->webhook_id);
+        n_dropped++;
         finish(a, it, false, 0);
         return;
     }
@@ -131,16 +142,22 @@ static void deliver(struct arena *a, const struct whq_item *it)
     if (hooks_check_url(a, it->url, &e) != 0) {
         log_error("webhooks: %s.%s for webhook %s dropped: %s", it->entity, it->action,
                   it->webhook_id, e.msg);
+        n_dropped++;
         finish(a, it, false, 0);
         return;
     }
     struct hooks_result r;
+    n_attempts++;
     hooks_post(a, it->url, secret, it->delivery_id, it->entity, it->action, it->data, &r);
     bool failed = r.sent ? retry_status(r.status) : r.retryable;
     if (!failed) {
         if (!r.sent)
             log_error("webhooks: %s.%s to %s failed: %s", it->entity, it->action, it->url,
                       r.error);
+        if (r.sent && r.status < 400)
+            n_delivered++;
+        else
+            n_failed++;
         finish(a, it, false, 0);
         return;
     }
@@ -149,6 +166,7 @@ static void deliver(struct arena *a, const struct whq_item *it)
         log_error("webhooks: %s.%s to %s failed after %lld retries: %s", it->entity,
                   it->action, it->url, (long long)cfg->max_retries,
                   r.sent ? arena_printf(a, "HTTP %ld", r.status) : r.error);
+        n_failed++;
         finish(a, it, false, 0);
         return;
     }

@@ -31,6 +31,14 @@ int hooks_start(struct err *e);
 void hooks_stop(void);
 /* Wakes a delivery thread: a request just committed queued deliveries. */
 void hooks_kick(void);
+/* What the delivery threads did since start, for /metrics: POSTs made, deliveries answered
+ * below 400, deliveries given up (refused by the receiver or out of retries), and events
+ * dropped unsent (webhook gone or disabled, secret unreadable, URL refused). */
+struct hooks_stats {
+    uint64_t attempts, delivered, failed, dropped;
+};
+struct hooks_stats hooks_stats(void);
+
 /* True once hooks_stop has begun: a POST under way gives up. */
 bool hooks_stopping(void);
 

@@ -17,6 +17,7 @@
 
 #include "../base/util.h"
 #include "../db/writer.h"
+#include "../hooks/hooks.h"
 #include "../store/counts.h"
 #include "conns.h"
 
@@ -390,6 +391,17 @@ void prom_render(struct buf *out, struct arena *a)
             (double)ws.commit_ns / 1e9);
     gauge(out, "mltrack_db_writer_queue", "Write requests waiting for the writer now.", "",
           ws.waiting);
+
+    struct hooks_stats hs = hooks_stats();
+    counter(out, "mltrack_webhook_attempts_total", "Webhook POSTs made (retries included).",
+            (double)hs.attempts);
+    head(out, "mltrack_webhook_deliveries_total", "counter",
+         "Webhook deliveries finished, by outcome.");
+    buf_printf(out,
+               "mltrack_webhook_deliveries_total{outcome=\"delivered\"} %" PRIu64 "\n"
+               "mltrack_webhook_deliveries_total{outcome=\"failed\"} %" PRIu64 "\n"
+               "mltrack_webhook_deliveries_total{outcome=\"dropped\"} %" PRIu64 "\n",
+               hs.delivered, hs.failed, hs.dropped);
 
     render_store(out, a);
     gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.", "",

@@ -722,3 +722,35 @@ def test_basic_auth_webhooks_are_admin_only(tmp_path):
         assert requests.delete(base + "webhooks/" + wid, auth=admin, json={}).status_code == 200
     finally:
         s.check_clean_exit()
+
+
+@pytest.mark.mltrack_only("mltrack's own webhook series in /metrics")
+def test_prometheus_counts_webhook_deliveries(tmp_path, receiver):
+    s = Server(str(tmp_path), extra_env=HOOK_ENV,
+               extra_args=["--expose-prometheus", str(tmp_path / "prom")]).start()
+    try:
+        c = MlflowClient(tracking_uri=s.url, registry_uri=s.url)
+        path = "/prom-" + hname()
+        c.create_webhook(name=hname(), url=receiver.url(path), events=["registered_model.created"])
+        with receiver.cond:
+            receiver.script[:] = [503]
+        c.create_registered_model(uname("p"))
+        receiver.wait(lambda h: h["path"] == path and h["status"] == 200, timeout=30)
+
+        def series():
+            text = requests.get(s.url + "/metrics", timeout=30).text
+            return {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines()
+                    if line.startswith("mltrack_webhook_")}
+
+        deadline = time.time() + 10
+        while series().get('mltrack_webhook_deliveries_total{outcome="delivered"}', 0) < 1:
+            assert time.time() < deadline, series()
+            time.sleep(0.1)
+        got = series()
+        assert got["mltrack_webhook_attempts_total"] == 2, got
+        assert got['mltrack_webhook_deliveries_total{outcome="failed"}'] == 0, got
+        assert got['mltrack_webhook_deliveries_total{outcome="dropped"}'] == 0, got
+    finally:
+        with receiver.cond:
+            receiver.script[:] = []
+        s.stop()
