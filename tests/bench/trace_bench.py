@@ -2,8 +2,8 @@
 """GenAI trace benchmark: mltrack vs `mlflow server`, side by side in one run, on SQLite.
 
   ingest   spans per second through POST /v1/traces, batches of 100 spans of realistic size
-           (inputs, outputs, a dozen attributes; 10 traces of 10 spans per batch), 2 client
-           threads, the way the client's exporter sends them
+           (inputs, outputs, a dozen attributes; 10 traces of 10 spans per batch), from
+           --threads client threads (2)
   search   POST /api/3.0/mlflow/traces/search over --traces traces (default 100,000 for
            mltrack; mlflow server is filled to --mlflow-traces, its ingest being the slow
            part), filter "trace.status = 'OK' AND tags.team = 't7'", 100 results
@@ -174,11 +174,12 @@ def run(label, argv_fn, ntraces, args):
     srv.start(120)
     try:
         exp = create_experiment(srv.port)
-        rate = ingest(srv.port, exp, 0, args.ingest_batches)
+        rate = ingest(srv.port, exp, 0, args.ingest_batches, threads=args.threads)
         # Fill up to ntraces (10 traces per batch), untimed.
         filled = args.ingest_batches * 10
         if ntraces > filled:
-            ingest(srv.port, exp, args.ingest_batches, (ntraces - filled) // 10)
+            ingest(srv.port, exp, args.ingest_batches, (ntraces - filled) // 10,
+                   threads=args.threads)
         q = json.dumps({"locations": [{"type": "MLFLOW_EXPERIMENT",
                                        "mlflow_experiment": {"experiment_id": exp}}],
                         "filter": "trace.status = 'OK' AND tags.team = 't7'",
@@ -201,6 +202,7 @@ def main():
     ap.add_argument("--mlflow-traces", type=int, default=5_000)
     ap.add_argument("--ingest-batches", type=int, default=200)
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=2, help="client threads sending batches")
     ap.add_argument("--skip-mlflow", action="store_true")
     args = ap.parse_args()
     py = sys.executable
@@ -224,7 +226,8 @@ def main():
         r = a / b if higher_better else b / a
         print("| %s | %s | %s | %.1fx |" % (name, unit(a), unit(b), r))
 
-    row("spans/s ingested (/v1/traces, 100-span batches)", m["ingest"],
+    row("spans/s ingested (/v1/traces, 100-span batches, %d client threads)" % args.threads,
+        m["ingest"],
         f and f["ingest"], lambda v: "%.0f" % v, True)
     row("search, filter on status and tag, 100 results (traces stored: %d vs %s)"
         % (m["traces"], f and f["traces"]), m["search"], f and f["search"],

@@ -31,7 +31,8 @@ test('bug 1: MLflow URL shapes, and the links the mlflow client prints, open the
     [`#/experiments/${sw.exp}/runs/${c0}/artifacts`, '.art-tree li', () => page.textContent('.tabs .tab.active'), 'Artifacts'],
     [`#/runs/${c1}`, '.run-name', () => page.textContent('.run-name'), 'trial-1'],
     [`#/experiments/${sw.exp}/runs`, '.vt-row', () => page.textContent('h1'), 'sweep'],
-    [`#/experiments/${sw.exp}/traces`, '.vt-row', () => page.textContent('h1'), 'sweep'],
+    // MLflow's Traces tab is ours now: the experiment's traces (none in the sweep).
+    [`#/experiments/${sw.exp}/traces`, '.exp-tabs .tab.active', () => page.textContent('.exp-tabs .tab.active'), 'Traces'],
     [`#/compare-runs?runs=${enc(JSON.stringify([c0, c1]))}&experiments=${enc(JSON.stringify([sw.exp]))}`, 'table.compare', () => page.$$eval('table.compare thead th a', (as) => as.map((a) => a.textContent).join()), 'trial-0,trial-1'],
     [`#/compare-experiments/s?experiments=${enc(JSON.stringify([sw.exp, H.seed.small.exp]))}`, '.vt-row', () => page.textContent('h1'), '2 experiments'],
     [`#/metric?runs=${enc(JSON.stringify([c0, c1]))}&metric=${enc('"val/loss"')}&experiments=${enc(JSON.stringify([sw.exp]))}`, '.chart[data-ready]', () => page.textContent('.chart-title'), 'val/loss'],
