@@ -193,6 +193,17 @@ static void put_attrs_native(struct buf *b, struct arena *a, const struct otlp_a
     buf_putc(b, '}');
 }
 
+/* The mlflow.traceRequestId attribute's value: the trace id dumped as a JSON string, and that
+ * text dumped again, as every attribute is stored. */
+static void put_request_id(struct buf *b, const char *trace_id)
+{
+    struct buf q;
+    buf_init(&q, CONTENT_MAX);
+    pyjson_str(&q, trace_id, strlen(trace_id));
+    pyjson_str(b, q.ptr, q.len);
+    buf_release(&q);
+}
+
 /* Span.to_dict() of Span.from_otel_proto(span), as json.dumps writes it. */
 static void put_content(struct buf *b, struct arena *a, const struct otlp_span *sp,
                         const char *trace_id)
@@ -249,11 +260,7 @@ static void put_content(struct buf *b, struct arena *a, const struct otlp_span *
         const char *d;
         if (strcmp(kv->key, REQUEST_ID) == 0) {
             /* Derived from the OTLP trace id: the sender's claim is not trusted. */
-            struct buf q;
-            buf_init(&q, CONTENT_MAX);
-            pyjson_str(&q, trace_id, strlen(trace_id));
-            pyjson_str(b, q.ptr, q.len);
-            buf_release(&q);
+            put_request_id(b, trace_id);
             rid_done = true;
             continue;
         }
@@ -265,11 +272,7 @@ static void put_content(struct buf *b, struct arena *a, const struct otlp_span *
             buf_puts(b, ", ");
         pyjson_str(b, REQUEST_ID, strlen(REQUEST_ID));
         buf_puts(b, ": ");
-        struct buf q;
-        buf_init(&q, CONTENT_MAX);
-        pyjson_str(&q, trace_id, strlen(trace_id));
-        pyjson_str(b, q.ptr, q.len);
-        buf_release(&q);
+        put_request_id(b, trace_id);
     }
     buf_puts(b, "}, \"links\": [");
     for (size_t i = 0; i < sp->nlinks; i++) {

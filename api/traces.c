@@ -71,29 +71,33 @@ static void put_trace_info(struct jw *w, const struct trace_info *t)
     jw_obj_end(w);
 }
 
-static void put_info_item(struct jw *w, const void *item)
+/* A Trace: {"trace_info": ..., ["spans": [...]]}, the spans only when there are some. */
+static int put_trace(struct jw *w, const struct trace_info *t, const struct span_row *spans,
+                     size_t n, struct err *e)
 {
-    put_trace_info(w, item);
+    jw_obj(w);
+    jw_key(w, "trace_info");
+    put_trace_info(w, t);
+    if (n) {
+        jw_key(w, "spans");
+        jw_arr(w);
+        for (size_t i = 0; i < n; i++)
+            if (trace_json_span(w, spans[i].content, spans[i].content_n, e) != 0)
+                return -1;
+        jw_arr_end(w);
+    }
+    jw_obj_end(w);
+    return 0;
 }
 
-/* {"trace": {"trace_info": ..., ["spans": [...]]}} */
+/* {"trace": Trace} */
 static int reply_trace(struct ctx *c, const struct trace_info *t, const struct span_row *spans,
-                       size_t n, bool with_spans)
+                       size_t n)
 {
     jw_obj(&c->w);
     jw_key(&c->w, "trace");
-    jw_obj(&c->w);
-    jw_key(&c->w, "trace_info");
-    put_trace_info(&c->w, t);
-    if (with_spans && n) {
-        jw_key(&c->w, "spans");
-        jw_arr(&c->w);
-        for (size_t i = 0; i < n; i++)
-            if (trace_json_span(&c->w, spans[i].content, spans[i].content_n, &c->e) != 0)
-                return -1;
-        jw_arr_end(&c->w);
-    }
-    jw_obj_end(&c->w);
+    if (put_trace(&c->w, t, spans, n, &c->e) != 0)
+        return -1;
     jw_obj_end(&c->w);
     return 0;
 }
@@ -216,7 +220,7 @@ static int h_start_v3(struct ctx *c)
     struct trace_info in, out;
     if (read_trace_info(c, &in) != 0 || trace_start(&c->s, &in, &out) != 0)
         return -1;
-    return reply_trace(c, &out, NULL, 0, false);
+    return reply_trace(c, &out, NULL, 0);
 }
 
 static int h_get_info_v3(struct ctx *c)
@@ -224,7 +228,7 @@ static int h_get_info_v3(struct ctx *c)
     struct trace_info t;
     if (trace_get_info(&c->s, c->r->params[0], &t) != 0)
         return -1;
-    return reply_trace(c, &t, NULL, 0, false);
+    return reply_trace(c, &t, NULL, 0);
 }
 
 /* The number of spans the client said the trace has (mlflow.trace.sizeStats num_spans). */
@@ -273,18 +277,24 @@ static int h_get(struct ctx *c)
     if (!partial && (int64_t)n < expected_spans(&t))
         return err_set(&c->e, ERR_RESOURCE_DOES_NOT_EXIST,
                        "Trace with ID %s is not fully exported yet, please try again later.", id);
-    return reply_trace(c, &t, spans, n, true);
+    return reply_trace(c, &t, spans, n);
 }
 
-static int h_batch_get(struct ctx *c)
+/* The trace_ids of a batch request, and the infos of those that exist. */
+static int read_batch(struct ctx *c, struct trace_info **infos, size_t *ni)
 {
     const char **ids;
     size_t n;
     if (in_str_list(&c->in, "trace_ids", &ids, &n) != 0)
         return -1;
+    return trace_get_infos(&c->s, ids, n, infos, ni);
+}
+
+static int h_batch_get(struct ctx *c)
+{
     struct trace_info *infos;
     size_t ni;
-    if (trace_get_infos(&c->s, ids, n, &infos, &ni) != 0)
+    if (read_batch(c, &infos, &ni) != 0)
         return -1;
     jw_obj(&c->w);
     jw_key(&c->w, "traces");
@@ -295,18 +305,8 @@ static int h_batch_get(struct ctx *c)
         if (spans_in_store(&infos[i]) &&
             trace_get_spans(&c->s, infos[i].trace_id, &spans, &ns) != 0)
             return -1;
-        jw_obj(&c->w);
-        jw_key(&c->w, "trace_info");
-        put_trace_info(&c->w, &infos[i]);
-        if (ns) {
-            jw_key(&c->w, "spans");
-            jw_arr(&c->w);
-            for (size_t k = 0; k < ns; k++)
-                if (trace_json_span(&c->w, spans[k].content, spans[k].content_n, &c->e) != 0)
-                    return -1;
-            jw_arr_end(&c->w);
-        }
-        jw_obj_end(&c->w);
+        if (put_trace(&c->w, &infos[i], spans, ns, &c->e) != 0)
+            return -1;
     }
     jw_arr_end(&c->w);
     jw_obj_end(&c->w);
@@ -315,13 +315,9 @@ static int h_batch_get(struct ctx *c)
 
 static int h_batch_get_infos(struct ctx *c)
 {
-    const char **ids;
-    size_t n;
-    if (in_str_list(&c->in, "trace_ids", &ids, &n) != 0)
-        return -1;
     struct trace_info *infos;
     size_t ni;
-    if (trace_get_infos(&c->s, ids, n, &infos, &ni) != 0)
+    if (read_batch(c, &infos, &ni) != 0)
         return -1;
     jw_obj(&c->w);
     jw_key(&c->w, "trace_infos");
@@ -394,7 +390,7 @@ static int h_search_v3(struct ctx *c)
     jw_key(&c->w, "traces");
     jw_arr(&c->w);
     for (size_t i = 0; i < n; i++)
-        put_info_item(&c->w, &infos[i]);
+        put_trace_info(&c->w, &infos[i]);
     jw_arr_end(&c->w);
     if (more)
         jw_kstr(&c->w, "next_page_token", page_token_format_offset(c->s.a, offset + (int64_t)n));

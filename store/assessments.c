@@ -60,7 +60,8 @@ int assess_get(struct sctx *c, const char *trace_id, const char *id, struct asse
     return txn_end_read(c, load(c, trace_id, id, out));
 }
 
-int assess_list(struct sctx *c, const char *trace_id, struct assessment **out, size_t *n)
+int assess_list_many(struct sctx *c, const char *trace_ids_json, struct assessment **out,
+                     size_t *n)
 {
     *out = NULL;
     *n = 0;
@@ -68,10 +69,11 @@ int assess_list(struct sctx *c, const char *trace_id, struct assessment **out, s
         c->db, "SELECT assessment_id, trace_id, name, assessment_type, value, error, "
                "created_timestamp, last_updated_timestamp, source_type, source_id, run_id, "
                "span_id, rationale, overrides, valid, assessment_metadata FROM assessments "
-               "WHERE trace_id = ? ORDER BY created_timestamp, assessment_id");
+               "WHERE trace_id IN (SELECT value FROM json_each(?)) "
+               "ORDER BY trace_id, created_timestamp, assessment_id");
     if (!st)
         return store_err(c);
-    db_bind_str(st, 1, trace_id);
+    db_bind_str(st, 1, trace_ids_json);
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
         *out = arena_grow(c->a, *out, *n, sizeof **out);

@@ -47,53 +47,140 @@ static struct kv *kv_add(struct arena *a, struct kv *v, size_t *n, const char *k
     return v;
 }
 
-/* Tags and metadata of one trace, with the name and session from their columns. */
-static int load_children(struct sctx *c, struct trace_info *t, const char *name,
-                         const char *session)
+/* The position of id among t[0..n), looked up from *hint on (child rows come grouped by
+ * trace, so the next row is nearly always the last one's trace). */
+static size_t index_of(const struct trace_info *t, size_t n, const char *id, size_t *hint)
 {
-    struct db_stmt *st = db_prepare(c->db, "SELECT key, value FROM trace_tags WHERE "
-                                           "request_id = ? AND key <> 'mlflow.traceName' "
-                                           "ORDER BY key");
+    for (size_t k = 0; k < n; k++) {
+        size_t i = (*hint + k) % n;
+        if (strcmp(t[i].trace_id, id) == 0)
+            return *hint = i;
+    }
+    return n;
+}
+
+/* Appends (request_id, key, value) rows of st to the tags (or metadata) of their traces. */
+static int read_child_kvs(struct sctx *c, struct db_stmt *st, struct trace_info *t, size_t n,
+                          bool tags)
+{
+    size_t hint = 0;
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        const char *id = db_col_text(st, 0, NULL);
+        size_t i = id ? index_of(t, n, id, &hint) : n;
+        if (i == n)
+            continue;
+        const char *k = store_col(c, st, 1), *v = store_col(c, st, 2);
+        if (tags)
+            t[i].tags = kv_add(c->a, t[i].tags, &t[i].ntags, k, v);
+        else
+            t[i].metadata = kv_add(c->a, t[i].metadata, &t[i].nmetadata, k, v);
+    }
+    db_done(st);
+    return rc == DB_DONE ? 0 : store_err_step(c, rc);
+}
+
+/* The traces of ids that exist, in the order asked (each once), with their tags, metadata
+ * and assessments: four queries whatever the count, so a page of search results costs
+ * the same round trips as one trace. */
+static int load_many(struct sctx *c, const char *const *ids, size_t n, struct trace_info **out,
+                     size_t *nout)
+{
+    struct trace_info *t = arena_calloc(c->a, n ? n : 1, sizeof *t);
+    const char **names = arena_calloc(c->a, n ? n : 1, sizeof *names);
+    const char **sessions = arena_calloc(c->a, n ? n : 1, sizeof *sessions);
+    *out = t;
+    *nout = 0;
+    if (!n)
+        return 0;
+    const char *ids_json = store_ids_json(c->a, ids, n);
+    struct db_stmt *st = db_prepare(
+        c->db, "SELECT request_id, experiment_id, timestamp_ms, execution_time_ms, status, "
+               "client_request_id, request_preview, response_preview, trace_name, session_id "
+               "FROM trace_info WHERE request_id IN (SELECT value FROM json_each(?))");
     if (!st)
         return store_err(c);
-    db_bind_str(st, 1, t->trace_id);
-    int rc = store_read_kvs(c, st, &t->tags, &t->ntags);
+    db_bind_str(st, 1, ids_json);
+    /* Rows come in any order: each goes to its id's first place among ids. */
+    struct trace_info *found = arena_calloc(c->a, n, sizeof *found);
+    const char **fname = arena_calloc(c->a, n, sizeof *fname);
+    const char **fsess = arena_calloc(c->a, n, sizeof *fsess);
+    bool *have = arena_calloc(c->a, n, sizeof *have);
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        const char *id = db_col_text(st, 0, NULL);
+        size_t i = 0;
+        while (id && i < n && strcmp(ids[i], id) != 0)
+            i++;
+        if (id && i < n && !have[i]) {
+            read_info_row(c, st, &found[i], &fname[i], &fsess[i]);
+            have[i] = true;
+        }
+    }
     db_done(st);
-    if (rc != 0)
-        return -1;
-    if (name)
-        t->tags = kv_add(c->a, t->tags, &t->ntags, TRACE_TAG_NAME, name);
-    st = db_prepare(c->db, "SELECT key, value FROM trace_request_metadata WHERE request_id = ? "
-                           "AND key NOT IN ('mlflow.trace.session', 'mlflow.trace.tokenUsage', "
-                           "'mlflow.trace.cost') ORDER BY key");
+    if (rc != DB_DONE)
+        return store_err_step(c, rc);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (have[i]) {
+            names[m] = fname[i];
+            sessions[m] = fsess[i];
+            t[m++] = found[i];
+        }
+    *nout = m;
+    if (!m)
+        return 0;
+    st = db_prepare(c->db, "SELECT request_id, key, value FROM trace_tags WHERE request_id IN "
+                           "(SELECT value FROM json_each(?)) AND key <> 'mlflow.traceName' "
+                           "ORDER BY request_id, key");
     if (!st)
         return store_err(c);
-    db_bind_str(st, 1, t->trace_id);
-    rc = store_read_kvs(c, st, &t->metadata, &t->nmetadata);
-    db_done(st);
-    if (rc != 0)
+    db_bind_str(st, 1, ids_json);
+    if (read_child_kvs(c, st, t, m, true) != 0)
         return -1;
-    if (session)
-        t->metadata = kv_add(c->a, t->metadata, &t->nmetadata, TRACE_META_SESSION, session);
-    return assess_list(c, t->trace_id, &t->assessments, &t->nassessments);
+    st = db_prepare(c->db, "SELECT request_id, key, value FROM trace_request_metadata WHERE "
+                           "request_id IN (SELECT value FROM json_each(?)) AND key NOT IN "
+                           "('mlflow.trace.session', 'mlflow.trace.tokenUsage', "
+                           "'mlflow.trace.cost') ORDER BY request_id, key");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, ids_json);
+    if (read_child_kvs(c, st, t, m, false) != 0)
+        return -1;
+    struct assessment *as;
+    size_t na;
+    if (assess_list_many(c, ids_json, &as, &na) != 0)
+        return -1;
+    size_t hint = 0;
+    for (size_t k = 0; k < na; k++) {
+        size_t i = index_of(t, m, as[k].trace_id, &hint);
+        if (i == m)
+            continue;
+        t[i].assessments = arena_grow(c->a, t[i].assessments, t[i].nassessments,
+                                      sizeof *t[i].assessments);
+        t[i].assessments[t[i].nassessments++] = as[k];
+    }
+    /* The name and session columns, among the tags and metadata as MLflow returns them. */
+    for (size_t i = 0; i < m; i++) {
+        if (names[i])
+            t[i].tags = kv_add(c->a, t[i].tags, &t[i].ntags, TRACE_TAG_NAME, names[i]);
+        if (sessions[i])
+            t[i].metadata =
+                kv_add(c->a, t[i].metadata, &t[i].nmetadata, TRACE_META_SESSION, sessions[i]);
+    }
+    return 0;
 }
 
 static int load_info(struct sctx *c, const char *id, struct trace_info *out)
 {
-    struct db_stmt *st = db_prepare(
-        c->db, "SELECT request_id, experiment_id, timestamp_ms, execution_time_ms, status, "
-               "client_request_id, request_preview, response_preview, trace_name, session_id "
-               "FROM trace_info WHERE request_id = ?");
-    if (!st)
-        return store_err(c);
-    db_bind_str(st, 1, id);
-    int r = store_lookup(c, st);
-    if (r <= 0)
-        return r < 0 ? -1 : trace_not_found(c, id);
-    const char *name, *session;
-    read_info_row(c, st, out, &name, &session);
-    db_done(st);
-    return load_children(c, out, name, session);
+    struct trace_info *t;
+    size_t n;
+    if (load_many(c, &id, 1, &t, &n) != 0)
+        return -1;
+    if (!n)
+        return trace_not_found(c, id);
+    *out = t[0];
+    return 0;
 }
 
 int trace_get_info(struct sctx *c, const char *trace_id, struct trace_info *out)
@@ -106,26 +193,9 @@ int trace_get_info(struct sctx *c, const char *trace_id, struct trace_info *out)
 int trace_get_infos(struct sctx *c, const char *const *ids, size_t n, struct trace_info **out,
                     size_t *nout)
 {
-    *out = arena_calloc(c->a, n ? n : 1, sizeof **out);
-    *nout = 0;
     if (txn_begin_read(c) != 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = strcmp(ids[i], ids[j]) == 0;
-        if (dup)
-            continue;
-        struct err saved = *c->e;
-        if (load_info(c, ids[i], &(*out)[*nout]) == 0) {
-            (*nout)++;
-        } else if (c->e->code == ERR_RESOURCE_DOES_NOT_EXIST) {
-            *c->e = saved; /* missing ids are left out, as MLflow's batch get does */
-        } else {
-            return txn_end_read(c, -1);
-        }
-    }
-    return txn_end_read(c, 0);
+    return txn_end_read(c, load_many(c, ids, n, out, nout));
 }
 
 int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out, size_t *n)
@@ -662,10 +732,5 @@ int trace_search(struct sctx *c, const struct trace_search_q *q, struct trace_in
         rows = (size_t)q->limit;
         *more = true;
     }
-    *out = arena_calloc(c->a, rows ? rows : 1, sizeof **out);
-    for (size_t i = 0; i < rows; i++)
-        if (load_info(c, cells[i], &(*out)[i]) != 0)
-            return txn_end_read(c, -1);
-    *n = rows;
-    return txn_end_read(c, 0);
+    return txn_end_read(c, load_many(c, cells, rows, out, n));
 }

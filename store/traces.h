@@ -133,8 +133,9 @@ struct assessment {
  * filled in when missing. out is the row as stored. */
 int assess_create(struct sctx *c, const struct assessment *in, struct assessment *out);
 int assess_get(struct sctx *c, const char *trace_id, const char *id, struct assessment *out);
-/* Every assessment of a trace, oldest first. */
-int assess_list(struct sctx *c, const char *trace_id, struct assessment **out, size_t *n);
+/* Every assessment of the traces in trace_ids_json (a JSON array), by trace, oldest first. */
+int assess_list_many(struct sctx *c, const char *trace_ids_json, struct assessment **out,
+                     size_t *n);
 
 /* What update_assessment changes; NULL fields are kept. */
 struct assessment_update {
