@@ -96,9 +96,13 @@ struct db_driver {
     int64_t (*changes)(struct db *db);
     void (*close)(struct db *db); /* after the cache has been emptied */
     /* Single-writer dialects: what the writer connection needs besides (SQLite: the
-     * checkpointer). NULL otherwise. */
+     * checkpointer, and a COMMIT that leaves the log's sync to writer_sync). NULL
+     * otherwise. */
     int (*writer_start)(struct db *db);
     void (*writer_stop)(struct db *db);
+    /* Makes every commit the writer has returned from durable; called from any thread,
+     * while the connection may be in use by another. 0, or -1 (durability is lost). */
+    int (*writer_sync)(struct db *db);
     /* Frees what the connection caches between transactions (SQLite: its page cache);
      * NULL when it caches nothing worth giving back. Not inside a transaction. */
     void (*release_memory)(struct db *db);

@@ -219,6 +219,17 @@ static void sq_release_memory(struct db *db)
     sqlite3_db_release_memory(sdb(db)->conn);
 }
 
+static int sq_writer_start(struct db *db)
+{
+    return db_sqlite_walsync_start(db) == 0 && db_sqlite_checkpointer_start(db) == 0 ? 0 : -1;
+}
+
+static void sq_writer_stop(struct db *db)
+{
+    db_sqlite_checkpointer_stop(db);
+    db_sqlite_walsync_stop();
+}
+
 const struct db_driver db_sqlite_driver = {
     .name = "sqlite",
     .dialect = &db_dialect_sqlite,
@@ -238,8 +249,9 @@ const struct db_driver db_sqlite_driver = {
     .exec = sq_exec,
     .changes = sq_changes,
     .close = sq_close,
-    .writer_start = db_sqlite_checkpointer_start,
-    .writer_stop = db_sqlite_checkpointer_stop,
+    .writer_start = sq_writer_start,
+    .writer_stop = sq_writer_stop,
+    .writer_sync = db_sqlite_walsync,
     .release_memory = sq_release_memory,
 };
 

@@ -24,4 +24,11 @@ int db_sqlite_checkpointer_start(struct db *db);
 /* Stops it after a final TRUNCATE checkpoint. */
 void db_sqlite_checkpointer_stop(struct db *db);
 
+/* The writer's log sync (db/sqlite_walsync.c): db's COMMITs stop syncing the WAL
+ * (synchronous=NORMAL), and db_sqlite_walsync fdatasyncs it instead, from any thread.
+ * 0, or -1. */
+int db_sqlite_walsync_start(struct db *db);
+int db_sqlite_walsync(struct db *db);
+void db_sqlite_walsync_stop(void);
+
 #endif

@@ -4,7 +4,14 @@
  * and every statement runs outside the mutex. A batch ends (commits) when the request that
  * finishes finds nobody queued for the connection, or when it holds MAX_MEMBERS requests or
  * has been open MAX_AGE_NS, so that a steady stream of writers cannot keep the first one
- * waiting without bound. */
+ * waiting without bound.
+ *
+ * Where the driver leaves the log's sync out of COMMIT (writer_sync: SQLite), the
+ * committing request hands the connection on as soon as COMMIT returns and then makes the
+ * batch durable: batches are numbered as they commit, and a sync covers every batch
+ * committed before it began. One sync runs at a time; whoever needs a later batch durable
+ * waits for it and starts the next, which then covers all the batches committed meanwhile.
+ * The next batch's statements run while the disk syncs this one. */
 #include "writer.h"
 
 #include <pthread.h>
@@ -27,6 +34,10 @@ static struct {
     int64_t taken_ns;        /* when the connection was last taken */
     uint64_t batches, requests; /* committed so far */
     uint64_t busy_ns, commit_ns; /* the connection held, and in COMMIT, so far */
+    uint64_t committed;      /* batches numbered as COMMIT returned */
+    uint64_t synced;         /* batches [1, synced] are durable */
+    bool syncing;            /* a sync is running */
+    uint64_t syncs, sync_ns; /* syncs done, and the time they took */
 } w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static int run(const char *sql)
@@ -96,6 +107,33 @@ struct db *db_writer_begin(struct db_ticket *t, int *rc)
     return w.db;
 }
 
+/* Returns once batch `seq` is durable: 0, or DB_ERROR when a sync failed (mutex held). */
+static int make_durable(uint64_t seq)
+{
+    while (w.synced < seq) {
+        if (w.syncing) {
+            pthread_cond_wait(&w.cv, &w.mu);
+            continue;
+        }
+        w.syncing = true;
+        uint64_t upto = w.committed;
+        pthread_mutex_unlock(&w.mu);
+        int64_t t0 = mono_ns();
+        int rc = w.db->drv->writer_sync(w.db);
+        int64_t took = mono_ns() - t0;
+        pthread_mutex_lock(&w.mu);
+        w.syncing = false;
+        w.syncs++;
+        w.sync_ns += (uint64_t)took;
+        pthread_cond_broadcast(&w.cv);
+        if (rc != 0)
+            return DB_ERROR;
+        if (upto > w.synced)
+            w.synced = upto;
+    }
+    return 0;
+}
+
 int db_writer_end(struct db_ticket *t, bool ok)
 {
     int own = 0;
@@ -137,17 +175,21 @@ int db_writer_end(struct db_ticket *t, bool ok)
         run("ROLLBACK");
     }
     pthread_mutex_lock(&w.mu);
-    for (struct db_ticket *m = members; m; m = m->next) {
-        m->rc = rc == 0 ? DB_DONE : (enum db_rc)rc;
-        m->done = true;
-    }
-    if (rc == 0 && n > 0) {
+    uint64_t seq = rc == 0 && n > 0 ? ++w.committed : 0;
+    if (seq) {
         w.batches++;
         w.requests += (uint64_t)n;
     }
     w.commit_ns += (uint64_t)took;
     w.open = false;
     hand_on();
+    if (seq && w.db->drv->writer_sync)
+        rc = make_durable(seq);
+    for (struct db_ticket *m = members; m; m = m->next) {
+        m->rc = rc == 0 ? DB_DONE : (enum db_rc)rc;
+        m->done = true;
+    }
+    pthread_cond_broadcast(&w.cv);
     pthread_mutex_unlock(&w.mu);
     if (!ok)
         return own;
@@ -157,7 +199,8 @@ int db_writer_end(struct db_ticket *t, bool ok)
 struct db_writer_stats db_writer_stats(void)
 {
     pthread_mutex_lock(&w.mu);
-    struct db_writer_stats s = {w.batches, w.requests, w.busy_ns, w.commit_ns, w.waiting};
+    struct db_writer_stats s = {w.batches, w.requests, w.busy_ns, w.commit_ns,
+                                w.syncs,   w.sync_ns,  w.waiting};
     pthread_mutex_unlock(&w.mu);
     return s;
 }

@@ -7,7 +7,9 @@
  * request that finishes while others are queued for the connection hands it on and waits;
  * the last request of a burst (or the one that fills the batch) commits for all, and every
  * request is acknowledged only once the commit holding its work is durable (one fsync
- * serves the whole batch). A lone request commits at once, as without batching.
+ * serves the whole batch, and it runs after the connection has gone to the next batch
+ * where the driver can sync apart from COMMIT). A lone request commits at once, as
+ * without batching.
  *
  * Elsewhere (PostgreSQL) each worker writes on its own connection and db_writer_begin
  * returns NULL. */
@@ -45,11 +47,12 @@ struct db *db_writer_begin(struct db_ticket *t, int *rc);
 int db_writer_end(struct db_ticket *t, bool ok);
 
 /* What the writer has done since it started: batches committed, requests whose work they
- * held, nanoseconds the connection was held and spent committing, and the requests waiting
- * for the connection now. */
+ * held, nanoseconds the connection was held and spent committing, the log syncs made after
+ * COMMIT (writer_sync) and their time, and the requests waiting for the connection now. */
 struct db_writer_stats {
     uint64_t batches, requests;
     uint64_t busy_ns, commit_ns;
+    uint64_t syncs, sync_ns;
     int waiting;
 };
 struct db_writer_stats db_writer_stats(void);

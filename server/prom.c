@@ -387,8 +387,14 @@ void prom_render(struct buf *out, struct arena *a)
             "Write requests whose work those commits held.", (double)ws.requests);
     counter(out, "mltrack_db_writer_busy_seconds_total",
             "Time the writer connection was held by write requests.", (double)ws.busy_ns / 1e9);
-    counter(out, "mltrack_db_writer_commit_seconds_total", "Time spent in COMMIT (fsync).",
+    counter(out, "mltrack_db_writer_commit_seconds_total",
+            "Time spent in COMMIT (writing the log; its fsync is counted apart).",
             (double)ws.commit_ns / 1e9);
+    counter(out, "mltrack_db_writer_syncs_total",
+            "Log syncs (fsync) that made commits durable, each covering every commit before it.",
+            (double)ws.syncs);
+    counter(out, "mltrack_db_writer_sync_seconds_total", "Time spent in those syncs.",
+            (double)ws.sync_ns / 1e9);
     gauge(out, "mltrack_db_writer_queue", "Write requests waiting for the writer now.", "",
           ws.waiting);
 
