@@ -182,6 +182,11 @@ void jw_null(struct jw *w)
 
 void jw_raw(struct jw *w, const char *json, size_t n)
 {
+    buf_append(jw_raw_begin(w), json, n);
+}
+
+struct buf *jw_raw_begin(struct jw *w)
+{
     pre_value(w);
-    buf_append(w->b, json, n);
+    return w->b;
 }

@@ -33,6 +33,9 @@ void jw_bool(struct jw *w, bool v);
 void jw_null(struct jw *w);
 /* Raw, already-valid JSON. */
 void jw_raw(struct jw *w, const char *json, size_t n);
+/* The same written in place: places what goes before a value and returns the buffer, into
+ * which the caller appends exactly one valid JSON value. */
+struct buf *jw_raw_begin(struct jw *w);
 
 /* Convenience: key + value. */
 static inline void jw_kstr(struct jw *w, const char *k, const char *v)

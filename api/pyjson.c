@@ -14,8 +14,13 @@ void pyjson_str(struct buf *b, const char *s, size_t n)
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\') { /* what json.dumps leaves as is */
+            run++;
+            continue;
+        }
+        buf_append(b, s + i - run, run);
+        run = 0;
         const char *esc = NULL;
-        char u[6];
         switch (ch) {
         case '"': esc = "\\\""; break;
         case '\\': esc = "\\\\"; break;
@@ -24,23 +29,13 @@ void pyjson_str(struct buf *b, const char *s, size_t n)
         case '\t': esc = "\\t"; break;
         case '\b': esc = "\\b"; break;
         case '\f': esc = "\\f"; break;
-        default:
-            if (ch < 0x20) {
-                memcpy(u, "\\u00", 4);
-                u[4] = hex[ch >> 4];
-                u[5] = hex[ch & 15];
-            }
         }
-        if (!esc && ch >= 0x20) {
-            run++;
-            continue;
-        }
-        buf_append(b, s + i - run, run);
-        run = 0;
-        if (esc)
+        if (esc) {
             buf_puts(b, esc);
-        else
+        } else {
+            char u[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
             buf_append(b, u, 6);
+        }
     }
     buf_append(b, s + n - run, run);
     buf_putc(b, '"');

@@ -4,12 +4,12 @@
  * log_spans derives for trace_info. */
 #include "span_content.h"
 
-#include <jansson.h>
 #include <string.h>
 
 #include "../base/base64.h"
 #include "../base/buf.h"
 #include "pyjson.h"
+#include "pyjson_scan.h"
 
 #define PREVIEW_MAX 1000 /* TRACE_REQUEST_RESPONSE_PREVIEW_MAX_LENGTH_OSS, in characters */
 #define CONTENT_MAX ((size_t)256 << 20) /* above any body /v1/traces accepts */
@@ -19,6 +19,47 @@ static const char OUTPUTS[] = "mlflow.spanOutputs";
 static const char SPAN_TYPE[] = "mlflow.spanType";
 static const char REQUEST_ID[] = "mlflow.traceRequestId";
 static const char TRACE_TAG_PREFIX[] = "mlflow.traceTag.";
+
+/* Whether the i-th pair's key came before: a dict keeps a repeated key once, in its first
+ * place, with its last value. */
+static bool repeated_before(const struct otlp_kv *kv, size_t i)
+{
+    const char *k = kv[i].key;
+    for (size_t j = 0; j < i; j++)
+        if (kv[j].key[0] == k[0] && strcmp(kv[j].key, k) == 0)
+            return true;
+    return false;
+}
+
+/* The last pair with the i-th one's key: its value is the one a dict keeps. */
+static const struct otlp_kv *last_of(const struct otlp_kv *kv, size_t n, size_t i)
+{
+    const char *k = kv[i].key;
+    for (size_t j = n; j-- > i + 1;)
+        if (kv[j].key[0] == k[0] && strcmp(kv[j].key, k) == 0)
+            return &kv[j];
+    return &kv[i];
+}
+
+static void py_value(struct buf *b, struct arena *a, const struct otlp_value *v);
+
+/* The pairs as the dict Python makes of them, dumped. */
+static void py_dict(struct buf *b, struct arena *a, const struct otlp_kv *kv, size_t n)
+{
+    buf_putc(b, '{');
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (repeated_before(kv, i))
+            continue;
+        if (!first)
+            buf_puts(b, ", ");
+        first = false;
+        pyjson_str(b, kv[i].key, strlen(kv[i].key));
+        buf_puts(b, ": ");
+        py_value(b, a, &last_of(kv, n, i)->v);
+    }
+    buf_putc(b, '}');
+}
 
 /* _decode_otel_proto_anyvalue, then json.dumps. Bytes, which json.dumps cannot write (MLflow
  * falls back to a repr), are written as their base64 text. */
@@ -55,15 +96,7 @@ static void py_value(struct buf *b, struct arena *a, const struct otlp_value *v)
         buf_putc(b, ']');
         break;
     case OTLP_V_KVLIST:
-        buf_putc(b, '{');
-        for (size_t i = 0; i < v->n; i++) {
-            if (i)
-                buf_puts(b, ", ");
-            pyjson_str(b, v->kvs[i].key, strlen(v->kvs[i].key));
-            buf_puts(b, ": ");
-            py_value(b, a, &v->kvs[i].v);
-        }
-        buf_putc(b, '}');
+        py_dict(b, a, v->kvs, v->n);
         break;
     }
 }
@@ -73,21 +106,10 @@ static void py_value(struct buf *b, struct arena *a, const struct otlp_value *v)
  * sanitize_attributes stores it once. */
 static bool is_encoded_json(const struct otlp_value *v)
 {
-    if (v->kind != OTLP_V_STRING || !v->n)
+    if (v->kind != OTLP_V_STRING)
         return false;
-    /* Only text that starts like a JSON string, list or object can be one (JSON allows
-     * leading whitespace); everything else skips the parse. */
-    size_t i = 0;
-    while (i < v->n && (v->s[i] == ' ' || v->s[i] == '\t' || v->s[i] == '\n' || v->s[i] == '\r'))
-        i++;
-    if (i == v->n || (v->s[i] != '"' && v->s[i] != '[' && v->s[i] != '{'))
-        return false;
-    json_t *j = json_loadb(v->s, v->n, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-    if (!j)
-        return false;
-    bool yes = json_is_string(j) || json_is_array(j) || json_is_object(j);
-    json_decref(j);
-    return yes;
+    enum pyjson_kind k = pyjson_kind(v->s, v->n);
+    return k == PYJSON_STRING || k == PYJSON_ARRAY || k == PYJSON_OBJECT;
 }
 
 /* The attribute as MLflow stores it: dump_span_attribute_value of the decoded value. */
@@ -133,28 +155,6 @@ static const struct otlp_value *find_attr(const struct otlp_attrs *at, const cha
     return NULL;
 }
 
-/* Whether the i-th attribute's key came earlier (so it was written there). Attribute lists
- * are short and repeats rare: the common case is one pass of strcmp over the earlier keys,
- * done only when the first character matches. */
-static bool repeated_before(const struct otlp_attrs *at, size_t i)
-{
-    const char *k = at->kv[i].key;
-    for (size_t j = 0; j < i; j++)
-        if (at->kv[j].key[0] == k[0] && strcmp(at->kv[j].key, k) == 0)
-            return true;
-    return false;
-}
-
-/* The last attribute with the i-th one's key: its value is the one a dict keeps. */
-static const struct otlp_kv *last_of(const struct otlp_attrs *at, size_t i)
-{
-    const char *k = at->kv[i].key;
-    for (size_t j = at->n; j-- > i + 1;)
-        if (at->kv[j].key[0] == k[0] && strcmp(at->kv[j].key, k) == 0)
-            return &at->kv[j];
-    return &at->kv[i];
-}
-
 /* _get_truncated_preview without the chat-message extraction: at most PREVIEW_MAX
  * characters, the last three "..." when cut. */
 static const char *preview(struct arena *a, const char *s, size_t n)
@@ -178,19 +178,6 @@ static const char *preview(struct arena *a, const char *s, size_t n)
 static const char *status_name(int code)
 {
     return code == OTLP_STATUS_OK ? "OK" : code == OTLP_STATUS_ERROR ? "ERROR" : "UNSET";
-}
-
-static void put_attrs_native(struct buf *b, struct arena *a, const struct otlp_attrs *at)
-{
-    buf_putc(b, '{');
-    for (size_t i = 0; i < at->n; i++) {
-        if (i)
-            buf_puts(b, ", ");
-        pyjson_str(b, at->kv[i].key, strlen(at->kv[i].key));
-        buf_puts(b, ": ");
-        py_value(b, a, &at->kv[i].v);
-    }
-    buf_putc(b, '}');
 }
 
 /* The mlflow.traceRequestId attribute's value: the trace id dumped as a JSON string, and that
@@ -235,7 +222,7 @@ static void put_content(struct buf *b, struct arena *a, const struct otlp_span *
         pyjson_str(b, ev->name, strlen(ev->name));
         buf_printf(b, ", \"time_unix_nano\": %llu, \"attributes\": ",
                    (unsigned long long)ev->time_unix_nano);
-        put_attrs_native(b, a, &ev->attrs);
+        py_dict(b, a, ev->attrs.kv, ev->attrs.n);
         buf_putc(b, '}');
     }
     /* OpenTelemetry keeps a status description only for ERROR. */
@@ -248,14 +235,14 @@ static void put_content(struct buf *b, struct arena *a, const struct otlp_span *
     bool first = true, rid_done = false;
     for (size_t i = 0; i < sp->attrs.n; i++) {
         const struct otlp_kv *kv = &sp->attrs.kv[i];
-        if (repeated_before(&sp->attrs, i))
-            continue; /* a repeated key: the dict keeps its first place and last value */
+        if (repeated_before(sp->attrs.kv, i))
+            continue;
         if (!first)
             buf_puts(b, ", ");
         first = false;
         pyjson_str(b, kv->key, strlen(kv->key));
         buf_puts(b, ": ");
-        kv = last_of(&sp->attrs, i);
+        kv = last_of(sp->attrs.kv, sp->attrs.n, i);
         size_t dn;
         const char *d;
         if (strcmp(kv->key, REQUEST_ID) == 0) {
@@ -288,7 +275,7 @@ static void put_content(struct buf *b, struct arena *a, const struct otlp_span *
         buf_puts(b, ", \"span_id\": ");
         pyjson_str(b, sh, strlen(sh));
         buf_puts(b, ", \"attributes\": ");
-        put_attrs_native(b, a, &l->attrs);
+        py_dict(b, a, l->attrs.kv, l->attrs.n);
         buf_putc(b, '}');
     }
     buf_puts(b, "]}");
@@ -301,9 +288,16 @@ static const char *attr_string(struct arena *a, const struct otlp_attrs *at, con
     if (!v || v->kind != OTLP_V_STRING)
         return NULL;
     if (is_encoded_json(v)) {
-        json_t *j = json_loadb(v->s, v->n, JSON_DECODE_ANY, NULL);
-        const char *s = j && json_is_string(j) ? arena_strdup(a, json_string_value(j)) : NULL;
-        json_decref(j);
+        /* Encoded twice: the text is the JSON of a string (or of a list or dict: none). */
+        size_t start = pyjson_ws(v->s, v->n, 0), end;
+        if (pyjson_value(v->s, v->n, start, &end) != PYJSON_STRING)
+            return NULL;
+        struct buf b;
+        buf_init(&b, CONTENT_MAX);
+        const char *s = pyjson_unescape(&b, v->s + start, end - start) == 0
+                            ? arena_strndup(a, b.ptr ? b.ptr : "", b.len)
+                            : NULL;
+        buf_release(&b);
         return s;
     }
     return arena_strndup(a, v->s, v->n);

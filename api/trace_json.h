@@ -1,6 +1,6 @@
 /* The proto JSON forms trace endpoints read and write: google.protobuf.Timestamp and
- * Duration as text, and a stored span (MLflow's Span.to_dict() JSON) as the OpenTelemetry
- * proto JSON that MLflow's Trace.to_proto() sends. */
+ * Duration as text; and stored JSON (assessment values) read as json.loads reads it. A
+ * stored span is written out by api/span_otel.c. */
 #ifndef MLT_API_TRACE_JSON_H
 #define MLT_API_TRACE_JSON_H
 
@@ -22,9 +22,5 @@ int trace_json_parse_duration(const char *s, int64_t *ms);
  * read (as null). NULL when it is not JSON. The caller json_decref's the result. */
 typedef struct json_t json_t;
 json_t *trace_json_load(const char *p, size_t n);
-
-/* Writes one stored span as an OpenTelemetry Span in proto JSON. -1 with e set when the
- * stored content is not a span MLflow wrote. */
-int trace_json_span(struct jw *w, const char *content, size_t n, struct err *e);
 
 #endif

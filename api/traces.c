@@ -13,6 +13,7 @@
 #include "api.h"
 #include "assessments.h"
 #include "page_token.h"
+#include "span_otel.h"
 #include "trace_json.h"
 
 enum {
@@ -82,7 +83,7 @@ static int put_trace(struct jw *w, const struct trace_info *t, const struct span
         jw_key(w, "spans");
         jw_arr(w);
         for (size_t i = 0; i < n; i++)
-            if (trace_json_span(w, spans[i].content, spans[i].content_n, e) != 0)
+            if (span_otel_write(w, spans[i].content, spans[i].content_n, e) != 0)
                 return -1;
         jw_arr_end(w);
     }

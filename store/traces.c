@@ -198,16 +198,27 @@ int trace_get_infos(struct sctx *c, const char *const *ids, size_t n, struct tra
     return txn_end_read(c, load_many(c, ids, n, out, nout));
 }
 
+/* Roots first, then by start time, then by id. */
+static int span_order(const void *pa, const void *pb)
+{
+    const struct span_row *a = pa, *b = pb;
+    if (!a->parent_span_id != !b->parent_span_id)
+        return a->parent_span_id ? 1 : -1;
+    if (a->start_ns != b->start_ns)
+        return a->start_ns < b->start_ns ? -1 : 1;
+    return strcmp(a->span_id ? a->span_id : "", b->span_id ? b->span_id : "");
+}
+
 int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     if (txn_begin_read(c) != 0)
         return -1;
+    /* Sorted here, not by ORDER BY: SQLite's sorter would carry every content along. */
     struct db_stmt *st = db_prepare(
         c->db, "SELECT span_id, parent_span_id, name, type, status, start_time_unix_nano, "
-               "end_time_unix_nano, content FROM spans WHERE trace_id = ? "
-               "ORDER BY parent_span_id IS NOT NULL, start_time_unix_nano, span_id");
+               "end_time_unix_nano, content FROM spans WHERE trace_id = ?");
     if (!st)
         return txn_end_read(c, store_err(c));
     db_bind_str(st, 1, trace_id);
@@ -233,6 +244,7 @@ int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out,
     db_done(st);
     if (rc != DB_DONE)
         return txn_end_read(c, store_err_step(c, rc));
+    qsort(*out, *n, sizeof **out, span_order);
     return txn_end_read(c, 0);
 }
 
@@ -567,13 +579,61 @@ static const struct db_batch_sql upsert_spans = {
      SQL_TEXT},
 };
 
-/* A trace its spans create (log_spans' phase 2). */
-static int create_from_spans(struct sctx *c, int64_t exp_id, const char *exp_loc,
-                             const struct span_trace_agg *g)
+/* What the batch knows of each of its traces before writing: whether it exists, with
+ * which experiment, and whether start_trace finalized its times. */
+struct trace_state {
+    bool exists, finalized;
+    int64_t exp_id;
+};
+
+static int agg_cmp(const void *a, const void *b)
+{
+    return strcmp((*(const struct span_trace_agg *const *)a)->trace_id,
+                  (*(const struct span_trace_agg *const *)b)->trace_id);
+}
+
+/* The state of every trace of the batch, in one query. by_id is aggs sorted by id (for
+ * the lookups); st[i] belongs to aggs[i]. */
+static int read_states(struct sctx *c, const struct span_trace_agg *aggs, size_t naggs,
+                       const struct span_trace_agg **by_id, struct trace_state *st)
+{
+    const char **ids = arena_calloc(c->a, naggs, sizeof *ids);
+    for (size_t i = 0; i < naggs; i++)
+        ids[i] = aggs[i].trace_id;
+    struct db_stmt *q = db_prepare(
+        c->db, "SELECT t.request_id, t.experiment_id, EXISTS (SELECT 1 FROM "
+               "trace_request_metadata m WHERE m.request_id = t.request_id AND m.key = "
+               "'mlflow.trace.infoFinalized') FROM trace_info t WHERE t.request_id IN "
+               "(SELECT value FROM json_each(?))");
+    if (!q)
+        return store_err(c);
+    db_bind_str(q, 1, store_ids_json(c->a, ids, naggs));
+    enum db_rc rc;
+    while ((rc = db_step(q)) == DB_ROW) {
+        struct span_trace_agg key = {.trace_id = db_col_text(q, 0, NULL)};
+        const struct span_trace_agg *kp = &key;
+        const struct span_trace_agg **hit =
+            key.trace_id ? bsearch(&kp, by_id, naggs, sizeof *by_id, agg_cmp) : NULL;
+        if (!hit)
+            continue;
+        struct trace_state *t = &st[*hit - aggs];
+        t->exists = true;
+        t->exp_id = db_col_int(q, 1);
+        t->finalized = db_col_int(q, 2) != 0;
+    }
+    db_done(q);
+    return rc == DB_DONE ? 0 : store_err_step(c, rc);
+}
+
+/* A trace its spans create, with everything log_spans derives for it at once: times, state,
+ * previews and name. 1 inserted, 0 when another writer created it meanwhile (PostgreSQL),
+ * -1 on error. */
+static int create_from_spans(struct sctx *c, int64_t exp_id, const struct span_trace_agg *g)
 {
     struct db_stmt *st = db_prepare(
         c->db, "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, "
-               "execution_time_ms, status) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+               "execution_time_ms, status, request_preview, response_preview, trace_name, "
+               "db_payload_generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO NOTHING");
     if (!st)
         return store_err(c);
     db_bind_str(st, 1, g->trace_id);
@@ -584,26 +644,19 @@ static int create_from_spans(struct sctx *c, int64_t exp_id, const char *exp_loc
     else
         db_bind_null(st, 4);
     db_bind_str(st, 5, g->root_status ? g->root_status : "IN_PROGRESS");
+    db_bind_str(st, 6, g->request_preview);
+    db_bind_str(st, 7, g->response_preview);
+    db_bind_str(st, 8, g->trace_name);
     if (store_exec(c, st) != 0)
         return -1;
-    return upsert_kv(c, "tags", g->trace_id, TRACE_TAG_ARTIFACT_LOCATION,
-                     trace_artifact_uri(c, exp_loc, g->trace_id));
+    return db_changes(c->db) > 0;
 }
 
-/* log_spans' phase 5 for one trace: times widened unless start_trace finalized them, the
- * state from the root span while in progress, previews and name when missing. */
-static int update_from_spans(struct sctx *c, const struct span_trace_agg *g)
+/* log_spans' phase 5 for a trace that existed: times widened unless start_trace finalized
+ * them, the state from the root span while in progress, previews and name when missing. */
+static int update_from_spans(struct sctx *c, const struct span_trace_agg *g, bool finalized)
 {
-    struct db_stmt *st = db_prepare(c->db, "SELECT 1 FROM trace_request_metadata WHERE "
-                                           "request_id = ? AND key = 'mlflow.trace.infoFinalized'");
-    if (!st)
-        return store_err(c);
-    db_bind_str(st, 1, g->trace_id);
-    int finalized = store_lookup(c, st);
-    if (finalized < 0)
-        return -1;
-    if (finalized)
-        db_done(st);
+    struct db_stmt *st;
     /* ?2 the batch's earliest start, ?3 its latest end (ms); finalized traces keep both. */
     if (finalized)
         st = db_prepare(c->db,
@@ -642,14 +695,46 @@ static int update_from_spans(struct sctx *c, const struct span_trace_agg *g)
         else
             db_bind_null(st, 7);
     }
-    if (store_exec(c, st) != 0)
-        return -1;
-    if (upsert_kv(c, "tags", g->trace_id, TRACE_TAG_SPANS_LOCATION, "TRACKING_STORE") != 0)
-        return -1;
-    for (size_t i = 0; i < g->ntags; i++)
-        if (upsert_kv(c, "tags", g->trace_id, g->tags[i].key, g->tags[i].value) != 0)
-            return -1;
-    return 0;
+    return store_exec(c, st);
+}
+
+/* The tags the batch sets, for every trace in one statement: the artifact location of the
+ * traces it creates, the spans' location, and the resource's and root spans' tags. A key
+ * set twice for a trace is written once, with the later value (a statement may not
+ * update one row twice on PostgreSQL). */
+struct tag_row {
+    const char *id, *key, *value;
+};
+struct tag_rows {
+    struct tag_row *r;
+    size_t n;
+};
+
+static void tag_row_vals(void *ctx, size_t i, struct sql_val *v)
+{
+    const struct tag_row *r = &((const struct tag_rows *)ctx)->r[i];
+    v[0] = (struct sql_val){.type = SQL_TEXT, .s = r->key, .n = strlen(r->key)};
+    v[1] = r->value ? (struct sql_val){.type = SQL_TEXT, .s = r->value, .n = strlen(r->value)}
+                    : (struct sql_val){.type = SQL_NULL};
+    v[2] = (struct sql_val){.type = SQL_TEXT, .s = r->id, .n = strlen(r->id)};
+}
+
+static const struct db_batch_sql upsert_tags = {
+    "INSERT INTO trace_tags (key, value, request_id)",
+    "ON CONFLICT (key, request_id) DO UPDATE SET value = excluded.value",
+    3,
+    {SQL_TEXT, SQL_TEXT, SQL_TEXT},
+};
+
+static void tag_add(struct tag_rows *t, size_t first, const char *id, const char *k,
+                    const char *v)
+{
+    for (size_t i = first; i < t->n; i++)
+        if (strcmp(t->r[i].key, k) == 0) {
+            t->r[i].value = v;
+            return;
+        }
+    t->r[t->n++] = (struct tag_row){id, k, v};
 }
 
 int trace_log_spans(struct sctx *c, int64_t experiment_id, const struct span_row *spans,
@@ -657,46 +742,62 @@ int trace_log_spans(struct sctx *c, int64_t experiment_id, const struct span_row
 {
     if (txn_begin(c) != 0)
         return -1;
+    size_t m = naggs ? naggs : 1;
+    const struct span_trace_agg **by_id = arena_calloc(c->a, m, sizeof *by_id);
+    struct trace_state *st = arena_calloc(c->a, m, sizeof *st);
+    for (size_t i = 0; i < naggs; i++)
+        by_id[i] = &aggs[i];
+    qsort(by_id, naggs, sizeof *by_id, agg_cmp);
+    if (naggs && read_states(c, aggs, naggs, by_id, st) != 0)
+        return txn_fail(c, -1);
+    /* A trace that exists keeps its experiment; its spans go with it. */
     struct experiment x;
     bool have_x = false;
-    /* A trace that exists keeps its experiment; its spans go with it. */
-    int64_t *exp_of = arena_calloc(c->a, naggs ? naggs : 1, sizeof *exp_of);
+    size_t ntags = 0;
+    for (size_t i = 0; i < naggs; i++)
+        ntags += 2 + aggs[i].ntags;
+    struct tag_rows tags = {arena_calloc(c->a, ntags ? ntags : 1, sizeof *tags.r), 0};
     for (size_t i = 0; i < naggs; i++) {
-        struct db_stmt *st = db_prepare(c->db, "SELECT experiment_id FROM trace_info WHERE "
-                                               "request_id = ?");
-        if (!st)
-            return txn_fail(c, store_err(c));
-        db_bind_str(st, 1, aggs[i].trace_id);
-        int r = store_lookup(c, st);
-        if (r < 0)
-            return txn_fail(c, -1);
-        if (r == 1) {
-            exp_of[i] = db_col_int(st, 0);
-            db_done(st);
-            continue;
+        const struct span_trace_agg *g = &aggs[i];
+        size_t first = tags.n;
+        if (!st[i].exists) {
+            if (!have_x && experiment_active(c, experiment_id, &x) != 0)
+                return txn_fail(c, -1);
+            have_x = true;
+            int made = create_from_spans(c, experiment_id, g);
+            if (made < 0)
+                return txn_fail(c, -1);
+            st[i].exp_id = experiment_id;
+            if (made)
+                tag_add(&tags, first, g->trace_id, TRACE_TAG_ARTIFACT_LOCATION,
+                        trace_artifact_uri(c, x.artifact_location, g->trace_id));
+            else
+                st[i].exists = true; /* created by another writer since read_states */
         }
-        if (!have_x && experiment_active(c, experiment_id, &x) != 0)
+        if (st[i].exists && update_from_spans(c, g, st[i].finalized) != 0)
             return txn_fail(c, -1);
-        have_x = true;
-        if (create_from_spans(c, experiment_id, x.artifact_location, &aggs[i]) != 0)
-            return txn_fail(c, -1);
-        exp_of[i] = experiment_id;
+        tag_add(&tags, first, g->trace_id, TRACE_TAG_SPANS_LOCATION, "TRACKING_STORE");
+        for (size_t k = 0; k < g->ntags; k++)
+            tag_add(&tags, first, g->trace_id, g->tags[k].key, g->tags[k].value);
     }
     /* Spans in runs of one trace, so that each run gets its trace's experiment. */
     for (size_t i = 0, j; i < n; i = j) {
-        size_t g = 0;
-        while (g < naggs && strcmp(aggs[g].trace_id, spans[i].trace_id) != 0)
-            g++;
+        struct span_trace_agg key = {.trace_id = spans[i].trace_id};
+        const struct span_trace_agg *kp = &key;
+        const struct span_trace_agg **hit =
+            naggs ? bsearch(&kp, by_id, naggs, sizeof *by_id, agg_cmp) : NULL;
         for (j = i + 1; j < n && strcmp(spans[j].trace_id, spans[i].trace_id) == 0; j++)
             ;
-        struct span_rows sr = {spans + i, g < naggs ? exp_of[g] : experiment_id};
+        struct span_rows sr = {spans + i, hit ? st[*hit - aggs].exp_id : experiment_id};
         enum db_rc rc = db_batch(c->db, &upsert_spans, j - i, span_row_vals, &sr);
         if (rc != DB_DONE)
             return txn_fail(c, store_err_step(c, rc));
     }
-    for (size_t i = 0; i < naggs; i++)
-        if (update_from_spans(c, &aggs[i]) != 0)
-            return txn_fail(c, -1);
+    if (tags.n) {
+        enum db_rc rc = db_batch(c->db, &upsert_tags, tags.n, tag_row_vals, &tags);
+        if (rc != DB_DONE)
+            return txn_fail(c, store_err_step(c, rc));
+    }
     return txn_commit(c);
 }
 

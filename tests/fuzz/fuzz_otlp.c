@@ -1,7 +1,9 @@
 /* libFuzzer target for OTLP trace export bodies (api/otlp_pb.c, api/otlp_json.c) and what is made of them:
  * an accepted body's spans become MLflow span contents (api/span_content.c) that are valid
- * JSON and read back as OpenTelemetry proto JSON (api/trace_json.c). The input, as text, is
- * also read as a proto Timestamp and Duration, which print back to the same milliseconds.
+ * JSON and read back as OpenTelemetry proto JSON (api/span_otel.c). The input, as text, is
+ * also read as a stored span itself (span_otel.c must turn any text json.loads reads as an
+ * object into valid JSON, and refuse anything else), and as a proto Timestamp and Duration,
+ * which print back to the same milliseconds.
  *   ./fuzz_otlp tests/fuzz/corpus/otlp
  * Linked with replay.c instead of libFuzzer, it replays its corpus as a normal test. */
 #include <jansson.h>
@@ -11,7 +13,9 @@
 #include <string.h>
 
 #include "api/otlp.h"
+#include "api/pyjson_scan.h"
 #include "api/span_content.h"
+#include "api/span_otel.h"
 #include "api/trace_json.h"
 #include "base/arena.h"
 #include "base/buf.h"
@@ -43,9 +47,33 @@ static void times(const uint8_t *data, size_t size)
 
 static void convert(struct arena *pa, const struct otlp_request *rq);
 
+/* content as get-trace sends it: 0 and valid JSON (as a strict reader takes it: no lone
+ * surrogate, no number out of a double's range), or -1 with nothing written. */
+static int to_otel(const char *content, size_t n)
+{
+    struct buf out;
+    buf_init(&out, 1 << 26);
+    struct jw w;
+    jw_init(&w, &out);
+    struct err e;
+    int rc = span_otel_write(&w, content, n, &e);
+    if (rc == 0) {
+        json_t *j = json_loadb(out.ptr, out.len, JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, NULL);
+        if (!j || !json_is_object(j))
+            abort();
+        json_decref(j);
+    } else if (out.len != 0) {
+        abort();
+    }
+    buf_release(&out);
+    return rc;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     times(data, size);
+    if (to_otel((const char *)data, size) != (pyjson_kind((const char *)data, size) == PYJSON_OBJECT ? 0 : -1))
+        abort();
     struct arena a;
     arena_init(&a);
     struct err e;
@@ -69,12 +97,7 @@ static void convert(struct arena *a, const struct otlp_request *rq)
         if (!j || !json_is_object(j))
             abort(); /* the content is JSON that MLflow can read */
         json_decref(j);
-        struct buf out;
-        buf_init(&out, 1 << 26);
-        struct jw w;
-        jw_init(&w, &out);
-        if (trace_json_span(&w, b.rows[i].content, b.rows[i].content_n, &e) != 0)
+        if (to_otel(b.rows[i].content, b.rows[i].content_n) != 0)
             abort();
-        buf_release(&out);
     }
 }
