@@ -474,6 +474,7 @@ const struct db_dialect db_dialect_postgresql = {
     .no_limit_is_null = true,
     .like_as_glob = false,
     .has_ilike = true,
+    .regexp_op = " ~ ",
     .single_writer = false,
     .count_tables_sql =
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",

@@ -1,0 +1,233 @@
+"""Trace search filters of MLflow 3.17 with the real client: span.attributes.<a>,
+span.content and trace.text, RLIKE (a regular expression, re.search on SQLite, `~` on
+PostgreSQL), feedback.<name> / expectation.<name> (assessment values), issue.id and prompt,
+run_id through a run link, and MLflow's messages for what each key refuses. The same tests
+run against mlflow server (MLTRACK_TARGET=mlflow)."""
+import os
+
+import pytest
+
+from conftest import assert_error, uname
+
+import mlflow
+from mlflow.exceptions import MlflowException
+
+os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
+
+
+@pytest.fixture
+def traced(tracking, client):
+    exp = client.create_experiment(uname("trf"))
+    tracking.set_experiment(experiment_id=exp)
+    mlflow.tracing.reset()
+    yield exp
+
+
+@mlflow.trace(span_type="LLM")
+def llm_call(prompt, model):
+    mlflow.get_current_active_span().set_attributes({"model": model, "temperature": 0.5})
+    return prompt.upper()
+
+
+@mlflow.trace
+def pipeline(prompt, model):
+    with mlflow.start_span("retrieve", span_type="RETRIEVER") as s:
+        s.set_inputs({"query": prompt})
+        s.set_outputs(["doc"])
+    return llm_call(prompt, model)
+
+
+def run(prompt, model):
+    pipeline(prompt, model)
+    mlflow.flush_trace_async_logging()
+    return mlflow.get_last_active_trace_id()
+
+
+@pytest.fixture
+def three(traced):
+    """Three traces: alpha on gpt-4o, beta on claude-3, gamma on gpt-3.5."""
+    return [run("alpha", "gpt-4o"), run("beta", "claude-3"), run("gamma", "gpt-3.5")]
+
+
+def found(client, exp, flt):
+    return sorted(t.info.trace_id for t in client.search_traces(locations=[exp],
+                                                                 filter_string=flt))
+
+
+def search_error(api, exp, flt):
+    return api.post("/api/3.0/mlflow/traces/search",
+                    json={"locations": [{"type": "MLFLOW_EXPERIMENT",
+                                         "mlflow_experiment": {"experiment_id": exp}}],
+                          "filter": flt})
+
+
+def test_span_attribute_filters(traced, three, client):
+    t1, t2, t3 = three
+    assert found(client, traced, "span.attributes.model LIKE '%gpt%'") == sorted([t1, t3])
+    assert found(client, traced, "span.attributes.model ILIKE '%GPT-4%'") == [t1]
+    assert found(client, traced, "span.attributes.model RLIKE '^gpt'") == sorted([t1, t3])
+    assert found(client, traced, "span.attributes.model RLIKE 'claude-3$'") == [t2]
+    assert found(client, traced, "span.attributes.model RLIKE '^gpt-[0-9]\\.[0-9]$'") == [t3]
+    assert found(client, traced, "span.attributes.model RLIKE '4o'") == [t1]
+    assert found(client, traced, "span.attributes.`model` RLIKE 'claude'") == [t2]
+    assert found(client, traced, "span.attributes.nosuch RLIKE '.'") == []
+    # MLflow pastes the value into a LIKE pattern after the quoted name: = never matches.
+    assert found(client, traced, "span.attributes.model = 'gpt-4o'") == []
+
+
+def test_span_clauses_hold_on_one_span(traced, three, client):
+    t1, t2, t3 = three
+    assert found(client, traced,
+                 "span.name = 'llm_call' AND span.attributes.model RLIKE '^claude'") == [t2]
+    assert found(client, traced,
+                 "span.name = 'retrieve' AND span.attributes.model RLIKE '^claude'") == []
+    assert found(client, traced, "span.type = 'RETRIEVER' AND span.name = 'retrieve'") == \
+        sorted(three)
+    assert found(client, traced, "span.type = 'RETRIEVER' AND span.name = 'llm_call'") == []
+
+
+def test_span_content_and_text(traced, three, client):
+    t1, t2, t3 = three
+    assert found(client, traced, "span.content LIKE '%alpha%'") == [t1]
+    assert found(client, traced, "span.content ILIKE '%ALPHA%'") == [t1]
+    assert found(client, traced, "trace.text ILIKE '%BETA%'") == [t2]
+    assert found(client, traced, "trace.text LIKE '%gamma%' AND span.name = 'retrieve'") == [t3]
+
+
+def test_rlike_on_attributes_tags_and_metadata(traced, three, client):
+    t1, t2, t3 = three
+    client.set_trace_tag(t1, "team", "red")
+    client.set_trace_tag(t2, "team", "blue")
+    client.set_trace_tag(t3, "team", "Green")
+    client.set_trace_tag(t1, "ver", "v12")
+    client.set_trace_tag(t2, "ver", "v1x")
+    assert found(client, traced, "tags.team RLIKE '^(red|blue)$'") == sorted([t1, t2])
+    assert found(client, traced, "tags.team RLIKE 'e'") == sorted(three)
+    assert found(client, traced, "tags.team RLIKE '^[A-Z]'") == [t3]
+    assert found(client, traced, "tags.team RLIKE '(?i)^green'") == [t3]
+    assert found(client, traced, "tags.team RLIKE 'r.*?d'") == [t1]
+    assert found(client, traced, "tags.ver RLIKE '^v\\d+$'") == [t1]
+    assert found(client, traced, "tags.ver RLIKE '^v\\d{1,2}\\w'") == sorted([t1, t2])
+    assert found(client, traced, "trace.name RLIKE '^pipe'") == sorted(three)
+    assert found(client, traced, "trace.status RLIKE '^O.$'") == sorted(three)
+    assert found(client, traced, "trace.request_id RLIKE '%s'" % t2[-8:]) == [t2]
+    assert found(client, traced,
+                 "metadata.`mlflow.traceInputs` RLIKE '\"prompt\": \"al'") == [t1]
+    assert found(client, traced, "span.type RLIKE '^RETR'") == sorted(three)
+    assert found(client, traced, "span.name RLIKE '^llm' AND tags.team = 'blue'") == [t2]
+
+
+def test_rlike_bad_pattern_matches_nothing_on_sqlite(traced, three, client, backend):
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL refuses a bad regular expression with an error")
+    assert found(client, traced, "tags.mlflow.traceName RLIKE '('") == []
+    assert found(client, traced, "trace.name RLIKE '[a-'") == []
+
+
+def test_assessment_filters(traced, three, client):
+    t1, t2, t3 = three
+    mlflow.log_feedback(trace_id=t1, name="relevance", value=0.9)
+    old = mlflow.log_feedback(trace_id=t2, name="relevance", value=0.3)
+    mlflow.log_feedback(trace_id=t1, name="verdict", value="yes")
+    mlflow.log_feedback(trace_id=t2, name="verdict", value="no")
+    mlflow.log_feedback(trace_id=t3, name="passed", value=True)
+    mlflow.log_feedback(trace_id=t3, name="score", value=4)
+    mlflow.log_expectation(trace_id=t1, name="answer", value="ALPHA")
+    mlflow.log_expectation(trace_id=t2, name="answer", value="BETA")
+
+    assert found(client, traced, "feedback.relevance > 0.5") == [t1]
+    assert found(client, traced, "feedback.relevance <= 0.3") == [t2]
+    assert found(client, traced, "feedback.relevance >= 0") == sorted([t1, t2])
+    assert found(client, traced, "feedback.score < 5") == [t3]
+    assert found(client, traced, "feedback.score = '4.0'") == [t3]  # a proto double
+    assert found(client, traced, "feedback.verdict = 'yes'") == [t1]
+    assert found(client, traced, "feedback.verdict != 'yes'") == [t2]
+    assert found(client, traced, "feedback.verdict LIKE '%ye%'") == [t1]
+    assert found(client, traced, "feedback.verdict RLIKE '^\"n'") == [t2]
+    assert found(client, traced, "feedback.passed = 'true'") == [t3]
+    assert found(client, traced, "feedback.relevance IS NULL") == [t3]
+    assert found(client, traced, "feedback.relevance IS NOT NULL") == sorted([t1, t2])
+    assert found(client, traced, "expectation.answer = 'BETA'") == [t2]
+    assert found(client, traced, "feedback.answer = 'BETA'") == []
+    assert found(client, traced, "expectation.answer ILIKE '%alpha%'") == [t1]
+    assert found(client, traced,
+                 "feedback.relevance > 0.5 AND expectation.answer = 'ALPHA'") == [t1]
+    assert found(client, traced, "feedback.`relevance` > 0.5 AND span.name = 'retrieve'") == [t1]
+
+    # An overridden feedback is no longer valid: only the new value counts.
+    mlflow.override_feedback(trace_id=t2, assessment_id=old.assessment_id, value=0.95)
+    assert found(client, traced, "feedback.relevance > 0.5") == sorted([t1, t2])
+    assert found(client, traced, "feedback.relevance < 0.5") == []
+
+
+def test_run_id_finds_linked_traces(traced, three, client):
+    t1, t2, t3 = three
+    r = client.create_run(traced)
+    client.link_traces_to_run([t1], r.info.run_id)
+    assert found(client, traced, "trace.run_id = '%s'" % r.info.run_id) == [t1]
+    assert found(client, traced, "run_id = '%s'" % ("0" * 32)) == []
+
+
+def test_issue_and_prompt_filters(traced, three, client):
+    assert found(client, traced, "issue.id = 'iss-1'") == []
+    assert found(client, traced, "prompt = 'qa/1'") == []
+    assert found(client, traced, "trace.prompt = 'qa/1' AND trace.status = 'OK'") == []
+
+
+@pytest.mark.parametrize("flt, msg", [
+    ("span.content = 'x'", "span.content comparator '=' not one of"),
+    ("trace.text RLIKE 'x'", "span.content comparator 'RLIKE' not one of"),
+    ("span.foo = 'x'", "Invalid span attribute 'foo'. Supported attributes: name, status, type, "
+                       "attributes.<attribute_name>."),
+    ("span.name > 'x'", "span.name comparator '>' not one of"),
+    ("span.attributes.model >= 'x'", "span.attributes.model comparator '>=' not one of"),
+    ("span.name = 5", "Expected a quoted string value for span (e.g. 'my-value'). Got value 5"),
+    ("feedback.relevance > '0.5'",
+     "Expected a numeric value for feedback when using comparator '>'. Got value '0.5'"),
+    ("feedback.relevance = 5",
+     "Expected a quoted string value for feedback (e.g. 'my-value'). Got value 5"),
+    ("expectation.answer IN ('a')",
+     "Expected a quoted string value for expectation (e.g. 'my-value'). Got value ('a')"),
+    ("issue.foo = 'x'", "Invalid issue attribute 'foo'. Supported attributes: id"),
+    ("issue.id LIKE 'x'", "issue.id comparator 'LIKE' not one of '{'='}'"),
+    ("prompt = 'qa'",
+     "Invalid prompts filter value 'qa'. Expected format: prompt = \"name/version\""),
+    ("prompt LIKE 'qa/%'",
+     "Invalid comparator 'LIKE' for prompts filter. Only '=' is supported"),
+    ("trace.timestamp_ms RLIKE '1'", "Invalid comparator 'RLIKE' not one of"),
+])
+def test_refused_filters(traced, api, flt, msg):
+    assert_error(search_error(api, traced, flt), 400, "INVALID_PARAMETER_VALUE", msg)
+
+
+def test_refused_filter_through_the_client(traced, client):
+    with pytest.raises(MlflowException, match="span.content comparator"):
+        client.search_traces(locations=[traced], filter_string="span.content RLIKE 'x'")
+
+
+@mlflow.trace
+def in_session(q, session):
+    mlflow.update_current_trace(metadata={"mlflow.trace.session": session})
+    return q
+
+
+def run_in_session(q, session):
+    in_session(q, session)
+    mlflow.flush_trace_async_logging()
+    return mlflow.get_last_active_trace_id()
+
+
+def test_session_metadata_and_session_assessments(traced, client):
+    a = run_in_session("a", "s-1")
+    b = run_in_session("b", "s-1")
+    c = run_in_session("c", "s-2")
+    assert found(client, traced, "metadata.`mlflow.trace.session` = 's-1'") == sorted([a, b])
+    assert found(client, traced, "metadata.`mlflow.trace.session` RLIKE '2$'") == [c]
+    # A session-level feedback (its metadata names the session) counts for every trace of it.
+    mlflow.log_feedback(trace_id=a, name="helpful", value="good",
+                        metadata={"mlflow.trace.session": "s-1"})
+    mlflow.log_feedback(trace_id=c, name="tone", value="calm")
+    assert found(client, traced, "feedback.helpful = 'good'") == sorted([a, b])
+    assert found(client, traced, "feedback.helpful IS NULL") == [c]
+    assert found(client, traced, "feedback.tone = 'calm'") == [c]
+    assert found(client, traced, "feedback.tone IS NOT NULL") == [c]
