@@ -15,6 +15,9 @@
 #include "page_token.h"
 #include "trace_json.h"
 
+/* At most this many assessments ride in one start-trace call (the body is capped too). */
+#define MAX_TRACE_ASSESSMENTS 1000
+
 enum {
     SEARCH_TRACES_DEFAULT = 100, /* SEARCH_TRACES_DEFAULT_MAX_RESULTS */
     SEARCH_TRACES_MAX = 500,
@@ -151,6 +154,34 @@ static int opt_str(struct ctx *c, json_t *o, const char *f, const char **out)
 }
 
 /* TraceInfoV3 from StartTraceV3's trace.trace_info. */
+/* trace_info.assessments: stored with the trace by start-trace, as MLflow's start_trace
+ * does (an exported trace carries its feedback and expectations). */
+static int read_assessments(struct ctx *c, json_t *ti, struct trace_info *t)
+{
+    json_t *arr = json_object_get(ti, "assessments");
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid value for 'trace.trace_info.assessments': expected a list");
+    size_t n = json_array_size(arr);
+    if (n > MAX_TRACE_ASSESSMENTS)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "A trace info may carry at most %d assessments, not %zu",
+                       MAX_TRACE_ASSESSMENTS, n);
+    t->assessments = n ? arena_calloc(c->s.a, n, sizeof *t->assessments) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *as = json_array_get(arr, i);
+        if (!json_is_object(as))
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid value for 'trace.trace_info.assessments': expected objects");
+        if (assessment_read(c, as, true, &t->assessments[i]) != 0)
+            return -1;
+    }
+    t->nassessments = n;
+    return 0;
+}
+
 static int read_trace_info(struct ctx *c, struct trace_info *t)
 {
     memset(t, 0, sizeof *t);
@@ -210,7 +241,7 @@ static int read_trace_info(struct ctx *c, struct trace_info *t)
     if (read_kv_map(c, ti, "tags", &t->tags, &t->ntags) != 0 ||
         read_kv_map(c, ti, "trace_metadata", &t->metadata, &t->nmetadata) != 0)
         return -1;
-    return 0;
+    return read_assessments(c, ti, t);
 }
 
 /* ---- handlers ---- */

@@ -49,9 +49,9 @@ def three(traced):
     return [run("alpha", "gpt-4o"), run("beta", "claude-3"), run("gamma", "gpt-3.5")]
 
 
-def found(client, exp, flt):
-    return sorted(t.info.trace_id for t in client.search_traces(locations=[exp],
-                                                                 filter_string=flt))
+def found(client, exp, flt, include_spans=True):
+    return sorted(t.info.trace_id for t in client.search_traces(
+        locations=[exp], filter_string=flt, include_spans=include_spans))
 
 
 def search_error(api, exp, flt):
@@ -231,3 +231,78 @@ def test_session_metadata_and_session_assessments(traced, client):
     assert found(client, traced, "feedback.helpful IS NULL") == [c]
     assert found(client, traced, "feedback.tone = 'calm'") == [c]
     assert found(client, traced, "feedback.tone IS NOT NULL") == [c]
+
+
+def start_trace_with_assessments(client, exp, assessments, trace_id=None):
+    """Sends one StartTraceV3 whose trace info carries assessments, as an exported trace
+    does (the client's store call, as mlflow's own copy of a trace makes it)."""
+    import uuid
+    from mlflow.entities import TraceInfo, TraceLocation, TraceState
+    tid = trace_id or "tr-" + uuid.uuid4().hex
+    for a in assessments:
+        a.trace_id = tid
+    info = TraceInfo(trace_id=tid, trace_location=TraceLocation.from_experiment_id(exp),
+                     request_time=1_700_000_000_000, execution_duration=12,
+                     state=TraceState.OK, request_preview='"q"', response_preview='"a"',
+                     tags={"mlflow.traceName": "imported"}, trace_metadata={},
+                     assessments=assessments)
+    return client._tracking_client.store.start_trace(info)
+
+
+def test_start_trace_stores_its_assessments(traced, client):
+    from mlflow.entities import AssessmentSource, Expectation, Feedback
+    human = AssessmentSource(source_type="HUMAN", source_id="ann")
+    fb = Feedback(name="quality", value=0.75, source=human, rationale="ok",
+                  metadata={"k": "v"})
+    ex = Expectation(name="answer", value={"text": "a", "n": [1, 2]}, source=human)
+    yes = Feedback(name="verdict", value="yes", source=human)
+    back = start_trace_with_assessments(client, traced, [fb, ex, yes])
+    tid = back.trace_id
+    assert sorted(a.name for a in back.assessments) == ["answer", "quality", "verdict"]
+
+    got = {a.name: a for a in client._tracking_client.store.get_trace_info(tid).assessments}
+    assert set(got) == {"quality", "answer", "verdict"}
+    q = got["quality"]
+    assert q.value == 0.75 and q.rationale == "ok" and q.metadata == {"k": "v"}
+    assert q.source.source_type == "HUMAN" and q.source.source_id == "ann"
+    assert q.trace_id == tid and q.valid
+    assert got["answer"].value == {"text": "a", "n": [1, 2]}
+    assert got["verdict"].value == "yes"
+    # The assessment keeps its id: it can be read, updated and searched like any other.
+    assert mlflow.get_assessment(tid, q.assessment_id).value == 0.75
+
+    # A trace without spans: searched for its info alone.
+    listed = client.search_traces(locations=[traced], include_spans=False)
+    assert [t.info.trace_id for t in listed] == [tid]
+    assert len(listed[0].info.assessments) == 3
+    assert found(client, traced, "feedback.quality > 0.5", False) == [tid]
+    assert found(client, traced, "feedback.verdict = 'yes'", False) == [tid]
+    assert found(client, traced, "expectation.answer IS NOT NULL", False) == [tid]
+
+
+def test_start_trace_again_keeps_and_merges_assessments(traced, client):
+    from mlflow.entities import AssessmentSource, Feedback
+    human = AssessmentSource(source_type="HUMAN", source_id="ann")
+    first = start_trace_with_assessments(client, traced,
+                                         [Feedback(name="quality", value=1, source=human)])
+    tid = first.trace_id
+    qid = first.assessments[0].assessment_id
+    later = Feedback(name="tone", value="calm", source=human)
+    again = start_trace_with_assessments(client, traced, [later], trace_id=tid)
+    names = sorted(a.name for a in again.assessments)
+    assert names == ["quality", "tone"]
+    assert mlflow.get_assessment(tid, qid).value == 1
+
+
+def test_start_trace_refuses_an_assessment_without_value(traced, api, client):
+    import uuid
+    tid = "tr-" + uuid.uuid4().hex
+    r = api.post("/api/3.0/mlflow/traces", json={"trace": {"trace_info": {
+        "trace_id": tid,
+        "trace_location": {"type": "MLFLOW_EXPERIMENT",
+                           "mlflow_experiment": {"experiment_id": traced}},
+        "request_time": "2024-01-01T00:00:00Z", "state": "OK",
+        "assessments": [{"assessment_name": "x",
+                         "source": {"source_type": "HUMAN", "source_id": "a"}}]}}})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Unknown assessment type: None")
+    assert list(client.search_traces(locations=[traced], include_spans=False)) == []
