@@ -80,8 +80,16 @@ static void rlike_pattern(const char *s, size_t size)
         regex_t re;
         if (regcomp(&re, ere.ptr ? ere.ptr : "", REG_EXTENDED | REG_NOSUB |
                                                      (fl.icase ? REG_ICASE : 0)) == 0) {
-            regmatch_t m[1] = {{0, (regoff_t)size}};
-            regexec(&re, s, 1, m, REG_STARTEND);
+            /* The subject NUL-terminated, as SQLite hands it over (and as ASan's regexec
+             * interceptor reads it, whatever REG_STARTEND says). */
+            char *subject = malloc(size + 1);
+            if (subject) {
+                memcpy(subject, s, size);
+                subject[size] = '\0';
+                regmatch_t m[1] = {{0, (regoff_t)size}};
+                regexec(&re, subject, 1, m, REG_STARTEND);
+                free(subject);
+            }
             regfree(&re);
         }
     }
