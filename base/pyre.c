@@ -264,8 +264,6 @@ static int bracket(struct tr *t)
             if (k.dash)
                 buf_putc(t->out, '-');
         }
-        if (!neg && !k.rbracket && !k.caret && !k.lbracket && !k.dash && k.body.len == 0)
-            goto done; /* cannot happen: a class has a member */
         buf_putc(t->out, ']');
     }
     t->can_repeat = true;

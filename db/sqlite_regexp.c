@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <pthread.h>
 #include <regex.h>
+#include <stdbool.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 
@@ -63,7 +64,8 @@ static void regexp_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     pthread_once(&once, locale_init);
     locale_t old = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
     struct compiled *c = sqlite3_get_auxdata(ctx, 0);
-    if (!c) {
+    bool fresh = !c;
+    if (fresh) {
         const char *pat = (const char *)sqlite3_value_text(argv[0]);
         int pn = sqlite3_value_bytes(argv[0]);
         c = pat ? compile(pat, (size_t)pn) : NULL;
@@ -73,25 +75,17 @@ static void regexp_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
             sqlite3_result_error_nomem(ctx);
             return;
         }
-        sqlite3_set_auxdata(ctx, 0, c, compiled_free);
-        c = sqlite3_get_auxdata(ctx, 0); /* SQLite may have freed it already */
     }
     int match = 0;
     const char *s = (const char *)sqlite3_value_text(argv[1]);
-    if (c && c->ok && s) {
+    if (c->ok && s) {
         regmatch_t m[1] = {{0, (regoff_t)sqlite3_value_bytes(argv[1])}};
         match = regexec(&c->re, s, 1, m, REG_STARTEND) == 0;
-    } else if (!c) {
-        /* Not kept: compile again for this row alone. */
-        const char *pat = (const char *)sqlite3_value_text(argv[0]);
-        struct compiled *once_c = pat ? compile(pat, (size_t)sqlite3_value_bytes(argv[0])) : NULL;
-        if (once_c && once_c->ok && s) {
-            regmatch_t m[1] = {{0, (regoff_t)sqlite3_value_bytes(argv[1])}};
-            match = regexec(&once_c->re, s, 1, m, REG_STARTEND) == 0;
-        }
-        if (once_c)
-            compiled_free(once_c);
     }
+    /* SQLite owns it from here: kept for the next rows while the pattern argument stays
+     * the same, or freed at once. */
+    if (fresh)
+        sqlite3_set_auxdata(ctx, 0, c, compiled_free);
     if (utf8_locale)
         uselocale(old);
     sqlite3_result_int(ctx, match);

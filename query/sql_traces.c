@@ -124,7 +124,10 @@ static void assessment_clause(struct sb *sb, const struct search_traces_q *q,
     sb_puts(sb, ") OR (trace_info.session_id IS NOT NULL AND trace_info.session_id IN (SELECT "
                 "t2.session_id FROM trace_info t2 JOIN assessments a ON a.trace_id = "
                 "t2.request_id WHERE t2.experiment_id IN ");
-    sb_int_list(sb, q->experiment_ids, q->n_experiment_ids);
+    if (q->n_experiment_ids)
+        sb_int_list(sb, q->experiment_ids, q->n_experiment_ids);
+    else
+        sb_puts(sb, "(NULL)"); /* no experiments: no sessions (and no rows anyway) */
     sb_puts(sb, " AND t2.session_id IS NOT NULL AND ");
     assessment_conds(sb, fc, with_value);
     sb_puts(sb, " AND a.assessment_metadata IS NOT NULL AND a.assessment_metadata LIKE "

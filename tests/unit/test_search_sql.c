@@ -397,6 +397,8 @@ static const struct qcase qcases[] = {
     {W_TRACES, "feedback.sess = 'good'", NULL, 0, NULL, 0, 0, "t2,t1"},
     {W_TRACES, "feedback.sess IS NULL", NULL, 0, NULL, 0, 0, "t3"},
     {W_TRACES, "feedback.sess = 'good'", NULL, 0, "2", 0, 0, ""},
+    {W_TRACES, "feedback.sess = 'good'", NULL, 0, "", 0, 0, ""},
+    {W_TRACES, "feedback.sess IS NULL AND span.name = 'x'", NULL, 0, "", 0, 0, ""},
     {W_TRACES, "expectation.ans = 'X' AND span.name = 'tool'", NULL, 0, NULL, 0, 0, "t3"},
     {W_TRACES, "feedback.ans = 'X'", NULL, 0, NULL, 0, 0, ""},
     {W_TRACES, "issue.id = 'iss-1'", NULL, 0, NULL, 0, 0, "t3"},
