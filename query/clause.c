@@ -670,11 +670,19 @@ static int clause_span(struct arena *a, const struct raw_clause *rc, struct filt
     }
     bool ok;
     const char *set = cmp_trace_str_repr;
+    /* MLflow's parser checks a span key's comparator as written, before upper-casing it:
+     * `span.name like 'x'` is refused (trace.text, checked later, is not). */
+    bool via_text = fc->attr == FATTR_SPAN_CONTENT && str_eq(fc->key, "text");
+    bool lower = false;
+    for (size_t k = 0; k < rc->op_text.n && !via_text; k++)
+        lower |= rc->op_text.p[k] >= 'a' && rc->op_text.p[k] <= 'z';
+    if (lower)
+        opn = arena_strndup(a, rc->op_text.p, rc->op_text.n);
     if (fc->attr == FATTR_SPAN_CONTENT) {
-        ok = rc->op == FILTER_LIKE || rc->op == FILTER_ILIKE;
+        ok = !lower && (rc->op == FILTER_LIKE || rc->op == FILTER_ILIKE);
         set = "{'LIKE', 'ILIKE'}";
     } else {
-        ok = op_string(rc->op) || op_list(rc->op) || rc->op == FILTER_RLIKE;
+        ok = !lower && (op_string(rc->op) || op_list(rc->op) || rc->op == FILTER_RLIKE);
     }
     if (!ok) {
         if (shown)

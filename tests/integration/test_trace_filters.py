@@ -91,6 +91,7 @@ def test_span_content_and_text(traced, three, client):
     assert found(client, traced, "span.content LIKE '%alpha%'") == [t1]
     assert found(client, traced, "span.content ILIKE '%ALPHA%'") == [t1]
     assert found(client, traced, "trace.text ILIKE '%BETA%'") == [t2]
+    assert found(client, traced, "trace.text ilike '%beta%'") == [t2]
     assert found(client, traced, "trace.text LIKE '%gamma%' AND span.name = 'retrieve'") == [t3]
 
 
@@ -184,6 +185,7 @@ def test_issue_and_prompt_filters(traced, three, client):
     ("span.foo = 'x'", "Invalid span attribute 'foo'. Supported attributes: name, status, type, "
                        "attributes.<attribute_name>."),
     ("span.name > 'x'", "span.name comparator '>' not one of"),
+    ("span.name like '%x%'", "span.name comparator 'like' not one of"),
     ("span.attributes.model >= 'x'", "span.attributes.model comparator '>=' not one of"),
     ("span.name = 5", "Expected a quoted string value for span (e.g. 'my-value'). Got value 5"),
     ("feedback.relevance > '0.5'",
