@@ -31,8 +31,8 @@ struct db_dialect {
      * emits for it. */
     bool has_ilike;
     /* RLIKE (MLflow's regular-expression search) as a binary operator: " ~ " on
-     * PostgreSQL, " REGEXP " on SQLite, where db/sqlite.c defines regexp() per connection
-     * (base/pyre.c's translation of Python's re into POSIX regex). */
+     * PostgreSQL, " REGEXP " on SQLite, where db/sqlite_regexp.c defines regexp() on every
+     * connection (base/pyre.c's translation of Python's re into POSIX regex). */
     const char *regexp_op;
     /* One connection writes for the whole process (SQLite admits one writer at a time);
      * otherwise each worker writes on its own connection. */
