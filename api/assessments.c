@@ -284,6 +284,71 @@ static json_t *body_assessment(struct ctx *c)
     return as;
 }
 
+int assessment_read(struct ctx *c, json_t *as, bool in_trace_info, struct assessment *a)
+{
+    memset(a, 0, sizeof *a);
+    struct value_in vi;
+    int k = read_kind(c, as, &vi);
+    if (k < 0)
+        return -1;
+    if (k == 0)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       in_trace_info ? "Unknown assessment type: None" /* Assessment.from_proto */
+                                     : "Assessment must have either feedback, expectation, or "
+                                       "issue value");
+    json_t *src = json_object_get(as, "source");
+    if (opt_str(c, as, "assessment_name", &a->name) != 0 ||
+        opt_str(c, as, "span_id", &a->span_id) != 0 ||
+        opt_str(c, as, "rationale", &a->rationale) != 0 ||
+        opt_str(c, as, "overrides", &a->overrides) != 0)
+        return -1;
+    if (in_trace_info &&
+        (opt_str(c, as, "assessment_id", &a->assessment_id) != 0 ||
+         opt_str(c, as, "trace_id", &a->trace_id) != 0))
+        return -1;
+    /* A trace info's assessments are taken as the proto holds them (empty name, unspecified
+     * source), as MLflow's start_trace stores them. */
+    if (!a->name)
+        a->name = in_trace_info ? "" : NULL;
+    if (!in_trace_info && (!a->name || !*a->name))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Missing value for required parameter 'assessment.assessment_name'.");
+    if (strlen(a->name) > 250)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Assessment name is longer than 250 characters");
+    if (src && json_is_object(src) &&
+        (obj_str(&c->in, src, "assessment.source", "source_type", false, &a->source_type) != 0 ||
+         obj_str(&c->in, src, "assessment.source", "source_id", false, &a->source_id) != 0))
+        return -1;
+    if (!a->source_type && in_trace_info)
+        a->source_type = "SOURCE_TYPE_UNSPECIFIED";
+    if (!a->source_type)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Missing value for required parameter 'assessment.source'.");
+    if (a->overrides && !*a->overrides)
+        a->overrides = NULL;
+    if (a->assessment_id && !*a->assessment_id)
+        a->assessment_id = NULL;
+    if (a->assessment_id && strlen(a->assessment_id) > 50)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Assessment ID is longer than 50 characters");
+    const char *ct = NULL, *ut = NULL;
+    if (opt_str(c, as, "create_time", &ct) != 0 || opt_str(c, as, "last_update_time", &ut) != 0)
+        return -1;
+    if ((ct && trace_json_parse_timestamp(ct, &a->created) != 0) ||
+        (ut && trace_json_parse_timestamp(ut, &a->updated) != 0))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid assessment time: expected an RFC 3339 timestamp");
+    a->type = vi.type;
+    a->value_json = vi.value_json;
+    a->error_json = vi.error_json;
+    a->has_aggregate = vi.has_agg;
+    a->aggregate = vi.agg;
+    a->numeric = vi.numeric;
+    a->metadata_json = metadata_json(c, json_object_get(as, "metadata"), NULL);
+    return 0;
+}
+
 /* ---- handlers ---- */
 
 static int h_create(struct ctx *c)
@@ -292,48 +357,9 @@ static int h_create(struct ctx *c)
     if (!as)
         return -1;
     struct assessment a;
-    memset(&a, 0, sizeof a);
+    if (assessment_read(c, as, false, &a) != 0)
+        return -1;
     a.trace_id = c->r->params[0];
-    struct value_in vi;
-    int k = read_kind(c, as, &vi);
-    if (k < 0)
-        return -1;
-    if (k == 0)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Assessment must have either feedback, expectation, or issue value");
-    json_t *src = json_object_get(as, "source");
-    if (opt_str(c, as, "assessment_name", &a.name) != 0 || opt_str(c, as, "span_id", &a.span_id) != 0 ||
-        opt_str(c, as, "rationale", &a.rationale) != 0 || opt_str(c, as, "overrides", &a.overrides) != 0)
-        return -1;
-    if (!a.name || !*a.name)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Missing value for required parameter 'assessment.assessment_name'.");
-    if (strlen(a.name) > 250)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Assessment name is longer than 250 characters");
-    if (src && json_is_object(src) &&
-        (obj_str(&c->in, src, "assessment.source", "source_type", false, &a.source_type) != 0 ||
-         obj_str(&c->in, src, "assessment.source", "source_id", false, &a.source_id) != 0))
-        return -1;
-    if (!a.source_type)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Missing value for required parameter 'assessment.source'.");
-    if (a.overrides && !*a.overrides)
-        a.overrides = NULL;
-    const char *ct = NULL, *ut = NULL;
-    if (opt_str(c, as, "create_time", &ct) != 0 || opt_str(c, as, "last_update_time", &ut) != 0)
-        return -1;
-    if ((ct && trace_json_parse_timestamp(ct, &a.created) != 0) ||
-        (ut && trace_json_parse_timestamp(ut, &a.updated) != 0))
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Invalid assessment time: expected an RFC 3339 timestamp");
-    a.type = vi.type;
-    a.value_json = vi.value_json;
-    a.error_json = vi.error_json;
-    a.has_aggregate = vi.has_agg;
-    a.aggregate = vi.agg;
-    a.numeric = vi.numeric;
-    a.metadata_json = metadata_json(c, json_object_get(as, "metadata"), NULL);
     struct assessment out;
     if (assess_create(&c->s, &a, &out) != 0)
         return -1;

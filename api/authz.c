@@ -137,6 +137,8 @@ static const struct {
     {HTTP_POST, "/traces/batchGetInfos", R_ADMIN},
     {HTTP_POST, "/traces/search", R_ADMIN},
     {HTTP_POST, "/traces/delete-traces", R_ADMIN},
+    {HTTP_POST, "/traces/metrics", R_ADMIN},                      /* not built: 404 */
+    {HTTP_POST, "/traces/calculate-filter-correlation", R_ADMIN}, /* not built: 404 */
     {HTTP_POST, "/traces/link-to-run", R_ADMIN},
     {HTTP_GET, "/traces/{trace_id}", R_ADMIN},
     {HTTP_PATCH, "/traces/{trace_id}/tags", R_ADMIN},

@@ -16,6 +16,9 @@
 #include "span_otel.h"
 #include "trace_json.h"
 
+/* At most this many assessments ride in one start-trace call (the body is capped too). */
+#define MAX_TRACE_ASSESSMENTS 1000
+
 enum {
     SEARCH_TRACES_DEFAULT = 100, /* SEARCH_TRACES_DEFAULT_MAX_RESULTS */
     SEARCH_TRACES_MAX = 500,
@@ -152,6 +155,34 @@ static int opt_str(struct ctx *c, json_t *o, const char *f, const char **out)
 }
 
 /* TraceInfoV3 from StartTraceV3's trace.trace_info. */
+/* trace_info.assessments: stored with the trace by start-trace, as MLflow's start_trace
+ * does (an exported trace carries its feedback and expectations). */
+static int read_assessments(struct ctx *c, json_t *ti, struct trace_info *t)
+{
+    json_t *arr = json_object_get(ti, "assessments");
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid value for 'trace.trace_info.assessments': expected a list");
+    size_t n = json_array_size(arr);
+    if (n > MAX_TRACE_ASSESSMENTS)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "A trace info may carry at most %d assessments, not %zu",
+                       MAX_TRACE_ASSESSMENTS, n);
+    t->assessments = n ? arena_calloc(c->s.a, n, sizeof *t->assessments) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        json_t *as = json_array_get(arr, i);
+        if (!json_is_object(as))
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid value for 'trace.trace_info.assessments': expected objects");
+        if (assessment_read(c, as, true, &t->assessments[i]) != 0)
+            return -1;
+    }
+    t->nassessments = n;
+    return 0;
+}
+
 static int read_trace_info(struct ctx *c, struct trace_info *t)
 {
     memset(t, 0, sizeof *t);
@@ -211,7 +242,7 @@ static int read_trace_info(struct ctx *c, struct trace_info *t)
     if (read_kv_map(c, ti, "tags", &t->tags, &t->ntags) != 0 ||
         read_kv_map(c, ti, "trace_metadata", &t->metadata, &t->nmetadata) != 0)
         return -1;
-    return 0;
+    return read_assessments(c, ti, t);
 }
 
 /* ---- handlers ---- */
@@ -483,6 +514,16 @@ static int h_link_to_run(struct ctx *c)
     return reply_empty(c);
 }
 
+/* POST /traces/metrics (QueryTraceMetrics) and /traces/calculate-filter-correlation
+ * (CalculateTraceFilterCorrelation): MLflow 3.17's trace analytics, built on its rollup
+ * tables, which mltrack does not keep. They are routes so that they are answered as what
+ * they are (not as a wrong method on /traces/{trace_id}). */
+static int h_not_built(struct ctx *c)
+{
+    return err_set(&c->e, ERR_ENDPOINT_NOT_FOUND,
+                   "POST %s: this MLflow endpoint is not implemented in mltrack", c->r->path);
+}
+
 /* Under /api/3.0/mlflow; literal paths before {trace_id}. */
 const struct route trace_v3_routes[] = {
     {HTTP_POST, "/traces", h_start_v3, 16 * MB, RF_TRACKING | RF_JSON, NULL},
@@ -491,6 +532,11 @@ const struct route trace_v3_routes[] = {
     {HTTP_POST, "/traces/batchGetInfos", h_batch_get_infos, 4 * MB, RF_TRACKING | RF_JSON, NULL},
     {HTTP_POST, "/traces/search", h_search_v3, 4 * MB, RF_TRACKING | RF_JSON, NULL},
     {HTTP_POST, "/traces/delete-traces", h_delete_traces, 4 * MB, RF_TRACKING | RF_JSON, NULL},
+    /* Not built: the body is not even read as JSON (RF_BINARY_IN), no database is taken. */
+    {HTTP_POST, "/traces/metrics", h_not_built, 1 * MB, RF_TRACKING | RF_NO_DB | RF_BINARY_IN,
+     NULL},
+    {HTTP_POST, "/traces/calculate-filter-correlation", h_not_built, 1 * MB,
+     RF_TRACKING | RF_NO_DB | RF_BINARY_IN, NULL},
     {HTTP_GET, "/traces/{trace_id}", h_get_info_v3, 0, RF_TRACKING, NULL},
     {HTTP_PATCH, "/traces/{trace_id}/tags", h_set_tag, 1 * MB, RF_TRACKING, NULL},
     {HTTP_DELETE, "/traces/{trace_id}/tags", h_delete_tag, 64 * KB, RF_TRACKING, NULL},

@@ -35,6 +35,8 @@ enum db_rc {
     DB_FULL = -5,       /* the database's disk is full (SQLITE_FULL, PostgreSQL's 53100
                            disk_full); the statement did nothing, and the transaction is
                            rolled back by the caller */
+    DB_BAD_REGEX = -6,  /* PostgreSQL refused a regular expression (2201B: an RLIKE
+                           filter's pattern); SQLite's regexp() matches nothing instead */
 };
 
 /* A value to bind, for SQL built at run time (search) and for row batches. Text is

@@ -30,6 +30,10 @@ struct db_dialect {
     /* ILIKE: PostgreSQL has it; SQLite gets `lower(x) LIKE lower(?)`, what SQLAlchemy
      * emits for it. */
     bool has_ilike;
+    /* RLIKE (MLflow's regular-expression search) as a binary operator: " ~ " on
+     * PostgreSQL, " REGEXP " on SQLite, where db/sqlite_regexp.c defines regexp() on every
+     * connection (base/pyre.c's translation of Python's re into POSIX regex). */
+    const char *regexp_op;
     /* One connection writes for the whole process (SQLite admits one writer at a time);
      * otherwise each worker writes on its own connection. */
     bool single_writer;

@@ -364,6 +364,9 @@ static enum db_rc pg_step(struct db_stmt *st)
     } else if (state && strcmp(state, "53100") == 0) {
         log_pg("step", r ? PQresultErrorMessage(r) : PQerrorMessage(p->conn), st->pgsql);
         rc = DB_FULL;
+    } else if (state && strcmp(state, "2201B") == 0) {
+        log_warn("postgresql: invalid regular expression: %.200s", st->pgsql);
+        rc = DB_BAD_REGEX;
     } else if (state && strncmp(state, "22", 2) == 0) {
         log_warn("postgresql: invalid value (%s): %.200s", state, st->pgsql);
         rc = DB_INVALID;
@@ -474,6 +477,7 @@ const struct db_dialect db_dialect_postgresql = {
     .no_limit_is_null = true,
     .like_as_glob = false,
     .has_ilike = true,
+    .regexp_op = " ~ ",
     .single_writer = false,
     .count_tables_sql =
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",

@@ -19,6 +19,7 @@ const struct db_dialect db_dialect_sqlite = {
     .no_limit_is_null = false,
     .like_as_glob = true,
     .has_ilike = false,
+    .regexp_op = " REGEXP ",
     .single_writer = true,
     .count_tables_sql = "SELECT count(*) FROM sqlite_master",
     .table_exists_sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
@@ -322,6 +323,12 @@ struct db *db_sqlite_open(const char *path_in, struct err *e)
     }
     sqlite3_busy_timeout(conn, 10000);
     sqlite3_extended_result_codes(conn, 1);
+    if (db_sqlite_regexp_register(conn) < 0) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot define regexp() on SQLite database '%s'", path);
+        sqlite3_close_v2(conn);
+        free(path);
+        return NULL;
+    }
     struct sqlite_db *s = calloc(1, sizeof *s);
     if (!s) {
         free(path);

@@ -17,6 +17,10 @@ struct db *db_sqlite_open(const char *path, struct err *e);
 struct sqlite3;
 struct sqlite3 *db_sqlite_handle(struct db *db, const char **path, int *flags);
 
+/* Defines regexp(pattern, s) on conn (db/sqlite_regexp.c): Python's re.search as MLflow
+ * registers it, for RLIKE. 0, or -1 when SQLite refuses. */
+int db_sqlite_regexp_register(struct sqlite3 *conn);
+
 /* The checkpointer (db/sqlite_checkpoint.c): db becomes the process's writer, with no
  * auto-checkpoints on the request path; a background thread checkpoints on its own
  * connection instead. 0, or -1 when the thread cannot start. */

@@ -61,6 +61,12 @@ const char *filter_entity_name(enum filter_entity ent)
         return "request_metadata";
     case FILTER_SPAN:
         return "span";
+    case FILTER_FEEDBACK:
+        return "feedback";
+    case FILTER_EXPECTATION:
+        return "expectation";
+    case FILTER_ISSUE:
+        return "issue";
     }
     return "?";
 }
@@ -69,8 +75,8 @@ const char *filter_op_name(enum filter_op op)
 {
     static const char *const names[] = {"=",     "!=", "<",      "<=",      ">",      ">=",
                                         "LIKE",  "ILIKE", "IN",  "NOT IN", "IS NULL",
-                                        "IS NOT NULL"};
-    _Static_assert(sizeof names / sizeof *names == FILTER_IS_NOT_NULL + 1, "a name each");
+                                        "IS NOT NULL", "RLIKE"};
+    _Static_assert(sizeof names / sizeof *names == FILTER_RLIKE + 1, "a name each");
     return (size_t)op < sizeof names / sizeof names[0] ? names[op] : "?";
 }
 
@@ -231,6 +237,9 @@ static int clause_runs(struct arena *a, const struct raw_clause *rc, struct filt
         break;
     case FILTER_METADATA: /* traces only: never resolved for runs */
     case FILTER_SPAN:
+    case FILTER_FEEDBACK:
+    case FILTER_EXPECTATION:
+    case FILTER_ISSUE:
         break;
     case FILTER_DATASET:
         if ((r = value_string(a, rc, fc, e)) != 0) {
@@ -276,6 +285,9 @@ static int clause_runs(struct arena *a, const struct raw_clause *rc, struct filt
         break;
     case FILTER_METADATA: /* traces only: never resolved for runs */
     case FILTER_SPAN:
+    case FILTER_FEEDBACK:
+    case FILTER_EXPECTATION:
+    case FILTER_ISSUE:
         break;
     case FILTER_DATASET:
         ok = rc->op_known && (op_string(rc->op) || op_list(rc->op));
@@ -552,9 +564,147 @@ static int clause_logged_models(struct arena *a, const struct raw_clause *rc,
     return 0;
 }
 
-/* Traces (SearchTraceUtils): numeric attributes take numbers; string attributes, span keys,
- * tags and metadata take quoted strings, and IN lists where MLflow allows them. RLIKE, which
- * MLflow runs as a regular expression, is refused here: SQLite has no regexp. */
+/* Traces (SearchTraceUtils and the SQL store's _get_filter_clauses_for_search_traces). */
+
+static const char cmp_trace_str_repr[] = "{'=', '!=', 'LIKE', 'ILIKE', 'RLIKE', 'IN', 'NOT IN'}";
+static const char cmp_assessment_repr[] = "{'=', '!=', '>', '>=', '<', '<=', 'LIKE', 'ILIKE', "
+                                          "'RLIKE', 'IS NULL', 'IS NOT NULL'}";
+
+#define LINKED_PROMPTS_TAG "mlflow.linkedPrompts"
+
+static bool value_is_string_token(const struct raw_clause *rc)
+{
+    return rc->vk == RV_SSTR || rc->vk == RV_DSTR || rc->vk == RV_IDENT;
+}
+
+/* feedback.<name> and expectation.<name>: a quoted string with =, !=, LIKE, ILIKE, RLIKE
+ * (the stored JSON value), a number with < <= > >= (the numeric value), or IS [NOT] NULL
+ * (whether the trace has one). */
+static int clause_assessment(struct arena *a, const struct raw_clause *rc,
+                             struct filter_clause *fc, const char *opn, struct err *e)
+{
+    const char *ent = filter_entity_name(fc->entity);
+    if (op_null(rc->op)) {
+        fc->vtype = FILTER_V_NONE;
+    } else {
+        bool numeric = rc->op == FILTER_LT || rc->op == FILTER_LE || rc->op == FILTER_GT ||
+                       rc->op == FILTER_GE;
+        bool is_str = value_is_string_token(rc);
+        bool is_num = rc->vk == RV_INT || rc->vk == RV_FLOAT;
+        if (numeric ? !is_num : !is_str) {
+            if (numeric)
+                return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                               "Expected a numeric value for %s when using comparator '%s'. "
+                               "Got value %.*s",
+                               ent, opn, snip_len(rc->vtext), rc->vtext.p);
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Expected a quoted string value for %s (e.g. 'my-value'). Got value "
+                           "%.*s",
+                           ent, snip_len(rc->vtext), rc->vtext.p);
+        }
+        if (is_num) {
+            if (value_number(rc, fc) < 0)
+                return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                               "Expected a numeric value for %s when using comparator '%s'. "
+                               "Got value %.*s",
+                               ent, opn, snip_len(rc->vtext), rc->vtext.p);
+        } else if (value_string(a, rc, fc, e) < 0) {
+            return -1;
+        }
+    }
+    if (fc->key.n == 0)
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Assessment field name cannot be empty");
+    if (op_list(rc->op))
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "assessment.%.*s comparator '%s' not one of '%s'", snip_len(fc->key),
+                       fc->key.p, opn, cmp_assessment_repr);
+    return 0;
+}
+
+/* issue.id = '<issue id>': the trace has an issue assessment of that name. */
+static int clause_issue(struct arena *a, const struct raw_clause *rc, struct filter_clause *fc,
+                        const char *opn, struct err *e)
+{
+    if (!op_null(rc->op)) {
+        int r = value_string(a, rc, fc, e);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Expected a quoted string value for issue (e.g. 'my-value'). Got value "
+                           "%.*s",
+                           snip_len(rc->vtext), rc->vtext.p);
+    }
+    if (!str_eq(fc->key, "id"))
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid issue attribute '%.*s'. Supported attributes: id",
+                       snip_len(fc->key), fc->key.p);
+    if (rc->op != FILTER_EQ)
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "issue.id comparator '%s' not one of '{'='}'", opn);
+    return 0;
+}
+
+/* span.<name|type|status|content|attributes.<a>> and the attribute "text". The value is
+ * checked before the comparator, as MLflow's parser does. */
+static int clause_span(struct arena *a, const struct raw_clause *rc, struct filter_clause *fc,
+                       const char *opn, struct err *e)
+{
+    /* How MLflow names the key in its messages: "content" for text too. */
+    const char *shown = fc->attr == FATTR_SPAN_CONTENT     ? "content"
+                        : fc->attr == FATTR_SPAN_ATTRIBUTE ? NULL
+                                                           : fc->key.p;
+    if (!op_null(rc->op)) {
+        int r = value_string(a, rc, fc, e);
+        if (r < 0)
+            return -1;
+        if (r == 0) {
+            if (rc->vk != RV_LIST)
+                return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                               "Expected a quoted string value for span (e.g. 'my-value'). Got "
+                               "value %.*s",
+                               snip_len(rc->vtext), rc->vtext.p);
+            if (value_list(a, rc, fc, e) < 0)
+                return -1;
+        }
+    }
+    bool ok;
+    const char *set = cmp_trace_str_repr;
+    /* MLflow's parser checks a span key's comparator as written, before upper-casing it:
+     * `span.name like 'x'` is refused (trace.text, checked later, is not). */
+    bool via_text = fc->attr == FATTR_SPAN_CONTENT && str_eq(fc->key, "text");
+    bool lower = false;
+    for (size_t k = 0; k < rc->op_text.n && !via_text; k++)
+        lower |= rc->op_text.p[k] >= 'a' && rc->op_text.p[k] <= 'z';
+    if (lower)
+        opn = arena_strndup(a, rc->op_text.p, rc->op_text.n);
+    if (fc->attr == FATTR_SPAN_CONTENT) {
+        ok = !lower && (rc->op == FILTER_LIKE || rc->op == FILTER_ILIKE);
+        set = "{'LIKE', 'ILIKE'}";
+    } else {
+        ok = !lower && (op_string(rc->op) || op_list(rc->op) || rc->op == FILTER_RLIKE);
+    }
+    if (!ok) {
+        if (shown)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "span.%s comparator '%s' not one of '%s'", shown, opn, set);
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "span.attributes.%.*s comparator '%s' not one of '%s'", snip_len(fc->key),
+                       fc->key.p, opn, set);
+    }
+    /* MLflow 3.17 pastes the value into a LIKE pattern over the content, which a list
+     * cannot be: its store fails. */
+    if (fc->attr == FATTR_SPAN_ATTRIBUTE && op_list(rc->op))
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "span.attributes.%.*s does not take %s: compare with =, !=, LIKE, ILIKE "
+                       "or RLIKE",
+                       snip_len(fc->key), fc->key.p, opn);
+    return check_list_op(rc, e);
+}
+
+/* Traces: numeric attributes take numbers; string attributes, tags and metadata take
+ * quoted strings (and IN lists where MLflow allows them); spans, assessments and issues
+ * have their own rules above. RLIKE is a regular expression (Python's re.search). */
 static int clause_traces(struct arena *a, const struct raw_clause *rc, struct filter_clause *fc,
                          struct err *e)
 {
@@ -562,21 +712,45 @@ static int clause_traces(struct arena *a, const struct raw_clause *rc, struct fi
     if (ident_traces(a, rc->ident, KEY_FILTER, &id, e) < 0)
         return -1;
     clause_init(a, rc, &id, fc);
+    if (id.entity == FILTER_TAG && id.def && id.def->attr == FATTR_PROMPT)
+        fc->key = str_c(LINKED_PROMPTS_TAG);
     const char *opn = op_text_upper(a, rc);
     bool kv = id.entity == FILTER_TAG || id.entity == FILTER_METADATA;
     if (!rc->op_known)
         return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid comparator '%s' for %s '%.*s'",
                        opn, filter_entity_name(id.entity), snip_len(id.key), id.key.p);
+    switch (id.entity) {
+    case FILTER_FEEDBACK:
+    case FILTER_EXPECTATION:
+        return clause_assessment(a, rc, fc, opn, e);
+    case FILTER_ISSUE:
+        return clause_issue(a, rc, fc, opn, e);
+    case FILTER_SPAN:
+        return clause_span(a, rc, fc, opn, e);
+    default:
+        break;
+    }
+    bool prompt = id.entity == FILTER_TAG && str_eq(fc->key, LINKED_PROMPTS_TAG);
     if (op_null(rc->op)) {
         if (!kv)
             return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                            "IS NULL / IS NOT NULL is only supported for tags and "
                            "request_metadata, not for '%s' '%.*s'",
                            filter_entity_name(id.entity), snip_len(id.key), id.key.p);
+        if (prompt)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid comparator '%s' for prompts filter. Only '=' is supported "
+                           "with format: prompt = \"name/version\"",
+                           opn);
         fc->vtype = FILTER_V_NONE;
         return 0;
     }
     if (id.entity == FILTER_ATTRIBUTE && id.def->numeric) {
+        /* A string comparator is refused first, with the string set (sic, and no closing
+         * quote, as MLflow's is_numeric_attribute writes it). */
+        if (!op_numeric(rc->op) && (op_string(rc->op) || rc->op == FILTER_RLIKE))
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid comparator '%s' not one of '%s",
+                           opn, cmp_trace_str_repr);
         if ((rc->vk != RV_INT && rc->vk != RV_FLOAT) || value_number(rc, fc) < 0)
             return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                            "Expected numeric value type for numeric attribute: %.*s. Found %.*s",
@@ -589,11 +763,10 @@ static int clause_traces(struct arena *a, const struct raw_clause *rc, struct fi
     int r = value_string(a, rc, fc, e);
     if (r < 0)
         return -1;
-    bool list_ok = id.entity == FILTER_SPAN ||
-                   (id.entity == FILTER_ATTRIBUTE &&
-                    (id.def->attr == FATTR_NAME || id.def->attr == FATTR_STATUS ||
-                     id.def->attr == FATTR_TRACE_ID || id.def->attr == FATTR_RUN_ID ||
-                     id.def->attr == FATTR_CLIENT_REQUEST_ID));
+    bool list_ok = id.entity == FILTER_ATTRIBUTE &&
+                   (id.def->attr == FATTR_NAME || id.def->attr == FATTR_STATUS ||
+                    id.def->attr == FATTR_TRACE_ID || id.def->attr == FATTR_RUN_ID ||
+                    id.def->attr == FATTR_CLIENT_REQUEST_ID);
     if (r == 0) {
         if (rc->vk != RV_LIST || !list_ok)
             return err_set(e, ERR_INVALID_PARAMETER_VALUE,
@@ -603,7 +776,24 @@ static int clause_traces(struct arena *a, const struct raw_clause *rc, struct fi
         if (value_list(a, rc, fc, e) < 0)
             return -1;
     }
-    if (!(op_string(rc->op) || (list_ok && op_list(rc->op))))
+    if (prompt) {
+        if (rc->op != FILTER_EQ)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid comparator '%s' for prompts filter. Only '=' is supported "
+                           "with format: prompt = \"name/version\"",
+                           opn);
+        size_t slashes = 0;
+        for (size_t k = 0; k < fc->s.n; k++)
+            slashes += fc->s.p[k] == '/';
+        if (slashes != 1)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid prompts filter value '%.*s'. Expected format: prompt = "
+                           "\"name/version\"",
+                           snip_len(fc->s), fc->s.p);
+        return 0;
+    }
+    bool textual = op_string(rc->op) || rc->op == FILTER_RLIKE;
+    if (!(textual || (list_ok && op_list(rc->op))))
         return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid comparator '%s' for %s '%.*s'",
                        opn, filter_entity_name(id.entity), snip_len(id.key), id.key.p);
     return check_list_op(rc, e);

@@ -8,7 +8,7 @@
  *   clause     := identifier comparator value | identifier IS [NOT] NULL
  *   identifier := part ( '.' part )*   part := word | "quoted" | `quoted`
  *                 split on the first '.' into entity and key; no dot: an attribute
- *   comparator := = != < <= > >= LIKE ILIKE IN NOT IN        (keywords case-insensitive)
+ *   comparator := = != < <= > >= LIKE ILIKE RLIKE IN NOT IN  (keywords case-insensitive)
  *   value      := number | 'string' | "string" | ( 'a', "b", ... )
  * Limits: a filter is at most FILTER_MAX_LEN bytes with at most FILTER_MAX_CLAUSES clauses;
  * an IN list holds at most FILTER_MAX_LIST items.
@@ -47,7 +47,10 @@ enum filter_entity {
     FILTER_TAG,
     FILTER_DATASET,
     FILTER_METADATA, /* traces: request_metadata.<key> */
-    FILTER_SPAN,     /* traces: span.<name|type|status> */
+    FILTER_SPAN,     /* traces: span.<name|type|status|content|attributes.<a>> */
+    FILTER_FEEDBACK,    /* traces: feedback.<name>, an assessment's value */
+    FILTER_EXPECTATION, /* traces: expectation.<name> */
+    FILTER_ISSUE,       /* traces: issue.id, an issue assessment's name */
 };
 
 /* Attribute keys after alias resolution ("created" -> START_TIME, "Run name" -> RUN_NAME,
@@ -90,6 +93,9 @@ enum filter_attr {
     FATTR_EXECUTION_TIME_MS,
     FATTR_END_TIME_MS,
     FATTR_CLIENT_REQUEST_ID,
+    FATTR_PROMPT,         /* trace "prompt": the tag mlflow.linkedPrompts, an association */
+    FATTR_SPAN_CONTENT,   /* span.content, and the trace attribute "text" */
+    FATTR_SPAN_ATTRIBUTE, /* span.attributes.<a>: key holds <a>, backticks trimmed */
 };
 
 enum filter_op {
@@ -105,6 +111,7 @@ enum filter_op {
     FILTER_NOT_IN,
     FILTER_IS_NULL,     /* runs: params and tags; experiments: tags */
     FILTER_IS_NOT_NULL, /* idem */
+    FILTER_RLIKE,       /* traces: a regular expression, searched (Python's re.search) */
 };
 
 enum filter_vtype {

@@ -92,7 +92,8 @@ const struct query_key query_logged_model_keys[] = {
 };
 
 /* SearchTraceUtils: the attributes of trace_info (name and run_id live in a column and a
- * metadata entry of MLflow 3.17's schema), and span.<key>. */
+ * metadata entry of MLflow 3.17's schema; prompt and text are a tag and the spans'
+ * content), and span.<key> (span.attributes.<a> is resolved in ident_traces). */
 const struct query_key query_trace_keys[] = {
     {"request_id", FATTR_TRACE_ID, "trace_info.request_id", false, F | O},
     {"timestamp", FATTR_TIMESTAMP_MS, "trace_info.timestamp_ms", true, F | O},
@@ -107,6 +108,8 @@ const struct query_key query_trace_keys[] = {
     {"client_request_id", FATTR_CLIENT_REQUEST_ID, "trace_info.client_request_id", false, F},
     {"name", FATTR_NAME, "trace_info.trace_name", false, F | O},
     {"run_id", FATTR_RUN_ID, NULL, false, F | O},
+    {"prompt", FATTR_PROMPT, NULL, false, F},
+    {"text", FATTR_SPAN_CONTENT, "s.content", false, F},
     {"experiment_id", FATTR_EXPERIMENT_ID, "trace_info.experiment_id", true, O},
     {NULL, FATTR_NONE, NULL, false, 0},
 };
@@ -115,6 +118,7 @@ const struct query_key query_span_keys[] = {
     {"name", FATTR_NAME, "s.name", false, F},
     {"type", FATTR_NONE, "s.type", false, F},
     {"status", FATTR_STATUS, "s.status", false, F},
+    {"content", FATTR_SPAN_CONTENT, "s.content", false, F},
     {NULL, FATTR_NONE, NULL, false, 0},
 };
 
@@ -223,13 +227,38 @@ int ident_simple(struct arena *a, struct str raw, const struct query_key *keys, 
     return 0;
 }
 
+/* span.<key>: a column, content, or attributes.<a> (read in the span's content). */
+static const struct query_key span_attribute_key = {"attributes.", FATTR_SPAN_ATTRIBUTE,
+                                                    "s.content", false, KEY_FILTER};
+
+static int span_key(struct str key, unsigned use, struct ident *out, struct err *e)
+{
+    static const char attrs[] = "attributes.";
+    if (key.n >= sizeof attrs - 1 && memcmp(key.p, attrs, sizeof attrs - 1) == 0 &&
+        (use & KEY_FILTER)) {
+        struct str name = str_sub(key, sizeof attrs - 1, key.n);
+        if (name.n == 0)
+            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                           "Span attribute name cannot be empty after 'attributes.'");
+        out->key = trim_backticks(name); /* checked before the trim, as MLflow does */
+        out->def = &span_attribute_key;
+        return 0;
+    }
+    out->def = query_key_find(query_span_keys, key, use);
+    if (!out->def)
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid span attribute '%.*s'. Supported attributes: name, status, type, "
+                       "attributes.<attribute_name>.",
+                       snip_len(key), key.p);
+    return 0;
+}
+
 int ident_traces(struct arena *a, struct str raw, unsigned use, struct ident *out,
                  struct err *e)
 {
     const char *dot = memchr(raw.p, '.', raw.n);
     struct str key = raw;
     out->entity = FILTER_ATTRIBUTE;
-    const struct query_key *keys = query_trace_keys;
     if (dot) {
         struct str ent = trim_backticks(str_sub(raw, 0, (size_t)(dot - raw.p)));
         key = str_sub(raw, (size_t)(dot - raw.p) + 1, raw.n);
@@ -242,7 +271,12 @@ int ident_traces(struct arena *a, struct str raw, unsigned use, struct ident *ou
             out->entity = FILTER_METADATA;
         } else if (str_eq(ent, "span")) {
             out->entity = FILTER_SPAN;
-            keys = query_span_keys;
+        } else if (str_eq(ent, "feedback")) {
+            out->entity = FILTER_FEEDBACK;
+        } else if (str_eq(ent, "expectation")) {
+            out->entity = FILTER_EXPECTATION;
+        } else if (str_eq(ent, "issue")) {
+            out->entity = FILTER_ISSUE;
         } else {
             return err_set(e, ERR_INVALID_PARAMETER_VALUE,
                            "Invalid entity type '%.*s'. Valid values are ['tag', "
@@ -254,13 +288,20 @@ int ident_traces(struct arena *a, struct str raw, unsigned use, struct ident *ou
     key = trim_backticks(strip_quotes(key));
     out->key = key;
     out->def = NULL;
-    if (out->entity == FILTER_ATTRIBUTE || out->entity == FILTER_SPAN) {
-        out->def = query_key_find(keys, key, use);
+    if (out->entity == FILTER_SPAN)
+        return span_key(key, use, out, e);
+    if (out->entity == FILTER_ATTRIBUTE) {
+        out->def = query_key_find(query_trace_keys, key, use);
         if (!out->def)
             return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                           "Invalid %s key '%.*s' specified. Valid keys are '%s'",
-                           out->entity == FILTER_SPAN ? "span" : "attribute", snip_len(key), key.p,
-                           query_keys_repr(a, keys, use));
+                           "Invalid attribute key '%.*s' specified. Valid keys are '%s'",
+                           snip_len(key), key.p, query_keys_repr(a, query_trace_keys, use));
+        /* "text" searches the spans' content (SEARCH_KEY_TO_SPAN); "prompt" is the tag of
+         * linked prompts (SEARCH_KEY_TO_TAG), read through entity_associations. */
+        if (out->def->attr == FATTR_SPAN_CONTENT)
+            out->entity = FILTER_SPAN;
+        else if (out->def->attr == FATTR_PROMPT)
+            out->entity = FILTER_TAG;
     }
     return 0;
 }

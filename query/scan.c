@@ -200,6 +200,9 @@ static bool scan_op(struct cur *c, struct raw_clause *rc)
     } else if (at_keyword(s, n, i, "ILIKE")) {
         rc->op = FILTER_ILIKE;
         c->i = i + 5;
+    } else if (at_keyword(s, n, i, "RLIKE")) {
+        rc->op = FILTER_RLIKE;
+        c->i = i + 5;
     } else if (at_keyword(s, n, i, "IN")) {
         rc->op = FILTER_IN;
         c->i = i + 2;

@@ -180,6 +180,11 @@ void sb_cmp(struct sb *sb, const char *col, const struct filter_clause *fc)
             sb_puts(sb, ")");
         }
         break;
+    case FILTER_RLIKE:
+        sb_puts(sb, col);
+        sb_puts(sb, sb->d->regexp_op);
+        sb_text(sb, fc->s);
+        break;
     case FILTER_IN:
     case FILTER_NOT_IN:
         sb_puts(sb, col);

@@ -1,13 +1,19 @@
 /* The SQL of search_traces (MLflow's SqlAlchemyStore.search_traces): trace_info restricted
- * to the experiments, attribute clauses on its columns, tags, metadata and spans through
- * EXISTS on their tables (each a probe of the (key, request_id) primary key or the spans'
- * (trace_id, span_id) one), newest first by default. */
+ * to the experiments, attribute clauses on its columns, tags, metadata, assessments and
+ * linked prompts through EXISTS on their tables (each a probe of a primary key or of the
+ * assessments' (trace_id, created_timestamp) index), every span clause in one EXISTS over
+ * the trace's spans (the same span must satisfy them all, as in MLflow), newest first by
+ * default. */
 #include <string.h>
 
+#include "../base/pystr.h"
 #include "sql.h"
+#include "text.h"
 
 #define NAME_TAG "mlflow.traceName"
+#define PROMPTS_TAG "mlflow.linkedPrompts"
 #define SOURCE_RUN_META "mlflow.sourceRun"
+#define SESSION_META "mlflow.trace.session"
 
 /* EXISTS / NOT EXISTS over a key-value table of traces. */
 static void kv_clause(struct sb *sb, const char *table, struct str key,
@@ -30,11 +36,121 @@ static void name_clause(struct sb *sb, const struct filter_clause *fc)
     sb_cmp(sb, "trace_info.trace_name", fc);
 }
 
-static int trace_clause(struct sb *sb, const struct filter_clause *fc, struct err *e)
+/* One span predicate, inside the EXISTS over the trace's spans that holds them all (MLflow
+ * puts every span clause on the same span). span.attributes.<a> reads the span's content,
+ * where an attribute is `"<a>": "<its JSON text as a JSON string>"`: RLIKE searches a
+ * pattern anchored there, the other comparators take MLflow's `%"<a>"<value>%`. */
+static void span_pred(struct sb *sb, const struct filter_clause *fc)
+{
+    if (fc->attr != FATTR_SPAN_ATTRIBUTE) {
+        sb_cmp(sb, fc->column, fc);
+        return;
+    }
+    struct filter_clause t = *fc;
+    struct buf v;
+    buf_init(&v, FILTER_MAX_LEN * 2 + 64);
+    if (fc->op == FILTER_RLIKE) {
+        struct str x = fc->s;
+        const char *prefix = "\"\\\\\".*", *suffix = "";
+        if (x.n && x.p[0] == '^') {
+            x.p++;
+            x.n--;
+            prefix = "\"\\\\\"";
+        }
+        if (x.n && x.p[x.n - 1] == '$') {
+            x.n--;
+            suffix = "\\\\\"";
+        }
+        buf_printf(&v, "\"%.*s\": %s%.*s%s", (int)fc->key.n, fc->key.p, prefix, (int)x.n, x.p,
+                   suffix);
+    } else {
+        buf_printf(&v, "%%\"%.*s\"%.*s%%", (int)fc->key.n, fc->key.p, (int)fc->s.n, fc->s.p);
+    }
+    t.s = buf_ok(&v) ? arena_str(sb->a, v.ptr, v.len) : str_c("");
+    buf_release(&v);
+    sb_cmp(sb, "s.content", &t);
+}
+
+/* The conditions on one assessment row `a` of a feedback/expectation clause. A string
+ * compared with = or != matches the stored JSON either as written (true, 5) or as the JSON
+ * string it would be ("yes" is stored "\"yes\""); < <= > >= compare the numeric value. */
+static void assessment_conds(struct sb *sb, const struct filter_clause *fc, bool with_value)
+{
+    sb_puts(sb, fc->entity == FILTER_FEEDBACK ? "a.assessment_type = 'feedback'"
+                                              : "a.assessment_type = 'expectation'");
+    sb_puts(sb, " AND a.name = ");
+    sb_text(sb, fc->key);
+    sb_puts(sb, " AND a.valid");
+    if (!with_value)
+        return;
+    sb_puts(sb, " AND ");
+    switch (fc->op) {
+    case FILTER_EQ:
+    case FILTER_NE: {
+        sb_puts(sb, fc->op == FILTER_NE ? "NOT (a.value = " : "(a.value = ");
+        sb_text(sb, fc->s);
+        sb_puts(sb, " OR a.value = ");
+        sb_text(sb, str_c(py_json_str(sb->a, fc->s.p)));
+        sb_puts(sb, ")");
+        break;
+    }
+    case FILTER_LT:
+    case FILTER_LE:
+    case FILTER_GT:
+    case FILTER_GE: {
+        struct filter_clause t = *fc;
+        t.vtype = FILTER_V_REAL; /* float(value) */
+        sb_puts(sb, "a.is_numeric_value AND ");
+        sb_cmp(sb, "a.aggregate_value", &t);
+        break;
+    }
+    default:
+        sb_cmp(sb, "a.value", fc);
+    }
+}
+
+/* A feedback/expectation clause: the trace has a matching valid assessment, or shares its
+ * session with a trace that has a matching session-level one (an assessment whose
+ * metadata names the session), among the searched experiments. IS NULL is the negation of
+ * IS NOT NULL. */
+static void assessment_clause(struct sb *sb, const struct search_traces_q *q,
+                              const struct filter_clause *fc)
+{
+    bool with_value = fc->op != FILTER_IS_NULL && fc->op != FILTER_IS_NOT_NULL;
+    sb_puts(sb, fc->op == FILTER_IS_NULL ? "NOT (" : "(");
+    sb_puts(sb, "EXISTS (SELECT 1 FROM assessments a WHERE a.trace_id = trace_info.request_id "
+                "AND ");
+    assessment_conds(sb, fc, with_value);
+    sb_puts(sb, ") OR (trace_info.session_id IS NOT NULL AND trace_info.session_id IN (SELECT "
+                "t2.session_id FROM trace_info t2 JOIN assessments a ON a.trace_id = "
+                "t2.request_id WHERE t2.experiment_id IN ");
+    if (q->n_experiment_ids)
+        sb_int_list(sb, q->experiment_ids, q->n_experiment_ids);
+    else
+        sb_puts(sb, "(NULL)"); /* no experiments: no sessions (and no rows anyway) */
+    sb_puts(sb, " AND t2.session_id IS NOT NULL AND ");
+    assessment_conds(sb, fc, with_value);
+    sb_puts(sb, " AND a.assessment_metadata IS NOT NULL AND a.assessment_metadata LIKE "
+                "'%\"" SESSION_META "\":%')))");
+}
+
+static int trace_clause(struct sb *sb, const struct search_traces_q *q,
+                        const struct filter_clause *fc, struct err *e)
 {
     switch (fc->entity) {
     case FILTER_ATTRIBUTE:
         if (fc->attr == FATTR_RUN_ID) {
+            /* run_id = x also takes traces linked to the run (entity_associations). */
+            if (fc->op == FILTER_EQ) {
+                sb_puts(sb, "(EXISTS (SELECT 1 FROM entity_associations ea WHERE ea.source_id = "
+                            "trace_info.request_id AND ea.source_type = 'trace' AND "
+                            "ea.destination_type = 'run' AND ea.destination_id = ");
+                sb_text(sb, fc->s);
+                sb_puts(sb, ") OR ");
+                kv_clause(sb, "trace_request_metadata", str_c(SOURCE_RUN_META), fc);
+                sb_puts(sb, ")");
+                return 0;
+            }
             kv_clause(sb, "trace_request_metadata", str_c(SOURCE_RUN_META), fc);
             return 0;
         }
@@ -51,17 +167,36 @@ static int trace_clause(struct sb *sb, const struct filter_clause *fc, struct er
                 name_clause(sb, fc);
             return 0;
         }
+        if (str_eq(fc->key, PROMPTS_TAG)) {
+            sb_puts(sb, "EXISTS (SELECT 1 FROM entity_associations ea WHERE ea.source_id = "
+                        "trace_info.request_id AND ea.source_type = 'trace' AND "
+                        "ea.destination_type = 'prompt_version' AND ea.destination_id = ");
+            sb_text(sb, fc->s);
+            sb_puts(sb, ")");
+            return 0;
+        }
         kv_clause(sb, "trace_tags", fc->key, fc);
         return 0;
     case FILTER_METADATA:
+        /* The session is a column of trace_info in MLflow 3.17's schema, not a row. */
+        if (str_eq(fc->key, SESSION_META)) {
+            if (fc->op == FILTER_IS_NULL || fc->op == FILTER_IS_NOT_NULL)
+                sb_puts(sb, fc->op == FILTER_IS_NULL ? "trace_info.session_id IS NULL"
+                                                     : "trace_info.session_id IS NOT NULL");
+            else
+                sb_cmp(sb, "trace_info.session_id", fc);
+            return 0;
+        }
         kv_clause(sb, "trace_request_metadata", fc->key, fc);
         return 0;
-    case FILTER_SPAN:
-        if (!fc->column)
-            break;
-        sb_puts(sb, "EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = trace_info.request_id "
-                    "AND ");
-        sb_cmp(sb, fc->column, fc);
+    case FILTER_FEEDBACK:
+    case FILTER_EXPECTATION:
+        assessment_clause(sb, q, fc);
+        return 0;
+    case FILTER_ISSUE:
+        sb_puts(sb, "EXISTS (SELECT 1 FROM assessments a WHERE a.trace_id = "
+                    "trace_info.request_id AND a.assessment_type = 'issue' AND a.name = ");
+        sb_text(sb, fc->s);
         sb_puts(sb, ")");
         return 0;
     default:
@@ -87,10 +222,29 @@ int search_traces_sql(struct arena *a, const struct db_dialect *d, const struct 
         sb_puts(&sb, "trace_info.experiment_id IN ");
         sb_int_list(&sb, q->experiment_ids, q->n_experiment_ids);
     }
+    bool spans = false;
     for (size_t j = 0; f && j < f->n; j++) {
+        if (f->clauses[j].entity == FILTER_SPAN) {
+            spans = true;
+            continue;
+        }
         sb_cond(&sb);
-        if (trace_clause(&sb, &f->clauses[j], e) < 0)
+        if (trace_clause(&sb, q, &f->clauses[j], e) < 0)
             return -1;
+    }
+    if (spans) {
+        sb_cond(&sb);
+        sb_puts(&sb, "EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = trace_info.request_id");
+        for (size_t j = 0; j < f->n; j++) {
+            if (f->clauses[j].entity != FILTER_SPAN)
+                continue;
+            if (!f->clauses[j].column)
+                return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid trace search key '%s'",
+                               f->clauses[j].key.p);
+            sb_puts(&sb, " AND ");
+            span_pred(&sb, &f->clauses[j]);
+        }
+        sb_puts(&sb, ")");
     }
     bool first = true, has_ts = false, has_id = false;
     for (size_t j = 0; ob && j < ob->n; j++) {

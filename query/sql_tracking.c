@@ -59,6 +59,9 @@ static int runs_clause(struct sb *sb, const struct filter_clause *fc, struct err
     }
     case FILTER_METADATA: /* traces only: never resolved for runs */
     case FILTER_SPAN:
+    case FILTER_FEEDBACK:
+    case FILTER_EXPECTATION:
+    case FILTER_ISSUE:
         break;
     case FILTER_DATASET:
         sb_puts(sb, "runs.run_uuid IN (SELECT i.destination_id FROM datasets d JOIN inputs i "

@@ -91,6 +91,76 @@ static void bind_aggregate(struct db_stmt *st, int i, bool has, double v)
         db_bind_null(st, i);
 }
 
+/* Writes the row of in (its trace_id) in the caller's transaction, valid, with the trace's
+ * experiment and time; an id is made when in has none (*id_out: the id written). With
+ * upsert, a row of the same id is replaced; without, it is a conflict (1). */
+static int insert_row(struct sctx *c, const struct assessment *in, int64_t exp, int64_t ts,
+                      bool upsert, const char **id_out)
+{
+    char hex[33];
+    const char *id = in->assessment_id;
+    if (!id) {
+        uuid4_hex(hex);
+        id = arena_printf(c->a, "a-%s", hex);
+    }
+    *id_out = id;
+    int64_t now = now_ms();
+    /* The upsert is SQLAlchemy's session.merge of start_trace: the row with that id becomes
+     * this one, whatever trace it was on. */
+    static const char insert_sql[] =
+        "INSERT INTO assessments (assessment_id, trace_id, name, assessment_type, value, error, "
+        "created_timestamp, last_updated_timestamp, source_type, source_id, run_id, span_id, "
+        "rationale, overrides, valid, assessment_metadata, experiment_id, trace_timestamp_ms, "
+        "aggregate_value, is_numeric_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?)";
+    static const char upsert_sql[] =
+        "INSERT INTO assessments (assessment_id, trace_id, name, assessment_type, value, error, "
+        "created_timestamp, last_updated_timestamp, source_type, source_id, run_id, span_id, "
+        "rationale, overrides, valid, assessment_metadata, experiment_id, trace_timestamp_ms, "
+        "aggregate_value, is_numeric_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?, ?, ?, ?, ?) ON CONFLICT (assessment_id) DO UPDATE SET trace_id = excluded.trace_id, "
+        "name = excluded.name, assessment_type = excluded.assessment_type, value = "
+        "excluded.value, error = excluded.error, created_timestamp = "
+        "excluded.created_timestamp, last_updated_timestamp = excluded.last_updated_timestamp, "
+        "source_type = excluded.source_type, source_id = excluded.source_id, run_id = "
+        "excluded.run_id, span_id = excluded.span_id, rationale = excluded.rationale, overrides "
+        "= excluded.overrides, valid = excluded.valid, assessment_metadata = "
+        "excluded.assessment_metadata, experiment_id = excluded.experiment_id, "
+        "trace_timestamp_ms = excluded.trace_timestamp_ms, aggregate_value = "
+        "excluded.aggregate_value, is_numeric_value = excluded.is_numeric_value";
+    struct db_stmt *st = db_prepare(c->db, upsert ? upsert_sql : insert_sql);
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, id);
+    db_bind_str(st, 2, in->trace_id);
+    db_bind_str(st, 3, in->name);
+    db_bind_str(st, 4, in->type);
+    db_bind_str(st, 5, in->value_json);
+    db_bind_str(st, 6, in->error_json);
+    db_bind_int(st, 7, in->created ? in->created : now);
+    db_bind_int(st, 8, in->updated ? in->updated : now);
+    db_bind_str(st, 9, in->source_type);
+    db_bind_str(st, 10, in->source_id);
+    db_bind_str(st, 11, in->run_id);
+    db_bind_str(st, 12, in->span_id);
+    db_bind_str(st, 13, in->rationale);
+    db_bind_str(st, 14, in->overrides);
+    db_bind_val(st, 15, &(struct sql_val){.type = SQL_BOOL, .i = 1});
+    db_bind_str(st, 16, in->metadata_json);
+    db_bind_int(st, 17, exp);
+    db_bind_int(st, 18, ts);
+    bind_aggregate(st, 19, in->has_aggregate, in->aggregate);
+    db_bind_val(st, 20, &(struct sql_val){.type = SQL_BOOL, .i = in->numeric});
+    return store_exec_unique(c, st);
+}
+
+int assess_put_for_trace(struct sctx *c, const struct assessment *in, int64_t exp, int64_t ts)
+{
+    const char *id;
+    int r = insert_row(c, in, exp, ts, true, &id);
+    return r < 0 ? -1 : 0;
+}
+
 int assess_create(struct sctx *c, const struct assessment *in, struct assessment *out)
 {
     if (txn_begin(c) != 0)
@@ -120,43 +190,8 @@ int assess_create(struct sctx *c, const struct assessment *in, struct assessment
         if (db_changes(c->db) == 0)
             return txn_fail(c, not_found(c, in->trace_id, in->overrides));
     }
-    char hex[33];
-    const char *id = in->assessment_id;
-    if (!id) {
-        uuid4_hex(hex);
-        id = arena_printf(c->a, "a-%s", hex);
-    }
-    int64_t now = now_ms();
-    st = db_prepare(c->db,
-                    "INSERT INTO assessments (assessment_id, trace_id, name, assessment_type, "
-                    "value, error, created_timestamp, last_updated_timestamp, source_type, "
-                    "source_id, run_id, span_id, rationale, overrides, valid, "
-                    "assessment_metadata, experiment_id, trace_timestamp_ms, aggregate_value, "
-                    "is_numeric_value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                    "?, ?, ?)");
-    if (!st)
-        return txn_fail(c, store_err(c));
-    db_bind_str(st, 1, id);
-    db_bind_str(st, 2, in->trace_id);
-    db_bind_str(st, 3, in->name);
-    db_bind_str(st, 4, in->type);
-    db_bind_str(st, 5, in->value_json);
-    db_bind_str(st, 6, in->error_json);
-    db_bind_int(st, 7, in->created ? in->created : now);
-    db_bind_int(st, 8, in->updated ? in->updated : now);
-    db_bind_str(st, 9, in->source_type);
-    db_bind_str(st, 10, in->source_id);
-    db_bind_str(st, 11, in->run_id);
-    db_bind_str(st, 12, in->span_id);
-    db_bind_str(st, 13, in->rationale);
-    db_bind_str(st, 14, in->overrides);
-    db_bind_val(st, 15, &(struct sql_val){.type = SQL_BOOL, .i = 1});
-    db_bind_str(st, 16, in->metadata_json);
-    db_bind_int(st, 17, exp);
-    db_bind_int(st, 18, ts);
-    bind_aggregate(st, 19, in->has_aggregate, in->aggregate);
-    db_bind_val(st, 20, &(struct sql_val){.type = SQL_BOOL, .i = in->numeric});
-    r = store_exec_unique(c, st);
+    const char *id;
+    r = insert_row(c, in, exp, ts, false, &id);
     if (r != 0)
         return txn_fail(c, r < 0 ? -1
                                  : err_set(c->e, ERR_RESOURCE_ALREADY_EXISTS,

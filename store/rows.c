@@ -21,6 +21,10 @@ int store_err_step(struct sctx *c, enum db_rc rc)
         return err_set(c->e, ERR_TEMPORARILY_UNAVAILABLE,
                        "The database or disk is full: nothing was written. Free space on "
                        "the database's disk and try again.");
+    /* PostgreSQL's own message names the problem; MLflow answers it with BAD_REQUEST. */
+    if (rc == DB_BAD_REGEX)
+        return err_set(c->e, ERR_BAD_REQUEST,
+                       "invalid regular expression in an RLIKE filter (PostgreSQL refused it)");
     if (rc == DB_INVALID) /* MLflow answers a DataError from SQLAlchemy with BAD_REQUEST */
         return err_set(c->e, ERR_BAD_REQUEST,
                        "a value is too long or out of range for its database column");

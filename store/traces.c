@@ -378,12 +378,27 @@ int trace_start(struct sctx *c, const struct trace_info *in, struct trace_info *
             return txn_fail(c, -1);
     if (upsert_kv(c, "meta", in->trace_id, TRACE_META_FINALIZED, "true") != 0)
         return txn_fail(c, -1);
+    for (size_t i = 0; i < in->nassessments; i++) {
+        struct assessment a = in->assessments[i];
+        a.trace_id = in->trace_id; /* the client may leave it out: backfilled, as MLflow */
+        if (assess_put_for_trace(c, &a, in->experiment_id, in->request_time) != 0)
+            return txn_fail(c, -1);
+    }
     if (exists) {
         st = db_prepare(c->db, "UPDATE spans SET experiment_id = ? WHERE trace_id = ?");
         if (!st)
             return txn_fail(c, store_err(c));
         db_bind_int(st, 1, in->experiment_id);
         db_bind_str(st, 2, in->trace_id);
+        if (store_exec(c, st) != 0)
+            return txn_fail(c, -1);
+        st = db_prepare(c->db, "UPDATE assessments SET experiment_id = ?, trace_timestamp_ms = ? "
+                               "WHERE trace_id = ?");
+        if (!st)
+            return txn_fail(c, store_err(c));
+        db_bind_int(st, 1, in->experiment_id);
+        db_bind_int(st, 2, in->request_time);
+        db_bind_str(st, 3, in->trace_id);
         if (store_exec(c, st) != 0)
             return txn_fail(c, -1);
     }

@@ -34,7 +34,7 @@ struct trace_info {
     const char *client_request_id, *request_preview, *response_preview; /* may be NULL */
     struct kv *tags, *metadata;
     size_t ntags, nmetadata;
-    struct assessment *assessments; /* read with the info; ignored by trace_start */
+    struct assessment *assessments; /* read with the info; written by trace_start */
     size_t nassessments;
 };
 
@@ -132,6 +132,10 @@ struct assessment {
  * that trace (which becomes invalid) when set. in->assessment_id, created and updated are
  * filled in when missing. out is the row as stored. */
 int assess_create(struct sctx *c, const struct assessment *in, struct assessment *out);
+/* Inside trace_start's transaction: in (on the trace in->trace_id of experiment exp, started
+ * at ts) written valid, replacing a row of the same id, as MLflow's start_trace merges the
+ * assessments a trace info carries (nothing else is checked, overrides included). */
+int assess_put_for_trace(struct sctx *c, const struct assessment *in, int64_t exp, int64_t ts);
 int assess_get(struct sctx *c, const char *trace_id, const char *id, struct assessment *out);
 /* Every assessment of the traces in trace_ids_json (a JSON array), by trace, oldest first. */
 int assess_list_many(struct sctx *c, const char *trace_ids_json, struct assessment **out,

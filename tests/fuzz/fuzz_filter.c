@@ -1,10 +1,13 @@
 /* libFuzzer target for the search grammar: every input is parsed as a filter of each search
  * kind and as order_by items (one per line); accepted filters are also turned into SQL for
  * both dialects, and the message about a refused one is well-formed UTF-8 when the input
- * was. As a libFuzzer binary (tests/fuzz/run.py builds and runs it):
+ * was. The input is also an RLIKE pattern: translated from Python's re into POSIX
+ * (base/pyre.c) and, when accepted, compiled and run by glibc as SQLite's regexp() does.
+ * As a libFuzzer binary (tests/fuzz/run.py builds and runs it):
  *   ./fuzz_filter tests/fuzz/corpus/filter
  * Linked with replay.c instead of libFuzzer, it replays its corpus as a normal test. */
 #include <stddef.h>
+#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "base/pyre.h"
 #include "base/utf8.h"
 #include "query/filter.h"
 #include "query/search_sql.h"
@@ -67,6 +71,31 @@ static void build_sql(struct arena *a, const struct filter *f, const struct orde
     }
 }
 
+static void rlike_pattern(const char *s, size_t size)
+{
+    struct buf ere;
+    buf_init(&ere, 64 * 1024);
+    struct pyre_flags fl;
+    if (pyre_to_ere(s, size, &ere, &fl) == 0) {
+        regex_t re;
+        if (regcomp(&re, ere.ptr ? ere.ptr : "", REG_EXTENDED | REG_NOSUB |
+                                                     (fl.icase ? REG_ICASE : 0)) == 0) {
+            /* The subject NUL-terminated, as SQLite hands it over (and as ASan's regexec
+             * interceptor reads it, whatever REG_STARTEND says). */
+            char *subject = malloc(size + 1);
+            if (subject) {
+                memcpy(subject, s, size);
+                subject[size] = '\0';
+                regmatch_t m[1] = {{0, (regoff_t)size}};
+                regexec(&re, subject, 1, m, REG_STARTEND);
+                free(subject);
+            }
+            regfree(&re);
+        }
+    }
+    buf_release(&ere);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *s = (const char *)data;
@@ -105,5 +134,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     arena_release(&a);
+    rlike_pattern(s, size);
     return 0;
 }

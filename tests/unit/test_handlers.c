@@ -428,6 +428,80 @@ static void test_db_fault_walk(void)
     T_CHECK(walked >= 6);
 }
 
+/* The assessments a start-trace carries, as "name=value_json;..." of the stored trace
+ * (caller frees), or NULL when the trace is not there. */
+static char *trace_assessments(const char *tid)
+{
+    struct call k;
+    char target[256];
+    snprintf(target, sizeof target, "/api/3.0/mlflow/traces/%s", tid);
+    if (run(&k, "GET", target, NULL) != 200) {
+        call_release(&k);
+        return NULL;
+    }
+    json_t *as = json_object_get(json_object_get(json_object_get(k.json, "trace"), "trace_info"),
+                                 "assessments");
+    struct buf b;
+    buf_init(&b, 1 << 20);
+    buf_puts(&b, "");
+    size_t i;
+    json_t *a;
+    json_array_foreach(as, i, a)
+        buf_printf(&b, "%s;", jstr(a, "assessment_name"));
+    call_release(&k);
+    return buf_detach(&b, NULL);
+}
+
+/* Each step of a start-trace whose trace info carries assessments fails once: the trace
+ * and its assessments are written together or not at all, and a retry succeeds. */
+static void test_start_trace_fault_walk(void)
+{
+    if (!db_fault_enabled()) {
+        printf("  (start-trace fault walk skipped: built without -Dfault_injection=true)\n");
+        return;
+    }
+    int walked = 0;
+    for (long nth = 1; nth < 200; nth++) {
+        char tid[64], body[1024];
+        snprintf(tid, sizeof tid, "tr-%032ld", nth);
+        snprintf(body, sizeof body,
+                 "{\"trace\": {\"trace_info\": {\"trace_id\": \"%s\", \"trace_location\": "
+                 "{\"type\": \"MLFLOW_EXPERIMENT\", \"mlflow_experiment\": "
+                 "{\"experiment_id\": \"0\"}}, \"request_time\": \"2024-01-01T00:00:00Z\", "
+                 "\"state\": \"OK\", \"assessments\": [{\"assessment_id\": \"a-q%ld\", "
+                 "\"assessment_name\": \"q\", \"source\": {\"source_type\": \"HUMAN\"}, "
+                 "\"feedback\": {\"value\": 0.5}}, {\"assessment_id\": \"a-e%ld\", "
+                 "\"assessment_name\": \"e\", \"expectation\": {\"value\": \"x\"}}]}}}",
+                 tid, nth, nth);
+        struct call k;
+        db_fault_arm(nth, DB_ERROR);
+        int st = run(&k, "POST", "/api/3.0/mlflow/traces", body);
+        bool fired = db_fault_fired();
+        db_fault_arm(0, DB_DONE);
+        call_release(&k);
+        char *got = trace_assessments(tid);
+        if (fired) {
+            walked++;
+            T_CHECK(st == 500);
+            T_CHECK(got == NULL); /* no trace, so no assessments either */
+        } else {
+            T_CHECK(st == 200);
+            T_CHECK(got && (strcmp(got, "q;e;") == 0 || strcmp(got, "e;q;") == 0));
+        }
+        free(got);
+        T_CHECK(run(&k, "POST", "/api/3.0/mlflow/traces", body) == 200);
+        call_release(&k);
+        got = trace_assessments(tid);
+        /* Again: the same two ids, replaced (in created order, then by id). */
+        T_CHECK(got && (strcmp(got, "q;e;") == 0 || strcmp(got, "e;q;") == 0));
+        free(got);
+        if (!fired)
+            break;
+    }
+    printf("  start-trace fault walk: %d failing steps checked\n", walked);
+    T_CHECK(walked >= 6);
+}
+
 /* Each artifact backend call of an upload and a download fails once: the error is the
  * store's, the upload leaves nothing at its path, and the download is cut, never served
  * short as if complete. */
@@ -511,6 +585,7 @@ int main(void)
     T_RUN(test_export_csv);
     T_RUN(test_export_csv_fault_walk);
     T_RUN(test_db_fault_walk);
+    T_RUN(test_start_trace_fault_walk);
     T_RUN(test_artifact_fault_walk);
     api_shutdown();
     store_global_shutdown();

@@ -2,7 +2,8 @@
  * and order_by, builds the SQL, runs it on a real SQLite database created from
  * store/schema/sqlite.sql with a few rows, and checks which ids come back in which order.
  * That is the test of the semantics: NaN and missing values last, a missing key is false
- * even for !=, LIKE is case-sensitive, ILIKE is not, IN lists, dataset joins, prompts. */
+ * even for !=, LIKE is case-sensitive, ILIKE is not, IN lists, dataset joins, prompts,
+ * traces (span clauses on one span, RLIKE, assessments and their sessions). */
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/err.h"
+#include "db/sqlite.h"
 #include "query/filter.h"
 #include "query/search_sql.h"
 #include "t.h"
@@ -111,7 +113,38 @@ static const char fixture[] =
     "  ('lm1', 'acc', 1, 0, 0.5, 1, 'r1', 'ds1', 'd1'), ('lm1', 'acc', 2, 0, 0.9, 1, 'r1', "
     "  'ds1', 'd1'), ('lm2', 'acc', 1, 0, 0.7, 1, 'r2', 'ds2', 'd2');"
     "INSERT INTO logged_model_params (model_id, experiment_id, param_key, param_value) VALUES "
-    "  ('lm2', 1, 'p', 'q');";
+    "  ('lm2', 1, 'p', 'q');"
+    /* traces: t1 and t2 share session s1; default order timestamp_ms DESC -> t3, t2, t1 */
+    "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, execution_time_ms, status,"
+    "  trace_name, session_id) VALUES ('t1', 1, 100, 10, 'OK', 'agent', 's1'),"
+    "  ('t2', 1, 200, 20, 'ERROR', 'chat', 's1'), ('t3', 1, 300, 5, 'OK', 'agent', NULL);"
+    "INSERT INTO spans (trace_id, experiment_id, span_id, name, type, status, "
+    "  start_time_unix_nano, content) VALUES "
+    "  ('t1', 1, 'a', 'agent', 'CHAIN', 'OK', 1, '{\"attributes\": {\"model\": "
+    "\"\\\"gpt-4o\\\"\"}, \"x\": \"hello\"}'),"
+    "  ('t1', 1, 'b', 'llm', 'LLM', 'OK', 2, '{\"attributes\": {\"model\": "
+    "\"\\\"claude\\\"\"}}'),"
+    "  ('t2', 1, 'c', 'llm', 'LLM', 'OK', 3, '{\"attributes\": {\"model\": "
+    "\"\\\"gpt-3.5\\\"\"}}'),"
+    "  ('t3', 1, 'd', 'tool', 'TOOL', 'OK', 4, '{\"text\": \"Hello World\"}');"
+    "INSERT INTO trace_tags (key, value, request_id) VALUES ('team', 'red', 't1'),"
+    "  ('team', 'blue', 't2');"
+    "INSERT INTO trace_request_metadata (key, value, request_id) VALUES "
+    "  ('mlflow.sourceRun', 'r1', 't1');"
+    "INSERT INTO assessments (assessment_id, trace_id, name, assessment_type, value, "
+    "  created_timestamp, last_updated_timestamp, source_type, valid, aggregate_value, "
+    "  is_numeric_value, assessment_metadata) VALUES "
+    "  ('a1', 't1', 'rel', 'feedback', '0.9', 1, 1, 'HUMAN', 1, 0.9, 1, NULL),"
+    "  ('a2', 't2', 'rel', 'feedback', '0.2', 1, 1, 'HUMAN', 0, 0.2, 1, NULL),"
+    "  ('a3', 't2', 'rel', 'feedback', '0.8', 2, 2, 'HUMAN', 1, 0.8, 1, NULL),"
+    "  ('a4', 't1', 'verdict', 'feedback', '\"yes\"', 1, 1, 'HUMAN', 1, NULL, 0, NULL),"
+    "  ('a5', 't3', 'ans', 'expectation', '\"X\"', 1, 1, 'HUMAN', 1, NULL, 0, NULL),"
+    "  ('a6', 't3', 'iss-1', 'issue', 'null', 1, 1, 'HUMAN', 1, NULL, 0, NULL),"
+    "  ('a7', 't1', 'sess', 'feedback', '\"good\"', 1, 1, 'HUMAN', 1, NULL, 0, "
+    "   '{\"mlflow.trace.session\": \"s1\"}');"
+    "INSERT INTO entity_associations (association_id, source_type, source_id, "
+    "  destination_type, destination_id) VALUES ('e1', 'trace', 't3', 'prompt_version', "
+    "  'qa/1'), ('e2', 'trace', 't2', 'run', 'r9');";
 
 static bool setup_db(void)
 {
@@ -122,6 +155,7 @@ static bool setup_db(void)
     }
     char *msg = NULL;
     bool ok = sqlite3_open(":memory:", &db) == SQLITE_OK &&
+              db_sqlite_regexp_register(db) == 0 &&
               sqlite3_exec(db, schema, NULL, NULL, &msg) == SQLITE_OK &&
               sqlite3_exec(db, fixture, NULL, NULL, &msg) == SQLITE_OK;
     if (!ok)
@@ -203,7 +237,7 @@ static size_t split_order(const char *s, struct str *items, size_t cap)
     }
 }
 
-enum which { W_RUNS, W_EXPS, W_RMS, W_MVS, W_LMS };
+enum which { W_RUNS, W_EXPS, W_RMS, W_MVS, W_LMS, W_TRACES };
 
 struct qcase {
     enum which w;
@@ -332,6 +366,49 @@ static const struct qcase qcases[] = {
     {W_LMS, "params.p = 'q'", NULL, 0, NULL, 0, 0, "lm2"},
     {W_LMS, "creation_time >= 150", NULL, 0, NULL, 0, 0, "lm2"},
     {W_LMS, "model_type = 'agent'", NULL, 0, NULL, 0, 0, "lm1"},
+
+    /* traces: span clauses hold on one span; RLIKE through regexp() (db/sqlite_regexp.c) */
+    {W_TRACES, "", NULL, 0, NULL, 0, 0, "t3,t2,t1"},
+    {W_TRACES, "span.attributes.model RLIKE '^gpt'", NULL, 0, NULL, 0, 0, "t2,t1"},
+    {W_TRACES, "span.attributes.model RLIKE 'claude$'", NULL, 0, NULL, 0, 0, "t1"},
+    {W_TRACES, "span.attributes.model RLIKE '^gpt-[0-9]\\.5$'", NULL, 0, NULL, 0, 0, "t2"},
+    {W_TRACES, "span.attributes.model LIKE '%claude%'", NULL, 0, NULL, 0, 0, "t1"},
+    {W_TRACES, "span.attributes.model = 'claude'", NULL, 0, NULL, 0, 0, ""},
+    {W_TRACES, "span.name = 'llm' AND span.attributes.model RLIKE 'gpt'", NULL, 0, NULL, 0, 0, "t2"},
+    {W_TRACES, "span.name = 'agent' AND span.attributes.model RLIKE 'gpt'", NULL, 0, NULL, 0, 0, "t1"},
+    {W_TRACES, "span.content ILIKE '%hello world%'", NULL, 0, NULL, 0, 0, "t3"},
+    {W_TRACES, "trace.text LIKE '%hello%'", NULL, 0, NULL, 0, 0, "t1"},
+    {W_TRACES, "span.type RLIKE '^(LLM|TOOL)$'", NULL, 0, NULL, 0, 0, "t3,t2,t1"},
+    {W_TRACES, "span.name IN ('tool', 'agent')", NULL, 0, NULL, 0, 0, "t3,t1"},
+    {W_TRACES, "tags.team RLIKE 'e'", NULL, 0, NULL, 0, 0, "t2,t1"},
+    {W_TRACES, "tags.team RLIKE '^r.d$'", NULL, 0, NULL, 0, 0, "t1"},
+    {W_TRACES, "tags.team RLIKE '('", NULL, 0, NULL, 0, 0, ""},
+    {W_TRACES, "trace.name RLIKE '^ch'", NULL, 0, NULL, 0, 0, "t2"},
+    {W_TRACES, "trace.status RLIKE '(?i)^ok'", NULL, 0, NULL, 0, 0, "t3,t1"},
+    {W_TRACES, "metadata.`mlflow.sourceRun` RLIKE '\\d'", NULL, 0, NULL, 0, 0, "t1"},
+    {W_TRACES, "feedback.rel > 0.5", NULL, 0, NULL, 0, 0, "t2,t1"},
+    {W_TRACES, "feedback.rel < 0.5", NULL, 0, NULL, 0, 0, ""},
+    {W_TRACES, "feedback.rel = '0.8'", NULL, 0, NULL, 0, 0, "t2"},
+    {W_TRACES, "feedback.verdict = 'yes'", NULL, 0, NULL, 0, 0, "t1"},
+    {W_TRACES, "feedback.verdict != 'yes'", NULL, 0, NULL, 0, 0, ""},
+    {W_TRACES, "feedback.verdict RLIKE '^\"y'", NULL, 0, NULL, 0, 0, "t1"},
+    {W_TRACES, "feedback.rel IS NULL", NULL, 0, NULL, 0, 0, "t3"},
+    {W_TRACES, "feedback.rel IS NOT NULL", NULL, 0, NULL, 0, 0, "t2,t1"},
+    {W_TRACES, "feedback.sess = 'good'", NULL, 0, NULL, 0, 0, "t2,t1"},
+    {W_TRACES, "feedback.sess IS NULL", NULL, 0, NULL, 0, 0, "t3"},
+    {W_TRACES, "feedback.sess = 'good'", NULL, 0, "2", 0, 0, ""},
+    {W_TRACES, "feedback.sess = 'good'", NULL, 0, "", 0, 0, ""},
+    {W_TRACES, "feedback.sess IS NULL AND span.name = 'x'", NULL, 0, "", 0, 0, ""},
+    {W_TRACES, "expectation.ans = 'X' AND span.name = 'tool'", NULL, 0, NULL, 0, 0, "t3"},
+    {W_TRACES, "feedback.ans = 'X'", NULL, 0, NULL, 0, 0, ""},
+    {W_TRACES, "issue.id = 'iss-1'", NULL, 0, NULL, 0, 0, "t3"},
+    {W_TRACES, "prompt = 'qa/1'", NULL, 0, NULL, 0, 0, "t3"},
+    {W_TRACES, "run_id = 'r9'", NULL, 0, NULL, 0, 0, "t2"},
+    {W_TRACES, "run_id = 'r1'", NULL, 0, NULL, 0, 0, "t1"},
+    {W_TRACES, "run_id != 'r1'", NULL, 0, NULL, 0, 0, ""},
+    {W_TRACES, "metadata.`mlflow.trace.session` = 's1'", NULL, 0, NULL, 0, 0, "t2,t1"},
+    {W_TRACES, "metadata.`mlflow.trace.session` IS NULL", NULL, 0, NULL, 0, 0, "t3"},
+    {W_TRACES, "metadata.`mlflow.trace.session` RLIKE '^s'", NULL, 0, NULL, 0, 0, "t2,t1"},
 };
 
 static int64_t exp_ids_buf[8];
@@ -355,7 +432,7 @@ static enum search_kind kind_of(enum which w)
 {
     static const enum search_kind k[] = {SEARCH_RUNS, SEARCH_EXPERIMENTS,
                                          SEARCH_REGISTERED_MODELS, SEARCH_MODEL_VERSIONS,
-                                         SEARCH_LOGGED_MODELS};
+                                         SEARCH_LOGGED_MODELS, SEARCH_TRACES};
     return k[w];
 }
 
@@ -404,6 +481,10 @@ static int build(struct arena *a, const struct db_dialect *k, const struct qcase
     case W_LMS: {
         struct search_logged_models_q q = {exp_ids_buf, nids, &f, NULL, 0, &ob, pg};
         return search_logged_models_sql(a, k, &q, sql, v, n, e);
+    }
+    case W_TRACES: {
+        struct search_traces_q q = {exp_ids_buf, nids, &f, &ob, pg};
+        return search_traces_sql(a, k, &q, sql, v, n, e);
     }
     }
     return -1;
@@ -582,6 +663,85 @@ static void test_dialects(void)
     arena_release(&a);
 }
 
+/* regexp() as db/sqlite_regexp.c defines it: Python's re.search, with its answer for each
+ * pattern (checked with Python 3.11; a pattern re refuses matches nothing). */
+static void test_regexp(void)
+{
+    static const struct {
+        const char *pat, *s;
+        int want;
+    } cases[] = {
+        {"a.c", "abc", 1},
+        {"a.c", "a\nc", 0},
+        {"(?s)a.c", "a\nc", 1},
+        {"^abc$", "abc\n", 1},
+        {"^abc$", "abc\nx", 0},
+        {"\\d+", "x42", 1},
+        {"\\d", "abc", 0},
+        {"\\D", "123", 0},
+        {"[\\d]x", "5x", 1},
+        {"[^\\s]", "   ", 0},
+        {"\\w+@\\w+\\.com", "me@ex.com", 1},
+        {"colou?r", "color", 1},
+        {"a{2,}", "aa", 1},
+        {"a{3}", "aa", 0},
+        {"a{,2}b", "b", 1},
+        {"{x}", "{x}", 1},
+        {"x*?y", "xxy", 1},
+        {"(?:ab)+c", "ababc", 1},
+        {"(?P<w>a)b", "ab", 1},
+        {"(a)\\1", "aa", 0}, /* re: 1; backreferences are refused (base/pyre.h) */
+        {"(?=a)a", "a", 0},     /* re: 1; lookarounds too */
+        {"a{2}{3}", "aaaaaa", 0},
+        {"(a{2}){3}", "aaaaaa", 0}, /* re: 1; a {m,n} over one is refused */
+        {"a{1001}", "a", 0},
+        {"(ab){2}c", "ababc", 1},
+        {"x{0}y", "y", 1},
+        {"(?i)HELLO", "hello", 1},
+        {"\\bcat\\b", "a cat!", 1},
+        {"\\bcat\\b", "concat", 0},
+        {"[]a]", "]", 1},
+        {"[^]a]", "]", 0},
+        {"[\\]]", "]", 1},
+        {"[a-]", "-", 1},
+        {"[\\^]", "^", 1},
+        {"é.", "éa", 1},
+        {"^.$", "é", 1},
+        {"\\.", "a", 0},
+        {"\\.", ".", 1},
+        {"a|", "zzz", 1},
+        {"", "x", 1},
+        {"\\$5", "$5", 1},
+        {"\\A\\d", "1a", 1},
+        {"[.]", "a", 0},
+        {"a\\tb", "a\tb", 1},
+        {"[\\n]", "\n", 1},
+        {"(", "(", 0},
+        {"*a", "a", 0},
+        {"a**", "aa", 0},
+        {"\\q", "q", 0},
+        {"[a-", "a", 0},
+        {"a)", "a)", 0},
+        {"[z-a]", "b", 0},
+    };
+    sqlite3_stmt *st;
+    T_CHECK(sqlite3_prepare_v2(db, "SELECT ?1 REGEXP ?2, NULL REGEXP ?2, ?1 REGEXP NULL", -1,
+                               &st, NULL) == SQLITE_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sqlite3_bind_text(st, 1, cases[i].s, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, cases[i].pat, -1, SQLITE_STATIC);
+        T_CHECK(sqlite3_step(st) == SQLITE_ROW);
+        if (sqlite3_column_int(st, 0) != cases[i].want) {
+            fprintf(stderr, "  regexp(%s, %s): got %d, want %d\n", cases[i].pat, cases[i].s,
+                    sqlite3_column_int(st, 0), cases[i].want);
+            t_cur_failed = 1;
+        }
+        T_CHECK(sqlite3_column_int(st, 1) == 0 && sqlite3_column_int(st, 2) == 0);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+}
+
 int main(void)
 {
     if (!setup_db()) {
@@ -592,6 +752,7 @@ int main(void)
     T_RUN(test_logged_model_datasets);
     T_RUN(test_no_user_text);
     T_RUN(test_dialects);
+    T_RUN(test_regexp);
     sqlite3_close(db);
     T_DONE();
 }
