@@ -142,6 +142,7 @@ struct search_traces_q {
     const struct filter *filter;  /* SEARCH_TRACES */
     const struct order_by *order; /* SEARCH_TRACES; then timestamp_ms DESC, request_id */
     struct search_page page;
+    const char *columns; /* what each row selects (trace_info's); NULL: its request_id */
 };
 int search_traces_sql(struct arena *a, const struct db_dialect *d, const struct search_traces_q *q,
                       struct buf *sql, struct sql_val **binds, size_t *nbinds, struct err *e);

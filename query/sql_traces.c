@@ -214,7 +214,9 @@ int search_traces_sql(struct arena *a, const struct db_dialect *d, const struct 
     const struct order_by *ob = order_has(q->order) ? q->order : NULL;
     if (f && f->kind != SEARCH_TRACES)
         return err_set(e, ERR_INTERNAL_ERROR, "search_traces_sql: wrong kind");
-    sb_puts(&sb, "SELECT trace_info.request_id FROM trace_info");
+    sb_puts(&sb, "SELECT ");
+    sb_puts(&sb, q->columns ? q->columns : "trace_info.request_id");
+    sb_puts(&sb, " FROM trace_info");
     sb_cond(&sb);
     if (q->n_experiment_ids == 0) {
         sb_puts(&sb, "0 = 1");

@@ -44,6 +44,10 @@ int store_lookup(struct sctx *c, struct db_stmt *st);
 const char *store_col(struct sctx *c, struct db_stmt *st, int col);
 /* Reads all (key, value) rows of st into an arena array. */
 int store_read_kvs(struct sctx *c, struct db_stmt *st, struct kv **out, size_t *n);
+/* The search statement sql (its text is the search's own: prepared once, not cached) with
+ * binds bound, for the caller to step and db_done; NULL with the error set. */
+struct db_stmt *store_search_stmt(struct sctx *c, struct buf *sql, const struct sql_val *binds,
+                                  size_t nb);
 /* Runs a search statement built by query/search_sql.h inside the caller's read transaction
  * and collects the first ncols columns of every row as text, from the arena, row after row
  * (cells[r * ncols + k]); NULLs come back as NULL. */

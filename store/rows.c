@@ -81,18 +81,31 @@ int store_read_kvs(struct sctx *c, struct db_stmt *st, struct kv **out, size_t *
     return 0;
 }
 
+struct db_stmt *store_search_stmt(struct sctx *c, struct buf *sql, const struct sql_val *binds,
+                                  size_t nb)
+{
+    if (!buf_ok(sql)) {
+        err_set(c->e, ERR_INVALID_PARAMETER_VALUE, "the search query is too large");
+        return NULL;
+    }
+    struct db_stmt *st = db_prepare_once(c->db, sql->ptr);
+    if (!st) {
+        store_err(c);
+        return NULL;
+    }
+    for (size_t i = 0; i < nb; i++)
+        db_bind_val(st, (int)i + 1, &binds[i]);
+    return st;
+}
+
 int store_run_search(struct sctx *c, struct buf *sql, const struct sql_val *binds, size_t nb,
                      int ncols, const char ***cells, size_t *nrows)
 {
     *cells = NULL;
     *nrows = 0;
-    if (!buf_ok(sql))
-        return err_set(c->e, ERR_INVALID_PARAMETER_VALUE, "the search query is too large");
-    struct db_stmt *st = db_prepare_once(c->db, sql->ptr);
+    struct db_stmt *st = store_search_stmt(c, sql, binds, nb);
     if (!st)
-        return store_err(c);
-    for (size_t i = 0; i < nb; i++)
-        db_bind_val(st, (int)i + 1, &binds[i]);
+        return -1;
     const char **v = NULL;
     size_t len = 0; /* cells, not rows */
     enum db_rc rc;

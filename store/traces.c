@@ -80,6 +80,16 @@ static int read_child_kvs(struct sctx *c, struct db_stmt *st, struct trace_info 
     return rc == DB_DONE ? 0 : store_err_step(c, rc);
 }
 
+static int load_children(struct sctx *c, struct trace_info *t, size_t m, const char **names,
+                         const char **sessions);
+
+/* The columns of trace_info read_info_row reads, in its order. */
+#define INFO_COLUMNS                                                                       \
+    "trace_info.request_id, trace_info.experiment_id, trace_info.timestamp_ms, "           \
+    "trace_info.execution_time_ms, trace_info.status, trace_info.client_request_id, "       \
+    "trace_info.request_preview, trace_info.response_preview, trace_info.trace_name, "      \
+    "trace_info.session_id"
+
 /* The traces of ids that exist, in the order asked (each once), with their tags, metadata
  * and assessments: four queries whatever the count, so a page of search results costs
  * the same round trips as one trace. */
@@ -95,9 +105,8 @@ static int load_many(struct sctx *c, const char *const *ids, size_t n, struct tr
         return 0;
     const char *ids_json = store_ids_json(c->a, ids, n);
     struct db_stmt *st = db_prepare(
-        c->db, "SELECT request_id, experiment_id, timestamp_ms, execution_time_ms, status, "
-               "client_request_id, request_preview, response_preview, trace_name, session_id "
-               "FROM trace_info WHERE request_id IN (SELECT value FROM json_each(?))");
+        c->db, "SELECT " INFO_COLUMNS " FROM trace_info WHERE request_id IN (SELECT value FROM "
+               "json_each(?))");
     if (!st)
         return store_err(c);
     db_bind_str(st, 1, ids_json);
@@ -128,9 +137,21 @@ static int load_many(struct sctx *c, const char *const *ids, size_t n, struct tr
             t[m++] = found[i];
         }
     *nout = m;
+    return load_children(c, t, m, names, sessions);
+}
+
+/* The tags, metadata and assessments of t[0..m), in three queries; names[i] and sessions[i]
+ * (trace_info's columns) go among them as MLflow returns them. */
+static int load_children(struct sctx *c, struct trace_info *t, size_t m, const char **names,
+                         const char **sessions)
+{
     if (!m)
         return 0;
-    st = db_prepare(c->db, "SELECT request_id, key, value FROM trace_tags WHERE request_id IN "
+    const char **ids = arena_calloc(c->a, m, sizeof *ids);
+    for (size_t i = 0; i < m; i++)
+        ids[i] = t[i].trace_id;
+    const char *ids_json = store_ids_json(c->a, ids, m);
+    struct db_stmt *st = db_prepare(c->db, "SELECT request_id, key, value FROM trace_tags WHERE request_id IN "
                            "(SELECT value FROM json_each(?)) AND key <> 'mlflow.traceName' "
                            "ORDER BY request_id, key");
     if (!st)
@@ -829,7 +850,7 @@ int trace_search(struct sctx *c, const struct trace_search_q *q, struct trace_in
     struct sql_val *binds;
     size_t nb;
     struct search_traces_q sq = {q->experiment_ids, q->nexp, q->filter, q->order_by,
-                                 {q->limit + 1, q->offset}};
+                                 {q->limit + 1, q->offset}, INFO_COLUMNS};
     if (search_traces_sql(c->a, db_dialect(c->db), &sq, &sql, &binds, &nb, c->e) != 0) {
         buf_release(&sql);
         return -1;
@@ -838,15 +859,30 @@ int trace_search(struct sctx *c, const struct trace_search_q *q, struct trace_in
         buf_release(&sql);
         return -1;
     }
-    const char **cells;
-    size_t rows;
-    int rc = store_run_search(c, &sql, binds, nb, 1, &cells, &rows);
+    /* The page's rows are read by the search itself; only their children are looked up. */
+    struct db_stmt *st = store_search_stmt(c, &sql, binds, nb);
     buf_release(&sql);
-    if (rc != 0)
+    if (!st)
         return txn_end_read(c, -1);
-    if (rows > (size_t)q->limit) {
-        rows = (size_t)q->limit;
-        *more = true;
+    struct trace_info *t = NULL;
+    const char **names = NULL, **sessions = NULL;
+    size_t rows = 0;
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        if (rows == (size_t)q->limit) {
+            *more = true;
+            break;
+        }
+        t = arena_grow(c->a, t, rows, sizeof *t);
+        names = arena_grow(c->a, names, rows, sizeof *names);
+        sessions = arena_grow(c->a, sessions, rows, sizeof *sessions);
+        read_info_row(c, st, &t[rows], &names[rows], &sessions[rows]);
+        rows++;
     }
-    return txn_end_read(c, load_many(c, cells, rows, out, n));
+    db_done(st);
+    if (rc != DB_DONE && rc != DB_ROW)
+        return txn_end_read(c, store_err_step(c, rc));
+    *out = t;
+    *n = rows;
+    return txn_end_read(c, load_children(c, t, rows, names, sessions));
 }

@@ -62,7 +62,7 @@ static void build_sql(struct arena *a, const struct filter *f, const struct orde
             break;
         }
         case SEARCH_TRACES: {
-            struct search_traces_q q = {ids, 2, f, ob, pg};
+            struct search_traces_q q = {ids, 2, f, ob, pg, NULL};
             search_traces_sql(a, kind, &q, &sql, &v, &n, &e);
             break;
         }

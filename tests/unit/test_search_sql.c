@@ -483,7 +483,7 @@ static int build(struct arena *a, const struct db_dialect *k, const struct qcase
         return search_logged_models_sql(a, k, &q, sql, v, n, e);
     }
     case W_TRACES: {
-        struct search_traces_q q = {exp_ids_buf, nids, &f, &ob, pg};
+        struct search_traces_q q = {exp_ids_buf, nids, &f, &ob, pg, NULL};
         return search_traces_sql(a, k, &q, sql, v, n, e);
     }
     }
