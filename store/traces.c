@@ -237,9 +237,8 @@ int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out,
     if (txn_begin_read(c) != 0)
         return -1;
     /* Sorted here, not by ORDER BY: SQLite's sorter would carry every content along. */
-    struct db_stmt *st = db_prepare(
-        c->db, "SELECT span_id, parent_span_id, name, type, status, start_time_unix_nano, "
-               "end_time_unix_nano, content FROM spans WHERE trace_id = ?");
+    struct db_stmt *st = db_prepare(c->db, "SELECT span_id, parent_span_id, start_time_unix_nano, "
+                                           "content FROM spans WHERE trace_id = ?");
     if (!st)
         return txn_end_read(c, store_err(c));
     db_bind_str(st, 1, trace_id);
@@ -251,14 +250,9 @@ int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out,
         r->trace_id = trace_id;
         r->span_id = store_col(c, st, 0);
         r->parent_span_id = store_col(c, st, 1);
-        r->name = store_col(c, st, 2);
-        r->type = store_col(c, st, 3);
-        r->status = store_col(c, st, 4);
-        r->start_ns = db_col_int(st, 5);
-        r->has_end = !db_col_null(st, 6);
-        r->end_ns = db_col_int(st, 6);
+        r->start_ns = db_col_int(st, 2);
         size_t len;
-        const char *txt = db_col_text(st, 7, &len);
+        const char *txt = db_col_text(st, 3, &len);
         r->content = arena_strndup(c->a, txt ? txt : "", txt ? len : 0);
         r->content_n = txt ? len : 0;
     }

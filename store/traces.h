@@ -75,7 +75,8 @@ int trace_start(struct sctx *c, const struct trace_info *in, struct trace_info *
  * found." otherwise (or with not_found_msg's wording when given: "%s" takes the id). */
 int trace_get_info(struct sctx *c, const char *trace_id, struct trace_info *out);
 
-/* Every stored span of the trace, root first then by start time, as MLflow returns them. */
+/* Every stored span of the trace, root first then by start time, as MLflow returns them:
+ * their ids, start and content (what get-trace sends; the other fields are left unset). */
 int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out, size_t *n);
 
 /* The infos of the given traces that exist, in the order asked (duplicates once). */
