@@ -40,7 +40,6 @@ static int load_exp_tags(struct sctx *c, struct experiment *x)
         return store_err(c);
     db_bind_int(st, 1, x->id);
     int rc = store_read_kvs(c, st, &x->tags, &x->ntags);
-    db_done(st);
     return rc;
 }
 

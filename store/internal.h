@@ -42,7 +42,7 @@ int store_lookup(struct sctx *c, struct db_stmt *st);
 
 /* A copy of a text column in the arena; NULL for SQL NULL. */
 const char *store_col(struct sctx *c, struct db_stmt *st, int col);
-/* Reads all (key, value) rows of st into an arena array. */
+/* Reads all (key, value) rows of st into an arena array, and finishes st. */
 int store_read_kvs(struct sctx *c, struct db_stmt *st, struct kv **out, size_t *n);
 /* The search statement sql (its text is the search's own: prepared once, not cached) with
  * binds bound, for the caller to step and db_done; NULL with the error set. */

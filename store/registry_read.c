@@ -64,7 +64,6 @@ static int mv_load_tags(struct sctx *c, struct model_version *mv)
     db_bind_str(st, 1, mv->name);
     db_bind_int(st, 2, mv->version);
     int rc = store_read_kvs(c, st, &mv->tags, &mv->ntags);
-    db_done(st);
     return rc;
 }
 
@@ -80,7 +79,6 @@ static int mv_load_aliases(struct sctx *c, struct model_version *mv)
     struct kv *v;
     size_t n;
     int rc = store_read_kvs(c, st, &v, &n);
-    db_done(st);
     if (rc != 0)
         return -1;
     mv->aliases = arena_calloc(c->a, n ? n : 1, sizeof *mv->aliases);
@@ -212,7 +210,6 @@ int rm_load(struct sctx *c, const char *name, struct registered_model *out)
         return store_err(c);
     db_bind_str(st, 1, name);
     int rc = store_read_kvs(c, st, &out->tags, &out->ntags);
-    db_done(st);
     if (rc != 0)
         return -1;
     st = db_prepare(c->db, "SELECT alias, version FROM registered_model_aliases WHERE "

@@ -74,8 +74,10 @@ int store_read_kvs(struct sctx *c, struct db_stmt *st, struct kv **out, size_t *
         v[len].value = store_col(c, st, 1);
         len++;
     }
-    if (rc != DB_DONE)
-        return store_err_step(c, rc);
+    int r = rc == DB_DONE ? 0 : store_err_step(c, rc);
+    db_done(st);
+    if (r != 0)
+        return r;
     *out = v;
     *n = len;
     return 0;

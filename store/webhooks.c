@@ -36,7 +36,6 @@ static int read_events(struct sctx *c, struct webhook *w)
     struct kv *kv;
     size_t n;
     int rc = store_read_kvs(c, st, &kv, &n);
-    db_done(st);
     if (rc != 0)
         return -1;
     w->events = arena_calloc(c->a, n ? n : 1, sizeof *w->events);
