@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "../base/dtoa.h"
+#include "../base/json_plain.h"
 #include "../base/utf8.h"
 
 #include <math.h>
@@ -72,6 +73,9 @@ static void put_escaped(struct buf *b, const char *s, size_t n)
     buf_putc(b, '"');
     size_t run = 0; /* start of the pending run of plain bytes */
     for (size_t i = 0; i < n; i++) {
+        i = json_plain_skip(s, n, i); /* plain ASCII 8 bytes at a time */
+        if (i >= n)
+            break;
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x80) {
             uint32_t cp;

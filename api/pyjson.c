@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../base/dtoa.h"
+#include "../base/json_plain.h"
 
 void pyjson_str(struct buf *b, const char *s, size_t n)
 {
@@ -13,6 +14,10 @@ void pyjson_str(struct buf *b, const char *s, size_t n)
     buf_putc(b, '"');
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
+        size_t j = json_plain_skip(s, n, i); /* plain ASCII 8 bytes at a time */
+        run += j - i;
+        if ((i = j) >= n)
+            break;
         unsigned char ch = (unsigned char)s[i];
         if (ch >= 0x20 && ch != '"' && ch != '\\') { /* what json.dumps leaves as is */
             run++;

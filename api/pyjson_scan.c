@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../base/json_plain.h"
 #include "../base/utf8.h"
 
 size_t pyjson_ws(const char *s, size_t n, size_t i)
@@ -31,29 +32,11 @@ static int hex_val(char c)
     return -1;
 }
 
-/* Whether any of the 8 bytes in x needs a look: a quote, a backslash, a control character
- * or a byte of a multibyte character (the bit tricks of "Bit Twiddling Hacks"). */
-static bool word_special(uint64_t x)
-{
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    uint64_t quote = x ^ (ones * '"'), bslash = x ^ (ones * '\\');
-    uint64_t zero_q = (quote - ones) & ~quote, zero_b = (bslash - ones) & ~bslash;
-    uint64_t ctl = x - ones * 0x20; /* a byte below 0x20 borrows into its high bit */
-    return ((zero_q | zero_b | ctl | x) & high) != 0;
-}
-
 /* Past the string token at s[i] == '"', or 0 when it is not one. */
 static size_t string_end(const char *s, size_t n, size_t i)
 {
     for (i++; i < n; i++) {
-        /* Plain ASCII text goes 8 bytes at a time. */
-        while (n - i >= 8) {
-            uint64_t x;
-            memcpy(&x, s + i, 8);
-            if (word_special(x))
-                break;
-            i += 8;
-        }
+        i = json_plain_skip(s, n, i); /* plain ASCII text 8 bytes at a time */
         if (i >= n)
             break;
         unsigned char c = (unsigned char)s[i];

@@ -8,6 +8,7 @@
 #include "base/buf.h"
 #include "base/dtoa.h"
 #include "base/err.h"
+#include "base/json_plain.h"
 #include "base/pystr.h"
 #include "base/utf8.h"
 #include "base/util.h"
@@ -228,8 +229,29 @@ static void test_pystr(void)
     arena_release(&a);
 }
 
+/* Every byte value at every place of a word: plain exactly when JSON copies it as is. */
+static void test_json_plain8(void)
+{
+    for (int pos = 0; pos < 8; pos++)
+        for (int c = 0; c < 256; c++) {
+            char w[8];
+            memset(w, 'a', sizeof w);
+            w[pos] = (char)c;
+            bool plain = c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+            T_CHECK(json_plain8(w) == plain);
+            /* A special byte before a plain one must not hide either (borrows). */
+            if (pos < 7) {
+                w[pos + 1] = 0x1f;
+                T_CHECK(!json_plain8(w));
+            }
+        }
+    const char *s = "0123456789abcdefgh\"ij";
+    T_CHECK(json_plain_skip(s, strlen(s), 0) == 16);
+}
+
 int main(void)
 {
+    T_RUN(test_json_plain8);
     T_RUN(test_dtoa_fixed);
     T_RUN(test_dtoa_roundtrip);
     T_RUN(test_arena);
