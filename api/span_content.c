@@ -191,9 +191,10 @@ static void put_request_id(struct buf *b, const char *trace_id)
     buf_release(&q);
 }
 
-/* Span.to_dict() of Span.from_otel_proto(span), as json.dumps writes it. */
-static void put_content(struct buf *b, struct arena *a, const struct otlp_span *sp,
-                        const char *trace_id)
+/* Span.to_dict() of Span.from_otel_proto(span), as json.dumps writes it; tmp is scratch
+ * space for each attribute's dumped text, reused from one to the next. */
+static void put_content(struct buf *b, struct buf *tmp, struct arena *a,
+                        const struct otlp_span *sp, const char *trace_id)
 {
     buf_puts(b, "{\"trace_id\": ");
     const char *t = b64(a, sp->trace_id, 16);
@@ -243,16 +244,15 @@ static void put_content(struct buf *b, struct arena *a, const struct otlp_span *
         pyjson_str(b, kv->key, strlen(kv->key));
         buf_puts(b, ": ");
         kv = last_of(sp->attrs.kv, sp->attrs.n, i);
-        size_t dn;
-        const char *d;
         if (strcmp(kv->key, REQUEST_ID) == 0) {
             /* Derived from the OTLP trace id: the sender's claim is not trusted. */
             put_request_id(b, trace_id);
             rid_done = true;
             continue;
         }
-        d = attr_dump(a, &kv->v, &dn);
-        pyjson_str(b, d, dn);
+        tmp->len = 0;
+        attr_text(tmp, a, &kv->v);
+        pyjson_str(b, tmp->ptr ? tmp->ptr : "", tmp->len);
     }
     if (!rid_done) {
         if (!first)
@@ -305,6 +305,9 @@ static const char *attr_string(struct arena *a, const struct otlp_attrs *at, con
 
 static struct span_trace_agg *agg_for(struct arena *a, struct span_batch *out, const char *tid)
 {
+    /* A trace's spans mostly come together: its aggregate is usually the last one made. */
+    if (out->naggs && strcmp(out->aggs[out->naggs - 1].trace_id, tid) == 0)
+        return &out->aggs[out->naggs - 1];
     for (size_t i = 0; i < out->naggs; i++)
         if (strcmp(out->aggs[i].trace_id, tid) == 0)
             return &out->aggs[i];
@@ -367,65 +370,75 @@ static void root_into(struct arena *a, struct span_trace_agg *g, const struct ot
         }
 }
 
+/* One span into the batch: its row, and what it adds to its trace's aggregate. b and tmp
+ * are the batch's scratch buffers. */
+static int one_span(struct arena *a, const struct otlp_span *sp, size_t i, struct span_batch *out,
+                    struct buf *b, struct buf *tmp, struct err *e)
+{
+    if (sp->trace_id_n != 16 || sp->span_id_n != 8)
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "Cannot convert OpenTelemetry span to MLflow span: span %zu has no %s", i,
+                       sp->trace_id_n != 16 ? "trace_id" : "span_id");
+    char th[33], sh[17], ph[17];
+    hex(th, sp->trace_id, 16);
+    hex(sh, sp->span_id, 8);
+    const char *tid = arena_printf(a, "tr-%s", th);
+    struct span_row *r = &out->rows[out->nrows++];
+    r->trace_id = tid;
+    r->span_id = arena_strdup(a, sh);
+    if (sp->parent_span_id_n) {
+        hex(ph, sp->parent_span_id, 8);
+        r->parent_span_id = arena_strdup(a, ph);
+    }
+    r->name = sp->name;
+    r->type = attr_string(a, &sp->attrs, SPAN_TYPE);
+    r->status = status_name(sp->status_code);
+    bool late = sp->start_time_unix_nano > INT64_MAX || sp->end_time_unix_nano > INT64_MAX;
+    for (size_t k = 0; k < sp->nevents; k++)
+        late |= sp->events[k].time_unix_nano > INT64_MAX;
+    if (late)
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "Cannot convert OpenTelemetry span to MLflow span: span %zu has a time "
+                       "beyond 2262",
+                       i);
+    r->start_ns = (int64_t)sp->start_time_unix_nano;
+    r->has_end = true;
+    r->end_ns = (int64_t)sp->end_time_unix_nano;
+    b->len = 0;
+    put_content(b, tmp, a, sp, tid);
+    if (!buf_ok(b) || !buf_ok(tmp))
+        return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
+    r->content = arena_strndup(a, b->ptr, b->len);
+    r->content_n = b->len;
+
+    struct span_trace_agg *g = agg_for(a, out, tid);
+    int64_t start_ms = r->start_ns / 1000000;
+    if (start_ms < g->min_start_ms)
+        g->min_start_ms = start_ms;
+    if (r->end_ns) {
+        int64_t end_ms = r->end_ns / 1000000;
+        if (!g->has_max_end || end_ms > g->max_end_ms)
+            g->max_end_ms = end_ms;
+        g->has_max_end = true;
+    }
+    if (!r->parent_span_id)
+        root_into(a, g, sp);
+    return 0;
+}
+
 int span_batch_from_otlp(struct arena *a, const struct otlp_request *rq, struct span_batch *out,
                          struct err *e)
 {
     memset(out, 0, sizeof *out);
     out->rows = arena_calloc(a, rq->nspans ? rq->nspans : 1, sizeof *out->rows);
-    for (size_t i = 0; i < rq->nspans; i++) {
-        const struct otlp_span *sp = &rq->spans[i];
-        if (sp->trace_id_n != 16 || sp->span_id_n != 8)
-            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                           "Cannot convert OpenTelemetry span to MLflow span: span %zu has no %s",
-                           i, sp->trace_id_n != 16 ? "trace_id" : "span_id");
-        char th[33], sh[17], ph[17];
-        hex(th, sp->trace_id, 16);
-        hex(sh, sp->span_id, 8);
-        const char *tid = arena_printf(a, "tr-%s", th);
-        struct span_row *r = &out->rows[out->nrows++];
-        r->trace_id = tid;
-        r->span_id = arena_strdup(a, sh);
-        if (sp->parent_span_id_n) {
-            hex(ph, sp->parent_span_id, 8);
-            r->parent_span_id = arena_strdup(a, ph);
-        }
-        r->name = sp->name;
-        r->type = attr_string(a, &sp->attrs, SPAN_TYPE);
-        r->status = status_name(sp->status_code);
-        bool late = sp->start_time_unix_nano > INT64_MAX || sp->end_time_unix_nano > INT64_MAX;
-        for (size_t k = 0; k < sp->nevents; k++)
-            late |= sp->events[k].time_unix_nano > INT64_MAX;
-        if (late)
-            return err_set(e, ERR_INVALID_PARAMETER_VALUE,
-                           "Cannot convert OpenTelemetry span to MLflow span: span %zu has a "
-                           "time beyond 2262",
-                           i);
-        r->start_ns = (int64_t)sp->start_time_unix_nano;
-        r->has_end = true;
-        r->end_ns = (int64_t)sp->end_time_unix_nano;
-        struct buf b;
-        buf_init(&b, CONTENT_MAX);
-        put_content(&b, a, sp, tid);
-        if (!buf_ok(&b)) {
-            buf_release(&b);
-            return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
-        }
-        r->content = arena_strndup(a, b.ptr, b.len);
-        r->content_n = b.len;
-        buf_release(&b);
-
-        struct span_trace_agg *g = agg_for(a, out, tid);
-        int64_t start_ms = r->start_ns / 1000000;
-        if (start_ms < g->min_start_ms)
-            g->min_start_ms = start_ms;
-        if (r->end_ns) {
-            int64_t end_ms = r->end_ns / 1000000;
-            if (!g->has_max_end || end_ms > g->max_end_ms)
-                g->max_end_ms = end_ms;
-            g->has_max_end = true;
-        }
-        if (!r->parent_span_id)
-            root_into(a, g, sp);
-    }
-    return 0;
+    /* One content buffer and one attribute buffer serve every span of the batch. */
+    struct buf b, tmp;
+    buf_init(&b, CONTENT_MAX);
+    buf_init(&tmp, CONTENT_MAX);
+    int rc = 0;
+    for (size_t i = 0; i < rq->nspans && rc == 0; i++)
+        rc = one_span(a, &rq->spans[i], i, out, &b, &tmp, e);
+    buf_release(&b);
+    buf_release(&tmp);
+    return rc;
 }
