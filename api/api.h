@@ -113,6 +113,11 @@ int read_runs_query(struct ctx *c, struct search_runs_q *q, struct filter *f,
 int reply_page(struct ctx *c, const char *field, const void *items, size_t n, size_t size,
                void (*put)(struct jw *, const void *), int64_t max, int64_t offset);
 
+/* Writes {"<field>": item} (the reply of a route that returns one entity); put writes the
+ * item. Returns 0. */
+int reply_item(struct ctx *c, const char *field, void (*put)(struct jw *, const void *),
+               const void *item);
+
 /* Writes {} (the reply of most write endpoints) and returns 0. */
 int reply_empty(struct ctx *c);
 

@@ -146,13 +146,14 @@ void put_assessment(struct jw *w, const struct assessment *a)
     jw_obj_end(w);
 }
 
+static void put_assessment_item(struct jw *w, const void *item)
+{
+    put_assessment(w, (const struct assessment *)item);
+}
+
 static int reply_assessment(struct ctx *c, const struct assessment *a)
 {
-    jw_obj(&c->w);
-    jw_key(&c->w, "assessment");
-    put_assessment(&c->w, a);
-    jw_obj_end(&c->w);
-    return 0;
+    return reply_item(c, "assessment", put_assessment_item, a);
 }
 
 /* ---- JSON in ---- */

@@ -373,13 +373,14 @@ static void put_role(struct jw *w, const struct auth_role *r)
     jw_obj_end(w);
 }
 
+static void put_role_item(struct jw *w, const void *item)
+{
+    put_role(w, (const struct auth_role *)item);
+}
+
 static int reply_role(struct ctx *c, const struct auth_role *r)
 {
-    jw_obj(&c->w);
-    jw_key(&c->w, "role");
-    put_role(&c->w, r);
-    jw_obj_end(&c->w);
-    return 0;
+    return reply_item(c, "role", put_role_item, r);
 }
 
 static int reply_roles(struct ctx *c, const struct auth_role *v, size_t n)
@@ -481,13 +482,14 @@ static int h_role_delete(struct ctx *c)
     return reply_empty(c);
 }
 
+static void put_role_perm_item(struct jw *w, const void *item)
+{
+    put_role_perm(w, (const struct auth_role_perm *)item);
+}
+
 static int reply_role_perm(struct ctx *c, const struct auth_role_perm *p)
 {
-    jw_obj(&c->w);
-    jw_key(&c->w, "role_permission");
-    put_role_perm(&c->w, p);
-    jw_obj_end(&c->w);
-    return 0;
+    return reply_item(c, "role_permission", put_role_perm_item, p);
 }
 
 static int h_role_perm_add(struct ctx *c)

@@ -91,13 +91,14 @@ static void put_logged_model(struct jw *w, const struct logged_model *m)
     jw_obj_end(w);
 }
 
+static void put_model_item(struct jw *w, const void *item)
+{
+    put_logged_model(w, (const struct logged_model *)item);
+}
+
 static int reply_model(struct ctx *c, const struct logged_model *m)
 {
-    jw_obj(&c->w);
-    jw_key(&c->w, "model");
-    put_logged_model(&c->w, m);
-    jw_obj_end(&c->w);
-    return 0;
+    return reply_item(c, "model", put_model_item, m);
 }
 
 /* ---- JSON in ---- */

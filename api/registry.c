@@ -93,22 +93,24 @@ static void put_registered_model(struct jw *w, const struct registered_model *rm
     jw_obj_end(w);
 }
 
+static void put_rm_item(struct jw *w, const void *item)
+{
+    put_registered_model(w, (const struct registered_model *)item);
+}
+
+static void put_mv_item(struct jw *w, const void *item)
+{
+    put_model_version(w, (const struct model_version *)item);
+}
+
 static int reply_rm(struct ctx *c, const struct registered_model *rm)
 {
-    jw_obj(&c->w);
-    jw_key(&c->w, "registered_model");
-    put_registered_model(&c->w, rm);
-    jw_obj_end(&c->w);
-    return 0;
+    return reply_item(c, "registered_model", put_rm_item, rm);
 }
 
 static int reply_mv(struct ctx *c, const struct model_version *mv)
 {
-    jw_obj(&c->w);
-    jw_key(&c->w, "model_version");
-    put_model_version(&c->w, mv);
-    jw_obj_end(&c->w);
-    return 0;
+    return reply_item(c, "model_version", put_mv_item, mv);
 }
 
 /* ---- request helpers ---- */
@@ -206,16 +208,6 @@ static int read_search_max(struct ctx *c, int64_t dflt, int64_t max, int64_t *ou
 }
 
 /* ---- registered models ---- */
-
-static void put_rm_item(struct jw *w, const void *item)
-{
-    put_registered_model(w, (const struct registered_model *)item);
-}
-
-static void put_mv_item(struct jw *w, const void *item)
-{
-    put_model_version(w, (const struct model_version *)item);
-}
 
 static int h_rm_create(struct ctx *c)
 {

@@ -53,6 +53,16 @@ int reply_empty(struct ctx *c)
     return 0;
 }
 
+int reply_item(struct ctx *c, const char *field, void (*put)(struct jw *, const void *),
+               const void *item)
+{
+    jw_obj(&c->w);
+    jw_key(&c->w, field);
+    put(&c->w, item);
+    jw_obj_end(&c->w);
+    return 0;
+}
+
 int reply_page(struct ctx *c, const char *field, const void *items, size_t n, size_t size,
                void (*put)(struct jw *, const void *), int64_t max, int64_t offset)
 {

@@ -189,13 +189,14 @@ static void put_webhook(struct jw *w, const struct webhook *h)
     jw_obj_end(w);
 }
 
+static void put_webhook_item(struct jw *w, const void *item)
+{
+    put_webhook(w, (const struct webhook *)item);
+}
+
 static int reply_webhook(struct ctx *c, const struct webhook *h)
 {
-    jw_obj(&c->w);
-    jw_key(&c->w, "webhook");
-    put_webhook(&c->w, h);
-    jw_obj_end(&c->w);
-    return 0;
+    return reply_item(c, "webhook", put_webhook_item, h);
 }
 
 static int h_create(struct ctx *c)
@@ -237,11 +238,6 @@ static int h_create(struct ctx *c)
     if (wh_get(&c->s, h.id, &out) != 0)
         return -1;
     return reply_webhook(c, &out);
-}
-
-static void put_webhook_item(struct jw *w, const void *item)
-{
-    put_webhook(w, (const struct webhook *)item);
 }
 
 static int h_list(struct ctx *c)
