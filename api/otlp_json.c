@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../base/base64.h"
+#include "../base/url.h"
 #include "../base/utf8.h"
 #include "otlp.h"
 
@@ -88,12 +89,6 @@ static int u64_of(struct jr *r, json_t *v, const char *where, uint64_t *out, boo
     return 0;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 static int id_of(struct jr *r, json_t *v, const char *where, uint8_t *dst, size_t want,
                  size_t *n)
 {
@@ -111,7 +106,7 @@ static int id_of(struct jr *r, json_t *v, const char *where, uint8_t *dst, size_
                        "Invalid OpenTelemetry JSON: %s is %zu hex digits, not %zu", where, len,
                        2 * want);
     for (size_t i = 0; i < want; i++) {
-        int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return bad(r, where, "is not hex");
         dst[i] = (uint8_t)(hi << 4 | lo);

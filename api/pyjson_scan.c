@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../base/json_plain.h"
+#include "../base/url.h"
 #include "../base/utf8.h"
 
 size_t pyjson_ws(const char *s, size_t n, size_t i)
@@ -19,17 +20,6 @@ size_t pyjson_ws(const char *s, size_t n, size_t i)
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static int hex_val(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 /* Past the string token at s[i] == '"', or 0 when it is not one. */
@@ -63,7 +53,7 @@ static size_t string_end(const char *s, size_t n, size_t i)
             if (n - i < 5)
                 return 0;
             for (int k = 1; k <= 4; k++)
-                if (hex_val(s[i + k]) < 0)
+                if (hex_digit(s[i + k]) < 0)
                     return 0;
             i += 4;
             break;
@@ -245,17 +235,23 @@ enum pyjson_kind pyjson_skip(const char *s, size_t n, size_t i, size_t *end)
     return scalar(s, n, i, end); /* short: checking costs nothing more */
 }
 
+enum pyjson_kind pyjson_whole(const char *s, size_t n, size_t *start, size_t *end)
+{
+    *start = pyjson_ws(s, n, 0);
+    enum pyjson_kind k = pyjson_value(s, n, *start, end);
+    return k != PYJSON_BAD && pyjson_ws(s, n, *end) == n ? k : PYJSON_BAD;
+}
+
 enum pyjson_kind pyjson_kind(const char *s, size_t n)
 {
-    size_t end;
-    enum pyjson_kind k = pyjson_value(s, n, pyjson_ws(s, n, 0), &end);
-    return k != PYJSON_BAD && pyjson_ws(s, n, end) == n ? k : PYJSON_BAD;
+    size_t start, end;
+    return pyjson_whole(s, n, &start, &end);
 }
 
 static uint32_t hex4(const char *p)
 {
-    return (uint32_t)(hex_val(p[0]) << 12 | hex_val(p[1]) << 8 | hex_val(p[2]) << 4 |
-                      hex_val(p[3]));
+    return (uint32_t)(hex_digit(p[0]) << 12 | hex_digit(p[1]) << 8 | hex_digit(p[2]) << 4 |
+                      hex_digit(p[3]));
 }
 
 int pyjson_unescape(struct buf *b, const char *s, size_t n)

@@ -39,8 +39,10 @@ enum pyjson_kind pyjson_value(const char *s, size_t n, size_t i, size_t *end);
  * with *end just past it, found without checking again (a fraction of the work). */
 enum pyjson_kind pyjson_skip(const char *s, size_t n, size_t i, size_t *end);
 
-/* The whole text as one value with optional whitespace around it: its kind, or BAD. */
+/* The whole text as one value with optional whitespace around it: its kind, or BAD; with
+ * pyjson_whole, also where the value starts and ends. */
 enum pyjson_kind pyjson_kind(const char *s, size_t n);
+enum pyjson_kind pyjson_whole(const char *s, size_t n, size_t *start, size_t *end);
 
 /* Appends the text of the string token s[0..n) (quotes included, as pyjson_value found
  * it) to b, escapes decoded to UTF-8. -1 for an escaped lone surrogate, which UTF-8

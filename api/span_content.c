@@ -8,6 +8,7 @@
 
 #include "../base/base64.h"
 #include "../base/buf.h"
+#include "../base/util.h"
 #include "pyjson.h"
 #include "pyjson_scan.h"
 
@@ -130,16 +131,6 @@ static const char *attr_dump(struct arena *a, const struct otlp_value *v, size_t
     *n = b.len;
     buf_release(&b);
     return s;
-}
-
-static void hex(char *out, const uint8_t *p, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[p[i] >> 4];
-        out[2 * i + 1] = digits[p[i] & 15];
-    }
-    out[2 * n] = 0;
 }
 
 static const char *b64(struct arena *a, const uint8_t *p, size_t n)
@@ -265,8 +256,8 @@ static void put_content(struct buf *b, struct buf *tmp, struct arena *a,
     for (size_t i = 0; i < sp->nlinks; i++) {
         const struct otlp_link *l = &sp->links[i];
         char th[33], sh[17];
-        hex(th, l->trace_id, l->trace_id_n);
-        hex(sh, l->span_id, l->span_id_n);
+        hex_encode(th, l->trace_id, l->trace_id_n);
+        hex_encode(sh, l->span_id, l->span_id_n);
         if (i)
             buf_puts(b, ", ");
         buf_puts(b, "{\"trace_id\": ");
@@ -287,11 +278,13 @@ static const char *attr_string(struct arena *a, const struct otlp_attrs *at, con
     const struct otlp_value *v = find_attr(at, key);
     if (!v || v->kind != OTLP_V_STRING)
         return NULL;
-    if (is_encoded_json(v)) {
-        /* Encoded twice: the text is the JSON of a string (or of a list or dict: none). */
-        size_t start = pyjson_ws(v->s, v->n, 0), end;
-        if (pyjson_value(v->s, v->n, start, &end) != PYJSON_STRING)
-            return NULL;
+    /* Encoded twice (is_encoded_json): the text is the JSON of a string, or of a list or
+     * dict, which has no text. */
+    size_t start, end;
+    enum pyjson_kind k = pyjson_whole(v->s, v->n, &start, &end);
+    if (k == PYJSON_ARRAY || k == PYJSON_OBJECT)
+        return NULL;
+    if (k == PYJSON_STRING) {
         struct buf b;
         buf_init(&b, CONTENT_MAX);
         const char *s = pyjson_unescape(&b, v->s + start, end - start) == 0
@@ -380,14 +373,14 @@ static int one_span(struct arena *a, const struct otlp_span *sp, size_t i, struc
                        "Cannot convert OpenTelemetry span to MLflow span: span %zu has no %s", i,
                        sp->trace_id_n != 16 ? "trace_id" : "span_id");
     char th[33], sh[17], ph[17];
-    hex(th, sp->trace_id, 16);
-    hex(sh, sp->span_id, 8);
+    hex_encode(th, sp->trace_id, 16);
+    hex_encode(sh, sp->span_id, 8);
     const char *tid = arena_printf(a, "tr-%s", th);
     struct span_row *r = &out->rows[out->nrows++];
     r->trace_id = tid;
     r->span_id = arena_strdup(a, sh);
     if (sp->parent_span_id_n) {
-        hex(ph, sp->parent_span_id, 8);
+        hex_encode(ph, sp->parent_span_id, 8);
         r->parent_span_id = arena_strdup(a, ph);
     }
     r->name = sp->name;

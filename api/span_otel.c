@@ -138,6 +138,8 @@ static void raw_str(struct buf *b, struct val v)
     buf_append(b, run, (size_t)(end - run));
 }
 
+static void kv_items(struct buf *b, struct buf *scratch, struct val obj, int depth);
+
 static void any_value(struct buf *b, struct val v, int depth)
 {
     put(b, "{");
@@ -183,20 +185,11 @@ static void any_value(struct buf *b, struct val v, int depth)
         put(b, "]}");
         break;
     }
-    case PYJSON_OBJECT: {
+    case PYJSON_OBJECT:
         put(b, "\"kvlist_value\":{\"values\":[");
-        struct walk w = walk_of(v);
-        struct val key, item;
-        for (bool first = true; walk_next(&w, &key, &item); first = false) {
-            put(b, first ? "{\"key\":" : ",{\"key\":");
-            raw_str(b, key);
-            put(b, ",\"value\":");
-            any_value(b, item, depth + 1);
-            put(b, "}");
-        }
+        kv_items(b, NULL, v, depth + 1);
         put(b, "]}");
         break;
-    }
     default: /* null: an AnyValue with nothing set */
         break;
     }
@@ -211,9 +204,9 @@ static void attr_value(struct buf *b, struct buf *scratch, struct val v)
         scratch->len = 0;
         if (pyjson_unescape(scratch, v.p, v.n) == 0 && buf_ok(scratch)) {
             const char *t = scratch->ptr ? scratch->ptr : "";
-            size_t start = pyjson_ws(t, scratch->len, 0), end;
-            enum pyjson_kind k = pyjson_value(t, scratch->len, start, &end);
-            if (k != PYJSON_BAD && pyjson_ws(t, scratch->len, end) == scratch->len) {
+            size_t start, end;
+            enum pyjson_kind k = pyjson_whole(t, scratch->len, &start, &end);
+            if (k != PYJSON_BAD) {
                 any_value(b, (struct val){t + start, end - start, k}, 0);
                 return;
             }
@@ -222,22 +215,29 @@ static void attr_value(struct buf *b, struct buf *scratch, struct val v)
     any_value(b, v, 0);
 }
 
-/* "attributes": [{"key": ..., "value": AnyValue}, ...] */
-static void attributes(struct buf *b, struct buf *scratch, struct val obj, bool encoded)
+/* The members of obj as KeyValues, {"key": ..., "value": AnyValue}, ...: with scratch, the
+ * values are encoded attributes (see attr_value). */
+static void kv_items(struct buf *b, struct buf *scratch, struct val obj, int depth)
 {
-    put(b, ",\"attributes\":[");
     struct walk w = walk_of(obj);
     struct val key, v;
     for (bool first = true; walk_next(&w, &key, &v); first = false) {
         put(b, first ? "{\"key\":" : ",{\"key\":");
         raw_str(b, key);
         put(b, ",\"value\":");
-        if (encoded)
+        if (scratch)
             attr_value(b, scratch, v);
         else
-            any_value(b, v, 0);
+            any_value(b, v, depth);
         put(b, "}");
     }
+}
+
+/* "attributes": [{"key": ..., "value": AnyValue}, ...] */
+static void attributes(struct buf *b, struct buf *scratch, struct val obj, bool encoded)
+{
+    put(b, ",\"attributes\":[");
+    kv_items(b, encoded ? scratch : NULL, obj, 0);
     put(b, "]");
 }
 
@@ -310,8 +310,8 @@ static void events(struct buf *b, struct buf *scratch, struct val arr)
 
 int span_otel_write(struct jw *jw, const char *content, size_t n, struct err *e)
 {
-    size_t start = pyjson_ws(content, n, 0), end;
-    if (pyjson_value(content, n, start, &end) != PYJSON_OBJECT || pyjson_ws(content, n, end) != n)
+    size_t start, end;
+    if (pyjson_whole(content, n, &start, &end) != PYJSON_OBJECT)
         return err_set(e, ERR_INTERNAL_ERROR, "A stored span is not valid JSON");
     struct val span = {content + start, end - start, PYJSON_OBJECT};
     enum { TRACE_ID, SPAN_ID, PARENT_ID, NAME, START, END, ATTRS, EVENTS, STATUS, NF };

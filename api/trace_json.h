@@ -7,9 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../base/err.h"
-#include "jw.h"
-
 /* ms since the epoch as RFC 3339 in UTC with 0 or 3 fraction digits: "2026-12-02T11:33:15.210Z". */
 void trace_json_timestamp(char *out, size_t cap, int64_t ms);
 /* ms as a proto Duration: "0.078s", "2s". */
@@ -18,7 +15,7 @@ void trace_json_duration(char *out, size_t cap, int64_t ms);
 int trace_json_parse_timestamp(const char *s, int64_t *ms);
 int trace_json_parse_duration(const char *s, int64_t *ms);
 
-/* Parses stored span JSON as Python's json.loads would: NaN, Infinity and -Infinity are
+/* Parses stored JSON (assessment values) as Python's json.loads would: NaN, Infinity and -Infinity are
  * read (as null). NULL when it is not JSON. The caller json_decref's the result. */
 typedef struct json_t json_t;
 json_t *trace_json_load(const char *p, size_t n);

@@ -78,14 +78,14 @@ void random_bytes(void *p, size_t n)
     }
 }
 
-static void hex16(const unsigned char b[16], char out[33])
+void hex_encode(char *out, const unsigned char *p, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    for (int i = 0; i < 16; i++) {
-        out[2 * i] = hex[b[i] >> 4];
-        out[2 * i + 1] = hex[b[i] & 15];
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hex[p[i] >> 4];
+        out[2 * i + 1] = hex[p[i] & 15];
     }
-    out[32] = '\0';
+    out[2 * n] = '\0';
 }
 
 void uuid4_hex(char out[33])
@@ -94,7 +94,7 @@ void uuid4_hex(char out[33])
     random_bytes(b, sizeof b);
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    hex16(b, out);
+    hex_encode(out, b, 16);
 }
 
 void uuid7_hex(char out[33])
@@ -124,7 +124,7 @@ void uuid7_hex(char out[33])
     b[6] = (unsigned char)(0x70 | (s >> 8));
     b[7] = (unsigned char)s;
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-    hex16(b, out);
+    hex_encode(out, b, 16);
 }
 
 bool parse_i64(const char *s, size_t n, int64_t *out)

@@ -28,6 +28,9 @@ int64_t now_ms(void);
 /* Monotonic nanoseconds, for measuring. */
 int64_t mono_ns(void);
 
+/* p[0..n) as 2n lowercase hex characters plus NUL at out. */
+void hex_encode(char *out, const unsigned char *p, size_t n);
+
 /* 32 lowercase hex characters of a random uuid4 plus NUL (MLflow's uuid.uuid4().hex). */
 void uuid4_hex(char out[33]);
 /* The same for a time-ordered UUIDv7: ids made later by this process sort after earlier

@@ -59,10 +59,15 @@ static size_t index_of(const struct trace_info *t, size_t n, const char *id, siz
     return n;
 }
 
-/* Appends (request_id, key, value) rows of st to the tags (or metadata) of their traces. */
-static int read_child_kvs(struct sctx *c, struct db_stmt *st, struct trace_info *t, size_t n,
-                          bool tags)
+/* Appends the (request_id, key, value) rows sql selects for the traces of ids_json to the
+ * tags (or metadata) of their traces. */
+static int read_child_kvs(struct sctx *c, const char *sql, const char *ids_json,
+                          struct trace_info *t, size_t n, bool tags)
 {
+    struct db_stmt *st = db_prepare(c->db, sql);
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, ids_json);
     size_t hint = 0;
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
@@ -81,7 +86,7 @@ static int read_child_kvs(struct sctx *c, struct db_stmt *st, struct trace_info 
 }
 
 static int load_children(struct sctx *c, struct trace_info *t, size_t m, const char **names,
-                         const char **sessions);
+                         const char **sessions, const char *ids_json);
 
 /* The columns of trace_info read_info_row reads, in its order. */
 #define INFO_COLUMNS                                                                       \
@@ -137,36 +142,26 @@ static int load_many(struct sctx *c, const char *const *ids, size_t n, struct tr
             t[m++] = found[i];
         }
     *nout = m;
-    return load_children(c, t, m, names, sessions);
+    return load_children(c, t, m, names, sessions, ids_json);
 }
 
-/* The tags, metadata and assessments of t[0..m), in three queries; names[i] and sessions[i]
- * (trace_info's columns) go among them as MLflow returns them. */
+/* The tags, metadata and assessments of t[0..m), in three queries over ids_json (their ids,
+ * or more); names[i] and sessions[i] (trace_info's columns) go among them as MLflow returns
+ * them. */
 static int load_children(struct sctx *c, struct trace_info *t, size_t m, const char **names,
-                         const char **sessions)
+                         const char **sessions, const char *ids_json)
 {
     if (!m)
         return 0;
-    const char **ids = arena_calloc(c->a, m, sizeof *ids);
-    for (size_t i = 0; i < m; i++)
-        ids[i] = t[i].trace_id;
-    const char *ids_json = store_ids_json(c->a, ids, m);
-    struct db_stmt *st = db_prepare(c->db, "SELECT request_id, key, value FROM trace_tags WHERE request_id IN "
-                           "(SELECT value FROM json_each(?)) AND key <> 'mlflow.traceName' "
-                           "ORDER BY request_id, key");
-    if (!st)
-        return store_err(c);
-    db_bind_str(st, 1, ids_json);
-    if (read_child_kvs(c, st, t, m, true) != 0)
-        return -1;
-    st = db_prepare(c->db, "SELECT request_id, key, value FROM trace_request_metadata WHERE "
-                           "request_id IN (SELECT value FROM json_each(?)) AND key NOT IN "
-                           "('mlflow.trace.session', 'mlflow.trace.tokenUsage', "
-                           "'mlflow.trace.cost') ORDER BY request_id, key");
-    if (!st)
-        return store_err(c);
-    db_bind_str(st, 1, ids_json);
-    if (read_child_kvs(c, st, t, m, false) != 0)
+    if (read_child_kvs(c, "SELECT request_id, key, value FROM trace_tags WHERE request_id IN "
+                          "(SELECT value FROM json_each(?)) AND key <> 'mlflow.traceName' "
+                          "ORDER BY request_id, key",
+                       ids_json, t, m, true) != 0 ||
+        read_child_kvs(c, "SELECT request_id, key, value FROM trace_request_metadata WHERE "
+                          "request_id IN (SELECT value FROM json_each(?)) AND key NOT IN "
+                          "('mlflow.trace.session', 'mlflow.trace.tokenUsage', "
+                          "'mlflow.trace.cost') ORDER BY request_id, key",
+                       ids_json, t, m, false) != 0)
         return -1;
     struct assessment *as;
     size_t na;
@@ -878,5 +873,9 @@ int trace_search(struct sctx *c, const struct trace_search_q *q, struct trace_in
         return txn_end_read(c, store_err_step(c, rc));
     *out = t;
     *n = rows;
-    return txn_end_read(c, load_children(c, t, rows, names, sessions));
+    const char **ids = arena_calloc(c->a, rows ? rows : 1, sizeof *ids);
+    for (size_t i = 0; i < rows; i++)
+        ids[i] = t[i].trace_id;
+    return txn_end_read(
+        c, load_children(c, t, rows, names, sessions, store_ids_json(c->a, ids, rows)));
 }
