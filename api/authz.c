@@ -21,6 +21,7 @@
 #include "../base/util.h"
 #include "api.h"
 #include "authz.h"
+#include "authz_rules.h"
 
 enum rule {
     R_NONE = 0,   /* no rule: refused */
@@ -43,8 +44,10 @@ enum rule {
     R_PROXY_READ, R_PROXY_UPDATE, R_PROXY_DELETE,
     R_DATASETS,     /* search-datasets: READ on every experiment_id */
     R_GRANT,        /* users/permissions/grant|revoke: MANAGE on the resource */
-    R_GET_USER_PERM /* users/permissions/get: self or admin */
+    R_GET_USER_PERM, /* users/permissions/get: self or admin */
+    R_TRACE_BASE,    /* R_TRACE(tr): the trace rule tr (api/authz_traces.c) */
 };
+#define R_TRACE(tr) ((enum rule)(R_TRACE_BASE + (tr)))
 
 static const struct {
     enum http_method m;
@@ -129,27 +132,26 @@ static const struct {
     /* ours: the registry audit log spans every model */
     {HTTP_GET, "/registry/audit", R_ADMIN},
     /* logged models */
-    /* traces (api/traces.c, api/otlp.c): MLflow's per-trace tier is not built yet, so only
-     * admins may read or write traces when auth is on (closed, not open). */
-    {HTTP_POST, "/traces", R_ADMIN},
-    {HTTP_GET, "/traces/get", R_ADMIN},
-    {HTTP_GET, "/traces/batchGet", R_ADMIN},
-    {HTTP_POST, "/traces/batchGetInfos", R_ADMIN},
-    {HTTP_POST, "/traces/search", R_ADMIN},
-    {HTTP_POST, "/traces/delete-traces", R_ADMIN},
-    {HTTP_POST, "/traces/metrics", R_ADMIN},                      /* not built: 404 */
-    {HTTP_POST, "/traces/calculate-filter-correlation", R_ADMIN}, /* not built: 404 */
-    {HTTP_POST, "/traces/link-to-run", R_ADMIN},
-    {HTTP_GET, "/traces/{trace_id}", R_ADMIN},
-    {HTTP_PATCH, "/traces/{trace_id}/tags", R_ADMIN},
-    {HTTP_DELETE, "/traces/{trace_id}/tags", R_ADMIN},
-    {HTTP_PATCH, "/traces/{request_id}/tags", R_ADMIN},
-    {HTTP_DELETE, "/traces/{request_id}/tags", R_ADMIN},
-    {HTTP_POST, "/v1/traces", R_ADMIN},
-    {HTTP_POST, "/traces/{trace_id}/assessments", R_ADMIN},
-    {HTTP_GET, "/traces/{trace_id}/assessments/{assessment_id}", R_ADMIN},
-    {HTTP_PATCH, "/traces/{trace_id}/assessments/{assessment_id}", R_ADMIN},
-    {HTTP_DELETE, "/traces/{trace_id}/assessments/{assessment_id}", R_ADMIN},
+    /* traces (api/traces.c, api/otlp.c, api/assessments.c) */
+    {HTTP_POST, "/traces", R_TRACE(TR_START)},
+    {HTTP_GET, "/traces/get", R_TRACE(TR_READ)},
+    {HTTP_GET, "/traces/batchGet", R_TRACE(TR_BATCH)},
+    {HTTP_POST, "/traces/batchGetInfos", R_TRACE(TR_BATCH)},
+    {HTTP_POST, "/traces/search", R_TRACE(TR_SEARCH)},
+    {HTTP_POST, "/traces/delete-traces", R_TRACE(TR_DELETE)},
+    {HTTP_POST, "/traces/metrics", R_AUTHED},                      /* not built: 404 */
+    {HTTP_POST, "/traces/calculate-filter-correlation", R_AUTHED}, /* not built: 404 */
+    {HTTP_POST, "/traces/link-to-run", R_TRACE(TR_LINK)},
+    {HTTP_GET, "/traces/{trace_id}", R_TRACE(TR_READ)},
+    {HTTP_PATCH, "/traces/{trace_id}/tags", R_TRACE(TR_UPDATE)},
+    {HTTP_DELETE, "/traces/{trace_id}/tags", R_TRACE(TR_UPDATE)},
+    {HTTP_PATCH, "/traces/{request_id}/tags", R_TRACE(TR_UPDATE)},
+    {HTTP_DELETE, "/traces/{request_id}/tags", R_TRACE(TR_UPDATE)},
+    {HTTP_POST, "/v1/traces", R_TRACE(TR_OTLP)},
+    {HTTP_POST, "/traces/{trace_id}/assessments", R_TRACE(TR_ASSESS_CREATE)},
+    {HTTP_GET, "/traces/{trace_id}/assessments/{assessment_id}", R_TRACE(TR_ASSESS_READ)},
+    {HTTP_PATCH, "/traces/{trace_id}/assessments/{assessment_id}", R_TRACE(TR_ASSESS_UPDATE)},
+    {HTTP_DELETE, "/traces/{trace_id}/assessments/{assessment_id}", R_TRACE(TR_ASSESS_DELETE)},
     {HTTP_POST, "/logged-models/search", R_FILTERED},
     {HTTP_POST, "/logged-models", R_LM_CREATE},
     {HTTP_GET, "/logged-models/{model_id}", R_LM_READ},
@@ -371,7 +373,7 @@ static int authenticate(struct ctx *c)
 
 /* ---- the rules ---- */
 
-static bool allowed(struct ctx *c, const struct perm_req *reqs, size_t n)
+bool authz_allowed(struct ctx *c, const struct perm_req *reqs, size_t n)
 {
     return perm_authorize(&c->az->pc, reqs, n);
 }
@@ -379,7 +381,7 @@ static bool allowed(struct ctx *c, const struct perm_req *reqs, size_t n)
 /* An experiment id as grants spell it: the handlers read "01" and " 1" as 1 (parse_i64),
  * so the rules must too, or a grant on "1" could be side-stepped. Text that is no number
  * stays as it is (the handler refuses it). */
-static const char *canon_exp(struct ctx *c, const char *s)
+const char *authz_canon_exp(struct ctx *c, const char *s)
 {
     int64_t v;
     if (!s || !parse_i64(s, strlen(s), &v))
@@ -389,14 +391,14 @@ static const char *canon_exp(struct ctx *c, const char *s)
 
 static bool can_exp(struct ctx *c, const char *exp_id, enum perm_action a)
 {
-    exp_id = canon_exp(c, exp_id);
+    exp_id = authz_canon_exp(c, exp_id);
     struct perm_req r = {.type = "experiment", .id = exp_id, .action = a};
-    return allowed(c, &r, 1);
+    return authz_allowed(c, &r, 1);
 }
 
 /* _run_requirement: READ on the experiment, and the action on the run tier falling back to
  * the experiment. A missing run denies (no oracle for which ids exist). */
-static int can_run(struct ctx *c, const char *run_id, enum perm_action a, bool *ok)
+int authz_can_run(struct ctx *c, const char *run_id, enum perm_action a, bool *ok)
 {
     int64_t exp;
     int found = run_experiment_of(&c->s, run_id, &exp);
@@ -410,7 +412,7 @@ static int can_run(struct ctx *c, const char *run_id, enum perm_action a, bool *
         {.type = "experiment", .id = eid, .action = ACT_READ},
         {.type = "run", .id = NULL, .action = a, .fb_type = "experiment", .fb_id = eid},
     };
-    *ok = allowed(c, reqs, 2);
+    *ok = authz_allowed(c, reqs, 2);
     return 0;
 }
 
@@ -429,7 +431,7 @@ static int can_lm(struct ctx *c, const char *model_id, enum perm_action a, bool 
         {.type = "logged_model", .id = NULL, .action = a, .fb_type = "experiment",
          .fb_id = eid},
     };
-    *ok = allowed(c, reqs, 2);
+    *ok = authz_allowed(c, reqs, 2);
     return 0;
 }
 
@@ -442,13 +444,13 @@ static bool can_mv(struct ctx *c, const char *name, enum perm_action a)
         {.type = "registered_model_version", .id = NULL, .action = a,
          .fb_type = "registered_model", .fb_id = name},
     };
-    return allowed(c, reqs, 2);
+    return authz_allowed(c, reqs, 2);
 }
 
 static bool can_rm(struct ctx *c, const char *name, enum perm_action a)
 {
     struct perm_req r = {.type = "registered_model", .id = name, .action = a};
-    return allowed(c, &r, 1);
+    return authz_allowed(c, &r, 1);
 }
 
 /* The experiment id at the head of an artifact proxy path ("12/<run>/artifacts/x"); NULL
@@ -471,7 +473,7 @@ static const char *proxy_experiment(struct ctx *c, const char *path)
 
 /* Fetches a string field (query or body); NULL when absent. in_str's errors are left for
  * the handler to report with its own messages, so absence here only denies. */
-static const char *field(struct ctx *c, const char *name)
+const char *authz_field(struct ctx *c, const char *name)
 {
     const char *v = NULL;
     struct err saved = c->e;
@@ -484,8 +486,8 @@ static const char *field(struct ctx *c, const char *name)
 
 static const char *run_id_field(struct ctx *c)
 {
-    const char *v = field(c, "run_id");
-    return v ? v : field(c, "run_uuid");
+    const char *v = authz_field(c, "run_id");
+    return v ? v : authz_field(c, "run_uuid");
 }
 
 /* Whether the rule lets the (non-admin) caller in: 1 yes, 0 no, -1 error. */
@@ -501,34 +503,36 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
         return 1;
     case R_ADMIN:
         return 0;
+    case R_TRACE_BASE:
+        return 0;
     case R_WS_ADMIN:
         return perm_is_workspace_admin(&c->az->pc);
     case R_SELF:
     case R_SELF_PW:
     case R_GET_USER_PERM: {
-        const char *u = field(c, "username");
+        const char *u = authz_field(c, "username");
         return u && strcmp(u, c->az->user.username) == 0;
     }
     case R_GRANT: {
-        const char *type = field(c, "resource_type"), *id = field(c, "resource_id");
+        const char *type = authz_field(c, "resource_type"), *id = authz_field(c, "resource_id");
         if (!type || !id)
             return 1; /* the handler answers the missing parameter */
         if (!perm_type_known(type) || strcmp(type, "workspace") == 0)
             return 1; /* and the bad type, with MLflow's message */
         struct perm_req r = {.type = type, .id = id, .action = ACT_MANAGE};
-        return allowed(c, &r, 1);
+        return authz_allowed(c, &r, 1);
     }
     case R_EXP_CREATE: {
         struct perm_req r = {.type = "experiment", .id = NULL, .action = ACT_NOT_DENIED};
-        return allowed(c, &r, 1);
+        return authz_allowed(c, &r, 1);
     }
     case R_EXP_READ:
     case R_EXP_UPDATE: {
-        const char *id = field(c, "experiment_id");
+        const char *id = authz_field(c, "experiment_id");
         return id && can_exp(c, id, rule == R_EXP_READ ? ACT_READ : ACT_UPDATE);
     }
     case R_EXP_DELETE: {
-        const char *id = canon_exp(c, field(c, "experiment_id"));
+        const char *id = authz_canon_exp(c, authz_field(c, "experiment_id"));
         if (!id)
             return 0;
         struct perm_req reqs[3] = {
@@ -537,10 +541,10 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
             {.type = "logged_model", .action = ACT_DELETE, .fb_type = "experiment",
              .fb_id = id},
         };
-        return allowed(c, reqs, 3);
+        return authz_allowed(c, reqs, 3);
     }
     case R_EXP_READ_BY_NAME: {
-        const char *name = field(c, "experiment_name");
+        const char *name = authz_field(c, "experiment_name");
         struct experiment x;
         if (!name)
             return 0;
@@ -556,13 +560,13 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
     }
     case R_RUN_CREATE: {
         /* create_run puts a run without experiment_id in the Default experiment. */
-        const char *id = field(c, "experiment_id");
-        id = canon_exp(c, id && *id ? id : "0");
+        const char *id = authz_field(c, "experiment_id");
+        id = authz_canon_exp(c, id && *id ? id : "0");
         struct perm_req reqs[2] = {
             {.type = "experiment", .id = id, .action = ACT_UPDATE},
             {.type = "run", .action = ACT_NOT_DENIED},
         };
-        return allowed(c, reqs, 2);
+        return authz_allowed(c, reqs, 2);
     }
     case R_RUN_READ:
     case R_RUN_UPDATE:
@@ -570,13 +574,13 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
     case R_UPLOAD: {
         /* The very parameter the handler reads: upload-artifact takes run_uuid only, the
          * rest run_id falling back to run_uuid (in_run_id). */
-        const char *id = rule == R_UPLOAD ? field(c, "run_uuid") : run_id_field(c);
+        const char *id = rule == R_UPLOAD ? authz_field(c, "run_uuid") : run_id_field(c);
         if (!id)
             return 0;
         enum perm_action a = rule == R_RUN_READ     ? ACT_READ
                              : rule == R_RUN_DELETE ? ACT_DELETE
                                                     : ACT_UPDATE;
-        if (can_run(c, id, a, &ok) != 0)
+        if (authz_can_run(c, id, a, &ok) != 0)
             return -1;
         return ok;
     }
@@ -593,7 +597,7 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
                 return 0;
             }
             for (size_t i = 0; i < n; i++) {
-                if (can_run(c, ids[i], ACT_READ, &ok) != 0)
+                if (authz_can_run(c, ids[i], ACT_READ, &ok) != 0)
                     return -1;
                 if (!ok)
                     return 0;
@@ -602,14 +606,14 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
         return 1;
     }
     case R_RM_CREATE: {
-        const char *name = field(c, "name");
+        const char *name = authz_field(c, "name");
         struct perm_req r = {.type = "registered_model", .id = name, .action = ACT_NOT_DENIED};
-        return allowed(c, &r, 1);
+        return authz_allowed(c, &r, 1);
     }
     case R_RM_READ:
     case R_RM_UPDATE:
     case R_RM_DELETE: {
-        const char *name = field(c, "name");
+        const char *name = authz_field(c, "name");
         if (!name)
             return 0;
         if (rule == R_RM_DELETE) {
@@ -618,40 +622,40 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
                 {.type = "registered_model_version", .action = ACT_DELETE,
                  .fb_type = "registered_model", .fb_id = name},
             };
-            return allowed(c, reqs, 2);
+            return authz_allowed(c, reqs, 2);
         }
         return can_rm(c, name, rule == R_RM_READ ? ACT_READ : ACT_UPDATE);
     }
     case R_MV_READ: {
-        const char *name = field(c, "name");
+        const char *name = authz_field(c, "name");
         if (!name)
             return 0;
         struct perm_req reqs[2] = {
             {.type = "registered_model", .id = name, .action = ACT_READ},
             {.type = "registered_model_version", .action = ACT_NOT_DENIED},
         };
-        return allowed(c, reqs, 2);
+        return authz_allowed(c, reqs, 2);
     }
     case R_MV_UPDATE:
     case R_MV_DELETE: {
-        const char *name = field(c, "name");
+        const char *name = authz_field(c, "name");
         return name && can_mv(c, name, rule == R_MV_UPDATE ? ACT_UPDATE : ACT_DELETE);
     }
     case R_MV_CREATE: {
         /* _authorize_create_version: update on the model, the version tier not denied; a
          * run_id given must be readable. */
-        const char *name = field(c, "name");
+        const char *name = authz_field(c, "name");
         if (!name)
             return 0;
         struct perm_req reqs[2] = {
             {.type = "registered_model", .id = name, .action = ACT_UPDATE},
             {.type = "registered_model_version", .action = ACT_NOT_DENIED},
         };
-        if (!allowed(c, reqs, 2))
+        if (!authz_allowed(c, reqs, 2))
             return 0;
-        const char *run = field(c, "run_id");
+        const char *run = authz_field(c, "run_id");
         if (run && *run) {
-            if (can_run(c, run, ACT_READ, &ok) != 0)
+            if (authz_can_run(c, run, ACT_READ, &ok) != 0)
                 return -1;
             return ok;
         }
@@ -659,22 +663,22 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
     }
     case R_ALIAS_SET:
     case R_ALIAS_DELETE: {
-        const char *name = field(c, "name");
+        const char *name = authz_field(c, "name");
         if (!name || !can_rm(c, name, rule == R_ALIAS_SET ? ACT_UPDATE : ACT_DELETE))
             return 0;
         struct perm_req r = {.type = "registered_model_version", .action = ACT_READ,
                              .fb_type = "registered_model", .fb_id = name};
-        return allowed(c, &r, 1);
+        return authz_allowed(c, &r, 1);
     }
     case R_LM_CREATE: {
-        const char *id = canon_exp(c, field(c, "experiment_id"));
+        const char *id = authz_canon_exp(c, authz_field(c, "experiment_id"));
         if (!id)
             return 0;
         struct perm_req reqs[2] = {
             {.type = "experiment", .id = id, .action = ACT_UPDATE},
             {.type = "logged_model", .action = ACT_NOT_DENIED},
         };
-        return allowed(c, reqs, 2);
+        return authz_allowed(c, reqs, 2);
     }
     case R_LM_READ:
     case R_LM_UPDATE:
@@ -694,7 +698,7 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
     case R_PROXY_DELETE: {
         const char *path = c->r->params[0];
         if (!path && rt->pattern[strlen(rt->pattern) - 1] != '}')
-            path = field(c, "path"); /* the listing: ?path= */
+            path = authz_field(c, "path"); /* the listing: ?path= */
         const char *eid = proxy_experiment(c, path);
         if (!eid)
             return 0;
@@ -717,6 +721,8 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
         return 1;
     }
     }
+    if (rule > R_TRACE_BASE)
+        return authz_trace_check(c, (enum trace_rule)(rule - R_TRACE_BASE));
     return 0;
 }
 
@@ -774,14 +780,14 @@ bool authz_can_read(struct ctx *c, const char *type, const char *id)
         return true;
     if (strcmp(type, "run_experiment") == 0 || strcmp(type, "logged_model_experiment") == 0 ||
         strcmp(type, "experiment") == 0)
-        id = canon_exp(c, id);
+        id = authz_canon_exp(c, id);
     if (strcmp(type, "run_experiment") == 0) {
         /* search_runs: READ on the experiment and the run tier not denied. */
         struct perm_req reqs[2] = {
             {.type = "experiment", .id = id, .action = ACT_READ},
             {.type = "run", .action = ACT_NOT_DENIED},
         };
-        return allowed(c, reqs, 2);
+        return authz_allowed(c, reqs, 2);
     }
     if (strcmp(type, "logged_model_experiment") == 0) {
         struct perm_req reqs[2] = {
@@ -789,10 +795,10 @@ bool authz_can_read(struct ctx *c, const char *type, const char *id)
             {.type = "logged_model", .id = NULL, .action = ACT_READ, .fb_type = "experiment",
              .fb_id = id},
         };
-        return allowed(c, reqs, 2);
+        return authz_allowed(c, reqs, 2);
     }
     struct perm_req r = {.type = type, .id = id, .action = ACT_READ};
-    return allowed(c, &r, 1);
+    return authz_allowed(c, &r, 1);
 }
 
 static bool all_digits(const char *s)

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../auth/authdb.h"
 #include "../auth/perm.h"
@@ -39,6 +40,12 @@ bool authz_can_read(struct ctx *c, const char *type, const char *id);
 /* The rows of type ("experiment", "registered_model", or "registered_model_version" for
  * model versions by model name) the caller may read, as a SQL restriction; NULL: all. */
 const struct search_acl *authz_acl(struct ctx *c, const char *type);
+/* What a trace reply leaves out for the caller, as MLflow's response filters withhold it:
+ * the metadata naming the source run or the logged model when the caller's tier of that
+ * kind is denied, and the assessments when their tier does not let the caller read those of
+ * the trace's experiment. Bits; 0 for admins and with auth off. */
+enum { AZ_HIDE_SOURCE_RUN = 1, AZ_HIDE_MODEL_ID = 2, AZ_HIDE_ASSESSMENTS = 4 };
+unsigned authz_trace_hidden(struct ctx *c, int64_t experiment_id);
 /* MANAGE for the caller on a resource it has just created (MLflow's after_request). */
 void authz_created(struct ctx *c, const char *type, const char *id);
 /* A registered model deleted or renamed: its per-user grants follow. */

@@ -28,16 +28,26 @@ enum {
 
 /* ---- proto JSON of TraceInfoV3 ---- */
 
-static void put_kv_map(struct jw *w, const char *key, const struct kv *v, size_t n)
+/* Whether a metadata entry is one the caller may not see (authz_trace_hidden's bits). */
+static bool hidden_metadata(const char *key, unsigned hide)
+{
+    return ((hide & AZ_HIDE_SOURCE_RUN) && strcmp(key, TRACE_META_SOURCE_RUN) == 0) ||
+           ((hide & AZ_HIDE_MODEL_ID) && strcmp(key, TRACE_META_MODEL_ID) == 0);
+}
+
+static void put_kv_map(struct jw *w, const char *key, const struct kv *v, size_t n,
+                       unsigned hide)
 {
     jw_key(w, key);
     jw_obj(w);
     for (size_t i = 0; i < n; i++)
-        jw_kstr(w, v[i].key, v[i].value ? v[i].value : "");
+        if (!hidden_metadata(v[i].key, hide))
+            jw_kstr(w, v[i].key, v[i].value ? v[i].value : "");
     jw_obj_end(w);
 }
 
-static void put_trace_info(struct jw *w, const struct trace_info *t)
+/* The info as the caller may see it (hide: authz_trace_hidden). */
+static void put_trace_info(struct jw *w, const struct trace_info *t, unsigned hide)
 {
     char ts[40], dur[40];
     jw_obj(w);
@@ -63,9 +73,9 @@ static void put_trace_info(struct jw *w, const struct trace_info *t)
         jw_kstr(w, "execution_duration", dur);
     }
     jw_kstr(w, "state", t->state);
-    put_kv_map(w, "trace_metadata", t->metadata, t->nmetadata);
-    put_kv_map(w, "tags", t->tags, t->ntags);
-    if (t->nassessments) {
+    put_kv_map(w, "trace_metadata", t->metadata, t->nmetadata, hide);
+    put_kv_map(w, "tags", t->tags, t->ntags, 0);
+    if (t->nassessments && !(hide & AZ_HIDE_ASSESSMENTS)) {
         jw_key(w, "assessments");
         jw_arr(w);
         for (size_t i = 0; i < t->nassessments; i++)
@@ -76,17 +86,18 @@ static void put_trace_info(struct jw *w, const struct trace_info *t)
 }
 
 /* A Trace: {"trace_info": ..., ["spans": [...]]}, the spans only when there are some. */
-static int put_trace(struct jw *w, const struct trace_info *t, const struct span_row *spans,
-                     size_t n, struct err *e)
+static int put_trace(struct ctx *c, const struct trace_info *t, const struct span_row *spans,
+                     size_t n)
 {
+    struct jw *w = &c->w;
     jw_obj(w);
     jw_key(w, "trace_info");
-    put_trace_info(w, t);
+    put_trace_info(w, t, authz_trace_hidden(c, t->experiment_id));
     if (n) {
         jw_key(w, "spans");
         jw_arr(w);
         for (size_t i = 0; i < n; i++)
-            if (span_otel_write(w, spans[i].content, spans[i].content_n, e) != 0)
+            if (span_otel_write(w, spans[i].content, spans[i].content_n, &c->e) != 0)
                 return -1;
         jw_arr_end(w);
     }
@@ -100,7 +111,7 @@ static int reply_trace(struct ctx *c, const struct trace_info *t, const struct s
 {
     jw_obj(&c->w);
     jw_key(&c->w, "trace");
-    if (put_trace(&c->w, t, spans, n, &c->e) != 0)
+    if (put_trace(c, t, spans, n) != 0)
         return -1;
     jw_obj_end(&c->w);
     return 0;
@@ -337,7 +348,7 @@ static int h_batch_get(struct ctx *c)
         if (spans_in_store(&infos[i]) &&
             trace_get_spans(&c->s, infos[i].trace_id, &spans, &ns) != 0)
             return -1;
-        if (put_trace(&c->w, &infos[i], spans, ns, &c->e) != 0)
+        if (put_trace(c, &infos[i], spans, ns) != 0)
             return -1;
     }
     jw_arr_end(&c->w);
@@ -355,7 +366,7 @@ static int h_batch_get_infos(struct ctx *c)
     jw_key(&c->w, "trace_infos");
     jw_arr(&c->w);
     for (size_t i = 0; i < ni; i++)
-        put_trace_info(&c->w, &infos[i]);
+        put_trace_info(&c->w, &infos[i], authz_trace_hidden(c, infos[i].experiment_id));
     jw_arr_end(&c->w);
     jw_obj_end(&c->w);
     return 0;
@@ -422,7 +433,7 @@ static int h_search_v3(struct ctx *c)
     jw_key(&c->w, "traces");
     jw_arr(&c->w);
     for (size_t i = 0; i < n; i++)
-        put_trace_info(&c->w, &infos[i]);
+        put_trace_info(&c->w, &infos[i], authz_trace_hidden(c, infos[i].experiment_id));
     jw_arr_end(&c->w);
     if (more)
         jw_kstr(&c->w, "next_page_token", page_token_format_offset(c->s.a, offset + (int64_t)n));

@@ -130,12 +130,19 @@ static enum perm floor_positive(enum perm p, enum perm dflt)
     return perm_max(p, dflt);
 }
 
-enum perm perm_governing(const struct perm_ctx *pc, const struct perm_req *r)
+enum perm perm_governing(const struct perm_ctx *pc, const struct perm_req *r,
+                         enum perm_action *action)
 {
+    enum perm_action fb = r->fb_own_action ? r->fb_action : r->action, dummy;
+    if (!action)
+        action = &dummy;
+    *action = r->fb_type ? fb : r->action;
     if (perm_is_workspace_admin(pc))
         return PERM_MANAGE;
     int f = perm_fold(pc, r->type, r->id ? r->id : "*");
-    if (f < 0 && r->fb_type)
+    if (f >= 0)
+        *action = r->action;
+    else if (r->fb_type)
         f = perm_fold(pc, r->fb_type, r->fb_id ? r->fb_id : "*");
     if (f >= 0)
         return f == PERM_DENY ? PERM_DENY : floor_positive((enum perm)f, pc->default_perm);
@@ -144,14 +151,17 @@ enum perm perm_governing(const struct perm_ctx *pc, const struct perm_req *r)
 
 bool perm_authorize(const struct perm_ctx *pc, const struct perm_req *reqs, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!perm_allows(perm_governing(pc, &reqs[i]), reqs[i].action))
+    for (size_t i = 0; i < n; i++) {
+        enum perm_action a;
+        enum perm p = perm_governing(pc, &reqs[i], &a); /* sets a */
+        if (!perm_allows(p, a))
             return false;
+    }
     return true;
 }
 
 enum perm perm_effective(const struct perm_ctx *pc, const char *type, const char *id)
 {
     struct perm_req r = {.type = type, .id = id, .action = ACT_READ};
-    return perm_governing(pc, &r);
+    return perm_governing(pc, &r, NULL);
 }

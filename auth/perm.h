@@ -41,11 +41,15 @@ bool perm_type_takes_id(const char *type);
 
 /* One requirement: action on (type, id), with an optional fallback key consulted only when
  * the user holds no grant on the requirement's own key (MLflow's fallback_if_no_grant with
- * one rung, all mltrack's routes need). id NULL means "*". */
+ * one rung, all mltrack's routes need). id NULL means "*". The fallback rung needs the same
+ * action unless fb_own_action names its own (a Requirement as fallback: deleting traces
+ * needs DELETE of a trace-tier grant, but only the experiment's DELETE without one). */
 struct perm_req {
     const char *type, *id;
     enum perm_action action;
     const char *fb_type, *fb_id; /* NULL: no fallback */
+    bool fb_own_action;
+    enum perm_action fb_action;
 };
 
 /* A user's grants in the default workspace, and the server's default_permission. */
@@ -63,8 +67,10 @@ bool perm_is_workspace_admin(const struct perm_ctx *pc);
 int perm_fold(const struct perm_ctx *pc, const char *type, const char *id);
 /* The permission that governs r (the tier override of governing_permission): the first rung
  * holding a grant decides, a positive grant floored at default_permission; with no grant,
- * default_permission. */
-enum perm perm_governing(const struct perm_ctx *pc, const struct perm_req *r);
+ * default_permission. *action is set to what that rung must allow (the last rung's action
+ * when none holds a grant); action may be NULL. */
+enum perm perm_governing(const struct perm_ctx *pc, const struct perm_req *r,
+                         enum perm_action *action);
 /* Whether every requirement is met (MLflow's authorize). */
 bool perm_authorize(const struct perm_ctx *pc, const struct perm_req *reqs, size_t n);
 /* The effective permission on one resource, as get_user_permission reports it. */

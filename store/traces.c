@@ -311,6 +311,21 @@ static const char *trace_artifact_uri(struct sctx *c, const char *exp_loc, const
     return arena_printf(c->a, "%.*s/traces/%s/artifacts", (int)n, exp_loc, id);
 }
 
+int trace_experiment_of(struct sctx *c, const char *trace_id, int64_t *experiment_id)
+{
+    struct db_stmt *st =
+        db_prepare(c->db, "SELECT experiment_id FROM trace_info WHERE request_id = ?");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, trace_id);
+    int found = store_lookup(c, st);
+    if (found > 0) {
+        *experiment_id = db_col_int(st, 0);
+        db_done(st);
+    }
+    return found;
+}
+
 static int trace_exists(struct sctx *c, const char *id)
 {
     struct db_stmt *st = db_prepare(c->db, "SELECT 1 FROM trace_info WHERE request_id = ?");

@@ -20,6 +20,7 @@
 #define TRACE_TAG_SPANS_LOCATION "mlflow.trace.spansLocation"
 #define TRACE_META_FINALIZED "mlflow.trace.infoFinalized"
 #define TRACE_META_SOURCE_RUN "mlflow.sourceRun"
+#define TRACE_META_MODEL_ID "mlflow.modelId"
 #define TRACE_META_SIZE_STATS "mlflow.trace.sizeStats"
 
 struct assessment;
@@ -78,6 +79,9 @@ int trace_get_info(struct sctx *c, const char *trace_id, struct trace_info *out)
 /* Every stored span of the trace, root first then by start time, as MLflow returns them:
  * their ids, start and content (what get-trace sends; the other fields are left unset). */
 int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out, size_t *n);
+
+/* The experiment of a trace, for access rules: 1 found, 0 no such trace, -1 error. */
+int trace_experiment_of(struct sctx *c, const char *trace_id, int64_t *experiment_id);
 
 /* The infos of the given traces that exist, in the order asked (duplicates once). */
 int trace_get_infos(struct sctx *c, const char *const *ids, size_t n, struct trace_info **out,

@@ -272,6 +272,19 @@ static void test_permission_rules(void)
     struct perm_req mgr = {.type = "run", .action = ACT_DELETE, .fb_type = "experiment",
                            .fb_id = "1"};
     T_CHECK(!perm_authorize(&pc2, &mgr, 1));
+    /* A fallback rung with its own action: without a trace grant the experiment's EDIT is
+     * enough; a trace grant governs with the requirement's own action (DELETE). */
+    struct perm_req del = {.type = "trace", .action = ACT_DELETE, .fb_type = "experiment",
+                           .fb_id = "1", .fb_own_action = true, .fb_action = ACT_UPDATE};
+    T_CHECK(perm_authorize(&pc2, &del, 1));
+    struct grant g4[] = {G("experiment", "1", PERM_EDIT), G("trace", "*", PERM_EDIT)};
+    struct perm_ctx pc4 = {g4, 2, PERM_READ};
+    T_CHECK(!perm_authorize(&pc4, &del, 1));
+    g4[1].permission = PERM_MANAGE;
+    T_CHECK(perm_authorize(&pc4, &del, 1));
+    g4[0].permission = PERM_READ; /* no grant on the tier: the experiment's READ is short */
+    g4[1].resource_type = "assessment";
+    T_CHECK(!perm_authorize(&pc4, &del, 1));
     /* The workspace-admin grant makes everything MANAGE, even over DENY. */
     struct grant g3[] = {G("experiment", "1", PERM_DENY), G("workspace", "*", PERM_MANAGE)};
     struct perm_ctx pc3 = {g3, 2, PERM_NO_PERMISSIONS};
