@@ -15,6 +15,7 @@
 #include "page_token.h"
 #include "span_otel.h"
 #include "trace_json.h"
+#include "trace_usage.h"
 
 /* At most this many assessments ride in one start-trace call (the body is capped too). */
 #define MAX_TRACE_ASSESSMENTS 1000
@@ -35,19 +36,17 @@ static bool hidden_metadata(const char *key, unsigned hide)
            ((hide & AZ_HIDE_MODEL_ID) && strcmp(key, TRACE_META_MODEL_ID) == 0);
 }
 
-static void put_kv_map(struct jw *w, const char *key, const struct kv *v, size_t n,
-                       unsigned hide)
+/* A map's entries, inside its open object. */
+static void put_kv_items(struct jw *w, const struct kv *v, size_t n, unsigned hide)
 {
-    jw_key(w, key);
-    jw_obj(w);
     for (size_t i = 0; i < n; i++)
         if (!hidden_metadata(v[i].key, hide))
             jw_kstr(w, v[i].key, v[i].value ? v[i].value : "");
-    jw_obj_end(w);
 }
 
 /* The info as the caller may see it (hide: authz_trace_hidden). */
-static void put_trace_info(struct jw *w, const struct trace_info *t, unsigned hide)
+static void put_trace_info(struct jw *w, struct arena *a, const struct trace_info *t,
+                           unsigned hide)
 {
     char ts[40], dur[40];
     jw_obj(w);
@@ -73,8 +72,15 @@ static void put_trace_info(struct jw *w, const struct trace_info *t, unsigned hi
         jw_kstr(w, "execution_duration", dur);
     }
     jw_kstr(w, "state", t->state);
-    put_kv_map(w, "trace_metadata", t->metadata, t->nmetadata, hide);
-    put_kv_map(w, "tags", t->tags, t->ntags, 0);
+    jw_key(w, "trace_metadata");
+    jw_obj(w);
+    put_kv_items(w, t->metadata, t->nmetadata, hide);
+    trace_usage_put_metadata(w, a, &t->usage);
+    jw_obj_end(w);
+    jw_key(w, "tags");
+    jw_obj(w);
+    put_kv_items(w, t->tags, t->ntags, 0);
+    jw_obj_end(w);
     if (t->nassessments && !(hide & AZ_HIDE_ASSESSMENTS)) {
         jw_key(w, "assessments");
         jw_arr(w);
@@ -92,7 +98,7 @@ static int put_trace(struct ctx *c, const struct trace_info *t, const struct spa
     struct jw *w = &c->w;
     jw_obj(w);
     jw_key(w, "trace_info");
-    put_trace_info(w, t, authz_trace_hidden(c, t->experiment_id));
+    put_trace_info(w, c->s.a, t, authz_trace_hidden(c, t->experiment_id));
     if (n) {
         jw_key(w, "spans");
         jw_arr(w);
@@ -253,6 +259,7 @@ static int read_trace_info(struct ctx *c, struct trace_info *t)
     if (read_kv_map(c, ti, "tags", &t->tags, &t->ntags) != 0 ||
         read_kv_map(c, ti, "trace_metadata", &t->metadata, &t->nmetadata) != 0)
         return -1;
+    trace_usage_from_metadata(t->metadata, t->nmetadata, &t->usage);
     return read_assessments(c, ti, t);
 }
 
@@ -366,7 +373,7 @@ static int h_batch_get_infos(struct ctx *c)
     jw_key(&c->w, "trace_infos");
     jw_arr(&c->w);
     for (size_t i = 0; i < ni; i++)
-        put_trace_info(&c->w, &infos[i], authz_trace_hidden(c, infos[i].experiment_id));
+        put_trace_info(&c->w, c->s.a, &infos[i], authz_trace_hidden(c, infos[i].experiment_id));
     jw_arr_end(&c->w);
     jw_obj_end(&c->w);
     return 0;
@@ -433,7 +440,7 @@ static int h_search_v3(struct ctx *c)
     jw_key(&c->w, "traces");
     jw_arr(&c->w);
     for (size_t i = 0; i < n; i++)
-        put_trace_info(&c->w, &infos[i], authz_trace_hidden(c, infos[i].experiment_id));
+        put_trace_info(&c->w, c->s.a, &infos[i], authz_trace_hidden(c, infos[i].experiment_id));
     jw_arr_end(&c->w);
     if (more)
         jw_kstr(&c->w, "next_page_token", page_token_format_offset(c->s.a, offset + (int64_t)n));

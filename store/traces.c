@@ -14,6 +14,22 @@
 
 #define TRACE_META_SESSION "mlflow.trace.session"
 
+const char *const trace_token_keys[TRACE_TOKEN_KINDS] = {
+    "input_tokens",           "output_tokens",
+    "total_tokens",           "cache_read_input_tokens",
+    "cache_creation_input_tokens", "cache_creation_input_tokens_above_1hr",
+};
+const char *const trace_cost_keys[TRACE_COST_KINDS] = {"input_cost", "output_cost",
+                                                       "total_cost"};
+
+/* The metadata keys whose values live in trace_info's columns (PROMOTED_TRACE_METADATA_KEYS):
+ * a row of theirs, which an older mltrack wrote, is not read. */
+static bool promoted_key(const char *k)
+{
+    return strcmp(k, TRACE_META_SESSION) == 0 || strcmp(k, TRACE_META_TOKEN_USAGE) == 0 ||
+           strcmp(k, TRACE_META_COST) == 0;
+}
+
 static int trace_not_found(struct sctx *c, const char *id)
 {
     return err_set(c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Trace with ID '%s' not found.", id);
@@ -38,6 +54,14 @@ static void read_info_row(struct sctx *c, struct db_stmt *st, struct trace_info 
     t->response_preview = store_col(c, st, 7);
     *name = store_col(c, st, 8);
     *session = store_col(c, st, 9);
+    for (int k = 0; k < TRACE_TOKEN_KINDS; k++) {
+        t->usage.has_tokens[k] = !db_col_null(st, 10 + k);
+        t->usage.tokens[k] = db_col_int(st, 10 + k);
+    }
+    for (int k = 0; k < TRACE_COST_KINDS; k++) {
+        t->usage.has_cost[k] = !db_col_null(st, 10 + TRACE_TOKEN_KINDS + k);
+        t->usage.cost[k] = db_col_real(st, 10 + TRACE_TOKEN_KINDS + k);
+    }
 }
 
 static struct kv *kv_add(struct arena *a, struct kv *v, size_t *n, const char *k, const char *val)
@@ -93,7 +117,13 @@ static int load_children(struct sctx *c, struct trace_info *t, size_t m, const c
     "trace_info.request_id, trace_info.experiment_id, trace_info.timestamp_ms, "           \
     "trace_info.execution_time_ms, trace_info.status, trace_info.client_request_id, "       \
     "trace_info.request_preview, trace_info.response_preview, trace_info.trace_name, "      \
-    "trace_info.session_id"
+    "trace_info.session_id, " USAGE_COLUMNS("trace_info.")
+
+/* trace_info's token and cost columns, in the order of trace_token_keys and trace_cost_keys. */
+#define USAGE_COLUMNS(p)                                                                    \
+    p "input_tokens, " p "output_tokens, " p "total_tokens, " p "cache_read_input_tokens, " \
+    p "cache_creation_input_tokens, " p "cache_creation_input_tokens_above_1hr, "           \
+    p "input_cost, " p "output_cost, " p "total_cost"
 
 /* The traces of ids that exist, in the order asked (each once), with their tags, metadata
  * and assessments: four queries whatever the count, so a page of search results costs
@@ -360,8 +390,9 @@ int trace_start(struct sctx *c, const struct trace_info *in, struct trace_info *
         st = db_prepare(c->db,
                         "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, "
                         "execution_time_ms, status, client_request_id, request_preview, "
-                        "response_preview, trace_name, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, "
-                        "?, ?, ?)");
+                        "response_preview, trace_name, session_id, " USAGE_COLUMNS("")
+                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                        "?15, ?16, ?17, ?18, ?19)");
     } else {
         /* Spans came first (log_spans made the trace): the client's values win, previews
          * and name only when sent, as MLflow merges. */
@@ -370,8 +401,18 @@ int trace_start(struct sctx *c, const struct trace_info *in, struct trace_info *
                         "execution_time_ms = ?4, status = ?5, client_request_id = ?6, "
                         "request_preview = COALESCE(?7, request_preview), response_preview = "
                         "COALESCE(?8, response_preview), trace_name = COALESCE(?9, trace_name), "
-                        "session_id = COALESCE(?10, session_id), db_payload_generation = "
-                        "db_payload_generation + 1 WHERE request_id = ?1");
+                        "session_id = COALESCE(?10, session_id), "
+                        "input_tokens = COALESCE(?11, input_tokens), "
+                        "output_tokens = COALESCE(?12, output_tokens), "
+                        "total_tokens = COALESCE(?13, total_tokens), "
+                        "cache_read_input_tokens = COALESCE(?14, cache_read_input_tokens), "
+                        "cache_creation_input_tokens = COALESCE(?15, "
+                        "cache_creation_input_tokens), cache_creation_input_tokens_above_1hr = "
+                        "COALESCE(?16, cache_creation_input_tokens_above_1hr), "
+                        "input_cost = COALESCE(?17, input_cost), "
+                        "output_cost = COALESCE(?18, output_cost), "
+                        "total_cost = COALESCE(?19, total_cost), "
+                        "db_payload_generation = db_payload_generation + 1 WHERE request_id = ?1");
     }
     if (!st)
         return txn_fail(c, store_err(c));
@@ -388,6 +429,16 @@ int trace_start(struct sctx *c, const struct trace_info *in, struct trace_info *
     db_bind_str(st, 8, in->response_preview);
     db_bind_str(st, 9, name);
     db_bind_str(st, 10, session);
+    for (int k = 0; k < TRACE_TOKEN_KINDS; k++)
+        if (in->usage.has_tokens[k])
+            db_bind_int(st, 11 + k, in->usage.tokens[k]);
+        else
+            db_bind_null(st, 11 + k);
+    for (int k = 0; k < TRACE_COST_KINDS; k++)
+        if (in->usage.has_cost[k])
+            db_bind_real(st, 11 + TRACE_TOKEN_KINDS + k, in->usage.cost[k]);
+        else
+            db_bind_null(st, 11 + TRACE_TOKEN_KINDS + k);
     if (store_exec(c, st) != 0)
         return txn_fail(c, -1);
     for (size_t i = 0; i < in->ntags; i++)
@@ -398,7 +449,7 @@ int trace_start(struct sctx *c, const struct trace_info *in, struct trace_info *
                   trace_artifact_uri(c, x.artifact_location, in->trace_id)) != 0)
         return txn_fail(c, -1);
     for (size_t i = 0; i < in->nmetadata; i++)
-        if (strcmp(in->metadata[i].key, TRACE_META_SESSION) != 0 &&
+        if (!promoted_key(in->metadata[i].key) &&
             upsert_kv(c, "meta", in->trace_id, in->metadata[i].key, in->metadata[i].value) != 0)
             return txn_fail(c, -1);
     if (upsert_kv(c, "meta", in->trace_id, TRACE_META_FINALIZED, "true") != 0)

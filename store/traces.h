@@ -23,7 +23,24 @@
 #define TRACE_META_MODEL_ID "mlflow.modelId"
 #define TRACE_META_SIZE_STATS "mlflow.trace.sizeStats"
 
+#define TRACE_META_TOKEN_USAGE "mlflow.trace.tokenUsage"
+#define TRACE_META_COST "mlflow.trace.cost"
+
 struct assessment;
+
+/* The token counts and costs of a trace. MLflow 3.17 keeps what the client sends as the
+ * metadata mlflow.trace.tokenUsage and mlflow.trace.cost ({"input_tokens": 10, ...}) in
+ * trace_info's columns, not as metadata rows, and gives them back as that metadata. The
+ * keys are the column names. */
+enum { TRACE_TOKEN_KINDS = 6, TRACE_COST_KINDS = 3 };
+extern const char *const trace_token_keys[TRACE_TOKEN_KINDS];
+extern const char *const trace_cost_keys[TRACE_COST_KINDS];
+struct trace_usage {
+    bool has_tokens[TRACE_TOKEN_KINDS];
+    int64_t tokens[TRACE_TOKEN_KINDS];
+    bool has_cost[TRACE_COST_KINDS];
+    double cost[TRACE_COST_KINDS]; /* finite */
+};
 
 struct trace_info {
     const char *trace_id; /* "tr-<32 hex>" */
@@ -33,8 +50,9 @@ struct trace_info {
     int64_t execution_duration; /* ms */
     const char *state;          /* OK, ERROR, IN_PROGRESS, STATE_UNSPECIFIED */
     const char *client_request_id, *request_preview, *response_preview; /* may be NULL */
-    struct kv *tags, *metadata;
+    struct kv *tags, *metadata; /* metadata without tokenUsage and cost (usage has them) */
     size_t ntags, nmetadata;
+    struct trace_usage usage;
     struct assessment *assessments; /* read with the info; written by trace_start */
     size_t nassessments;
 };

@@ -164,3 +164,95 @@ def test_mltrack_writes_mlflow_reads(tmp_path):
         rc.log_param(rid, "from", "mlflow")
     finally:
         ref.stop()
+
+
+# ---- traces ------------------------------------------------------------------------------
+
+
+def _trace_some(tracking_uri):
+    """Two traces through the fluent API into a new experiment of tracking_uri: an agent
+    calling an LLM span with token usage and cost, and a failing one; a tag and a feedback
+    on the first. Returns (experiment id, [trace ids])."""
+    import mlflow
+    os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
+    mlflow.set_tracking_uri(tracking_uri)
+    exp = MlflowClient(tracking_uri).create_experiment("interop-traces")
+    os.environ["MLFLOW_EXPERIMENT_ID"] = exp
+    mlflow.tracing.reset()
+    try:
+        ids = []
+        with mlflow.start_span("agent") as root:
+            root.set_inputs({"question": "why?"})
+            with mlflow.start_span("llm", span_type="LLM") as s:
+                s.set_attribute("mlflow.chat.tokenUsage",
+                                {"input_tokens": 7, "output_tokens": 3, "total_tokens": 10})
+                s.set_attribute("mlflow.llm.cost", {"input_cost": 0.25, "total_cost": 0.5})
+                s.set_outputs({"text": "because"})
+            root.set_outputs("because")
+        mlflow.flush_trace_async_logging()
+        ids.append(mlflow.get_last_active_trace_id())
+        try:
+            with mlflow.start_span("broken"):
+                raise ValueError("down")
+        except ValueError:
+            pass
+        mlflow.flush_trace_async_logging()
+        ids.append(mlflow.get_last_active_trace_id())
+        MlflowClient(tracking_uri).set_trace_tag(ids[0], "team", "interop")
+        mlflow.log_feedback(trace_id=ids[0], name="quality", value=0.75)
+    finally:
+        os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    return exp, ids
+
+
+def _trace_picture(c, exp):
+    out = []
+    for t in c.search_traces(locations=[exp], order_by=["timestamp_ms ASC"]):
+        full = c.get_trace(t.info.trace_id)
+        i = full.info
+        out.append({
+            "id": i.trace_id, "state": i.state.value, "preview": i.request_preview,
+            "tags": {k: v for k, v in i.tags.items() if k != "mlflow.artifactLocation"},
+            "usage": i.token_usage, "cost": i.trace_metadata.get("mlflow.trace.cost"),
+            "assessments": [(a.name, a.value) for a in i.assessments],
+            "spans": sorted((s.name, s.span_type, s.status.status_code.value, str(s.outputs))
+                            for s in full.data.spans),
+        })
+    return out
+
+
+def _check_traces(pic, ids):
+    assert [p["id"] for p in pic] == ids
+    first, broken = pic
+    assert first["state"] == "OK" and broken["state"] == "ERROR"
+    assert first["usage"] == {"input_tokens": 7, "output_tokens": 3, "total_tokens": 10}
+    assert first["tags"]["team"] == "interop"
+    assert first["assessments"] == [("quality", 0.75)]
+    assert [s[0] for s in first["spans"]] == ["agent", "llm"]
+
+
+def test_traces_move_from_mlflow_to_mltrack(tmp_path):
+    db = str(tmp_path / "traces-from-mlflow.db")
+    exp, ids = _trace_some("sqlite:///" + db)
+    writer = _sql_client(db)
+    want = _trace_picture(writer, exp)
+    _check_traces(want, ids)
+    _dispose(writer)
+    srv = start_server(str(tmp_path), db_path=db)
+    try:
+        assert _trace_picture(MlflowClient(srv.url), exp) == want
+    finally:
+        srv.check_clean_exit()
+
+
+def test_traces_move_from_mltrack_to_mlflow(tmp_path):
+    srv = start_server(str(tmp_path))
+    try:
+        exp, ids = _trace_some(srv.url)
+        want = _trace_picture(MlflowClient(srv.url), exp)
+        _check_traces(want, ids)
+    finally:
+        srv.check_clean_exit()
+    reader = _sql_client(srv.db_path)
+    assert _trace_picture(reader, exp) == want
+    _dispose(reader)

@@ -357,3 +357,20 @@ def test_otlp_json_body(traced, base_url, client):
     r = requests.post(base_url + "/v1/traces", json=bad,
                       headers={MLFLOW_EXPERIMENT_ID_HEADER: traced}, timeout=30)
     assert r.status_code == 400, r.text
+
+
+def test_token_usage_and_cost_come_back_with_the_trace(traced, client):
+    """The client sums its LLM spans' token usage (and cost) into the trace's metadata; MLflow
+    3.17 keeps them in trace_info's columns and gives them back as the same metadata."""
+    with mlflow.start_span("chat", span_type="LLM") as s:
+        s.set_attribute("mlflow.chat.tokenUsage",
+                        {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15})
+        s.set_attribute("mlflow.llm.cost",
+                        {"input_cost": 0.001, "output_cost": 0.0025, "total_cost": 0.0035})
+    tid = exported()
+    t = mlflow.get_trace(tid)
+    assert t.info.token_usage == {"input_tokens": 10, "output_tokens": 5, "total_tokens": 15}
+    [found] = client.search_traces(locations=[traced])
+    assert found.info.token_usage == t.info.token_usage
+    assert found.info.trace_metadata.get("mlflow.trace.cost") == t.info.trace_metadata.get(
+        "mlflow.trace.cost")

@@ -1,0 +1,121 @@
+/* Token usage and cost between metadata text and trace_info's columns (see trace_usage.h). */
+#include "trace_usage.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <string.h>
+
+#include "../base/buf.h"
+#include "../base/util.h"
+#include "pyjson.h"
+#include "trace_json.h"
+
+/* token_count_or_none: an integer, or a real or a numeric string of integral value, within
+ * int64; never a bool. */
+static bool token_count(const json_t *v, int64_t *out)
+{
+    double d;
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return true;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        size_t n = json_string_length(v);
+        while (n && (*s == ' ' || *s == '\t' || *s == '\n')) /* Decimal() strips these */
+            s++, n--;
+        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
+            n--;
+        if (parse_i64(s, n, out))
+            return true;
+        if (!parse_double(s, n, &d))
+            return false;
+    } else if (json_is_real(v)) {
+        d = json_real_value(v);
+    } else {
+        return false;
+    }
+    /* 2^63 is the first double past int64; below it every integral double converts exactly. */
+    if (!isfinite(d) || d != floor(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0)
+        return false;
+    *out = (int64_t)d;
+    return true;
+}
+
+/* finite_float_or_none: a number, or a string float() reads, when finite; never a bool. */
+static bool finite_cost(const json_t *v, double *out)
+{
+    if (json_is_number(v))
+        *out = json_number_value(v);
+    else if (!json_is_string(v) ||
+             !parse_double(json_string_value(v), json_string_length(v), out))
+        return false;
+    return isfinite(*out);
+}
+
+static json_t *object_of(const struct kv *md, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(md[i].key, key) != 0 || !md[i].value)
+            continue;
+        json_t *j = trace_json_load(md[i].value, strlen(md[i].value));
+        if (json_is_object(j))
+            return j;
+        json_decref(j);
+        return NULL;
+    }
+    return NULL;
+}
+
+void trace_usage_from_metadata(const struct kv *md, size_t n, struct trace_usage *u)
+{
+    memset(u, 0, sizeof *u);
+    json_t *tok = object_of(md, n, TRACE_META_TOKEN_USAGE);
+    for (int k = 0; tok && k < TRACE_TOKEN_KINDS; k++) {
+        json_t *v = json_object_get(tok, trace_token_keys[k]);
+        u->has_tokens[k] = v && token_count(v, &u->tokens[k]);
+    }
+    json_decref(tok);
+    json_t *cost = object_of(md, n, TRACE_META_COST);
+    for (int k = 0; cost && k < TRACE_COST_KINDS; k++) {
+        json_t *v = json_object_get(cost, trace_cost_keys[k]);
+        u->has_cost[k] = v && finite_cost(v, &u->cost[k]);
+    }
+    json_decref(cost);
+}
+
+/* json.dumps of {key: value} for the keys that have one; NULL when none has. */
+static const char *dumps(struct arena *a, const char *const *keys, int nkeys, const bool *has,
+                         const int64_t *ints, const double *reals)
+{
+    struct buf b;
+    buf_init(&b, 4096);
+    bool any = false;
+    for (int k = 0; k < nkeys; k++) {
+        if (!has[k])
+            continue;
+        buf_puts(&b, any ? ", " : "{");
+        pyjson_str(&b, keys[k], strlen(keys[k]));
+        buf_puts(&b, ": ");
+        if (ints)
+            buf_put_i64(&b, ints[k]);
+        else
+            pyjson_double(&b, reals[k]);
+        any = true;
+    }
+    buf_puts(&b, "}");
+    const char *s = any && buf_ok(&b) ? arena_strndup(a, b.ptr, b.len) : NULL;
+    buf_release(&b);
+    return s;
+}
+
+void trace_usage_put_metadata(struct jw *w, struct arena *a, const struct trace_usage *u)
+{
+    const char *tok = dumps(a, trace_token_keys, TRACE_TOKEN_KINDS, u->has_tokens, u->tokens,
+                            NULL);
+    const char *cost = dumps(a, trace_cost_keys, TRACE_COST_KINDS, u->has_cost, NULL, u->cost);
+    if (tok)
+        jw_kstr(w, TRACE_META_TOKEN_USAGE, tok);
+    if (cost)
+        jw_kstr(w, TRACE_META_COST, cost);
+}

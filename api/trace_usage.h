@@ -1,0 +1,23 @@
+/* A trace's token usage and cost as the metadata MLflow's client sends and reads
+ * (mlflow.trace.tokenUsage, mlflow.trace.cost: json.dumps of {"input_tokens": 10, ...}) and
+ * as trace_info's columns keep them (struct trace_usage), after MLflow 3.17's
+ * store/tracking/utils/trace_analytics.py. */
+#ifndef MLT_API_TRACE_USAGE_H
+#define MLT_API_TRACE_USAGE_H
+
+#include <stddef.h>
+
+#include "../store/model.h"
+#include "../store/traces.h"
+#include "jw.h"
+
+/* analytics_columns_from_metadata: the counts and costs the metadata gives. A value that
+ * is no JSON object gives nothing; a count that is no integer within int64 and a cost that
+ * is no finite number stay unset. */
+void trace_usage_from_metadata(const struct kv *md, size_t n, struct trace_usage *u);
+
+/* compatibility_metadata_from_columns: the two metadata entries, each only when it has a
+ * value, written into the open object of w (a is for the text). */
+void trace_usage_put_metadata(struct jw *w, struct arena *a, const struct trace_usage *u);
+
+#endif
