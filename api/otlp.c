@@ -10,6 +10,7 @@
 #include "api.h"
 #include "otlp.h"
 #include "span_content.h"
+#include "trace_usage.h"
 
 static const char *header(struct ctx *c, const char *name)
 {
@@ -58,7 +59,8 @@ static int h_export(struct ctx *c)
     struct span_batch b;
     if (span_batch_from_otlp(c->s.a, &rq, &b, &c->e) != 0)
         return -1;
-    if (b.nrows && trace_log_spans(&c->s, exp_id, b.rows, b.nrows, b.aggs, b.naggs) != 0)
+    if (b.nrows && trace_log_spans(&c->s, exp_id, b.rows, b.nrows, b.aggs, b.naggs,
+                                  span_usage_from_content) != 0)
         return -1;
     const char *run = header(c, "x-mlflow-run-id");
     if (run && *run) {

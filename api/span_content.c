@@ -9,8 +9,10 @@
 #include "../base/base64.h"
 #include "../base/buf.h"
 #include "../base/util.h"
+#include "api.h"
 #include "pyjson.h"
 #include "pyjson_scan.h"
+#include "trace_usage.h"
 
 #define PREVIEW_MAX 1000 /* TRACE_REQUEST_RESPONSE_PREVIEW_MAX_LENGTH_OSS, in characters */
 #define CONTENT_MAX ((size_t)256 << 20) /* above any body /v1/traces accepts */
@@ -296,6 +298,54 @@ static const char *attr_string(struct arena *a, const struct otlp_attrs *at, con
     return arena_strndup(a, v->s, v->n);
 }
 
+/* The text MLflow's _try_parse_json_string makes of an attribute as stored: a JSON string
+ * decoded, anything else the stored text itself; NULL without the attribute. */
+static const char *attr_plain(struct arena *a, const struct otlp_attrs *at, const char *key)
+{
+    const struct otlp_value *v = find_attr(at, key);
+    size_t n;
+    if (!v)
+        return NULL;
+    if (v->kind != OTLP_V_STRING)
+        return attr_dump(a, v, &n);
+    size_t start, end;
+    if (pyjson_whole(v->s, v->n, &start, &end) != PYJSON_STRING)
+        return arena_strndup(a, v->s, v->n);
+    return attr_string(a, at, key);
+}
+
+/* What a span adds to its trace beyond times and its root's fields: token usage and cost
+ * (the trace's sum is made by the store), the session and the user of the first span that
+ * names them (log_spans' session_id and user_id). */
+static int usage_into(struct arena *a, struct span_trace_agg *g, const struct otlp_span *sp,
+                      struct span_row *r, struct err *e)
+{
+    static const char *const keys[2] = {"mlflow.chat.tokenUsage", "mlflow.llm.cost"};
+    for (int cost = 0; cost < 2; cost++) {
+        const struct otlp_value *v = find_attr(&sp->attrs, keys[cost]);
+        size_t n;
+        if (v) {
+            const char *text = attr_dump(a, v, &n);
+            span_usage_from_attr(text, n, cost, &r->usage);
+        }
+    }
+    g->has_tokens |= r->usage.has_tokens;
+    g->has_cost |= r->usage.has_cost;
+    if (!g->session_id) {
+        const char *sid = attr_plain(a, &sp->attrs, "session.id");
+        if (!sid || !*sid)
+            sid = attr_plain(a, &sp->attrs, "gen_ai.conversation.id");
+        if (sid && *sid) {
+            if (v_length(e, a, "Session ID", TRACE_SESSION_MAX, &sid, false) != 0)
+                return -1;
+            g->session_id = sid;
+        }
+    }
+    if (!g->user_id)
+        g->user_id = attr_plain(a, &sp->attrs, "user.id");
+    return 0;
+}
+
 static struct span_trace_agg *agg_for(struct arena *a, struct span_batch *out, const char *tid)
 {
     /* A trace's spans mostly come together: its aggregate is usually the last one made. */
@@ -416,7 +466,7 @@ static int one_span(struct arena *a, const struct otlp_span *sp, size_t i, struc
     }
     if (!r->parent_span_id)
         root_into(a, g, sp);
-    return 0;
+    return usage_into(a, g, sp, r, e);
 }
 
 int span_batch_from_otlp(struct arena *a, const struct otlp_request *rq, struct span_batch *out,

@@ -35,11 +35,7 @@ static bool token_count(const json_t *v, int64_t *out)
     } else {
         return false;
     }
-    /* 2^63 is the first double past int64; below it every integral double converts exactly. */
-    if (!isfinite(d) || d != floor(d) || d < -9223372036854775808.0 || d >= 9223372036854775808.0)
-        return false;
-    *out = (int64_t)d;
-    return true;
+    return i64_of_double(d, out);
 }
 
 /* finite_float_or_none: a number, or a string float() reads, when finite; never a bool. */
@@ -118,4 +114,57 @@ void trace_usage_put_metadata(struct jw *w, struct arena *a, const struct trace_
         jw_kstr(w, TRACE_META_TOKEN_USAGE, tok);
     if (cost)
         jw_kstr(w, TRACE_META_COST, cost);
+}
+
+/* A value as Python's sum takes it: numbers, and bools as 0 or 1; anything else counts 0
+ * (MLflow's sum would fail the request). */
+static double addend(const json_t *v)
+{
+    return json_is_number(v) ? json_number_value(v) : json_is_true(v) ? 1 : 0;
+}
+
+static void usage_from_object(const json_t *o, bool cost, struct span_usage *u)
+{
+    if (!json_is_object(o))
+        return;
+    if (cost) {
+        u->has_cost = true;
+        for (int k = 0; k < TRACE_COST_KINDS; k++)
+            u->cost[k] = addend(json_object_get(o, trace_cost_keys[k]));
+        return;
+    }
+    u->has_tokens = true;
+    for (int k = 0; k < TRACE_TOKEN_KINDS; k++) {
+        const json_t *v = json_object_get(o, trace_token_keys[k]);
+        u->token_given[k] = v != NULL;
+        u->tokens[k] = v ? addend(v) : 0;
+    }
+}
+
+void span_usage_from_attr(const char *text, size_t n, bool cost, struct span_usage *u)
+{
+    json_t *j = trace_json_load(text, n);
+    usage_from_object(j, cost, u);
+    json_decref(j);
+}
+
+static const char CHAT_USAGE[] = "mlflow.chat.tokenUsage", LLM_COST[] = "mlflow.llm.cost";
+
+void span_usage_from_content(const char *content, size_t n, struct span_usage *u)
+{
+    memset(u, 0, sizeof *u);
+    /* Most spans have neither: no need to parse them. */
+    if (!memmem(content, n, CHAT_USAGE, sizeof CHAT_USAGE - 1) &&
+        !memmem(content, n, LLM_COST, sizeof LLM_COST - 1))
+        return;
+    json_t *j = trace_json_load(content, n);
+    json_t *attrs = json_is_object(j) ? json_object_get(j, "attributes") : NULL;
+    for (int cost = 0; cost < 2 && json_is_object(attrs); cost++) {
+        json_t *v = json_object_get(attrs, cost ? LLM_COST : CHAT_USAGE);
+        if (json_is_string(v))
+            span_usage_from_attr(json_string_value(v), json_string_length(v), cost, u);
+        else
+            usage_from_object(v, cost, u);
+    }
+    json_decref(j);
 }

@@ -5,6 +5,7 @@
 #ifndef MLT_API_TRACE_USAGE_H
 #define MLT_API_TRACE_USAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "../store/model.h"
@@ -19,5 +20,11 @@ void trace_usage_from_metadata(const struct kv *md, size_t n, struct trace_usage
 /* compatibility_metadata_from_columns: the two metadata entries, each only when it has a
  * value, written into the open object of w (a is for the text). */
 void trace_usage_put_metadata(struct jw *w, struct arena *a, const struct trace_usage *u);
+
+/* A span's mlflow.chat.tokenUsage (cost false) or mlflow.llm.cost (cost true) attribute,
+ * as its stored text, into u (_span_aggregation_node): counted when it is a JSON object. */
+void span_usage_from_attr(const char *text, size_t n, bool cost, struct span_usage *u);
+/* Both, from a stored span's content (a span_usage_reader for trace_log_spans). */
+void span_usage_from_content(const char *content, size_t n, struct span_usage *u);
 
 #endif

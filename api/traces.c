@@ -259,6 +259,11 @@ static int read_trace_info(struct ctx *c, struct trace_info *t)
     if (read_kv_map(c, ti, "tags", &t->tags, &t->ntags) != 0 ||
         read_kv_map(c, ti, "trace_metadata", &t->metadata, &t->nmetadata) != 0)
         return -1;
+    for (size_t i = 0; i < t->nmetadata; i++) /* validate_session_id */
+        if (strcmp(t->metadata[i].key, TRACE_META_SESSION) == 0 &&
+            v_length(&c->e, c->s.a, "Session ID", TRACE_SESSION_MAX, &t->metadata[i].value,
+                     false) != 0)
+            return -1;
     trace_usage_from_metadata(t->metadata, t->nmetadata, &t->usage);
     return read_assessments(c, ti, t);
 }

@@ -160,6 +160,15 @@ bool parse_i64(const char *s, size_t n, int64_t *out)
     return true;
 }
 
+bool i64_of_double(double v, int64_t *out)
+{
+    /* -2^63 converts exactly; 2^63 is the first double past int64. */
+    if (!isfinite(v) || v != floor(v) || v < -9223372036854775808.0 || v >= 9223372036854775808.0)
+        return false;
+    *out = (int64_t)v;
+    return true;
+}
+
 bool parse_double(const char *s, size_t n, double *out)
 {
     char tmp[64];

@@ -43,6 +43,8 @@ void random_bytes(void *p, size_t n);
 bool parse_i64(const char *s, size_t n, int64_t *out);
 /* Parses all of s[0..n) as a double, also NaN/Infinity/-Infinity/inf; false otherwise. */
 bool parse_double(const char *s, size_t n, double *out);
+/* v as an int64 when it is a finite integer within int64's range; false otherwise. */
+bool i64_of_double(double v, int64_t *out);
 
 /* a + b saturated at INT64_MIN / INT64_MAX instead of overflowing: for arithmetic on
  * numbers a client chose (page sizes, offsets, steps). */

@@ -12,8 +12,6 @@
 #include "internal.h"
 #include "tracking.h"
 
-#define TRACE_META_SESSION "mlflow.trace.session"
-
 const char *const trace_token_keys[TRACE_TOKEN_KINDS] = {
     "input_tokens",           "output_tokens",
     "total_tokens",           "cache_read_input_tokens",
@@ -675,6 +673,8 @@ static const struct db_batch_sql upsert_spans = {
 struct trace_state {
     bool exists, finalized;
     int64_t exp_id;
+    bool has_tokens, has_cost; /* a token / cost column is set */
+    bool has_user;             /* metadata mlflow.trace.user is */
 };
 
 static int agg_cmp(const void *a, const void *b)
@@ -694,7 +694,12 @@ static int read_states(struct sctx *c, const struct span_trace_agg *aggs, size_t
     struct db_stmt *q = db_prepare(
         c->db, "SELECT t.request_id, t.experiment_id, EXISTS (SELECT 1 FROM "
                "trace_request_metadata m WHERE m.request_id = t.request_id AND m.key = "
-               "'mlflow.trace.infoFinalized') FROM trace_info t WHERE t.request_id IN "
+               "'mlflow.trace.infoFinalized'), COALESCE(t.input_tokens, t.output_tokens, "
+               "t.total_tokens, t.cache_read_input_tokens, t.cache_creation_input_tokens, "
+               "t.cache_creation_input_tokens_above_1hr) IS NOT NULL, COALESCE(t.input_cost, "
+               "t.output_cost, t.total_cost) IS NOT NULL, EXISTS (SELECT 1 FROM "
+               "trace_request_metadata m WHERE m.request_id = t.request_id AND m.key = "
+               "'mlflow.trace.user') FROM trace_info t WHERE t.request_id IN "
                "(SELECT value FROM json_each(?))");
     if (!q)
         return store_err(c);
@@ -711,6 +716,9 @@ static int read_states(struct sctx *c, const struct span_trace_agg *aggs, size_t
         t->exists = true;
         t->exp_id = db_col_int(q, 1);
         t->finalized = db_col_int(q, 2) != 0;
+        t->has_tokens = db_col_int(q, 3) != 0;
+        t->has_cost = db_col_int(q, 4) != 0;
+        t->has_user = db_col_int(q, 5) != 0;
     }
     db_done(q);
     return rc == DB_DONE ? 0 : store_err_step(c, rc);
@@ -724,7 +732,8 @@ static int create_from_spans(struct sctx *c, int64_t exp_id, const struct span_t
     struct db_stmt *st = db_prepare(
         c->db, "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, "
                "execution_time_ms, status, request_preview, response_preview, trace_name, "
-               "db_payload_generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT DO NOTHING");
+               "session_id, db_payload_generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1) "
+               "ON CONFLICT DO NOTHING");
     if (!st)
         return store_err(c);
     db_bind_str(st, 1, g->trace_id);
@@ -738,6 +747,7 @@ static int create_from_spans(struct sctx *c, int64_t exp_id, const struct span_t
     db_bind_str(st, 6, g->request_preview);
     db_bind_str(st, 7, g->response_preview);
     db_bind_str(st, 8, g->trace_name);
+    db_bind_str(st, 9, g->session_id);
     if (store_exec(c, st) != 0)
         return -1;
     return db_changes(c->db) > 0;
@@ -748,7 +758,8 @@ static int create_from_spans(struct sctx *c, int64_t exp_id, const struct span_t
 static int update_from_spans(struct sctx *c, const struct span_trace_agg *g, bool finalized)
 {
     struct db_stmt *st;
-    /* ?2 the batch's earliest start, ?3 its latest end (ms); finalized traces keep both. */
+    /* ?6 the batch's earliest start, ?7 its latest end (ms); finalized traces keep both (and
+     * take the session as ?6). */
     if (finalized)
         st = db_prepare(c->db,
                         "UPDATE trace_info SET "
@@ -757,6 +768,7 @@ static int update_from_spans(struct sctx *c, const struct span_trace_agg *g, boo
                         "trace_name = COALESCE(?4, trace_name), "
                         "status = CASE WHEN status IN ('IN_PROGRESS', 'STATE_UNSPECIFIED') AND "
                         "CAST(?5 AS TEXT) IS NOT NULL THEN ?5 ELSE status END, "
+                        "session_id = COALESCE(session_id, ?6), "
                         "db_payload_generation = db_payload_generation + 1 WHERE request_id = ?1");
     else
         st = db_prepare(c->db,
@@ -771,6 +783,7 @@ static int update_from_spans(struct sctx *c, const struct span_trace_agg *g, boo
                         "THEN timestamp_ms + execution_time_ms ELSE ?7 END) - (CASE WHEN "
                         "timestamp_ms > ?6 THEN ?6 ELSE timestamp_ms END) END, "
                         "timestamp_ms = CASE WHEN timestamp_ms > ?6 THEN ?6 ELSE timestamp_ms END, "
+                        "session_id = COALESCE(session_id, ?8), "
                         "db_payload_generation = db_payload_generation + 1 WHERE request_id = ?1");
     if (!st)
         return store_err(c);
@@ -779,6 +792,7 @@ static int update_from_spans(struct sctx *c, const struct span_trace_agg *g, boo
     db_bind_str(st, 3, g->response_preview);
     db_bind_str(st, 4, g->trace_name);
     db_bind_str(st, 5, g->root_status);
+    db_bind_str(st, finalized ? 6 : 8, g->session_id);
     if (!finalized) {
         db_bind_int(st, 6, g->min_start_ms);
         if (g->has_max_end)
@@ -828,8 +842,102 @@ static void tag_add(struct tag_rows *t, size_t first, const char *id, const char
     t->r[t->n++] = (struct tag_row){id, k, v};
 }
 
+/* The stored spans of a trace with their usage, read by usage_of from their contents. */
+static int stored_usage(struct sctx *c, const char *trace_id, span_usage_reader usage_of,
+                        struct span_row **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    struct db_stmt *st =
+        db_prepare(c->db, "SELECT span_id, parent_span_id, content FROM spans WHERE trace_id = ?");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, trace_id);
+    enum db_rc rc;
+    while ((rc = db_step(st)) == DB_ROW) {
+        *out = arena_grow(c->a, *out, *n, sizeof **out);
+        struct span_row *r = &(*out)[(*n)++];
+        memset(r, 0, sizeof *r);
+        r->span_id = store_col(c, st, 0);
+        r->parent_span_id = store_col(c, st, 1);
+        size_t len;
+        const char *content = db_col_text(st, 2, &len);
+        usage_of(content ? content : "", content ? len : 0, &r->usage);
+    }
+    db_done(st);
+    return rc == DB_DONE ? 0 : store_err_step(c, rc);
+}
+
+/* What log_spans derives from the spans once they are stored: the trace's token usage and
+ * cost, unless start_trace gave them (finalized with one set), summed over the batch's spans
+ * for a trace the batch creates and over every stored span (the batch's among them)
+ * otherwise, so that a rollup parent and its children logged apart count once; and the user
+ * the spans name when the trace has none. */
+static int derive_from_spans(struct sctx *c, const struct span_row *spans, size_t n,
+                             const struct span_trace_agg *g, const struct trace_state *t,
+                             bool created, span_usage_reader usage_of)
+{
+    if (g->user_id && !t->has_user) {
+        struct db_stmt *st = db_prepare(
+            c->db, "INSERT INTO trace_request_metadata (key, value, request_id) VALUES "
+                   "('mlflow.trace.user', ?, ?) ON CONFLICT (key, request_id) DO NOTHING");
+        if (!st)
+            return store_err(c);
+        db_bind_str(st, 1, g->user_id);
+        db_bind_str(st, 2, g->trace_id);
+        if (store_exec(c, st) != 0)
+            return -1;
+    }
+    /* Each kind the batch carries, unless start_trace gave it. */
+    bool tokens = g->has_tokens && !(t->finalized && t->has_tokens);
+    bool cost = g->has_cost && !(t->finalized && t->has_cost);
+    if (!usage_of || (!tokens && !cost))
+        return 0;
+    struct span_row *rows;
+    size_t m = 0;
+    if (created) {
+        rows = arena_calloc(c->a, n, sizeof *rows);
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(spans[i].trace_id, g->trace_id) == 0)
+                rows[m++] = spans[i];
+    } else if (stored_usage(c, g->trace_id, usage_of, &rows, &m) != 0) {
+        return -1;
+    }
+    struct trace_usage u;
+    trace_usage_sum(c->a, rows, m, &u);
+    if (!tokens)
+        memset(u.has_tokens, 0, sizeof u.has_tokens);
+    if (!cost)
+        memset(u.has_cost, 0, sizeof u.has_cost);
+    struct db_stmt *st = db_prepare(
+        c->db, "UPDATE trace_info SET input_tokens = COALESCE(?2, input_tokens), "
+               "output_tokens = COALESCE(?3, output_tokens), "
+               "total_tokens = COALESCE(?4, total_tokens), "
+               "cache_read_input_tokens = COALESCE(?5, cache_read_input_tokens), "
+               "cache_creation_input_tokens = COALESCE(?6, cache_creation_input_tokens), "
+               "cache_creation_input_tokens_above_1hr = COALESCE(?7, "
+               "cache_creation_input_tokens_above_1hr), input_cost = COALESCE(?8, input_cost), "
+               "output_cost = COALESCE(?9, output_cost), total_cost = COALESCE(?10, total_cost) "
+               "WHERE request_id = ?1");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, g->trace_id);
+    for (int k = 0; k < TRACE_TOKEN_KINDS; k++)
+        if (u.has_tokens[k])
+            db_bind_int(st, 2 + k, u.tokens[k]);
+        else
+            db_bind_null(st, 2 + k);
+    for (int k = 0; k < TRACE_COST_KINDS; k++)
+        if (u.has_cost[k])
+            db_bind_real(st, 2 + TRACE_TOKEN_KINDS + k, u.cost[k]);
+        else
+            db_bind_null(st, 2 + TRACE_TOKEN_KINDS + k);
+    return store_exec(c, st);
+}
+
 int trace_log_spans(struct sctx *c, int64_t experiment_id, const struct span_row *spans,
-                    size_t n, const struct span_trace_agg *aggs, size_t naggs)
+                    size_t n, const struct span_trace_agg *aggs, size_t naggs,
+                    span_usage_reader usage_of)
 {
     if (txn_begin(c) != 0)
         return -1;
@@ -848,6 +956,7 @@ int trace_log_spans(struct sctx *c, int64_t experiment_id, const struct span_row
     for (size_t i = 0; i < naggs; i++)
         ntags += 2 + aggs[i].ntags;
     struct tag_rows tags = {arena_calloc(c->a, ntags ? ntags : 1, sizeof *tags.r), 0};
+    bool *created = arena_calloc(c->a, m, sizeof *created);
     for (size_t i = 0; i < naggs; i++) {
         const struct span_trace_agg *g = &aggs[i];
         size_t first = tags.n;
@@ -859,6 +968,7 @@ int trace_log_spans(struct sctx *c, int64_t experiment_id, const struct span_row
             if (made < 0)
                 return txn_fail(c, -1);
             st[i].exp_id = experiment_id;
+            created[i] = made;
             if (made)
                 tag_add(&tags, first, g->trace_id, TRACE_TAG_ARTIFACT_LOCATION,
                         trace_artifact_uri(c, x.artifact_location, g->trace_id));
@@ -889,6 +999,9 @@ int trace_log_spans(struct sctx *c, int64_t experiment_id, const struct span_row
         if (rc != DB_DONE)
             return txn_fail(c, store_err_step(c, rc));
     }
+    for (size_t i = 0; i < naggs; i++)
+        if (derive_from_spans(c, spans, n, &aggs[i], &st[i], created[i], usage_of) != 0)
+            return txn_fail(c, -1);
     return txn_commit(c);
 }
 

@@ -23,6 +23,8 @@
 #define TRACE_META_MODEL_ID "mlflow.modelId"
 #define TRACE_META_SIZE_STATS "mlflow.trace.sizeStats"
 
+#define TRACE_META_SESSION "mlflow.trace.session"
+#define TRACE_SESSION_MAX 250 /* characters (MAX_CHARS_IN_TRACE_INFO_METADATA) */
 #define TRACE_META_TOKEN_USAGE "mlflow.trace.tokenUsage"
 #define TRACE_META_COST "mlflow.trace.cost"
 
@@ -57,6 +59,17 @@ struct trace_info {
     size_t nassessments;
 };
 
+/* What one span says of its trace's token usage and cost: its mlflow.chat.tokenUsage and
+ * mlflow.llm.cost attributes when they hold JSON objects (MLflow's SpanAggregationNode). */
+struct span_usage {
+    bool has_tokens, has_cost;
+    bool token_given[TRACE_TOKEN_KINDS];
+    double tokens[TRACE_TOKEN_KINDS]; /* numbers only; anything else counts 0 */
+    double cost[TRACE_COST_KINDS];
+};
+/* Reads a stored span's content for its usage (the API layer parses JSON). */
+typedef void (*span_usage_reader)(const char *content, size_t n, struct span_usage *out);
+
 /* One span as stored. */
 struct span_row {
     const char *trace_id;       /* the MLflow trace id */
@@ -69,6 +82,7 @@ struct span_row {
     int64_t end_ns;
     const char *content; /* MLflow's Span.to_dict() as JSON */
     size_t content_n;
+    struct span_usage usage; /* of a span being logged */
 };
 
 /* Per trace of a batch of spans: what MLflow derives for trace_info (log_spans). */
@@ -83,6 +97,9 @@ struct span_trace_agg {
     const char *trace_name; /* a root-span mlflow.traceTag.mlflow.traceName, or NULL */
     struct kv *tags;        /* from the resource and the root span's mlflow.traceTag.* */
     size_t ntags;
+    const char *session_id; /* the first span's session.id or gen_ai.conversation.id */
+    const char *user_id;    /* the first span's user.id (metadata mlflow.trace.user) */
+    bool has_tokens, has_cost; /* a span of the batch has token usage / cost */
 };
 
 /* MLflow's start_trace (v3): inserts the trace, or merges into one its spans created.
@@ -120,7 +137,16 @@ int trace_link_to_run(struct sctx *c, const char *const *ids, size_t n, const ch
  * not exist (from aggs), upserts the spans, and updates the traces' derived fields as
  * MLflow's log_spans does. */
 int trace_log_spans(struct sctx *c, int64_t experiment_id, const struct span_row *spans,
-                    size_t n, const struct span_trace_agg *aggs, size_t naggs);
+                    size_t n, const struct span_trace_agg *aggs, size_t naggs,
+                    span_usage_reader usage_of);
+
+/* MLflow's tree-aware sum (_aggregate_from_nodes, store/trace_usage.c): a span's usage
+ * counts unless one of its ancestors among the n spans has usage too (a rollup parent
+ * already holds its children's), and so for cost, each on its own. The three main token
+ * counts and the three costs are set once any span counts; a cache count only when a
+ * counted span gives it. A sum that is no integer within int64 stays unset. */
+void trace_usage_sum(struct arena *a, const struct span_row *spans, size_t n,
+                     struct trace_usage *out);
 
 struct trace_search_q {
     const int64_t *experiment_ids;

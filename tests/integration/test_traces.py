@@ -2,8 +2,10 @@
 over OTLP (/v1/traces) and the trace info with start-trace v3; get_trace, search_traces,
 tags, delete and link-to-run read and change them. The same tests run against mlflow server
 (MLTRACK_TARGET=mlflow)."""
+import json
 import os
 import time
+import uuid
 
 import pytest
 import requests
@@ -374,3 +376,75 @@ def test_token_usage_and_cost_come_back_with_the_trace(traced, client):
     assert found.info.token_usage == t.info.token_usage
     assert found.info.trace_metadata.get("mlflow.trace.cost") == t.info.trace_metadata.get(
         "mlflow.trace.cost")
+
+
+def _otlp_span(tid_hex, sid, parent=None, name="s", **attrs):
+    span = {"traceId": tid_hex, "spanId": sid, "name": name,
+            "startTimeUnixNano": "1700000000000000000", "endTimeUnixNano": "1700000000500000000",
+            "attributes": [{"key": k.replace("__", "."), "value": {"stringValue": v}}
+                           for k, v in attrs.items()]}
+    if parent:
+        span["parentSpanId"] = parent
+    return span
+
+
+def _export(base_url, exp, *spans):
+    body = {"resourceSpans": [{"scopeSpans": [{"spans": list(spans)}]}]}
+    r = requests.post(base_url + "/v1/traces", json=body,
+                      headers={MLFLOW_EXPERIMENT_ID_HEADER: exp}, timeout=30)
+    assert r.status_code == 200, r.text
+
+
+def test_otlp_spans_give_their_trace_token_usage_cost_session_and_user(traced, base_url, client):
+    """Spans exported without start-trace: log_spans sums their mlflow.chat.tokenUsage and
+    mlflow.llm.cost into the trace, and takes its session and user from their attributes."""
+    tid = "1d" * 16
+    _export(base_url, traced,
+            _otlp_span(tid, "01" * 8, name="agent", session__id="sess-1", user__id="alice"),
+            _otlp_span(tid, "02" * 8, "01" * 8, "llm-a", mlflow__chat__tokenUsage=json.dumps(
+                {"input_tokens": 5, "output_tokens": 2, "total_tokens": 7}),
+                mlflow__llm__cost=json.dumps({"input_cost": 0.5, "output_cost": 0.25,
+                                               "total_cost": 0.75})),
+            _otlp_span(tid, "03" * 8, "01" * 8, "llm-b", mlflow__chat__tokenUsage=json.dumps(
+                {"input_tokens": 1, "output_tokens": 1, "total_tokens": 2,
+                 "cache_read_input_tokens": 3})))
+    info = client.get_trace("tr-" + tid).info
+    assert info.token_usage == {"input_tokens": 6, "output_tokens": 3, "total_tokens": 9,
+                                "cache_read_input_tokens": 3}
+    assert json.loads(info.trace_metadata["mlflow.trace.cost"]) == {
+        "input_cost": 0.5, "output_cost": 0.25, "total_cost": 0.75}
+    assert info.trace_metadata["mlflow.trace.session"] == "sess-1"
+    assert info.trace_metadata["mlflow.trace.user"] == "alice"
+
+
+def test_a_rollup_parent_logged_later_is_not_counted_twice(traced, base_url, client):
+    """Children first, their parent (holding their sum, as rollup autologgers write it) in a
+    later batch: the trace's usage is recomputed over every stored span, so the children
+    under a parent with usage no longer count."""
+    tid = "2e" * 16
+    usage = lambda n: json.dumps({"input_tokens": n, "output_tokens": n, "total_tokens": 2 * n})
+    _export(base_url, traced,
+            _otlp_span(tid, "02" * 8, "01" * 8, "llm-a", mlflow__chat__tokenUsage=usage(4)),
+            _otlp_span(tid, "03" * 8, "01" * 8, "llm-b", mlflow__chat__tokenUsage=usage(6)))
+    assert client.get_trace("tr-" + tid, ).info.token_usage == {
+        "input_tokens": 10, "output_tokens": 10, "total_tokens": 20}
+    _export(base_url, traced,
+            _otlp_span(tid, "01" * 8, name="agent", mlflow__chat__tokenUsage=usage(11)))
+    assert client.get_trace("tr-" + tid).info.token_usage == {
+        "input_tokens": 11, "output_tokens": 11, "total_tokens": 22}
+
+
+def test_a_session_id_longer_than_250_characters_is_refused(traced, base_url, client):
+    def start(session):
+        info = {"trace_id": "tr-" + uuid.uuid4().hex,
+                "trace_location": {"type": "MLFLOW_EXPERIMENT",
+                                   "mlflow_experiment": {"experiment_id": traced}},
+                "request_time": "2026-01-01T00:00:00Z", "state": "OK",
+                "trace_metadata": {"mlflow.trace.session": session}}
+        return requests.post(base_url + "/api/3.0/mlflow/traces",
+                             json={"trace": {"trace_info": info}}, timeout=30)
+
+    assert_error(start("s" * 251), 400, "INVALID_PARAMETER_VALUE", "Session ID")
+    r = start("s" * 250)
+    assert r.status_code == 200, r.text
+    assert r.json()["trace"]["trace_info"]["trace_metadata"]["mlflow.trace.session"] == "s" * 250
