@@ -39,6 +39,9 @@ int store_exec_unique(struct sctx *c, struct db_stmt *st);
 /* Steps a lookup once. 1: a row, which the caller reads and then finishes with db_done;
  * 0: no row; -1: a database error (c->e set). On 0 and -1 st is already finished. */
 int store_lookup(struct sctx *c, struct db_stmt *st);
+/* The integer the one-parameter query sql finds for key (its first column): 1 found, 0 no
+ * row, -1 error. For "which experiment holds this run / model / trace". */
+int store_lookup_int(struct sctx *c, const char *sql, const char *key, int64_t *out);
 
 /* A copy of a text column in the arena; NULL for SQL NULL. */
 const char *store_col(struct sctx *c, struct db_stmt *st, int col);

@@ -56,6 +56,20 @@ int store_lookup(struct sctx *c, struct db_stmt *st)
     return rc == DB_DONE ? 0 : store_err_step(c, rc);
 }
 
+int store_lookup_int(struct sctx *c, const char *sql, const char *key, int64_t *out)
+{
+    struct db_stmt *st = db_prepare(c->db, sql);
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, key);
+    int found = store_lookup(c, st);
+    if (found > 0) {
+        *out = db_col_int(st, 0);
+        db_done(st);
+    }
+    return found;
+}
+
 const char *store_col(struct sctx *c, struct db_stmt *st, int col)
 {
     size_t n;

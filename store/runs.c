@@ -51,31 +51,14 @@ int run_check_exists(struct sctx *c, const char *run_id)
 
 int run_experiment_of(struct sctx *c, const char *run_id, int64_t *experiment_id)
 {
-    struct db_stmt *st = db_prepare(c->db, "SELECT experiment_id FROM runs WHERE run_uuid = ?");
-    if (!st)
-        return store_err(c);
-    db_bind_str(st, 1, run_id);
-    int found = store_lookup(c, st);
-    if (found > 0) {
-        *experiment_id = db_col_int(st, 0);
-        db_done(st);
-    }
-    return found;
+    return store_lookup_int(c, "SELECT experiment_id FROM runs WHERE run_uuid = ?", run_id,
+                            experiment_id);
 }
 
 int lm_experiment_of(struct sctx *c, const char *model_id, int64_t *experiment_id)
 {
-    struct db_stmt *st =
-        db_prepare(c->db, "SELECT experiment_id FROM logged_models WHERE model_id = ?");
-    if (!st)
-        return store_err(c);
-    db_bind_str(st, 1, model_id);
-    int found = store_lookup(c, st);
-    if (found > 0) {
-        *experiment_id = db_col_int(st, 0);
-        db_done(st);
-    }
-    return found;
+    return store_lookup_int(c, "SELECT experiment_id FROM logged_models WHERE model_id = ?",
+                            model_id, experiment_id);
 }
 
 /* Reads a run's lifecycle stage inside the caller's transaction. */

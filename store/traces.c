@@ -341,17 +341,8 @@ static const char *trace_artifact_uri(struct sctx *c, const char *exp_loc, const
 
 int trace_experiment_of(struct sctx *c, const char *trace_id, int64_t *experiment_id)
 {
-    struct db_stmt *st =
-        db_prepare(c->db, "SELECT experiment_id FROM trace_info WHERE request_id = ?");
-    if (!st)
-        return store_err(c);
-    db_bind_str(st, 1, trace_id);
-    int found = store_lookup(c, st);
-    if (found > 0) {
-        *experiment_id = db_col_int(st, 0);
-        db_done(st);
-    }
-    return found;
+    return store_lookup_int(c, "SELECT experiment_id FROM trace_info WHERE request_id = ?",
+                            trace_id, experiment_id);
 }
 
 static int trace_exists(struct sctx *c, const char *id)
