@@ -128,8 +128,8 @@ def main():
 
 def seed_traces():
     """An experiment with two traces made by @mlflow.trace: an agent whose retriever and LLM
-    spans succeed (its input holds markup, which the UI must show as text), and one whose LLM
-    call raises."""
+    spans succeed (its input holds markup, which the UI must show as text; the LLM used 150
+    tokens), and one whose LLM call raises."""
     os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
     exp = mlflow.set_experiment("traced-agent").experiment_id
     mlflow.tracing.reset()
@@ -138,6 +138,8 @@ def seed_traces():
     def llm(prompt):
         if prompt == "fail":
             raise RuntimeError("model unavailable")
+        mlflow.get_current_active_span().set_attribute(
+            "mlflow.chat.tokenUsage", {"input_tokens": 120, "output_tokens": 30, "total_tokens": 150})
         return {"text": "answer to " + prompt}
 
     @mlflow.trace(span_type="AGENT")

@@ -878,6 +878,8 @@ test('traces: the Traces tab lists an experiment\'s traces, searches them, and a
   assert(ids.join() === [tr.error, tr.ok].join(), `newest first: ${ids}`);
   const states = await page.$$eval('table.traces tbody tr .status-badge', (b) => b.map((x) => x.textContent));
   assert(states.join() === 'ERROR,OK', `statuses: ${states}`);
+  const toks = await page.$$eval('table.traces tbody tr td.tokens', (c) => c.map((x) => x.textContent));
+  assert(toks.join() === ',150', `the LLM's tokens on the OK trace only: ${toks}`);
   await page.fill('input.trace-filter', "tags.team = 'search'");
   await page.press('input.trace-filter', 'Enter');
   await page.waitForFunction(() => document.querySelectorAll('table.traces tbody tr').length === 1);
@@ -892,6 +894,7 @@ test('traces: the Traces tab lists an experiment\'s traces, searches them, and a
   const inputs = await page.textContent('.span-detail pre.span-io');
   assert(inputs.includes('<b>bold</b>'), `inputs shown as text: ${inputs}`);
   assert(!(await page.$('.span-detail b:text-is("bold")')), 'never as markup');
+  assert((await page.textContent('.trace-tokens')).includes('150 tokens'), 'the trace page shows its tokens');
   const assess = await page.textContent('table.assessments');
   assert(assess.includes('helpful') && assess.includes('<i>cites</i> sources'), `the feedback, as text: ${assess}`);
   assert(!(await page.$('table.assessments i')), 'rationale not rendered as markup');

@@ -18,6 +18,16 @@ function durationMs(d) {
   return m ? Number(m[1]) * 1000 : null;
 }
 
+// The trace's total tokens (the client's mlflow.trace.tokenUsage metadata), or ''.
+function tokens(info) {
+  try {
+    const u = JSON.parse((info.trace_metadata || {})['mlflow.trace.tokenUsage'] || 'null');
+    return u && Number.isFinite(u.total_tokens) ? u.total_tokens.toLocaleString('en-US') : '';
+  } catch {
+    return '';
+  }
+}
+
 function statusBadge(state) {
   const s = String(state || '').replace(/^STATUS_CODE_/, '');
   const cls = s === 'OK' ? 'ok' : s === 'ERROR' ? 'error' : 'unset';
@@ -33,7 +43,7 @@ export async function tracesPage(root, expId, q) {
     placeholder: "trace.status = 'ERROR' AND tags.team = 'a'", 'aria-label': 'Filter traces' });
   const body = h('tbody');
   const list = h('table', { class: 'grid traces' },
-    h('thead', null, h('tr', null, ['Trace', 'Name', 'Status', 'Request time', 'Latency', 'Request', 'Tags'].map((x) => h('th', null, x)))),
+    h('thead', null, h('tr', null, ['Trace', 'Name', 'Status', 'Request time', 'Latency', 'Tokens', 'Request', 'Tags'].map((x) => h('th', null, x)))),
     body);
   const note = h('p', { class: 'muted' });
   const more = h('button', { hidden: true, onclick: () => load(false) }, 'Load more');
@@ -86,6 +96,7 @@ function traceRow(expId, t) {
     h('td', null, statusBadge(t.state)),
     h('td', null, fmtTime(Date.parse(t.request_time))),
     h('td', { class: 'num' }, latency(durationMs(t.execution_duration))),
+    h('td', { class: 'num tokens' }, tokens(t)),
     h('td', { class: 'preview' }, (t.request_preview || '').slice(0, 200)),
     h('td', null, tags.map(([k, v]) => h('span', { class: 'tag' }, `${k}=${v}`))));
 }
@@ -214,7 +225,8 @@ export async function tracePage(root, expId, traceId) {
       h('a', { href: `#/experiments/${enc(exp)}/traces` }, 'Traces')),
     h('h1', null, name, ' ', statusBadge(info.state)),
     h('p', { class: 'muted' }, traceId, ' ', copyButton(traceId, 'trace ID'), ' · ', fmtTime(Date.parse(info.request_time)),
-      ' · ', latency(durationMs(info.execution_duration)))),
+      ' · ', latency(durationMs(info.execution_duration)),
+      tokens(info) ? h('span', { class: 'trace-tokens' }, ` · ${tokens(info)} tokens`) : null)),
   h('div', { class: 'trace-layout' },
     h('div', { class: 'span-tree card', role: 'list', 'aria-label': 'Spans' },
       rows.length ? rows : empty('This trace has no spans in the tracking store.')),
