@@ -30,6 +30,15 @@ test('with basic auth: the signed-in user, their access page, 403 shown as such'
     const exp = await call('admin', 'ui-admin-password', '2.0/mlflow/experiments/create', { name: 'guarded' });
     await call('admin', 'ui-admin-password', '3.0/mlflow/users/permissions/grant',
       { username: 'viewer', resource_type: 'experiment', resource_id: exp.experiment_id, permission: 'READ' });
+    const run = await call('admin', 'ui-admin-password', '2.0/mlflow/runs/create', { experiment_id: exp.experiment_id, run_name: 'guarded-run' });
+    // A trace in the experiment, over OTLP as a client exports it.
+    const otlp = await fetch(`${asrv.base}/v1/traces`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'x-mlflow-experiment-id': exp.experiment_id,
+        Authorization: 'Basic ' + Buffer.from('admin:ui-admin-password').toString('base64') },
+      body: JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: '3f'.repeat(16), spanId: '01'.repeat(8),
+        name: 'guarded-agent', startTimeUnixNano: '1700000000000000000', endTimeUnixNano: '1700000000200000000' }] }] }] }),
+    });
+    assert(otlp.ok, `OTLP export: ${otlp.status}`);
     // Unauthenticated, the shell answers with the Basic challenge, which is the browser's prompt.
     const bare = await fetch(`${asrv.base}/`);
     assert(bare.status === 401 && /Basic realm="mlflow"/.test(bare.headers.get('www-authenticate') || ''), 'the shell asks for credentials');
@@ -70,6 +79,16 @@ test('with basic auth: the signed-in user, their access page, 403 shown as such'
       [...document.querySelectorAll('td.actions button')].every((b) => b.disabled));
     const titles = await vp.$$eval('td.actions button', (bs) => bs.map((b) => b.title));
     assert(titles.some((t) => /You need EDIT on this experiment \(you have READ\)/.test(t)), `titles: ${titles}`);
+    // On the run page too: renaming and the description need EDIT.
+    await vp.goto(`${asrv.base}/#/experiments/${exp.experiment_id}/runs/${run.run.info.run_id}`);
+    await vp.waitForSelector('h1 button.needs-edit');
+    await vp.waitForFunction(() => [...document.querySelectorAll('button.needs-edit')].length >= 2 &&
+      [...document.querySelectorAll('button.needs-edit')].every((b) => b.disabled));
+    // Traces follow their experiment: READ lists them (before, only admins could).
+    await vp.goto(`${asrv.base}/#/experiments/${exp.experiment_id}/traces`);
+    await vp.waitForSelector('table.traces tbody tr');
+    const traceIds = await vp.$$eval('table.traces tbody tr', (rs) => rs.map((x) => x.dataset.traceId));
+    assert(traceIds.join() === `tr-${'3f'.repeat(16)}`, `the viewer sees the trace: ${traceIds}`);
     H.consoleErrors.splice(0); // the refused fetch above logs a console error by design
   } finally {
     if (actx) await actx.close().catch(() => {});

@@ -71,7 +71,8 @@ export async function runPage(root, runId, q, opts = {}) {
   const live = h('input', { type: 'checkbox', checked: running && q.get('refresh') !== 'off', 'aria-label': 'Auto-refresh' });
   root.appendChild(h('div', { class: 'page-head' },
     h('div', { class: 'crumbs' }, h('a', { href: '#/experiments' }, 'Experiments'), ' / ', expLink),
-    h('h1', null, nameEl, ' ', h('button', { class: 'small needs-edit', onclick: rename }, 'Rename'),
+    h('h1', null, nameEl, ' ', gate(h('button', { class: 'small needs-edit', onclick: rename }, 'Rename'),
+      'experiment', expId, 'EDIT'),
       ' ', h('span', { class: `badge status status-${String(info.status).toLowerCase()}` }, info.status),
       info.lifecycle_stage === 'deleted' ? h('span', { class: 'badge gray' }, 'deleted') : null),
     h('div', { class: 'muted small-text run-id-line' }, 'Run ID ', h('span', { class: 'mono' }, info.run_id), ' ',
@@ -146,7 +147,7 @@ export async function runPage(root, runId, q, opts = {}) {
 
     const note = tags['mlflow.note.content'] || '';
     const noteEl = h('div', { class: 'note' }, note || h('span', { class: 'muted' }, 'No description.'));
-    top.appendChild(section('Description', noteEl, h('button', { class: 'small needs-edit', onclick: async () => {
+    top.appendChild(section('Description', noteEl, gate(h('button', { class: 'small needs-edit', onclick: async () => {
       const v = await promptText('Description', 'Description (plain text)', tags['mlflow.note.content'] || '', true);
       if (v === null) return;
       try {
@@ -157,7 +158,7 @@ export async function runPage(root, runId, q, opts = {}) {
       } catch (e) {
         showError(e);
       }
-    } }, 'Edit description')));
+    } }, 'Edit description'), 'experiment', expId, 'EDIT')));
 
     // ---- metrics: latest, min, max ----
     const cells = new Map();
