@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "../api/jw.h"
+#include "../base/util.h"
 
 static int log_fd = -1;
 static bool own_fd;
@@ -208,16 +209,29 @@ void access_log_format(struct buf *out, enum access_format fmt, const struct acc
     buf_release(&target);
 }
 
-void access_log_write(const struct access_entry *e)
+void access_log_write(const struct access_entry *e, bool debug)
 {
-    if (log_fd < 0)
+    if (log_fd < 0 && !debug)
         return;
     struct buf line;
     buf_init(&line, 80 * 1024);
-    access_log_format(&line, log_fmt, e, (int64_t)time(NULL));
-    if (buf_ok(&line) && line.len) {
-        ssize_t w = write(log_fd, line.ptr, line.len);
-        (void)w; /* a full disk loses log lines, never requests */
+    int64_t now = (int64_t)time(NULL);
+    if (log_fd >= 0) {
+        access_log_format(&line, log_fmt, e, now);
+        if (buf_ok(&line) && line.len) {
+            ssize_t w = write(log_fd, line.ptr, line.len);
+            (void)w; /* a full disk loses log lines, never requests */
+        }
+    }
+    if (debug) {
+        if (log_fd < 0 || log_fmt != ACCESS_COMMON) {
+            buf_clear(&line);
+            access_log_format(&line, ACCESS_COMMON, e, now);
+        }
+        if (buf_ok(&line) && line.len) {
+            line.ptr[line.len - 1] = '\0'; /* the log adds its own newline */
+            log_msg(LOG_DEBUG, "%s", line.ptr);
+        }
     }
     buf_release(&line);
 }

@@ -28,8 +28,9 @@ struct access_entry {
     bool cut;            /* the connection ended before the answer did */
 };
 
-/* One line, written with a single write(). */
-void access_log_write(const struct access_entry *e);
+/* One line, written with a single write(); with debug, the line in the common format goes
+ * to the debug log too (formatted once when the access log's format is the common one). */
+void access_log_write(const struct access_entry *e, bool debug);
 /* The line as written (for tests and the debug log), appended to out. */
 void access_log_format(struct buf *out, enum access_format fmt, const struct access_entry *e,
                        int64_t unix_s);

@@ -919,17 +919,7 @@ static void log_access(struct hreq *h, struct MHD_Connection *c,
         .ns = h->start_ns ? mono_ns() - h->start_ns : 0,
         .cut = toe != MHD_REQUEST_TERMINATED_COMPLETED_OK,
     };
-    access_log_write(&e);
-    if (log_min_level <= LOG_DEBUG) {
-        struct buf line;
-        buf_init(&line, 80 * 1024);
-        access_log_format(&line, ACCESS_COMMON, &e, (int64_t)time(NULL));
-        if (buf_ok(&line) && line.len) {
-            line.ptr[line.len - 1] = '\0';
-            log_msg(LOG_DEBUG, "%s", line.ptr);
-        }
-        buf_release(&line);
-    }
+    access_log_write(&e, log_min_level <= LOG_DEBUG);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
