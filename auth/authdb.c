@@ -254,11 +254,7 @@ int authdb_user_provision(struct db *db, struct arena *a, const char *username,
     unsigned char raw[24];
     random_bytes(raw, sizeof raw);
     char pw[49];
-    for (size_t i = 0; i < sizeof raw; i++) {
-        pw[2 * i] = "0123456789abcdef"[raw[i] >> 4];
-        pw[2 * i + 1] = "0123456789abcdef"[raw[i] & 15];
-    }
-    pw[48] = '\0';
+    hex_encode(pw, raw, sizeof raw);
     struct err tmp;
     err_clear(&tmp);
     if (authdb_user_create(db, a, username, pw, false, u, &tmp) == 0) {

@@ -159,12 +159,7 @@ int pw_hash(const char *password, size_t password_len, char out[PW_HASH_MAX])
                        132u * 32768 * 8, key, sizeof key) != 1)
         return -1;
     int n = snprintf(out, PW_HASH_MAX, "scrypt:32768:8:1$%s$", salt);
-    static const char hx[] = "0123456789abcdef";
-    for (size_t i = 0; i < sizeof key; i++) {
-        out[n++] = hx[key[i] >> 4];
-        out[n++] = hx[key[i] & 15];
-    }
-    out[n] = '\0';
+    hex_encode(out + n, key, sizeof key);
     OPENSSL_cleanse(key, sizeof key);
     return 0;
 }

@@ -8,24 +8,13 @@
 #include "../base/util.h"
 #include "authdb.h"
 
-static const char hx[] = "0123456789abcdef";
-
-static void hex(const unsigned char *p, size_t n, char *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = hx[p[i] >> 4];
-        out[2 * i + 1] = hx[p[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 static int sha256_hex(const char *s, size_t n, char out[65])
 {
     unsigned char d[32];
     unsigned int dn = 0;
     if (EVP_Digest(s, n, d, &dn, EVP_sha256(), NULL) != 1 || dn != 32)
         return -1;
-    hex(d, 32, out);
+    hex_encode(out, d, 32);
     return 0;
 }
 
@@ -57,7 +46,7 @@ int authdb_token_create(struct db *db, struct arena *a, const struct auth_user *
     random_bytes(raw, sizeof raw);
     char *tok = arena_alloc(a, 4 + 64 + 1);
     memcpy(tok, "mlt_", 4);
-    hex(raw, sizeof raw, tok + 4);
+    hex_encode(tok + 4, raw, sizeof raw);
     char h[65];
     if (sha256_hex(tok, strlen(tok), h) != 0)
         return err_set(e, ERR_INTERNAL_ERROR, "cannot hash the token");
