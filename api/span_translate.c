@@ -34,6 +34,7 @@ struct tr_kind {
 enum tr_special {
     TR_PLAIN,
     TR_LIVEKIT, /* span type from gen_ai.request.model, a lower-cased operation, lk.* keys */
+    TR_CLAUDE,  /* everything keyed by its span.type (claude_code.*) */
 };
 
 /* One translator. Key lists end with NULL; a key holding '#' is a pattern in which '#'
@@ -82,9 +83,14 @@ static const struct tr_kind LANGFUSE_KINDS[] = {
 #define GENAI_OUT L("gen_ai.usage.output_tokens")
 #define GENAI_MODELS L("gen_ai.response.model", "gen_ai.request.model")
 
-/* MLflow's _TRANSLATORS, in its order. Gemini CLI (2nd), Claude Code (3rd) and Vercel AI
- * (8th) are not ported: they act only on their own spans (gen_ai.agent.name "gemini-cli",
- * span.type "claude_code.*", ai.* keys), which are stored as sent. */
+static const struct tr_kind CLAUDE_KINDS[] = {{"claude_code.interaction", "AGENT"},
+                                              {"claude_code.llm_request", "LLM"},
+                                              {"claude_code.tool", "TOOL"},
+                                              {NULL, NULL}};
+
+/* MLflow's _TRANSLATORS, in its order. Gemini CLI (2nd) and Vercel AI (8th) are not
+ * ported: they act only on their own spans (gen_ai.agent.name "gemini-cli", ai.* keys),
+ * which are stored as sent. */
 static const struct tr_def TRANSLATORS[] = {
     {.name = "openinference",
      .kind_keys = L("openinference.span.kind"),
@@ -97,6 +103,10 @@ static const struct tr_def TRANSLATORS[] = {
      .models = L("llm.response.model_name", "llm.model_name", "llm.request.model_name",
                  "embedding.model_name"),
      .provider = "llm.provider"},
+    {.name = "claude_code",
+     .kind_keys = L("span.type"),
+     .kinds = CLAUDE_KINDS, /* its token keys are in usage(): read on its LLM spans only */
+     .special = TR_CLAUDE},
     {.name = "genai",
      .kind_keys = L("gen_ai.operation.name"),
      .kinds = GENAI_KINDS,
@@ -437,6 +447,129 @@ static const struct span_tr_kv *first_true(const struct tr_ctx *c, const char *c
     return NULL;
 }
 
+/* ---- Claude Code: everything hangs on span.type ---- */
+
+static const char CLAUDE_PREFIX[] = "claude_code.";
+
+/* The known claude_code.* span type the span.type attribute names (with or without the
+ * prefix), or NULL. */
+static const char *claude_kind(const struct tr_ctx *c)
+{
+    const struct span_tr_kv *kv = get(c, "span.type");
+    size_t sn;
+    const char *s = kv ? text_str(c->a, kv->text, kv->n, &sn) : NULL;
+    if (!s || strlen(s) != sn)
+        return NULL;
+    const char *full = strncmp(s, CLAUDE_PREFIX, sizeof CLAUDE_PREFIX - 1) == 0
+                           ? s
+                           : arena_printf(c->a, "%s%s", CLAUDE_PREFIX, s);
+    for (const struct tr_kind *k = CLAUDE_KINDS; k->otel; k++)
+        if (strcmp(k->otel, full) == 0)
+            return k->otel;
+    return NULL;
+}
+
+/* ClaudeCodeTranslator._get_int: int() of the loaded value (a float truncated, a bool as
+ * 0 or 1, a string as int() reads it). */
+static struct tr_int claude_int(const struct tr_ctx *c, const char *key)
+{
+    struct tr_int r = {0};
+    const struct span_tr_kv *kv = get(c, key);
+    size_t st, en;
+    if (!kv)
+        return r;
+    switch (pyjson_whole(kv->text, kv->n, &st, &en)) {
+    case PYJSON_REAL: {
+        char *tmp = strndup(kv->text + st, en - st);
+        double d = tmp ? strtod(tmp, NULL) : 0;
+        free(tmp);
+        if (d == d && d > -4e18 && d < 4e18) /* not NaN, in range (inf: MLflow fails) */
+            r = (struct tr_int){.set = true, .v = (int64_t)d};
+        return r;
+    }
+    case PYJSON_BOOL:
+    case PYJSON_INT:
+    case PYJSON_STRING:
+        r = text_int(c->a, kv->text, kv->n);
+        r.is_bool = false;
+        return r;
+    default:
+        return r;
+    }
+}
+
+/* _get_content: a true value that is not "<REDACTED>". */
+static const struct span_tr_kv *claude_content(const struct tr_ctx *c, const char *key)
+{
+    const char *one[2] = {key, NULL};
+    const struct span_tr_kv *kv = first_true(c, one);
+    size_t sn;
+    const char *s = kv ? text_str(c->a, kv->text, kv->n, &sn) : NULL;
+    if (s && strcmp(s, "<REDACTED>") == 0 && sn == 10)
+        return NULL;
+    return kv;
+}
+
+static int redump(struct buf *b, const char *s, size_t n, size_t i, size_t *end);
+static void ascii_escape(struct buf *out, const char *s, size_t n);
+
+/* Claude Code's input (interaction, LLM request, tool) or output (LLM request, tool):
+ * true with *res set when it has one. A tool without tool_input gives its details
+ * (command, file, skill, subagent) as a json.dumps'd dict. */
+static bool claude_io(struct tr_ctx *c, bool input, struct span_tr_kv *res)
+{
+    const char *k = claude_kind(c);
+    const struct span_tr_kv *v = NULL;
+    if (!k)
+        return false;
+    bool tool = strcmp(k, "claude_code.tool") == 0, llm = strcmp(k, "claude_code.llm_request") == 0;
+    if (!input)
+        v = llm ? claude_content(c, "response.model_output")
+                : tool ? claude_content(c, "new_context") : NULL;
+    else if (!tool)
+        v = llm ? claude_content(c, "new_context")
+                : (v = claude_content(c, "user_prompt")) ? v : claude_content(c, "new_context");
+    else if (!(v = claude_content(c, "tool_input"))) {
+        static const char *const details[] = {"full_command", "file_path", "skill_name",
+                                              "subagent_type"};
+        struct buf b;
+        buf_init(&b, TEXT_MAX);
+        size_t nd = 0;
+        for (size_t i = 0; i < 4; i++) {
+            const struct span_tr_kv *d = claude_content(c, details[i]);
+            size_t st, en, e;
+            if (!d)
+                continue;
+            buf_puts(&b, nd++ ? ", " : "{");
+            pyjson_str(&b, details[i], strlen(details[i]));
+            buf_puts(&b, ": ");
+            size_t mark = b.len;
+            if (pyjson_whole(d->text, d->n, &st, &en) == PYJSON_BAD ||
+                redump(&b, d->text, en, st, &e) != 0) {
+                b.len = mark;
+                pyjson_str(&b, d->text, d->n);
+            }
+        }
+        bool ok = false;
+        if (nd) {
+            buf_putc(&b, '}');
+            struct buf as;
+            buf_init(&as, TEXT_MAX);
+            ascii_escape(&as, b.ptr, b.len);
+            if (buf_ok(&b) && buf_ok(&as)) {
+                *res = (struct span_tr_kv){NULL, arena_strndup(c->a, as.ptr, as.len), as.len};
+                ok = true;
+            }
+            buf_release(&as);
+        }
+        buf_release(&b);
+        return ok;
+    }
+    if (v)
+        *res = *v;
+    return v != NULL;
+}
+
 /* translate_span_type of one translator: the MLflow type, or NULL. */
 static const char *kind_of(const struct tr_ctx *c, const struct tr_def *d)
 {
@@ -469,6 +602,13 @@ static const char *kind_of(const struct tr_ctx *c, const struct tr_def *d)
                 !strcmp(k, "lk.transcription_delay"))
                 return "UNKNOWN";
         }
+        return NULL;
+    }
+    if (d->special == TR_CLAUDE) {
+        const char *k = claude_kind(c);
+        for (const struct tr_kind *m = d->kinds; k && m->otel; m++)
+            if (strcmp(m->otel, k) == 0)
+                return m->mlflow;
         return NULL;
     }
     for (const char *const *kk = d->kind_keys; kk && *kk; kk++) {
@@ -515,7 +655,20 @@ static void usage(struct tr_ctx *c)
     for (size_t t = 0; t < NTR; t++) {
         const struct tr_def *d = &TRANSLATORS[t];
         struct tr_int in = tok_of(c, d->tok[0]), out = tok_of(c, d->tok[1]),
-                      tot = tok_of(c, d->tok[2]);
+                      tot = tok_of(c, d->tok[2]), cr = tok_of(c, d->tok[3]),
+                      cw = tok_of(c, d->tok[4]);
+        if (d->special == TR_CLAUDE) {
+            /* LLM requests only; their input counts the cached tokens too */
+            struct tr_int none = {0};
+            const char *k = claude_kind(c);
+            bool llm = k && strcmp(k, "claude_code.llm_request") == 0;
+            in = llm ? claude_int(c, "input_tokens") : none;
+            out = llm ? claude_int(c, "output_tokens") : none;
+            cr = llm ? claude_int(c, "cache_read_tokens") : none;
+            cw = llm ? claude_int(c, "cache_creation_tokens") : none;
+            if (in.set)
+                in.v += (cr.set ? cr.v : 0) + (cw.set ? cw.v : 0);
+        }
         if (!tot.set && in.set && out.set)
             tot = (struct tr_int){.set = true, .v = in.v + out.v};
         if (!in.set && !out.set && !tot.set)
@@ -527,8 +680,8 @@ static void usage(struct tr_ctx *c)
         put_int(&b, "input_tokens", in, &first);
         put_int(&b, "output_tokens", out, &first);
         put_int(&b, "total_tokens", tot, &first);
-        put_int(&b, "cache_read_input_tokens", tok_of(c, d->tok[3]), &first);
-        put_int(&b, "cache_creation_input_tokens", tok_of(c, d->tok[4]), &first);
+        put_int(&b, "cache_read_input_tokens", cr, &first);
+        put_int(&b, "cache_creation_input_tokens", cw, &first);
         buf_putc(&b, '}');
         if (buf_ok(&b))
             add(c, K_USAGE, arena_strndup(c->a, b.ptr, b.len), b.len, false);
@@ -831,6 +984,51 @@ static bool genai_events(struct tr_ctx *c, const struct otlp_span *sp, span_tr_d
     return done;
 }
 
+/* Claude Code's tool output from its tool.output event: the first true, unredacted one of
+ * output, content, diff, loaded when it is JSON text, dumped. */
+static void claude_events(struct tr_ctx *c, const struct otlp_span *sp, span_tr_dump_fn dump)
+{
+    const char *k = claude_kind(c);
+    if (!k || strcmp(k, "claude_code.tool") != 0)
+        return;
+    static const char *const keys[] = {"output", "content", "diff"};
+    for (size_t i = 0; i < sp->nevents; i++) {
+        if (strcmp(sp->events[i].name, "tool.output") != 0)
+            continue;
+        for (size_t j = 0; j < 3; j++) {
+            const struct otlp_value *v = event_attr(&sp->events[i], keys[j]);
+            if (!v)
+                continue;
+            struct buf b;
+            buf_init(&b, TEXT_MAX);
+            size_t st, en, e;
+            bool loaded = v->kind == OTLP_V_STRING &&
+                          pyjson_whole(v->s, v->n, &st, &en) != PYJSON_BAD;
+            bool truthy = loaded ? text_truthy(v->s, v->n) : value_truthy(v);
+            size_t sn;
+            const char *ls = loaded ? text_str(c->a, v->s, v->n, &sn) : NULL;
+            bool redacted = loaded ? ls && sn == 10 && strcmp(ls, "<REDACTED>") == 0
+                                   : v->kind == OTLP_V_STRING && v->n == 10 &&
+                                         memcmp(v->s, "<REDACTED>", 10) == 0;
+            bool done = false;
+            if (truthy && !redacted) {
+                if (!loaded || redump(&b, v->s, en, st, &e) != 0) {
+                    b.len = 0;
+                    dump(&b, c->a, v);
+                }
+                if (buf_ok(&b)) {
+                    add(c, K_OUTPUTS, arena_strndup(c->a, b.ptr ? b.ptr : "", b.len), b.len,
+                        false);
+                    done = true;
+                }
+            }
+            buf_release(&b);
+            if (done)
+                return;
+        }
+    }
+}
+
 void span_translate(struct arena *a, const struct span_tr_kv *attrs, size_t n,
                     const struct otlp_span *sp, span_tr_dump_fn dump, struct span_tr_out *out)
 {
@@ -862,12 +1060,18 @@ void span_translate(struct arena *a, const struct span_tr_kv *attrs, size_t n,
         if (get(&c, io_keys[io]))
             continue;
         const struct span_tr_kv *v = NULL;
+        struct span_tr_kv special;
         for (size_t t = 0; t < NTR && !v; t++)
-            v = first_true(&c, io ? TRANSLATORS[t].outputs : TRANSLATORS[t].inputs);
+            if (TRANSLATORS[t].special == TR_CLAUDE)
+                v = claude_io(&c, io == 0, &special) ? &special : NULL;
+            else
+                v = first_true(&c, io ? TRANSLATORS[t].outputs : TRANSLATORS[t].inputs);
+        /* then the events of Spring AI, LiveKit (GenAI's) and Claude Code, in turn */
         if (v)
             add(&c, io_keys[io], v->text, v->n, false);
-        else if (sp->nevents && !from_events(&c, sp, dump, io_keys[io], io == 0))
-            genai_events(&c, sp, dump, io_keys[io], io == 0); /* LiveKit's */
+        else if (sp->nevents && !from_events(&c, sp, dump, io_keys[io], io == 0) &&
+                 !genai_events(&c, sp, dump, io_keys[io], io == 0) && io == 1)
+            claude_events(&c, sp, dump);
     }
 
     if (!get(&c, K_USAGE))

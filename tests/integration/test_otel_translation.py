@@ -236,3 +236,33 @@ def test_span_type_filter_reads_the_sent_type(traced, base_url, client):
     assert spans["oi"].span_type == "TOOL"
     found = client.search_traces(locations=[traced], filter_string="span.type = 'TOOL'")
     assert "tr-" + tid not in [t.info.trace_id for t in found]
+
+
+def test_claude_code_spans(traced, base_url, client):
+    tid = "a9" * 16
+    _export(base_url, traced,
+            _span(tid, "01" * 8, "claude_code.interaction", [
+                ("span.type", "claude_code.interaction"), ("user_prompt", "<REDACTED>"),
+                ("new_context", "fix the bug")]),
+            _span(tid, "02" * 8, "claude_code.llm_request", [
+                ("span.type", "llm_request"), ("response.model_output", "done"),
+                ("input_tokens", "10"), ("output_tokens", 2), ("cache_read_tokens", 3)],
+                parent="01" * 8),
+            _span(tid, "03" * 8, "claude_code.tool", [
+                ("span.type", "claude_code.tool"), ("full_command", "ls -l é"),
+                ("skill_name", "<REDACTED>")], parent="01" * 8,
+                events=[("tool.output", [("output", "<REDACTED>"), ("content", '{"c": 1}')])]))
+    t, spans = _one(client, tid)
+    root = spans["claude_code.interaction"]
+    assert root.span_type == "AGENT" and root.inputs == "fix the bug"
+    llm = spans["claude_code.llm_request"]
+    assert llm.span_type == "LLM" and llm.outputs == "done"
+    assert llm.get_attribute("mlflow.chat.tokenUsage") == {
+        "input_tokens": 13, "output_tokens": 2, "total_tokens": 15,
+        "cache_read_input_tokens": 3}
+    tool = spans["claude_code.tool"]
+    assert tool.span_type == "TOOL"
+    assert tool.inputs == {"full_command": "ls -l é"} and tool.outputs == {"c": 1}
+    assert t.info.token_usage == {"input_tokens": 13, "output_tokens": 2, "total_tokens": 15,
+                                  "cache_read_input_tokens": 3}
+    assert t.info.request_preview == '"fix the bug"'
