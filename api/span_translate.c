@@ -35,6 +35,7 @@ enum tr_special {
     TR_PLAIN,
     TR_LIVEKIT, /* span type from gen_ai.request.model, a lower-cased operation, lk.* keys */
     TR_CLAUDE,  /* everything keyed by its span.type (claude_code.*) */
+    TR_VERCEL,  /* chat spans' inputs and outputs gathered from ai.prompt.* / ai.response.* */
 };
 
 /* One translator. Key lists end with NULL; a key holding '#' is a pattern in which '#'
@@ -88,9 +89,15 @@ static const struct tr_kind CLAUDE_KINDS[] = {{"claude_code.interaction", "AGENT
                                               {"claude_code.tool", "TOOL"},
                                               {NULL, NULL}};
 
-/* MLflow's _TRANSLATORS, in its order. Gemini CLI (2nd) and Vercel AI (8th) are not
- * ported: they act only on their own spans (gen_ai.agent.name "gemini-cli", ai.* keys),
- * which are stored as sent. */
+static const struct tr_kind VERCEL_KINDS[] = {
+    {"ai.generateText", "LLM"}, {"ai.generateText.doGenerate", "LLM"}, {"ai.toolCall", "TOOL"},
+    {"ai.streamText", "LLM"}, {"ai.streamText.doStream", "LLM"}, {"ai.generateObject", "LLM"},
+    {"ai.generateObject.doGenerate", "LLM"}, {"ai.streamObject", "LLM"},
+    {"ai.streamObject.doStream", "LLM"}, {"ai.embed", "EMBEDDING"},
+    {"ai.embed.doEmbed", "EMBEDDING"}, {"ai.embedMany", "EMBEDDING"}, {NULL, NULL}};
+
+/* MLflow's _TRANSLATORS, in its order. Gemini CLI (2nd) is not ported: it acts only on
+ * its own spans (gen_ai.agent.name "gemini-cli"), which are stored as sent. */
 static const struct tr_def TRANSLATORS[] = {
     {.name = "openinference",
      .kind_keys = L("openinference.span.kind"),
@@ -138,6 +145,13 @@ static const struct tr_def TRANSLATORS[] = {
     {.name = "google_adk",
      .inputs = L("gcp.vertex.agent.llm_request", "gcp.vertex.agent.tool_call_args"),
      .outputs = L("gcp.vertex.agent.llm_response", "gcp.vertex.agent.tool_response")},
+    {.name = "vercel_ai",
+     .kind_keys = L("ai.operationId"),
+     .kinds = VERCEL_KINDS,
+     .inputs = L("ai.prompt", "ai.toolCall.args", "ai.value", "ai.values"),
+     .outputs = L("ai.response.text", "ai.toolCall.result", "ai.response.object",
+                  "ai.embedding", "ai.embeddings"),
+     .special = TR_VERCEL},
     {.name = "voltagent",
      /* span.type first: child spans carry their parent agent's entity.type */
      .kind_keys = L("span.type", "entity.type"),
@@ -188,7 +202,7 @@ bool span_translate_key_wanted(const char *key)
 {
     switch (key[0]) {
     case 'a':
-        return EQ("agent.messages");
+        return PRE("ai.") || EQ("agent.messages");
     case 'e':
         return PRE("embedding.") || EQ("entity.type");
     case 'g':
@@ -984,6 +998,144 @@ static bool genai_events(struct tr_ctx *c, const struct otlp_span *sp, span_tr_d
     return done;
 }
 
+/* ---- Vercel AI SDK: a chat span's prompt and response keys, gathered ---- */
+
+/* _safe_load_json of a text: json.loads up to three times while it gives a string. *is_str
+ * tells whether the result (from the arena) is a Python str (its characters) or other JSON
+ * (its text, to be dumped again). */
+static const char *safe_load(struct arena *a, const char *s, size_t n, size_t *on, bool *is_str)
+{
+    for (int d = 2; d >= 0; d--) {
+        size_t st, en, sn;
+        enum pyjson_kind k = pyjson_whole(s, n, &st, &en);
+        if (k == PYJSON_BAD)
+            break;
+        if (k != PYJSON_STRING) {
+            *is_str = false;
+            *on = en - st;
+            return s + st;
+        }
+        const char *t = text_str(a, s, n, &sn);
+        if (!t)
+            break;
+        s = t;
+        n = sn;
+    }
+    *is_str = true;
+    *on = n;
+    return s;
+}
+
+/* A safe-loaded value, json.dumps'd (ASCII escaping is applied by the caller). */
+static void put_loaded(struct buf *b, const char *s, size_t n, bool is_str)
+{
+    size_t e, mark = b->len;
+    if (!is_str && redump(b, s, n, 0, &e) == 0)
+        return;
+    b->len = mark;
+    pyjson_str(b, s, n);
+}
+
+static bool vercel_chat(const struct tr_ctx *c)
+{
+    const struct span_tr_kv *kv = get(c, "ai.operationId");
+    size_t n;
+    bool is_str;
+    const char *s = kv ? safe_load(c->a, kv->text, kv->n, &n, &is_str) : NULL;
+    return s && is_str && strlen(s) == n &&
+           (strcmp(s, "ai.generateText.doGenerate") == 0 || strcmp(s, "ai.streamText.doStream") == 0);
+}
+
+/* inputs["tools"] = [_safe_load_json(t) for t in tools]: a list's items, a string's
+ * characters or an object's keys, each safe-loaded. */
+static void put_tools(struct tr_ctx *c, struct buf *b, const char *s, size_t n, bool is_str)
+{
+    size_t on;
+    bool ls;
+    buf_putc(b, '[');
+    if (is_str) {
+        for (size_t i = 0, k = 0; i < n; k++) {
+            uint32_t cp;
+            int w = (unsigned char)s[i] < 0x80 ? 1 : utf8_next(s + i, n - i, &cp);
+            if (w <= 0)
+                w = 1;
+            const char *v = safe_load(c->a, arena_strndup(c->a, s + i, (size_t)w), (size_t)w, &on, &ls);
+            if (k)
+                buf_puts(b, ", ");
+            put_loaded(b, v, on, ls);
+            i += (size_t)w;
+        }
+    } else if (s[0] == '[' || s[0] == '{') {
+        bool obj = s[0] == '{';
+        size_t j = pyjson_ws(s, n, 1), k = 0;
+        while (j < n && s[j] != (obj ? '}' : ']')) {
+            size_t e;
+            enum pyjson_kind kind = pyjson_skip(s, n, j, &e);
+            if (k++)
+                buf_puts(b, ", ");
+            size_t rn;
+            const char *raw = kind == PYJSON_STRING ? text_str(c->a, s + j, e - j, &rn) : NULL;
+            if (raw) { /* an item that is a str: safe-loaded from its characters */
+                const char *v = safe_load(c->a, raw, rn, &on, &ls);
+                put_loaded(b, v, on, ls);
+            } else {
+                put_loaded(b, s + j, e - j, false);
+            }
+            j = pyjson_ws(s, n, e);
+            if (obj && j < n && s[j] == ':') { /* an object's value is not listed */
+                pyjson_skip(s, n, pyjson_ws(s, n, j + 1), &e);
+                j = pyjson_ws(s, n, e);
+            }
+            if (j < n && s[j] == ',')
+                j = pyjson_ws(s, n, j + 1);
+        }
+    }
+    buf_putc(b, ']');
+}
+
+/* VercelAITranslator.get_input_value / get_output_value on a chat span: the attributes
+ * under ai.prompt. (ai.response.) as a dict of their safe-loaded values, json.dumps'd. Its
+ * input side also sets the message format, raw, before anything else is added. */
+static bool vercel_io(struct tr_ctx *c, bool input, struct span_tr_kv *res)
+{
+    const char *prefix = input ? "ai.prompt." : "ai.response.";
+    size_t pn = strlen(prefix);
+    if (input && !get(c, K_FORMAT))
+        add(c, K_FORMAT, "vercel_ai", 9, false);
+    struct buf b;
+    buf_init(&b, TEXT_MAX);
+    size_t k = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        const struct span_tr_kv *kv = &c->at[i];
+        if (strncmp(kv->key, prefix, pn) != 0)
+            continue;
+        buf_puts(&b, k++ ? ", " : "{");
+        pyjson_str(&b, kv->key + pn, strlen(kv->key + pn));
+        buf_puts(&b, ": ");
+        size_t on;
+        bool is_str;
+        const char *v = safe_load(c->a, kv->text, kv->n, &on, &is_str);
+        if (input && strcmp(kv->key + pn, "tools") == 0)
+            put_tools(c, &b, v, on, is_str);
+        else
+            put_loaded(&b, v, on, is_str);
+    }
+    bool ok = false;
+    if (k) {
+        buf_putc(&b, '}');
+        struct buf as;
+        buf_init(&as, TEXT_MAX);
+        ascii_escape(&as, b.ptr, b.len);
+        if (buf_ok(&b) && buf_ok(&as)) {
+            *res = (struct span_tr_kv){NULL, arena_strndup(c->a, as.ptr, as.len), as.len};
+            ok = true;
+        }
+        buf_release(&as);
+    }
+    buf_release(&b);
+    return ok;
+}
+
 /* Claude Code's tool output from its tool.output event: the first true, unredacted one of
  * output, content, diff, loaded when it is JSON text, dumped. */
 static void claude_events(struct tr_ctx *c, const struct otlp_span *sp, span_tr_dump_fn dump)
@@ -1064,6 +1216,8 @@ void span_translate(struct arena *a, const struct span_tr_kv *attrs, size_t n,
         for (size_t t = 0; t < NTR && !v; t++)
             if (TRANSLATORS[t].special == TR_CLAUDE)
                 v = claude_io(&c, io == 0, &special) ? &special : NULL;
+            else if (TRANSLATORS[t].special == TR_VERCEL && vercel_chat(&c))
+                v = vercel_io(&c, io == 0, &special) ? &special : NULL;
             else
                 v = first_true(&c, io ? TRANSLATORS[t].outputs : TRANSLATORS[t].inputs);
         /* then the events of Spring AI, LiveKit (GenAI's) and Claude Code, in turn */

@@ -266,3 +266,30 @@ def test_claude_code_spans(traced, base_url, client):
     assert t.info.token_usage == {"input_tokens": 13, "output_tokens": 2, "total_tokens": 15,
                                   "cache_read_input_tokens": 3}
     assert t.info.request_preview == '"fix the bug"'
+
+
+def test_vercel_ai_spans(traced, base_url, client):
+    tid = "aa" * 16
+    _export(base_url, traced,
+            _span(tid, "01" * 8, "ai.generateText", [
+                ("ai.operationId", "ai.generateText"), ("ai.prompt", '{"prompt": "hi"}'),
+                ("ai.response.text", "hello")]),
+            _span(tid, "02" * 8, "ai.generateText.doGenerate", [
+                ("ai.operationId", "ai.generateText.doGenerate"),
+                ("ai.prompt.messages", json.dumps([{"role": "user", "content": "hé"}])),
+                ("ai.prompt.toolChoice", '{"type":"auto"}'),
+                ("ai.response.text", "hello"), ("ai.response.finishReason", "stop")],
+                parent="01" * 8))
+    t, spans = _one(client, tid)
+    root = spans["ai.generateText"]
+    assert root.span_type == "LLM" and root.inputs == {"prompt": "hi"} and root.outputs == "hello"
+    chat = spans["ai.generateText.doGenerate"]
+    assert chat.span_type == "LLM"
+    assert chat.inputs == {"messages": [{"role": "user", "content": "hé"}],
+                           "toolChoice": {"type": "auto"}}
+    assert chat.outputs == {"text": "hello", "finishReason": "stop"}
+    assert chat.get_attribute("mlflow.message.format") == "vercel_ai"
+    # the format is set as the inputs are read, so it comes before them
+    keys = list(chat.attributes)
+    assert keys.index("mlflow.message.format") == keys.index("mlflow.spanInputs") - 1
+    assert t.info.request_preview == '{"prompt": "hi"}'
