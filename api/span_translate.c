@@ -36,6 +36,7 @@ enum tr_special {
     TR_LIVEKIT, /* span type from gen_ai.request.model, a lower-cased operation, lk.* keys */
     TR_CLAUDE,  /* everything keyed by its span.type (claude_code.*) */
     TR_VERCEL,  /* chat spans' inputs and outputs gathered from ai.prompt.* / ai.response.* */
+    TR_GEMINI,  /* GenAI's keys; type, format, wrapped messages on gemini-cli spans only */
 };
 
 /* One translator. Key lists end with NULL; a key holding '#' is a pattern in which '#'
@@ -96,8 +97,10 @@ static const struct tr_kind VERCEL_KINDS[] = {
     {"ai.streamObject.doStream", "LLM"}, {"ai.embed", "EMBEDDING"},
     {"ai.embed.doEmbed", "EMBEDDING"}, {"ai.embedMany", "EMBEDDING"}, {NULL, NULL}};
 
-/* MLflow's _TRANSLATORS, in its order. Gemini CLI (2nd) is not ported: it acts only on
- * its own spans (gen_ai.agent.name "gemini-cli"), which are stored as sent. */
+static const struct tr_kind GEMINI_KINDS[] = {
+    {"llm_call", "LLM"}, {"tool_call", "TOOL"}, {"agent_call", "AGENT"}, {NULL, NULL}};
+
+/* MLflow's _TRANSLATORS, in its order (all twelve). */
 static const struct tr_def TRANSLATORS[] = {
     {.name = "openinference",
      .kind_keys = L("openinference.span.kind"),
@@ -110,6 +113,19 @@ static const struct tr_def TRANSLATORS[] = {
      .models = L("llm.response.model_name", "llm.model_name", "llm.request.model_name",
                  "embedding.model_name"),
      .provider = "llm.provider"},
+    {.name = "gemini_cli",
+     .kind_keys = L("gen_ai.operation.name"),
+     .kinds = GEMINI_KINDS,
+     .tok = {GENAI_IN, GENAI_OUT, NULL, L("gen_ai.usage.cache_read.input_tokens"),
+             L("gen_ai.usage.cache_write.input_tokens",
+               "gen_ai.usage.cache_creation.input_tokens")},
+     .inputs = L("gen_ai.input.messages", "gen_ai.tool.call.arguments"),
+     .outputs = L("gen_ai.output.messages", "gen_ai.tool.call.result"),
+     .models = GENAI_MODELS,
+     .tools = L("gen_ai.tool.definitions"),
+     .provider = "gen_ai.provider.name",
+     .format = "gemini",
+     .special = TR_GEMINI},
     {.name = "claude_code",
      .kind_keys = L("span.type"),
      .kinds = CLAUDE_KINDS, /* its token keys are in usage(): read on its LLM spans only */
@@ -584,6 +600,115 @@ static bool claude_io(struct tr_ctx *c, bool input, struct span_tr_kv *res)
     return v != NULL;
 }
 
+/* ---- Gemini CLI: GenAI spans whose gen_ai.agent.name is "gemini-cli" ---- */
+
+static bool gemini_cli(const struct tr_ctx *c)
+{
+    const struct span_tr_kv *kv = get(c, "gen_ai.agent.name");
+    size_t sn;
+    const char *s = kv ? text_str(c->a, kv->text, kv->n, &sn) : NULL;
+    return s && sn == 10 && strcmp(s, "gemini-cli") == 0;
+}
+
+/* The value of an object's last key named key in text s[st..en) (an object), or false. */
+static bool object_get(const char *s, size_t st, size_t en, const char *key, size_t *vst,
+                       size_t *ven)
+{
+    bool found = false;
+    size_t i = pyjson_ws(s, en, st + 1), kl = strlen(key);
+    while (i < en && s[i] == '"') {
+        size_t ke, ve;
+        pyjson_skip(s, en, i, &ke);
+        size_t v0 = pyjson_ws(s, en, pyjson_ws(s, en, ke) + 1);
+        pyjson_skip(s, en, v0, &ve);
+        /* keys needing no escapes compare as written; an escaped one is not matched */
+        if (ke - i == kl + 2 && memcmp(s + i + 1, key, kl) == 0) {
+            found = true;
+            *vst = v0;
+            *ven = ve;
+        }
+        i = pyjson_ws(s, en, ve);
+        if (i < en && s[i] == ',')
+            i = pyjson_ws(s, en, i + 1);
+        else
+            break;
+    }
+    return found;
+}
+
+static bool json_ascii_add(struct tr_ctx *c, struct buf *b, struct span_tr_kv *res)
+{
+    struct buf as;
+    buf_init(&as, TEXT_MAX);
+    ascii_escape(&as, b->ptr ? b->ptr : "", b->len);
+    bool ok = buf_ok(b) && buf_ok(&as);
+    if (ok)
+        *res = (struct span_tr_kv){NULL, arena_strndup(c->a, as.ptr, as.len), as.len};
+    buf_release(&as);
+    return ok;
+}
+
+/* _try_wrap_input / _try_wrap_output: messages in the Gemini SDK's shape,
+ * {"contents": ...} and {"candidates": [{"content": {"role": "model", "parts": ...}}]}.
+ * (Its system_prompt rewrite compares the operation's stored text, quoted, so never runs
+ * on stored spans.) */
+static bool gemini_io(struct tr_ctx *c, const struct tr_def *d, bool input, struct span_tr_kv *res)
+{
+    if (!gemini_cli(c))
+        return false;
+    const struct span_tr_kv *v = first_true(c, input ? d->inputs : d->outputs);
+    if (!v)
+        return false;
+    *res = *v;
+    size_t st, en, e;
+    enum pyjson_kind k = pyjson_whole(v->text, v->n, &st, &en);
+    size_t ost, oen;
+    if (k == PYJSON_OBJECT && object_get(v->text, st, en, input ? "contents" : "candidates", &ost, &oen))
+        return true;
+    struct buf b;
+    buf_init(&b, TEXT_MAX);
+    bool done = false;
+    if (input && (k == PYJSON_ARRAY || k == PYJSON_STRING || k == PYJSON_BAD)) {
+        buf_puts(&b, "{\"contents\": ");
+        if (k == PYJSON_BAD || redump(&b, v->text, en, st, &e) != 0) {
+            b.len = 0;
+            buf_puts(&b, "{\"contents\": ");
+            pyjson_str(&b, v->text, v->n);
+        }
+        buf_putc(&b, '}');
+        done = json_ascii_add(c, &b, res);
+    } else if (!input && k == PYJSON_ARRAY) {
+        const char *s = v->text;
+        size_t j = pyjson_ws(s, en, st + 1), nparts = 0;
+        buf_puts(&b, "{\"candidates\": [{\"content\": {\"role\": \"model\", \"parts\": [");
+        while (j < en && s[j] != ']') {
+            enum pyjson_kind ik = pyjson_skip(s, en, j, &e);
+            size_t pst, pen;
+            if (ik == PYJSON_OBJECT && object_get(s, j, e, "parts", &pst, &pen) && s[pst] == '[') {
+                size_t q = pyjson_ws(s, pen, pst + 1), qe;
+                while (q < pen && s[q] != ']') {
+                    if (nparts++)
+                        buf_puts(&b, ", ");
+                    if (redump(&b, s, pen, q, &qe) != 0)
+                        qe = pen;
+                    q = pyjson_ws(s, pen, qe);
+                    if (q < pen && s[q] == ',')
+                        q = pyjson_ws(s, pen, q + 1);
+                }
+            }
+            j = pyjson_ws(s, en, e);
+            if (j < en && s[j] == ',')
+                j = pyjson_ws(s, en, j + 1);
+        }
+        buf_puts(&b, "]}}]}");
+        if (nparts)
+            done = json_ascii_add(c, &b, res);
+    }
+    buf_release(&b);
+    (void)done;
+    return true;
+}
+
 /* translate_span_type of one translator: the MLflow type, or NULL. */
 static const char *kind_of(const struct tr_ctx *c, const struct tr_def *d)
 {
@@ -618,6 +743,8 @@ static const char *kind_of(const struct tr_ctx *c, const struct tr_def *d)
         }
         return NULL;
     }
+    if (d->special == TR_GEMINI && !gemini_cli(c))
+        return NULL;
     if (d->special == TR_CLAUDE) {
         const char *k = claude_kind(c);
         for (const struct tr_kind *m = d->kinds; k && m->otel; m++)
@@ -1216,6 +1343,8 @@ void span_translate(struct arena *a, const struct span_tr_kv *attrs, size_t n,
         for (size_t t = 0; t < NTR && !v; t++)
             if (TRANSLATORS[t].special == TR_CLAUDE)
                 v = claude_io(&c, io == 0, &special) ? &special : NULL;
+            else if (TRANSLATORS[t].special == TR_GEMINI)
+                v = gemini_io(&c, &TRANSLATORS[t], io == 0, &special) ? &special : NULL;
             else if (TRANSLATORS[t].special == TR_VERCEL && vercel_chat(&c))
                 v = vercel_io(&c, io == 0, &special) ? &special : NULL;
             else
@@ -1238,6 +1367,8 @@ void span_translate(struct arena *a, const struct span_tr_kv *attrs, size_t n,
             for (const char *const *k = d->detect; k && *k && !f; k++)
                 if (get(&c, *k))
                     f = d->format;
+            if (d->special == TR_GEMINI && gemini_cli(&c))
+                f = d->format;
             if (d->special == TR_LIVEKIT)
                 for (size_t i = 0; i < n && !f; i++)
                     if (strncmp(attrs[i].key, "lk.", 3) == 0)

@@ -293,3 +293,21 @@ def test_vercel_ai_spans(traced, base_url, client):
     keys = list(chat.attributes)
     assert keys.index("mlflow.message.format") == keys.index("mlflow.spanInputs") - 1
     assert t.info.request_preview == '{"prompt": "hi"}'
+
+
+def test_gemini_cli_spans(traced, base_url, client):
+    tid = "ab" * 16
+    _export(base_url, traced, _span(tid, "01" * 8, "llm_call", [
+        ("gen_ai.agent.name", "gemini-cli"), ("gen_ai.operation.name", "llm_call"),
+        ("gen_ai.input.messages", '[{"role": "user", "parts": [{"text": "hi"}]}]'),
+        ("gen_ai.output.messages", '[{"role": "model", "parts": [{"text": "a"}]},'
+                                   ' {"parts": [{"text": "b"}]}]'),
+        ("gen_ai.usage.input_tokens", 3), ("gen_ai.usage.output_tokens", 1)]))
+    t, spans = _one(client, tid)
+    s = spans["llm_call"]
+    assert s.span_type == "LLM"
+    assert s.inputs == {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+    assert s.outputs == {"candidates": [{"content": {"role": "model",
+                                                     "parts": [{"text": "a"}, {"text": "b"}]}}]}
+    assert s.get_attribute("mlflow.message.format") == "gemini"
+    assert t.info.token_usage == {"input_tokens": 3, "output_tokens": 1, "total_tokens": 4}
