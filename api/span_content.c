@@ -302,6 +302,10 @@ static void put_content(struct buf *b, struct buf *tmp, struct arena *a,
             pyjson_str(b, tro->type_text, tro->type_n);
             continue;
         }
+        if (tro && tro->format_text && strcmp(kv->key, "mlflow.message.format") == 0) {
+            pyjson_str(b, tro->format_text, tro->format_n);
+            continue;
+        }
         tmp->len = 0;
         attr_text(tmp, a, &kv->v);
         pyjson_str(b, tmp->ptr ? tmp->ptr : "", tmp->len);

@@ -1229,6 +1229,10 @@ static bool vercel_io(struct tr_ctx *c, bool input, struct span_tr_kv *res)
     size_t pn = strlen(prefix);
     if (input && !get(c, K_FORMAT))
         add(c, K_FORMAT, "vercel_ai", 9, false);
+    else if (input) { /* the span's own is overwritten where it stands */
+        c->out->format_text = "vercel_ai";
+        c->out->format_n = 9;
+    }
     struct buf b;
     buf_init(&b, TEXT_MAX);
     size_t k = 0;

@@ -28,6 +28,10 @@ struct span_tr_out {
      * place); NULL otherwise. */
     const char *type_text;
     size_t type_n;
+    /* mlflow.message.format's new text, in its place: Vercel AI's chat spans overwrite
+     * one the span had. NULL otherwise. */
+    const char *format_text;
+    size_t format_n;
     /* Keys added after the span's own, in MLflow's order. A value with as_value set is
      * written into the content as JSON (an event's non-string value MLflow stores as it
      * is); otherwise as a string, as every other attribute is. */
