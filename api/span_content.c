@@ -12,6 +12,7 @@
 #include "api.h"
 #include "pyjson.h"
 #include "pyjson_scan.h"
+#include "span_translate.h"
 #include "trace_usage.h"
 
 #define PREVIEW_MAX 1000 /* TRACE_REQUEST_RESPONSE_PREVIEW_MAX_LENGTH_OSS, in characters */
@@ -184,10 +185,64 @@ static void put_request_id(struct buf *b, const char *trace_id)
     buf_release(&q);
 }
 
-/* Span.to_dict() of Span.from_otel_proto(span), as json.dumps writes it; tmp is scratch
+/* The span's attributes as MLflow's dict holds them when it translates: unique keys in
+ * their first place with their last value's stored text, mlflow.traceRequestId last unless
+ * sent. */
+static struct span_tr_kv *tr_attrs(struct arena *a, const struct otlp_span *sp,
+                                   const char *trace_id, size_t *n)
+{
+    struct span_tr_kv *at = arena_calloc(a, sp->attrs.n + 1, sizeof *at);
+    size_t k = 0;
+    bool rid_done = false;
+    struct buf q;
+    buf_init(&q, CONTENT_MAX);
+    pyjson_str(&q, trace_id, strlen(trace_id));
+    const char *rid = arena_strndup(a, q.ptr ? q.ptr : "", q.len);
+    size_t rid_n = q.len;
+    buf_release(&q);
+    for (size_t i = 0; i < sp->attrs.n; i++) {
+        if (repeated_before(sp->attrs.kv, i))
+            continue;
+        const struct otlp_kv *kv = last_of(sp->attrs.kv, sp->attrs.n, i);
+        at[k].key = kv->key;
+        if (strcmp(kv->key, REQUEST_ID) == 0) {
+            at[k].text = rid;
+            at[k].n = rid_n;
+            rid_done = true;
+        } else {
+            at[k].text = attr_dump(a, &kv->v, &at[k].n);
+        }
+        k++;
+    }
+    if (!rid_done)
+        at[k++] = (struct span_tr_kv){REQUEST_ID, rid, rid_n};
+    *n = k;
+    return at;
+}
+
+static void tr_dump(struct buf *b, struct arena *a, const struct otlp_value *v)
+{
+    py_value(b, a, v);
+}
+
+/* The translation's value for key, or NULL. */
+static const struct span_tr_kv *tr_added(const struct span_tr_out *tro, const char *key,
+                                         bool *as_value)
+{
+    for (size_t i = 0; tro && i < tro->nadd; i++)
+        if (strcmp(tro->add[i].key, key) == 0) {
+            *as_value = tro->as_value[i];
+            return &tro->add[i];
+        }
+    return NULL;
+}
+
+/* Span.to_dict() of Span.from_otel_proto(span), as json.dumps writes it, with what
+ * translate_span_when_storing added (tro, NULL when no translator applies); tmp is scratch
  * space for each attribute's dumped text, reused from one to the next. */
 static void put_content(struct buf *b, struct buf *tmp, struct arena *a,
-                        const struct otlp_span *sp, const char *trace_id)
+                        const struct otlp_span *sp, const char *trace_id,
+                        const struct span_tr_out *tro)
 {
     buf_puts(b, "{\"trace_id\": ");
     const char *t = b64(a, sp->trace_id, 16);
@@ -243,6 +298,14 @@ static void put_content(struct buf *b, struct buf *tmp, struct arena *a,
             rid_done = true;
             continue;
         }
+        if (tro && tro->type_text && strcmp(kv->key, SPAN_TYPE) == 0) {
+            pyjson_str(b, tro->type_text, tro->type_n);
+            continue;
+        }
+        if (tro && tro->format_text && strcmp(kv->key, "mlflow.message.format") == 0) {
+            pyjson_str(b, tro->format_text, tro->format_n);
+            continue;
+        }
         tmp->len = 0;
         attr_text(tmp, a, &kv->v);
         pyjson_str(b, tmp->ptr ? tmp->ptr : "", tmp->len);
@@ -253,6 +316,15 @@ static void put_content(struct buf *b, struct buf *tmp, struct arena *a,
         pyjson_str(b, REQUEST_ID, strlen(REQUEST_ID));
         buf_puts(b, ": ");
         put_request_id(b, trace_id);
+    }
+    for (size_t i = 0; tro && i < tro->nadd; i++) {
+        buf_puts(b, ", ");
+        pyjson_str(b, tro->add[i].key, strlen(tro->add[i].key));
+        buf_puts(b, ": ");
+        if (tro->as_value[i])
+            buf_append(b, tro->add[i].text, tro->add[i].n);
+        else
+            pyjson_str(b, tro->add[i].text, tro->add[i].n);
     }
     buf_puts(b, "}, \"links\": [");
     for (size_t i = 0; i < sp->nlinks; i++) {
@@ -318,13 +390,17 @@ static const char *attr_plain(struct arena *a, const struct otlp_attrs *at, cons
  * (the trace's sum is made by the store), the session and the user of the first span that
  * names them (log_spans' session_id and user_id). */
 static int usage_into(struct arena *a, struct span_trace_agg *g, const struct otlp_span *sp,
-                      struct span_row *r, struct err *e)
+                      const struct span_tr_out *tro, struct span_row *r, struct err *e)
 {
     static const char *const keys[2] = {"mlflow.chat.tokenUsage", "mlflow.llm.cost"};
     for (int cost = 0; cost < 2; cost++) {
         const struct otlp_value *v = find_attr(&sp->attrs, keys[cost]);
         size_t n;
-        if (v) {
+        bool as_value;
+        const struct span_tr_kv *t = tr_added(tro, keys[cost], &as_value);
+        if (t) {
+            span_usage_from_attr(t->text, t->n, cost, &r->usage);
+        } else if (v) {
             const char *text = attr_dump(a, v, &n);
             span_usage_from_attr(text, n, cost, &r->usage);
         }
@@ -375,16 +451,27 @@ static void add_tag(struct arena *a, struct span_trace_agg *g, const char *k, co
 
 /* The root span's contributions to its trace (log_spans' root_span_dict and
  * trace_tags_from_root_attr, the resource's attributes as tags). */
-static void root_into(struct arena *a, struct span_trace_agg *g, const struct otlp_span *sp)
+static void root_into(struct arena *a, struct span_trace_agg *g, const struct otlp_span *sp,
+                      const struct span_tr_out *tro)
 {
     g->root_status = sp->status_code == OTLP_STATUS_ERROR ? "ERROR" : "OK";
     const struct otlp_value *v;
+    const struct span_tr_kv *t;
     size_t n;
-    if ((v = find_attr(&sp->attrs, INPUTS))) {
+    bool as_value;
+    /* A translated value that is not text (an event's number or list) has no preview:
+     * MLflow's _get_truncated_preview fails on it and leaves the preview unset. */
+    if ((t = tr_added(tro, INPUTS, &as_value))) {
+        if (!as_value)
+            g->request_preview = preview(a, t->text, t->n);
+    } else if ((v = find_attr(&sp->attrs, INPUTS))) {
         const char *s = attr_dump(a, v, &n);
         g->request_preview = preview(a, s, n);
     }
-    if ((v = find_attr(&sp->attrs, OUTPUTS))) {
+    if ((t = tr_added(tro, OUTPUTS, &as_value))) {
+        if (!as_value)
+            g->response_preview = preview(a, t->text, t->n);
+    } else if ((v = find_attr(&sp->attrs, OUTPUTS))) {
         const char *s = attr_dump(a, v, &n);
         g->response_preview = preview(a, s, n);
     }
@@ -447,8 +534,18 @@ static int one_span(struct arena *a, const struct otlp_span *sp, size_t i, struc
     r->start_ns = (int64_t)sp->start_time_unix_nano;
     r->has_end = true;
     r->end_ns = (int64_t)sp->end_time_unix_nano;
+    /* Other conventions' spans get MLflow's attributes added; MLflow's own skip this after a
+     * look at their keys. The row's type stays the span's own, as MLflow's store takes it
+     * from the span, not from the translated dict. */
+    struct span_tr_out tro_s, *tro = NULL;
+    if (span_translate_wanted(sp)) {
+        size_t nat;
+        const struct span_tr_kv *at = tr_attrs(a, sp, tid, &nat);
+        span_translate(a, at, nat, sp, tr_dump, &tro_s);
+        tro = &tro_s;
+    }
     b->len = 0;
-    put_content(b, tmp, a, sp, tid);
+    put_content(b, tmp, a, sp, tid, tro);
     if (!buf_ok(b) || !buf_ok(tmp))
         return err_set(e, ERR_INTERNAL_ERROR, "out of memory");
     r->content = arena_strndup(a, b->ptr, b->len);
@@ -465,8 +562,8 @@ static int one_span(struct arena *a, const struct otlp_span *sp, size_t i, struc
         g->has_max_end = true;
     }
     if (!r->parent_span_id)
-        root_into(a, g, sp);
-    return usage_into(a, g, sp, r, e);
+        root_into(a, g, sp, tro);
+    return usage_into(a, g, sp, tro, r, e);
 }
 
 int span_batch_from_otlp(struct arena *a, const struct otlp_request *rq, struct span_batch *out,
