@@ -543,6 +543,19 @@ static const struct span_tr_kv *claude_content(const struct tr_ctx *c, const cha
 static int redump(struct buf *b, const char *s, size_t n, size_t i, size_t *end);
 static void ascii_escape(struct buf *out, const char *s, size_t n);
 
+/* b (a JSON text) ASCII-escaped as json.dumps writes it, handed out as res. */
+static bool json_ascii_add(struct tr_ctx *c, struct buf *b, struct span_tr_kv *res)
+{
+    struct buf as;
+    buf_init(&as, TEXT_MAX);
+    ascii_escape(&as, b->ptr ? b->ptr : "", b->len);
+    bool ok = buf_ok(b) && buf_ok(&as);
+    if (ok)
+        *res = (struct span_tr_kv){NULL, arena_strndup(c->a, as.ptr, as.len), as.len};
+    buf_release(&as);
+    return ok;
+}
+
 /* Claude Code's input (interaction, LLM request, tool) or output (LLM request, tool):
  * true with *res set when it has one. A tool without tool_input gives its details
  * (command, file, skill, subagent) as a json.dumps'd dict. */
@@ -583,14 +596,7 @@ static bool claude_io(struct tr_ctx *c, bool input, struct span_tr_kv *res)
         bool ok = false;
         if (nd) {
             buf_putc(&b, '}');
-            struct buf as;
-            buf_init(&as, TEXT_MAX);
-            ascii_escape(&as, b.ptr, b.len);
-            if (buf_ok(&b) && buf_ok(&as)) {
-                *res = (struct span_tr_kv){NULL, arena_strndup(c->a, as.ptr, as.len), as.len};
-                ok = true;
-            }
-            buf_release(&as);
+            ok = json_ascii_add(c, &b, res);
         }
         buf_release(&b);
         return ok;
@@ -636,17 +642,6 @@ static bool object_get(const char *s, size_t st, size_t en, const char *key, siz
     return found;
 }
 
-static bool json_ascii_add(struct tr_ctx *c, struct buf *b, struct span_tr_kv *res)
-{
-    struct buf as;
-    buf_init(&as, TEXT_MAX);
-    ascii_escape(&as, b->ptr ? b->ptr : "", b->len);
-    bool ok = buf_ok(b) && buf_ok(&as);
-    if (ok)
-        *res = (struct span_tr_kv){NULL, arena_strndup(c->a, as.ptr, as.len), as.len};
-    buf_release(&as);
-    return ok;
-}
 
 /* _try_wrap_input / _try_wrap_output: messages in the Gemini SDK's shape,
  * {"contents": ...} and {"candidates": [{"content": {"role": "model", "parts": ...}}]}.
@@ -1254,14 +1249,7 @@ static bool vercel_io(struct tr_ctx *c, bool input, struct span_tr_kv *res)
     bool ok = false;
     if (k) {
         buf_putc(&b, '}');
-        struct buf as;
-        buf_init(&as, TEXT_MAX);
-        ascii_escape(&as, b.ptr, b.len);
-        if (buf_ok(&b) && buf_ok(&as)) {
-            *res = (struct span_tr_kv){NULL, arena_strndup(c->a, as.ptr, as.len), as.len};
-            ok = true;
-        }
-        buf_release(&as);
+        ok = json_ascii_add(c, &b, res);
     }
     buf_release(&b);
     return ok;

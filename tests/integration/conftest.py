@@ -401,6 +401,14 @@ def api(base_url):
     return Api(base_url)
 
 
+def export_otlp_json(base_url, exp, *spans):
+    """POST spans (OTLP JSON dicts) to /v1/traces for experiment exp, as one batch."""
+    body = {"resourceSpans": [{"scopeSpans": [{"spans": list(spans)}]}]}
+    r = requests.post(base_url + "/v1/traces", json=body,
+                      headers={"x-mlflow-experiment-id": exp}, timeout=30)
+    assert r.status_code == 200, r.text
+
+
 def assert_error(r, status, code, msg_contains=None):
     """Assert an MLflow JSON error answer."""
     assert r.status_code == status, (r.status_code, r.text[:500])

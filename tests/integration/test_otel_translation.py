@@ -9,8 +9,7 @@ import pytest
 import requests
 
 import mlflow
-from conftest import uname
-from mlflow.tracing.utils.otlp import MLFLOW_EXPERIMENT_ID_HEADER
+from conftest import export_otlp_json as _export, uname
 
 
 @pytest.fixture
@@ -43,13 +42,6 @@ def _span(tid, sid, name, attrs, parent=None, events=()):
     if parent:
         span["parentSpanId"] = parent
     return span
-
-
-def _export(base_url, exp, *spans):
-    body = {"resourceSpans": [{"scopeSpans": [{"spans": list(spans)}]}]}
-    r = requests.post(base_url + "/v1/traces", json=body,
-                      headers={MLFLOW_EXPERIMENT_ID_HEADER: exp}, timeout=30)
-    assert r.status_code == 200, r.text
 
 
 def _one(client, tid):

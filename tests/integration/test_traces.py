@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import assert_error, uname
+from conftest import assert_error, export_otlp_json as _export, uname
 
 import mlflow
 from mlflow.tracing.utils.otlp import MLFLOW_EXPERIMENT_ID_HEADER
@@ -386,13 +386,6 @@ def _otlp_span(tid_hex, sid, parent=None, name="s", **attrs):
     if parent:
         span["parentSpanId"] = parent
     return span
-
-
-def _export(base_url, exp, *spans):
-    body = {"resourceSpans": [{"scopeSpans": [{"spans": list(spans)}]}]}
-    r = requests.post(base_url + "/v1/traces", json=body,
-                      headers={MLFLOW_EXPERIMENT_ID_HEADER: exp}, timeout=30)
-    assert r.status_code == 200, r.text
 
 
 def test_otlp_spans_give_their_trace_token_usage_cost_session_and_user(traced, base_url, client):
