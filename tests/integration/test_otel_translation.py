@@ -6,7 +6,6 @@ know, so no cost is computed (that part is not ported)."""
 import json
 
 import pytest
-import requests
 
 import mlflow
 from conftest import export_otlp_json as _export, uname
