@@ -220,11 +220,6 @@ static struct span_tr_kv *tr_attrs(struct arena *a, const struct otlp_span *sp,
     return at;
 }
 
-static void tr_dump(struct buf *b, struct arena *a, const struct otlp_value *v)
-{
-    py_value(b, a, v);
-}
-
 /* The translation's value for key, or NULL. */
 static const struct span_tr_kv *tr_added(const struct span_tr_out *tro, const char *key,
                                          bool *as_value)
@@ -541,7 +536,7 @@ static int one_span(struct arena *a, const struct otlp_span *sp, size_t i, struc
     if (span_translate_wanted(sp)) {
         size_t nat;
         const struct span_tr_kv *at = tr_attrs(a, sp, tid, &nat);
-        span_translate(a, at, nat, sp, tr_dump, &tro_s);
+        span_translate(a, at, nat, sp, py_value, &tro_s);
         tro = &tro_s;
     }
     b->len = 0;
