@@ -440,8 +440,10 @@ int in_bool(struct in *in, const char *name, bool *out, bool *present)
             *out = true;
         else if (strcasecmp(kv->value, "false") == 0)
             *out = false;
-        else
-            return bad_query(in, name, kv->value, "str");
+        else /* MLflow's _get_request_message, before any schema check */
+            return err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Invalid boolean value: %.*s, must be 'true' or 'false'.",
+                           (int)utf8_cut(kv->value, strlen(kv->value), 200), kv->value);
         *present = true;
         return 0;
     }

@@ -230,9 +230,6 @@ def test_get_booleans_false(api, deleted_logged_model, value):
 
 def test_get_proto_bool_invalid_value(base_url):
     """Proto-parsed GET bools accept true/false in any case; anything else is a 400."""
-    if IS_MLTRACK:
-        pytest.skip("trace routes (GenAI) are not implemented by mltrack, and no tracking GET "
-                    "route MLflow parses strictly takes a bool")
     url = base_url + "/api/3.0/mlflow/traces/get"
     r = requests.get(url, params={"trace_id": "tr-0", "allow_partial": "maybe"})
     assert_error(r, 400, "INVALID_PARAMETER_VALUE", "must be 'true' or 'false'")
