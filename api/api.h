@@ -86,6 +86,9 @@ int art_place_resolve(struct arena *a, const char *uri, struct art_place *out, s
 /* The destination itself (the proxy routes); NOT_IMPLEMENTED when not serving artifacts. */
 int art_place_destination(struct ctx *c, struct art_place *out);
 void art_place_release(struct art_place *p);
+/* Streams the file sub (checked by the caller) of the artifact location uri as an
+ * attachment named by its last segment, with MLflow's Content-Type for it (api/artifacts.c). */
+int art_send_location(struct ctx *c, const char *uri, const char *sub);
 /* Writes "files": [...] for the directory sub (checked by the caller) of pl: basenames, or
  * paths relative to the place when full_paths (api/artifacts.c). */
 int art_list_json(struct ctx *c, const struct art_place *pl, const char *sub, bool full_paths);
@@ -144,6 +147,8 @@ extern const struct route trace_v3_routes[]; /* under /api/3.0/mlflow */
 extern const size_t trace_v3_routes_n;
 extern const struct route trace_v2_routes[]; /* under /api/2.0/mlflow */
 extern const size_t trace_v2_routes_n;
+extern const struct route trace_artifact_routes[]; /* under both /ajax-api/<v>/mlflow only */
+extern const size_t trace_artifact_routes_n;
 extern const struct route assessment_routes[]; /* under /api/3.0/mlflow */
 extern const size_t assessment_routes_n;
 extern const struct route otlp_routes[]; /* /v1/traces at the root */

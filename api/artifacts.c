@@ -157,8 +157,7 @@ static int send_file(struct ctx *c, struct art_place *pl, const char *sub)
     return 0;
 }
 
-/* Streams sub (checked) of the artifact location uri. */
-static int send_location(struct ctx *c, const char *uri, const char *sub)
+int art_send_location(struct ctx *c, const char *uri, const char *sub)
 {
     struct art_place pl;
     if (art_place_open(c, uri, &pl) != 0)
@@ -332,7 +331,7 @@ static int h_get_artifact(struct ctx *c)
         art_path_check(c->s.a, path, false, &sub, &c->e) != 0 || in_run_id(&c->in, &id) != 0 ||
         run_get(&c->s, id, &r) != 0)
         return -1;
-    return send_location(c, r.info.artifact_uri, sub);
+    return art_send_location(c, r.info.artifact_uri, sub);
 }
 
 /* MLflow's messages for the query parameters of upload-artifact. */
@@ -380,7 +379,7 @@ static int h_mv_get_artifact(struct ctx *c)
         in_str_req(&c->in, "name", &name) != 0 || in_str_req(&c->in, "version", &version) != 0 ||
         reg_parse_version(&c->e, version, &v) != 0 || mv_download_uri(&c->s, name, v, &uri) != 0)
         return -1;
-    return send_location(c, uri, sub);
+    return art_send_location(c, uri, sub);
 }
 
 /* GET /ajax-api/2.0/mlflow/logged-models/<id>/artifacts/files?artifact_file_path= */
@@ -396,7 +395,7 @@ static int h_lm_file(struct ctx *c)
     if (art_path_check(c->s.a, path, false, &sub, &c->e) != 0 ||
         lm_get(&c->s, c->r->params[0], false, &m) != 0)
         return -1;
-    return send_location(c, m.artifact_location, sub);
+    return art_send_location(c, m.artifact_location, sub);
 }
 
 const struct route run_artifact_routes[] = {

@@ -135,6 +135,7 @@ static const struct {
     /* traces (api/traces.c, api/otlp.c, api/assessments.c) */
     {HTTP_POST, "/traces", R_TRACE(TR_START)},
     {HTTP_GET, "/traces/get", R_TRACE(TR_READ)},
+    {HTTP_GET, "/get-trace-artifact", R_TRACE(TR_ARTIFACT)},
     {HTTP_GET, "/traces/batchGet", R_TRACE(TR_BATCH)},
     {HTTP_POST, "/traces/batchGetInfos", R_TRACE(TR_BATCH)},
     {HTTP_POST, "/traces/search", R_TRACE(TR_SEARCH)},

@@ -17,6 +17,7 @@ enum trace_rule {
     TR_START,     /* StartTraceV3: create in the body's experiment */
     TR_OTLP,      /* /v1/traces: create in the x-mlflow-experiment-id experiment */
     TR_READ,      /* one trace, by the path's or the query's id */
+    TR_ARTIFACT,  /* get-trace-artifact: read on the trace of request_id, which must be sent */
     TR_UPDATE,
     TR_BATCH,     /* every trace of trace_ids */
     TR_SEARCH,    /* every experiment of locations, and the tiers the filter reaches */

@@ -34,6 +34,8 @@ static void trace_reqs(struct perm_req r[2], const char *eid, enum perm_action a
 static int trace_exp(struct ctx *c, const char **eid)
 {
     const char *id = c->r->params[0] ? c->r->params[0] : authz_field(c, "trace_id");
+    if (!id)
+        id = authz_field(c, "request_id");
     *eid = NULL;
     if (!id)
         return 0;
@@ -260,6 +262,11 @@ int authz_trace_check(struct ctx *c, enum trace_rule rule)
             return 1; /* the handler answers the missing header with a 400 */
         return can_create(c, h, false);
     }
+    case TR_ARTIFACT:
+        if (!authz_field(c, "request_id"))
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "Request must specify request_id parameter");
+        /* fall through */
     case TR_READ:
     case TR_UPDATE: {
         if (trace_exp(c, &eid) != 0)
@@ -267,7 +274,7 @@ int authz_trace_check(struct ctx *c, enum trace_rule rule)
         if (!eid)
             return 0;
         struct perm_req r[2];
-        trace_reqs(r, eid, rule == TR_READ ? ACT_READ : ACT_UPDATE);
+        trace_reqs(r, eid, rule == TR_UPDATE ? ACT_UPDATE : ACT_READ);
         return authz_allowed(c, r, 2);
     }
     case TR_BATCH: {

@@ -17,6 +17,7 @@ int api_status_for(enum err_code code)
         return 409;
     case ERR_RESOURCE_DOES_NOT_EXIST:
     case ERR_ENDPOINT_NOT_FOUND:
+    case ERR_NOT_FOUND:
         return 404;
     case ERR_PERMISSION_DENIED:
         return 403;

@@ -122,11 +122,13 @@ static const struct table mlflow_tables[] = {
     {auth_routes, &auth_routes_n},
     {trace_v2_routes, &trace_v2_routes_n},
     {webhook_routes, &webhook_routes_n},
+    {trace_artifact_routes, &trace_artifact_routes_n}, /* last: /ajax-api only */
 };
 static const struct table auth_v3_tables[] = {
     {auth_v3_routes, &auth_v3_routes_n},
     {trace_v3_routes, &trace_v3_routes_n},
     {assessment_routes, &assessment_routes_n},
+    {trace_artifact_routes, &trace_artifact_routes_n}, /* last: /ajax-api only */
 };
 /* Our own API (not MLflow's): what the UI and CI need that MLflow lacks (the registry
  * audit log, documented in README). */
@@ -153,6 +155,8 @@ static const struct table root_tables[] = {
 };
 
 #define TABLES(t) t, sizeof t / sizeof *t
+/* All but the last table: MLflow serves its UI's get-trace-artifact under /ajax-api alone. */
+#define API_TABLES(t) t, sizeof t / sizeof *t - 1
 
 /* Where each group of routes is mounted. The /ajax-api twins and the UI's own routes sit
  * under --static-prefix; /api never does (MLflow's rule). */
@@ -162,7 +166,7 @@ static const struct {
     const struct table *tables;
     size_t ntables;
 } mounts[] = {
-    {"/api/2.0/mlflow", false, TABLES(mlflow_tables)},
+    {"/api/2.0/mlflow", false, API_TABLES(mlflow_tables)},
     {"/api/2.0/mltrack", false, TABLES(mltrack_tables)},
     {"/api/2.0/mlflow-artifacts", false, TABLES(artifact_tables)},
     {"/ajax-api/2.0/mlflow", true, TABLES(mlflow_tables)},
@@ -171,7 +175,7 @@ static const struct {
     {"", true, TABLES(plain_tables)},
     {"", false, TABLES(root_tables)},
     /* After the root mount, which holds /api/3.0/mlflow/server-info. */
-    {"/api/3.0/mlflow", false, TABLES(auth_v3_tables)},
+    {"/api/3.0/mlflow", false, API_TABLES(auth_v3_tables)},
     {"/ajax-api/3.0/mlflow", true, TABLES(auth_v3_tables)},
 };
 

@@ -13,6 +13,7 @@ enum err_code {
     ERR_RESOURCE_ALREADY_EXISTS,
     ERR_RESOURCE_DOES_NOT_EXIST,
     ERR_ENDPOINT_NOT_FOUND,
+    ERR_NOT_FOUND, /* databricks' NOT_FOUND: MLflow's answer for a trace's missing data file */
     ERR_INVALID_STATE,
     ERR_INTERNAL_ERROR,
     ERR_NOT_IMPLEMENTED,

@@ -52,6 +52,12 @@ def info_status(srv, user, pw, tid):
     return requests.get(srv.url + "/api/3.0/mlflow/traces/" + tid, auth=(user, pw)).status_code
 
 
+def artifact_status(srv, user, pw, **params):
+    """The status of the UI's get-trace-artifact as user."""
+    return requests.get(srv.url + "/ajax-api/2.0/mlflow/get-trace-artifact", params=params,
+                        auth=(user, pw)).status_code
+
+
 def ids_in(tc, exp, **kw):
     return sorted(t.info.trace_id for t in tc.search_traces(locations=[exp], **kw))
 
@@ -72,6 +78,8 @@ def test_a_trace_follows_its_experiments_grants(login, srv):
     assert tc.get_trace(tid).info.request_preview == '{"question": "from alice"}'
     assert ids_in(tc, exp) == [tid]
     assert info_status(srv, bob, bpw, tid) == 200
+    assert artifact_status(srv, bob, bpw, request_id=tid) == 200
+    assert artifact_status(srv, bob, bpw) == 400
     assert status_of(lambda: tc.set_trace_tag(tid, "k", "v")) == 403
     assert status_of(lambda: tc.delete_trace_tag(tid, "k")) == 403
     assert status_of(lambda: mlflow.log_feedback(trace_id=tid, name="q", value=1)) == 403
@@ -110,6 +118,7 @@ def test_deny_on_the_experiment_or_the_trace_tier_hides_traces(login, srv):
     tc, _ = login(bob, bpw)
     assert status_of(lambda: tc.get_trace(tid)) == 403
     assert info_status(srv, bob, bpw, tid) == 403
+    assert artifact_status(srv, bob, bpw, request_id=tid) == 403
     assert status_of(lambda: tc.search_traces(locations=[exp])) == 403
     assert status_of(lambda: tc.search_traces(locations=[exp, other])) == 403
     assert ids_in(tc, other) == [shown]
@@ -117,6 +126,7 @@ def test_deny_on_the_experiment_or_the_trace_tier_hides_traces(login, srv):
     tc, _ = login(carol, cpw)
     assert tc.get_experiment(exp).experiment_id == exp
     assert status_of(lambda: tc.get_trace(shown)) == 403
+    assert artifact_status(srv, carol, cpw, request_id=shown) == 403
     assert status_of(lambda: tc.search_traces(locations=[other])) == 403
 
 
