@@ -174,7 +174,9 @@ static void writer_free(struct art_writer *w)
 
 static void l_abort(struct art_writer *w)
 {
-    unlinkat(w->dirfd, w->tmp, 0);
+    if (unlinkat(w->dirfd, w->tmp, 0) != 0 && errno != ENOENT)
+        log_error("cannot remove the aborted upload %s of '%s': %s", w->tmp, w->name,
+                  strerror(errno));
     writer_free(w);
 }
 
