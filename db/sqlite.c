@@ -161,20 +161,26 @@ static const char *batch_param(enum sql_type t)
     return "?";
 }
 
-/* Rows go BATCH_ROWS to an INSERT (one statement's set-up and halt for many rows), the
- * rest one by one; the two statements are kept under two addresses inside the spec. */
-enum { BATCH_ROWS = 32 };
+/* Rows go up to 2^BATCH_LOG2 to an INSERT (one statement's set-up, savepoint and halt
+ * for many rows): the largest power of two that fits, so any count takes at most
+ * BATCH_LOG2 + log2(n / 2^BATCH_LOG2) statements. The statement for 2^k rows is kept under
+ * the spec's address plus k, addresses inside the spec that no other statement uses. */
+enum { BATCH_LOG2 = 5 };
 
 static enum db_rc sq_batch(struct db *db, const struct db_batch_sql *spec, size_t n,
                            db_row_fn row, void *ctx)
 {
+    _Static_assert(BATCH_LOG2 < sizeof(struct db_batch_sql), "keys stay inside the spec");
     struct sql_val vals[DB_BATCH_MAX_COLS];
     enum db_rc rc = DB_DONE;
     size_t i = 0;
     while (i < n && rc == DB_DONE) {
-        int rows = n - i >= BATCH_ROWS ? BATCH_ROWS : 1;
-        struct db_stmt *st = db_batch_stmt(db, rows > 1 ? (const void *)&spec->tail : spec, spec,
-                                           "VALUES ", batch_param, rows);
+        int lg = BATCH_LOG2;
+        while (lg > 0 && n - i < (size_t)1 << lg)
+            lg--;
+        int rows = 1 << lg;
+        struct db_stmt *st = db_batch_stmt(db, (const char *)spec + lg, spec, "VALUES ",
+                                           batch_param, rows);
         if (!st)
             return DB_ERROR;
         for (int r = 0; r < rows; r++, i++) {

@@ -624,7 +624,7 @@ int trace_link_to_run(struct sctx *c, const char *const *ids, size_t n, const ch
 
 struct span_rows {
     const struct span_row *r;
-    int64_t exp_id;
+    const int64_t *exp_id; /* per row: its trace's experiment */
 };
 
 static void span_row_vals(void *ctx, size_t i, struct sql_val *v)
@@ -634,7 +634,7 @@ static void span_row_vals(void *ctx, size_t i, struct sql_val *v)
 #define TXT(x) (x) ? (struct sql_val){.type = SQL_TEXT, .s = (x), .n = strlen(x)} \
                    : (struct sql_val){.type = SQL_NULL}
     v[0] = TXT(r->trace_id);
-    v[1] = (struct sql_val){.type = SQL_INT, .i = sr->exp_id};
+    v[1] = (struct sql_val){.type = SQL_INT, .i = sr->exp_id[i]};
     v[2] = TXT(r->span_id);
     v[3] = TXT(r->parent_span_id);
     v[4] = TXT(r->name);
@@ -972,24 +972,24 @@ int trace_log_spans(struct sctx *c, int64_t experiment_id, const struct span_row
         for (size_t k = 0; k < g->ntags; k++)
             tag_add(&tags, first, g->trace_id, g->tags[k].key, g->tags[k].value);
     }
-    /* Spans in runs of one trace, so that each run gets its trace's experiment. */
+    /* Every span goes with its trace's experiment (looked up once per run of one trace), all
+     * of them in one batch. */
+    int64_t *exp_of = arena_calloc(c->a, n ? n : 1, sizeof *exp_of);
     for (size_t i = 0, j; i < n; i = j) {
         struct span_trace_agg key = {.trace_id = spans[i].trace_id};
         const struct span_trace_agg *kp = &key;
         const struct span_trace_agg **hit =
             naggs ? bsearch(&kp, by_id, naggs, sizeof *by_id, agg_cmp) : NULL;
-        for (j = i + 1; j < n && strcmp(spans[j].trace_id, spans[i].trace_id) == 0; j++)
-            ;
-        struct span_rows sr = {spans + i, hit ? st[*hit - aggs].exp_id : experiment_id};
-        enum db_rc rc = db_batch(c->db, &upsert_spans, j - i, span_row_vals, &sr);
-        if (rc != DB_DONE)
-            return txn_fail(c, store_err_step(c, rc));
+        int64_t exp = hit ? st[*hit - aggs].exp_id : experiment_id;
+        for (j = i; j < n && (j == i || strcmp(spans[j].trace_id, spans[i].trace_id) == 0); j++)
+            exp_of[j] = exp;
     }
-    if (tags.n) {
-        enum db_rc rc = db_batch(c->db, &upsert_tags, tags.n, tag_row_vals, &tags);
-        if (rc != DB_DONE)
-            return txn_fail(c, store_err_step(c, rc));
-    }
+    struct span_rows sr = {spans, exp_of};
+    enum db_rc rc = db_batch(c->db, &upsert_spans, n, span_row_vals, &sr);
+    if (rc != DB_DONE)
+        return txn_fail(c, store_err_step(c, rc));
+    if (tags.n && (rc = db_batch(c->db, &upsert_tags, tags.n, tag_row_vals, &tags)) != DB_DONE)
+        return txn_fail(c, store_err_step(c, rc));
     for (size_t i = 0; i < naggs; i++)
         if (derive_from_spans(c, spans, n, &aggs[i], &st[i], created[i], usage_of) != 0)
             return txn_fail(c, -1);
