@@ -4,6 +4,7 @@
  * log_spans derives for trace_info. */
 #include "span_content.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "../base/base64.h"
@@ -561,6 +562,39 @@ static int one_span(struct arena *a, const struct otlp_span *sp, size_t i, struc
     return usage_into(a, g, sp, tro, r, e);
 }
 
+static int span_id_cmp(const void *pa, const void *pb)
+{
+    const struct otlp_span *a = *(const struct otlp_span *const *)pa;
+    const struct otlp_span *b = *(const struct otlp_span *const *)pb;
+    int c = memcmp(a->trace_id, b->trace_id, 16);
+    if (!c)
+        c = memcmp(a->span_id, b->span_id, 8);
+    return c ? c : (a > b) - (a < b); /* then in the request's order */
+}
+
+/* Which spans a later one with the same ids replaces (NULL when none repeats, the usual
+ * case): MLflow's log_spans merges span by span, so the later copy is what stays, and one
+ * statement may not write a row twice on PostgreSQL. */
+static const bool *superseded(struct arena *a, const struct otlp_request *rq)
+{
+    const struct otlp_span **by_id = arena_calloc(a, rq->nspans ? rq->nspans : 1, sizeof *by_id);
+    size_t n = 0;
+    for (size_t i = 0; i < rq->nspans; i++)
+        if (rq->spans[i].trace_id_n == 16 && rq->spans[i].span_id_n == 8)
+            by_id[n++] = &rq->spans[i];
+    qsort(by_id, n, sizeof *by_id, span_id_cmp);
+    bool *gone = NULL;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (memcmp(by_id[i]->trace_id, by_id[i + 1]->trace_id, 16) != 0 ||
+            memcmp(by_id[i]->span_id, by_id[i + 1]->span_id, 8) != 0)
+            continue;
+        if (!gone)
+            gone = arena_calloc(a, rq->nspans, sizeof *gone);
+        gone[by_id[i] - rq->spans] = true;
+    }
+    return gone;
+}
+
 int span_batch_from_otlp(struct arena *a, const struct otlp_request *rq, struct span_batch *out,
                          struct err *e)
 {
@@ -571,8 +605,10 @@ int span_batch_from_otlp(struct arena *a, const struct otlp_request *rq, struct 
     buf_init(&b, CONTENT_MAX);
     buf_init(&tmp, CONTENT_MAX);
     int rc = 0;
+    const bool *gone = superseded(a, rq);
     for (size_t i = 0; i < rq->nspans && rc == 0; i++)
-        rc = one_span(a, &rq->spans[i], i, out, &b, &tmp, e);
+        if (!gone || !gone[i])
+            rc = one_span(a, &rq->spans[i], i, out, &b, &tmp, e);
     buf_release(&b);
     buf_release(&tmp);
     return rc;
