@@ -248,6 +248,20 @@ static int check_assessment(struct ctx *c, enum trace_rule rule, const char *eid
     return authz_allowed(c, r, 3);
 }
 
+/* _authorize_trace(id, action): the action on the trace tier, falling back to the trace's
+ * experiment; a trace that does not exist denies. */
+static int can_on_trace(struct ctx *c, enum perm_action a)
+{
+    const char *eid;
+    if (trace_exp(c, &eid) != 0)
+        return -1;
+    if (!eid)
+        return 0;
+    struct perm_req r[2];
+    trace_reqs(r, eid, a);
+    return authz_allowed(c, r, 2);
+}
+
 int authz_trace_check(struct ctx *c, enum trace_rule rule)
 {
     const char *eid;
@@ -266,17 +280,11 @@ int authz_trace_check(struct ctx *c, enum trace_rule rule)
         if (!authz_field(c, "request_id"))
             return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                            "Request must specify request_id parameter");
-        /* fall through */
+        return can_on_trace(c, ACT_READ);
     case TR_READ:
-    case TR_UPDATE: {
-        if (trace_exp(c, &eid) != 0)
-            return -1;
-        if (!eid)
-            return 0;
-        struct perm_req r[2];
-        trace_reqs(r, eid, rule == TR_UPDATE ? ACT_UPDATE : ACT_READ);
-        return authz_allowed(c, r, 2);
-    }
+        return can_on_trace(c, ACT_READ);
+    case TR_UPDATE:
+        return can_on_trace(c, ACT_UPDATE);
     case TR_BATCH: {
         const char **eids;
         size_t n;
