@@ -14,9 +14,9 @@
 #include "pyjson.h"
 #include "pyjson_scan.h"
 #include "span_translate.h"
+#include "trace_preview.h"
 #include "trace_usage.h"
 
-#define PREVIEW_MAX 1000 /* TRACE_REQUEST_RESPONSE_PREVIEW_MAX_LENGTH_OSS, in characters */
 #define CONTENT_MAX ((size_t)256 << 20) /* above any body /v1/traces accepts */
 
 static const char INPUTS[] = "mlflow.spanInputs";
@@ -148,26 +148,6 @@ static const struct otlp_value *find_attr(const struct otlp_attrs *at, const cha
         if (strcmp(at->kv[i].key, key) == 0)
             return &at->kv[i].v;
     return NULL;
-}
-
-/* _get_truncated_preview without the chat-message extraction: at most PREVIEW_MAX
- * characters, the last three "..." when cut. */
-static const char *preview(struct arena *a, const char *s, size_t n)
-{
-    size_t chars = 0, i = 0, cut = 0;
-    for (; i < n; i++) {
-        if (((unsigned char)s[i] & 0xc0) == 0x80)
-            continue;
-        if (chars == PREVIEW_MAX - 3)
-            cut = i;
-        chars++;
-    }
-    if (chars <= PREVIEW_MAX)
-        return arena_strndup(a, s, n);
-    char *out = arena_alloc(a, cut + 4);
-    memcpy(out, s, cut);
-    memcpy(out + cut, "...", 4);
-    return out;
 }
 
 static const char *status_name(int code)
@@ -459,17 +439,17 @@ static void root_into(struct arena *a, struct span_trace_agg *g, const struct ot
      * MLflow's _get_truncated_preview fails on it and leaves the preview unset. */
     if ((t = tr_added(tro, INPUTS, &as_value))) {
         if (!as_value)
-            g->request_preview = preview(a, t->text, t->n);
+            g->request_preview = trace_preview(a, t->text, t->n, "user");
     } else if ((v = find_attr(&sp->attrs, INPUTS))) {
         const char *s = attr_dump(a, v, &n);
-        g->request_preview = preview(a, s, n);
+        g->request_preview = trace_preview(a, s, n, "user");
     }
     if ((t = tr_added(tro, OUTPUTS, &as_value))) {
         if (!as_value)
-            g->response_preview = preview(a, t->text, t->n);
+            g->response_preview = trace_preview(a, t->text, t->n, "assistant");
     } else if ((v = find_attr(&sp->attrs, OUTPUTS))) {
         const char *s = attr_dump(a, v, &n);
-        g->response_preview = preview(a, s, n);
+        g->response_preview = trace_preview(a, s, n, "assistant");
     }
     size_t plen = sizeof TRACE_TAG_PREFIX - 1;
     for (size_t i = 0; i < sp->attrs.n; i++) {

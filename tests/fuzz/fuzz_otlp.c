@@ -3,7 +3,8 @@
  * JSON and read back as OpenTelemetry proto JSON (api/span_otel.c). The input, as text, is
  * also read as a stored span itself (span_otel.c must turn any text json.loads reads as an
  * object into valid JSON, and refuse anything else), and as a proto Timestamp and Duration,
- * which print back to the same milliseconds.
+ * which print back to the same milliseconds, and as a root span's inputs, whose preview
+ * (api/trace_preview.c) is at most 1,000 characters.
  *   ./fuzz_otlp tests/fuzz/corpus/otlp
  * Linked with replay.c instead of libFuzzer, it replays its corpus as a normal test. */
 #include <jansson.h>
@@ -17,6 +18,7 @@
 #include "api/span_content.h"
 #include "api/span_otel.h"
 #include "api/trace_json.h"
+#include "api/trace_preview.h"
 #include "base/arena.h"
 #include "base/buf.h"
 
@@ -69,6 +71,19 @@ static int to_otel(const char *content, size_t n)
     return rc;
 }
 
+static void previews(struct arena *a, const uint8_t *data, size_t size)
+{
+    static const char *const roles[] = {"user", "assistant"};
+    for (size_t r = 0; r < 2; r++) {
+        const char *p = trace_preview(a, (const char *)data, size, roles[r]);
+        size_t chars = 0;
+        for (; p && *p; p++)
+            chars += ((unsigned char)*p & 0xc0) != 0x80;
+        if (chars > 1000)
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     times(data, size);
@@ -76,6 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     struct arena a;
     arena_init(&a);
+    previews(&a, data, size);
     struct err e;
     struct otlp_request rq;
     if (otlp_decode_pb(&a, data, size, &rq, &e) == 0)

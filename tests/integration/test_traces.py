@@ -458,3 +458,35 @@ def test_a_span_sent_twice_in_one_batch_is_stored_once_with_the_later_copy(trace
             _otlp_span(tid, "01" * 8, name="second-copy"))
     spans = client.get_trace("tr-" + tid).data.spans
     assert sorted(s.name for s in spans) == ["child", "second-copy"]
+
+
+@pytest.mark.parametrize("inputs,outputs,request_preview,response_preview", [
+    # OpenAI chat completions: the last user message, the first choice's message.
+    ({"messages": [{"role": "system", "content": "Be brief."},
+                   {"role": "user", "content": "What is MLflow?"},
+                   {"role": "assistant", "content": "earlier answer"}]},
+     {"choices": [{"message": {"role": "assistant", "content": "A platform."}}]},
+     "What is MLflow?", "A platform."),
+    # The Responses API: content parts; a ResponsesAgent's request wraps its input.
+    ({"request": {"input": [{"role": "user", "content": [{"type": "text", "text": "Hi"}]}]}},
+     {"output": [{"type": "message", "role": "assistant",
+                  "content": [{"type": "output_text", "text": "Hello there"}]}]},
+     "Hi", "Hello there"),
+    # No message of the role: the last message; no text in it: the JSON itself.
+    ({"messages": [{"role": "tool", "content": "42"}]},
+     {"messages": [{"role": "user", "content": ""}]},
+     "42", '{"messages": [{"role": "user", "content": ""}]}'),
+    # Not messages at all: the JSON text.
+    ({"question": "plain"}, ["a", "b"], '{"question": "plain"}', '["a", "b"]'),
+])
+def test_otlp_root_span_previews_take_the_chat_message(traced, base_url, client, inputs, outputs,
+                                                       request_preview, response_preview):
+    """A trace made from OTLP spans alone gets MLflow's previews of its root span's inputs and
+    outputs: the text of the chat message they hold, else their JSON."""
+    tid = uuid.uuid4().hex
+    _export(base_url, traced, _otlp_span(tid, "01" * 8, name="chat",
+                                         mlflow__spanInputs=json.dumps(inputs),
+                                         mlflow__spanOutputs=json.dumps(outputs)))
+    info = client.get_trace("tr-" + tid).info
+    assert info.request_preview == request_preview
+    assert info.response_preview == response_preview
