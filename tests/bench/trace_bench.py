@@ -255,7 +255,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--mltrack-bin", required=True)
     ap.add_argument("--traces", type=int, default=100_000)
-    ap.add_argument("--ingest-batches", type=int, default=200, help="timed mltrack batches")
+    ap.add_argument("--ingest-batches", type=int, default=1000, help="timed mltrack batches")
     ap.add_argument("--mlflow-batches", type=int, default=60, help="timed mlflow batches")
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2, help="client threads sending batches")
