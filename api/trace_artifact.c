@@ -12,14 +12,6 @@
 
 #define TRACE_DATA_FILE "traces.json" /* MLflow's TRACE_DATA_FILE_NAME */
 
-static const char *tag_of(const struct trace_info *t, const char *key)
-{
-    for (size_t i = 0; i < t->ntags; i++)
-        if (strcmp(t->tags[i].key, key) == 0)
-            return t->tags[i].value;
-    return NULL;
-}
-
 /* str(uuid.UUID(s)) == s: 8-4-4-4-12 lowercase hex, which is also what keeps the path
  * inside attachments/ (MLflow's _validate_attachment_path). */
 static bool canonical_uuid(const char *s)
@@ -38,7 +30,7 @@ static bool canonical_uuid(const char *s)
 /* The trace's artifact location, where its non-store data lives. */
 static int location_of(struct ctx *c, const struct trace_info *t, const char **uri)
 {
-    *uri = tag_of(t, TRACE_TAG_ARTIFACT_LOCATION);
+    *uri = kv_get(t->tags, t->ntags, TRACE_TAG_ARTIFACT_LOCATION);
     if (!*uri || !**uri)
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                        "Trace %s has no artifact location (tag %s)", t->trace_id,
@@ -106,7 +98,7 @@ static int h_get_trace_artifact(struct ctx *c)
             err_set(&c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Trace with ID %s is not found.", id);
         return -1;
     }
-    const char *where = tag_of(&t, TRACE_TAG_SPANS_LOCATION);
+    const char *where = kv_get(t.tags, t.ntags, TRACE_TAG_SPANS_LOCATION);
     if (where && strcmp(where, "TRACKING_STORE") == 0)
         return send_stored_spans(c, &t);
     if (where && strcmp(where, "ARCHIVE_REPO") == 0)

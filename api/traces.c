@@ -303,10 +303,8 @@ static int64_t expected_spans(const struct trace_info *t)
 
 static bool spans_in_store(const struct trace_info *t)
 {
-    for (size_t i = 0; i < t->ntags; i++)
-        if (strcmp(t->tags[i].key, TRACE_TAG_SPANS_LOCATION) == 0)
-            return t->tags[i].value && strcmp(t->tags[i].value, "TRACKING_STORE") == 0;
-    return false;
+    const char *where = kv_get(t->tags, t->ntags, TRACE_TAG_SPANS_LOCATION);
+    return where && strcmp(where, "TRACKING_STORE") == 0;
 }
 
 static int h_get(struct ctx *c)

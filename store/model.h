@@ -6,11 +6,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct kv {
     const char *key;
     const char *value; /* may be NULL (a tag stored without value) */
 };
+
+/* The value of key among the n entries of v (keys unique); NULL when absent or valueless. */
+static inline const char *kv_get(const struct kv *v, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].key, key) == 0)
+            return v[i].value;
+    return NULL;
+}
 
 struct experiment {
     int64_t id;
