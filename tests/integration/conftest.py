@@ -352,6 +352,15 @@ def tracking(base_url):
     _reset_fluent()
 
 
+@pytest.fixture
+def traced(tracking, client):
+    """A fresh experiment for traces, the fluent API pointed at it and its tracer reset."""
+    exp = client.create_experiment(uname("traces"))
+    tracking.set_experiment(experiment_id=exp)
+    mlflow.tracing.reset()
+    yield exp
+
+
 def uname(prefix="exp"):
     return "%s-%s" % (prefix, uuid.uuid4().hex[:12])
 

@@ -5,19 +5,7 @@ trace its token usage and previews. Model names are ones MLflow's builtin price 
 know, so no cost is computed (that part is not ported)."""
 import json
 
-import pytest
-
-import mlflow
-from conftest import export_otlp_json as _export, uname
-
-
-@pytest.fixture
-def traced(tracking, client):
-    """A fresh experiment, the fluent API pointed at it."""
-    exp = client.create_experiment(uname("otel"))
-    tracking.set_experiment(experiment_id=exp)
-    mlflow.tracing.reset()
-    yield exp
+from conftest import export_otlp_json as _export
 
 
 def _value(v):

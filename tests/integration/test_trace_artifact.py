@@ -9,21 +9,13 @@ import uuid
 import pytest
 import requests
 
-from conftest import assert_error, uname
+from conftest import assert_error
 
 import mlflow
 
 os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
 
 AJAX = ("/ajax-api/2.0/mlflow/get-trace-artifact", "/ajax-api/3.0/mlflow/get-trace-artifact")
-
-
-@pytest.fixture
-def traced(tracking, client):
-    exp = client.create_experiment(uname("ta"))
-    tracking.set_experiment(experiment_id=exp)
-    mlflow.tracing.reset()
-    yield exp
 
 
 @mlflow.trace

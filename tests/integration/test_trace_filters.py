@@ -7,20 +7,12 @@ import os
 
 import pytest
 
-from conftest import assert_error, uname
+from conftest import assert_error
 
 import mlflow
 from mlflow.exceptions import MlflowException
 
 os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
-
-
-@pytest.fixture
-def traced(tracking, client):
-    exp = client.create_experiment(uname("trf"))
-    tracking.set_experiment(experiment_id=exp)
-    mlflow.tracing.reset()
-    yield exp
 
 
 @mlflow.trace(span_type="LLM")

@@ -10,7 +10,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import IS_MLFLOW, assert_error, export_otlp_json as _export, uname
+from conftest import IS_MLFLOW, assert_error, export_otlp_json as _export
 
 import mlflow
 from mlflow.tracing.utils.otlp import MLFLOW_EXPERIMENT_ID_HEADER
@@ -18,15 +18,6 @@ from mlflow.tracing.utils.otlp import MLFLOW_EXPERIMENT_ID_HEADER
 # Export synchronously, so that a trace is on the server when the traced call returns (the
 # exporter reads this when the tracer provider is set up).
 os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
-
-
-@pytest.fixture
-def traced(tracking, client):
-    """A fresh experiment and the fluent API pointed at it."""
-    exp = client.create_experiment(uname("tr"))
-    tracking.set_experiment(experiment_id=exp)
-    mlflow.tracing.reset()
-    yield exp
 
 
 @mlflow.trace(span_type="LLM")
