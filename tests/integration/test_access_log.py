@@ -15,7 +15,7 @@ COMMON = re.compile(r'^(\S+) - (\S+) \[(\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d \+0000)\
                     r'"(\S+) (\S+) (HTTP/1\.[01])" (\d{3}) (\d+|-) (\d+\.\d{3})ms( cut)?$')
 
 
-def lines_of(path, want, timeout=5.0):
+def lines_of(path, want, timeout=15.0):
     deadline = time.monotonic() + timeout
     while True:
         try:
