@@ -53,9 +53,11 @@ def info_status(srv, user, pw, tid):
 
 
 def artifact_status(srv, user, pw, **params):
-    """The status of the UI's get-trace-artifact as user."""
-    return requests.get(srv.url + "/ajax-api/2.0/mlflow/get-trace-artifact", params=params,
-                        auth=(user, pw)).status_code
+    """The status of the UI's get-trace-artifact as user (the same on its 2.0 and 3.0 paths)."""
+    got = {requests.get(srv.url + "/ajax-api/%s/mlflow/get-trace-artifact" % v, params=params,
+                        auth=(user, pw)).status_code for v in ("2.0", "3.0")}
+    assert len(got) == 1, got
+    return got.pop()
 
 
 def ids_in(tc, exp, **kw):
