@@ -98,9 +98,9 @@ static int h_get_trace_artifact(struct ctx *c)
             err_set(&c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Trace with ID %s is not found.", id);
         return -1;
     }
-    const char *where = kv_get(t.tags, t.ntags, TRACE_TAG_SPANS_LOCATION);
-    if (where && strcmp(where, "TRACKING_STORE") == 0)
+    if (trace_spans_in_store(&t))
         return send_stored_spans(c, &t);
+    const char *where = kv_get(t.tags, t.ntags, TRACE_TAG_SPANS_LOCATION);
     if (where && strcmp(where, "ARCHIVE_REPO") == 0)
         return err_set(&c->e, ERR_NOT_IMPLEMENTED,
                        "Trace %s was archived (traces.pb); mltrack does not read trace archives",

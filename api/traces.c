@@ -301,12 +301,6 @@ static int64_t expected_spans(const struct trace_info *t)
     return 0;
 }
 
-static bool spans_in_store(const struct trace_info *t)
-{
-    const char *where = kv_get(t->tags, t->ntags, TRACE_TAG_SPANS_LOCATION);
-    return where && strcmp(where, "TRACKING_STORE") == 0;
-}
-
 static int h_get(struct ctx *c)
 {
     const char *id;
@@ -322,7 +316,7 @@ static int h_get(struct ctx *c)
             err_set(&c->e, ERR_RESOURCE_DOES_NOT_EXIST, "Trace with ID %s is not found.", id);
         return -1;
     }
-    if (!spans_in_store(&t))
+    if (!trace_spans_in_store(&t))
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                        "Trace data not stored in tracking store");
     if (trace_get_spans(&c->s, id, &spans, &n) != 0)
@@ -333,34 +327,68 @@ static int h_get(struct ctx *c)
     return reply_trace(c, &t, spans, n);
 }
 
-/* The trace_ids of a batch request, and the infos of those that exist. */
-static int read_batch(struct ctx *c, struct trace_info **infos, size_t *ni)
-{
+/* What a batch request asks for: trace_ids (required, as MLflow's schema has it) and the
+ * experiment_ids it is scoped to (*scoped: the field was sent; an empty list in a JSON body
+ * then matches nothing). */
+struct batch_q {
     const char **ids;
     size_t n;
-    if (in_str_list(&c->in, "trace_ids", &ids, &n) != 0)
+    int64_t *exps;
+    size_t nexp;
+    bool scoped;
+};
+
+static int read_batch_q(struct ctx *c, struct batch_q *q)
+{
+    const char **es;
+    if (in_str_list(&c->in, "trace_ids", &q->ids, &q->n) != 0 ||
+        in_str_list(&c->in, "experiment_ids", &es, &q->nexp) != 0)
         return -1;
-    return trace_get_infos(&c->s, ids, n, infos, ni);
+    bool body = c->in.body != NULL;
+    if (body ? !in_raw(&c->in, "trace_ids") : q->n == 0)
+        return err_missing(&c->e, "trace_ids", true);
+    json_t *raw = in_raw(&c->in, "experiment_ids");
+    q->scoped = body ? raw && !json_is_null(raw) : q->nexp > 0;
+    q->exps = arena_calloc(c->s.a, q->nexp ? q->nexp : 1, sizeof *q->exps);
+    for (size_t i = 0; i < q->nexp; i++)
+        if (exp_parse_id(&c->s, es[i], &q->exps[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static bool in_scope(const struct batch_q *q, int64_t exp)
+{
+    if (!q->scoped)
+        return true;
+    for (size_t i = 0; i < q->nexp; i++)
+        if (q->exps[i] == exp)
+            return true;
+    return false;
+}
+
+/* batch_get_traces returns complete traces only: one whose spans are in the store is left
+ * out while it has none, or fewer than its size stats announce. */
+static bool complete(const struct trace_info *t, const struct trace_spans *sp)
+{
+    return !trace_spans_in_store(t) || (sp->n > 0 && (int64_t)sp->n >= expected_spans(t));
 }
 
 static int h_batch_get(struct ctx *c)
 {
-    struct trace_info *infos;
+    struct batch_q q;
     size_t ni;
-    if (read_batch(c, &infos, &ni) != 0)
+    struct trace_info *infos;
+    struct trace_spans *spans;
+    if (read_batch_q(c, &q) != 0 ||
+        trace_get_with_spans(&c->s, q.ids, q.n, &infos, &ni, &spans) != 0)
         return -1;
     jw_obj(&c->w);
     jw_key(&c->w, "traces");
     jw_arr(&c->w);
-    for (size_t i = 0; i < ni; i++) {
-        struct span_row *spans = NULL;
-        size_t ns = 0;
-        if (spans_in_store(&infos[i]) &&
-            trace_get_spans(&c->s, infos[i].trace_id, &spans, &ns) != 0)
+    for (size_t i = 0; i < ni; i++)
+        if (in_scope(&q, infos[i].experiment_id) && complete(&infos[i], &spans[i]) &&
+            put_trace(c, &infos[i], spans[i].rows, spans[i].n) != 0)
             return -1;
-        if (put_trace(c, &infos[i], spans, ns) != 0)
-            return -1;
-    }
     jw_arr_end(&c->w);
     jw_obj_end(&c->w);
     return 0;
@@ -368,15 +396,18 @@ static int h_batch_get(struct ctx *c)
 
 static int h_batch_get_infos(struct ctx *c)
 {
+    struct batch_q q;
     struct trace_info *infos;
     size_t ni;
-    if (read_batch(c, &infos, &ni) != 0)
+    if (read_batch_q(c, &q) != 0 || trace_get_infos(&c->s, q.ids, q.n, &infos, &ni) != 0)
         return -1;
     jw_obj(&c->w);
     jw_key(&c->w, "trace_infos");
     jw_arr(&c->w);
     for (size_t i = 0; i < ni; i++)
-        put_trace_info(&c->w, c->s.a, &infos[i], authz_trace_hidden(c, infos[i].experiment_id));
+        if (in_scope(&q, infos[i].experiment_id))
+            put_trace_info(&c->w, c->s.a, &infos[i],
+                           authz_trace_hidden(c, infos[i].experiment_id));
     jw_arr_end(&c->w);
     jw_obj_end(&c->w);
     return 0;

@@ -253,17 +253,22 @@ static int span_order(const void *pa, const void *pb)
     return strcmp(a->span_id ? a->span_id : "", b->span_id ? b->span_id : "");
 }
 
-int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out, size_t *n)
+bool trace_spans_in_store(const struct trace_info *t)
+{
+    const char *where = kv_get(t->tags, t->ntags, TRACE_TAG_SPANS_LOCATION);
+    return where && strcmp(where, "TRACKING_STORE") == 0;
+}
+
+/* trace_get_spans inside the caller's read transaction. */
+static int read_spans(struct sctx *c, const char *trace_id, struct span_row **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (txn_begin_read(c) != 0)
-        return -1;
     /* Sorted here, not by ORDER BY: SQLite's sorter would carry every content along. */
     struct db_stmt *st = db_prepare(c->db, "SELECT span_id, parent_span_id, start_time_unix_nano, "
                                            "content FROM spans WHERE trace_id = ?");
     if (!st)
-        return txn_end_read(c, store_err(c));
+        return store_err(c);
     db_bind_str(st, 1, trace_id);
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
@@ -281,9 +286,33 @@ int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out,
     }
     db_done(st);
     if (rc != DB_DONE)
-        return txn_end_read(c, store_err_step(c, rc));
+        return store_err_step(c, rc);
     qsort(*out, *n, sizeof **out, span_order);
-    return txn_end_read(c, 0);
+    return 0;
+}
+
+int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (txn_begin_read(c) != 0)
+        return -1;
+    return txn_end_read(c, read_spans(c, trace_id, out, n));
+}
+
+int trace_get_with_spans(struct sctx *c, const char *const *ids, size_t n,
+                         struct trace_info **out, size_t *nout, struct trace_spans **spans)
+{
+    *spans = NULL;
+    if (txn_begin_read(c) != 0)
+        return -1;
+    int rc = load_many(c, ids, n, out, nout);
+    struct trace_spans *sp = arena_calloc(c->a, rc == 0 && *nout ? *nout : 1, sizeof *sp);
+    for (size_t i = 0; rc == 0 && i < *nout; i++)
+        if (trace_spans_in_store(&(*out)[i]))
+            rc = read_spans(c, (*out)[i].trace_id, &sp[i].rows, &sp[i].n);
+    *spans = sp;
+    return txn_end_read(c, rc);
 }
 
 /* ---- writing ---- */

@@ -115,6 +115,20 @@ int trace_get_info(struct sctx *c, const char *trace_id, struct trace_info *out)
  * their ids, start and content (what get-trace sends; the other fields are left unset). */
 int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out, size_t *n);
 
+/* Whether the trace's spans are in the spans table (tag mlflow.trace.spansLocation is
+ * TRACKING_STORE), not in its artifact location. */
+bool trace_spans_in_store(const struct trace_info *t);
+
+/* The stored spans of one trace of a batch. */
+struct trace_spans {
+    struct span_row *rows;
+    size_t n;
+};
+/* trace_get_infos and, for each trace found whose spans are in the store, trace_get_spans
+ * (spans[i] goes with out[i]), all read in one transaction: one snapshot of the batch. */
+int trace_get_with_spans(struct sctx *c, const char *const *ids, size_t n,
+                         struct trace_info **out, size_t *nout, struct trace_spans **spans);
+
 /* The experiment of a trace, for access rules: 1 found, 0 no such trace, -1 error. */
 int trace_experiment_of(struct sctx *c, const char *trace_id, int64_t *experiment_id);
 

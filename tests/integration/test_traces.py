@@ -481,3 +481,55 @@ def test_otlp_root_span_previews_take_the_chat_message(traced, base_url, client,
     info = client.get_trace("tr-" + tid).info
     assert info.request_preview == request_preview
     assert info.response_preview == response_preview
+
+
+def _start_trace_info(base_url, exp, metadata=None):
+    """start-trace (v3) of a trace no span has reached yet; its id."""
+    tid = "tr-" + uuid.uuid4().hex
+    info = {"trace_id": tid, "request_time": "2026-01-02T03:04:05Z", "state": "OK",
+            "trace_location": {"type": "MLFLOW_EXPERIMENT",
+                               "mlflow_experiment": {"experiment_id": exp}}}
+    if metadata:
+        info["trace_metadata"] = metadata
+    r = requests.post(base_url + "/api/3.0/mlflow/traces", json={"trace": {"trace_info": info}},
+                      timeout=30)
+    assert r.status_code == 200, r.text
+    return tid
+
+
+def test_batch_get_is_scoped_to_experiments_and_returns_complete_traces(traced, base_url,
+                                                                        client):
+    """The client's batch_get_traces: experiment_ids limits the answer to those experiments,
+    trace_ids is required, and a trace whose spans are not all in yet (fewer than its size
+    stats announce) is left out, as MLflow's store leaves it out."""
+    other = client.create_experiment("batch-" + uuid.uuid4().hex[:8])
+    a, b = uuid.uuid4().hex, uuid.uuid4().hex
+    _export(base_url, traced, _otlp_span(a, "01" * 8, name="in-first"))
+    _export(base_url, other, _otlp_span(b, "01" * 8, name="in-other"))
+    ids = ["tr-" + a, "tr-" + b]
+    url = base_url + "/api/3.0/mlflow/traces/batchGet"
+
+    def got(**params):
+        r = requests.get(url, params=dict(trace_ids=ids, **params), timeout=30)
+        assert r.status_code == 200, r.text
+        return sorted(t["trace_info"]["trace_id"] for t in r.json().get("traces", []))
+
+    assert got() == sorted(ids)
+    assert got(experiment_ids=[traced]) == ["tr-" + a]
+    assert got(experiment_ids=[traced, other]) == sorted(ids)
+    assert_error(requests.get(url, params={"trace_ids": ids, "experiment_ids": ["x1"]},
+                              timeout=30), 400, "INVALID_PARAMETER_VALUE", "Invalid experiment ID")
+    assert_error(requests.get(url, timeout=30), 400, "INVALID_PARAMETER_VALUE",
+                 "Missing value for required parameter 'trace_ids'")
+    # batchGetInfos (POST) takes the same scope.
+    r = requests.post(base_url + "/api/3.0/mlflow/traces/batchGetInfos",
+                      json={"trace_ids": ids, "experiment_ids": [other]}, timeout=30)
+    assert r.status_code == 200, r.text
+    assert [t["trace_id"] for t in r.json()["trace_infos"]] == ["tr-" + b]
+    # Announced three spans, one arrived: not complete, not returned.
+    tid = _start_trace_info(base_url, traced, {"mlflow.trace.sizeStats": json.dumps(
+        {"total_size_bytes": 10, "num_spans": 3})})
+    _export(base_url, traced, _otlp_span(tid[3:], "01" * 8, name="first-of-three"))
+    assert got() == sorted(ids)
+    r = requests.get(url, params={"trace_ids": [tid] + ids}, timeout=30)
+    assert sorted(t["trace_info"]["trace_id"] for t in r.json()["traces"]) == sorted(ids)
