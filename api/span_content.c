@@ -4,6 +4,7 @@
  * log_spans derives for trace_info. */
 #include "span_content.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 #include "trace_usage.h"
 
 #define CONTENT_MAX ((size_t)256 << 20) /* above any body /v1/traces accepts */
+#define MODEL_DIMENSION_MAX 500  /* the spans table's model_name / model_provider width */
 
 static const char INPUTS[] = "mlflow.spanInputs";
 static const char OUTPUTS[] = "mlflow.spanOutputs";
@@ -362,6 +364,35 @@ static const char *attr_plain(struct arena *a, const struct otlp_attrs *at, cons
     return attr_string(a, at, key);
 }
 
+/* bounded_model_dimension(_try_parse_json_string(...)) of the attribute's stored text: the
+ * string it encodes, or the text itself when it encodes no string; its first
+ * MODEL_DIMENSION_MAX characters. NULL without the attribute. */
+static const char *model_dimension(struct arena *a, const struct otlp_span *sp,
+                                   const struct span_tr_out *tro, const char *key)
+{
+    bool as_value;
+    size_t n;
+    const struct span_tr_kv *t = tr_added(tro, key, &as_value);
+    const struct otlp_value *v = t ? NULL : find_attr(&sp->attrs, key);
+    const char *text = t ? t->text : v ? attr_dump(a, v, &n) : NULL;
+    if (!text)
+        return NULL;
+    if (t)
+        n = t->n;
+    json_t *j = json_loadb(text, n, JSON_DECODE_ANY, NULL);
+    const char *s = text;
+    if (json_is_string(j)) {
+        s = arena_strndup(a, json_string_value(j), json_string_length(j));
+        n = json_string_length(j);
+    }
+    json_decref(j);
+    size_t chars = 0, i = 0;
+    for (; i < n; i++)
+        if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == MODEL_DIMENSION_MAX)
+            break;
+    return arena_strndup(a, s, i);
+}
+
 /* What a span adds to its trace beyond times and its root's fields: token usage and cost
  * (the trace's sum is made by the store), the session and the user of the first span that
  * names them (log_spans' session_id and user_id). */
@@ -374,13 +405,17 @@ static int usage_into(struct arena *a, struct span_trace_agg *g, const struct ot
         size_t n;
         bool as_value;
         const struct span_tr_kv *t = tr_added(tro, keys[cost], &as_value);
-        if (t) {
-            span_usage_from_attr(t->text, t->n, cost, &r->usage);
-        } else if (v) {
-            const char *text = attr_dump(a, v, &n);
-            span_usage_from_attr(text, n, cost, &r->usage);
-        }
+        const char *text = t ? t->text : v ? attr_dump(a, v, &n) : NULL;
+        if (t)
+            n = t->n;
+        if (!text)
+            continue;
+        span_usage_from_attr(text, n, cost, &r->usage);
+        if (cost && n) /* `if span_cost:` */
+            span_cost_columns(text, n, r->cost_given, r->cost);
     }
+    r->model_name = model_dimension(a, sp, tro, "mlflow.llm.model");
+    r->model_provider = model_dimension(a, sp, tro, "mlflow.llm.provider");
     g->has_tokens |= r->usage.has_tokens;
     g->has_cost |= r->usage.has_cost;
     if (!g->session_id) {

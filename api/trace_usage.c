@@ -141,6 +141,17 @@ static void usage_from_object(const json_t *o, bool cost, struct span_usage *u)
     }
 }
 
+void span_cost_columns(const char *text, size_t n, bool given[TRACE_COST_KINDS],
+                       double cost[TRACE_COST_KINDS])
+{
+    json_t *j = trace_json_load(text, n);
+    for (int k = 0; k < TRACE_COST_KINDS; k++) {
+        json_t *v = json_is_object(j) ? json_object_get(j, trace_cost_keys[k]) : NULL;
+        given[k] = v && finite_cost(v, &cost[k]);
+    }
+    json_decref(j);
+}
+
 void span_usage_from_attr(const char *text, size_t n, bool cost, struct span_usage *u)
 {
     json_t *j = trace_json_load(text, n);

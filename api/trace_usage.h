@@ -24,6 +24,10 @@ void trace_usage_put_metadata(struct jw *w, struct arena *a, const struct trace_
 /* A span's mlflow.chat.tokenUsage (cost false) or mlflow.llm.cost (cost true) attribute,
  * as its stored text, into u (_span_aggregation_node): counted when it is a JSON object. */
 void span_usage_from_attr(const char *text, size_t n, bool cost, struct span_usage *u);
+/* A span's cost columns from its mlflow.llm.cost text: each key's finite_float_or_none
+ * (given[k] false where MLflow stores NULL). */
+void span_cost_columns(const char *text, size_t n, bool given[TRACE_COST_KINDS],
+                       double cost[TRACE_COST_KINDS]);
 /* Both, from a stored span's content (a span_usage_reader for trace_log_spans). */
 void span_usage_from_content(const char *content, size_t n, struct span_usage *u);
 

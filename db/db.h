@@ -56,7 +56,7 @@ struct sql_val {
  * once for all rows where each statement is a network round trip (PostgreSQL). head names
  * the columns ("INSERT INTO t (a, b)"); tail is an ON CONFLICT clause or "". Instances are
  * static: the driver caches the statement under the spec's address. */
-enum { DB_BATCH_MAX_COLS = 12 };
+enum { DB_BATCH_MAX_COLS = 16 };
 struct db_batch_sql {
     const char *head;
     const char *tail;

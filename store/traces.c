@@ -673,19 +673,29 @@ static void span_row_vals(void *ctx, size_t i, struct sql_val *v)
     v[8] = r->has_end ? (struct sql_val){.type = SQL_INT, .i = r->end_ns}
                       : (struct sql_val){.type = SQL_NULL};
     v[9] = (struct sql_val){.type = SQL_TEXT, .s = r->content, .n = r->content_n};
+    for (int k = 0; k < TRACE_COST_KINDS; k++)
+        v[10 + k] = r->cost_given[k] ? (struct sql_val){.type = SQL_REAL, .d = r->cost[k]}
+                                     : (struct sql_val){.type = SQL_NULL};
+    v[13] = TXT(r->model_name);
+    v[14] = TXT(r->model_provider);
 #undef TXT
 }
 
+/* The cost columns in trace_cost_keys' order (input, output, total). */
 static const struct db_batch_sql upsert_spans = {
     "INSERT INTO spans (trace_id, experiment_id, span_id, parent_span_id, name, type, status, "
-    "start_time_unix_nano, end_time_unix_nano, content)",
+    "start_time_unix_nano, end_time_unix_nano, content, input_cost, output_cost, total_cost, "
+    "model_name, model_provider)",
     "ON CONFLICT (trace_id, span_id) DO UPDATE SET experiment_id = excluded.experiment_id, "
     "parent_span_id = excluded.parent_span_id, name = excluded.name, type = excluded.type, "
     "status = excluded.status, start_time_unix_nano = excluded.start_time_unix_nano, "
-    "end_time_unix_nano = excluded.end_time_unix_nano, content = excluded.content",
-    10,
+    "end_time_unix_nano = excluded.end_time_unix_nano, content = excluded.content, "
+    "input_cost = excluded.input_cost, output_cost = excluded.output_cost, "
+    "total_cost = excluded.total_cost, model_name = excluded.model_name, "
+    "model_provider = excluded.model_provider",
+    15,
     {SQL_TEXT, SQL_INT, SQL_TEXT, SQL_TEXT, SQL_TEXT, SQL_TEXT, SQL_TEXT, SQL_INT, SQL_INT,
-     SQL_TEXT},
+     SQL_TEXT, SQL_REAL, SQL_REAL, SQL_REAL, SQL_TEXT, SQL_TEXT},
 };
 
 /* What the batch knows of each of its traces before writing: whether it exists, with

@@ -83,6 +83,11 @@ struct span_row {
     const char *content; /* MLflow's Span.to_dict() as JSON */
     size_t content_n;
     struct span_usage usage; /* of a span being logged */
+    /* The columns MLflow 3.17's log_spans fills for its trace analytics: the span's own cost
+     * (NULL where not given), model and provider (NULL when the span names none). */
+    bool cost_given[TRACE_COST_KINDS];
+    double cost[TRACE_COST_KINDS];
+    const char *model_name, *model_provider;
 };
 
 /* Per trace of a batch of spans: what MLflow derives for trace_info (log_spans). */

@@ -36,7 +36,7 @@ def _one(client, tid):
     return t, {s.name: s for s in t.data.spans}
 
 
-def test_openinference_llm_span(traced, base_url, client):
+def test_openinference_llm_span(traced, base_url, client, server):
     tid = "a1" * 16
     _export(base_url, traced, _span(tid, "01" * 8, "llm", [
         ("openinference.span.kind", "LLM"),
@@ -62,6 +62,9 @@ def test_openinference_llm_span(traced, base_url, client):
     assert t.info.token_usage == {"input_tokens": 12, "output_tokens": 3, "total_tokens": 15}
     assert t.info.request_preview == '{"question": "why?"}'
     assert t.info.response_preview == '"because"'
+    # The translated model and provider also fill the spans table's analytics columns.
+    assert server.db_query("SELECT model_name, model_provider FROM spans WHERE trace_id = ?",
+                           ("tr-" + tid,)) == [("acme-zz-1", "acme")]
 
 
 def test_genai_semconv_chat_span_under_a_root(traced, base_url, client):

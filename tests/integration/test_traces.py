@@ -533,3 +533,19 @@ def test_batch_get_is_scoped_to_experiments_and_returns_complete_traces(traced, 
     assert got() == sorted(ids)
     r = requests.get(url, params={"trace_ids": [tid] + ids}, timeout=30)
     assert sorted(t["trace_info"]["trace_id"] for t in r.json()["traces"]) == sorted(ids)
+
+
+def test_spans_keep_their_model_and_cost_in_mlflows_columns(traced, base_url, server):
+    """MLflow 3.17's log_spans fills spans.model_name, model_provider and the three cost
+    columns, which its trace analytics read: a database written here must carry them too."""
+    tid = uuid.uuid4().hex
+    _export(base_url, traced,
+            _otlp_span(tid, "01" * 8, name="agent"),
+            _otlp_span(tid, "02" * 8, "01" * 8, "llm", mlflow__llm__model="model-x" * 80,
+                       mlflow__llm__provider="prov",
+                       mlflow__llm__cost=json.dumps({"input_cost": 0.5, "output_cost": 0.25})))
+    rows = dict((r[0], r[1:]) for r in server.db_query(
+        "SELECT span_id, model_name, model_provider, input_cost, output_cost, total_cost "
+        "FROM spans WHERE trace_id = ?", ("tr-" + tid,)))
+    assert rows["0101010101010101"] == (None, None, None, None, None)
+    assert rows["0202020202020202"] == (("model-x" * 80)[:500], "prov", 0.5, 0.25, None)
