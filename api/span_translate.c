@@ -84,6 +84,13 @@ static const struct tr_kind LANGFUSE_KINDS[] = {
 #define GENAI_IN L("gen_ai.usage.input_tokens")
 #define GENAI_OUT L("gen_ai.usage.output_tokens")
 #define GENAI_MODELS L("gen_ai.response.model", "gen_ai.request.model")
+/* What GenAI's translator reads and Gemini CLI's and LiveKit's inherit (subclasses in MLflow). */
+#define GENAI_TOK                                                                            \
+    {GENAI_IN, GENAI_OUT, NULL, L("gen_ai.usage.cache_read.input_tokens"),                  \
+     L("gen_ai.usage.cache_write.input_tokens", "gen_ai.usage.cache_creation.input_tokens")}
+#define GENAI_INPUTS L("gen_ai.input.messages", "gen_ai.tool.call.arguments")
+#define GENAI_OUTPUTS L("gen_ai.output.messages", "gen_ai.tool.call.result")
+#define GENAI_TOOLS L("gen_ai.tool.definitions")
 
 static const struct tr_kind CLAUDE_KINDS[] = {{"claude_code.interaction", "AGENT"},
                                               {"claude_code.llm_request", "LLM"},
@@ -116,13 +123,11 @@ static const struct tr_def TRANSLATORS[] = {
     {.name = "gemini_cli",
      .kind_keys = L("gen_ai.operation.name"),
      .kinds = GEMINI_KINDS,
-     .tok = {GENAI_IN, GENAI_OUT, NULL, L("gen_ai.usage.cache_read.input_tokens"),
-             L("gen_ai.usage.cache_write.input_tokens",
-               "gen_ai.usage.cache_creation.input_tokens")},
-     .inputs = L("gen_ai.input.messages", "gen_ai.tool.call.arguments"),
-     .outputs = L("gen_ai.output.messages", "gen_ai.tool.call.result"),
+     .tok = GENAI_TOK,
+     .inputs = GENAI_INPUTS,
+     .outputs = GENAI_OUTPUTS,
      .models = GENAI_MODELS,
-     .tools = L("gen_ai.tool.definitions"),
+     .tools = GENAI_TOOLS,
      .provider = "gen_ai.provider.name",
      .format = "gemini",
      .special = TR_GEMINI},
@@ -133,13 +138,11 @@ static const struct tr_def TRANSLATORS[] = {
     {.name = "genai",
      .kind_keys = L("gen_ai.operation.name"),
      .kinds = GENAI_KINDS,
-     .tok = {GENAI_IN, GENAI_OUT, NULL, L("gen_ai.usage.cache_read.input_tokens"),
-             L("gen_ai.usage.cache_write.input_tokens",
-               "gen_ai.usage.cache_creation.input_tokens")},
-     .inputs = L("gen_ai.input.messages", "gen_ai.tool.call.arguments"),
-     .outputs = L("gen_ai.output.messages", "gen_ai.tool.call.result"),
+     .tok = GENAI_TOK,
+     .inputs = GENAI_INPUTS,
+     .outputs = GENAI_OUTPUTS,
      .models = GENAI_MODELS,
-     .tools = L("gen_ai.tool.definitions"),
+     .tools = GENAI_TOOLS,
      .provider = "gen_ai.provider.name"},
     {.name = "spring_ai",
      .kind_keys = L("gen_ai.operation.name"),
@@ -181,13 +184,11 @@ static const struct tr_def TRANSLATORS[] = {
      .format = "voltagent"},
     {.name = "livekit",
      .kinds = GENAI_KINDS,
-     .tok = {GENAI_IN, GENAI_OUT, NULL, L("gen_ai.usage.cache_read.input_tokens"),
-             L("gen_ai.usage.cache_write.input_tokens",
-               "gen_ai.usage.cache_creation.input_tokens")},
+     .tok = GENAI_TOK,
      .inputs = L("lk.user_input", "lk.user_transcript", "lk.chat_ctx", "lk.input_text"),
      .outputs = L("lk.response.text", "lk.response.function_calls"),
      .models = GENAI_MODELS,
-     .tools = L("gen_ai.tool.definitions"),
+     .tools = GENAI_TOOLS,
      .provider = "gen_ai.provider.name",
      .format = "livekit",
      .special = TR_LIVEKIT},
