@@ -10,6 +10,7 @@
 
 #include "../base/base64.h"
 #include "../base/buf.h"
+#include "../base/utf8.h"
 #include "../base/util.h"
 #include "api.h"
 #include "pyjson.h"
@@ -215,6 +216,23 @@ static const struct span_tr_kv *tr_added(const struct span_tr_out *tro, const ch
     return NULL;
 }
 
+/* Attribute key's stored text in the translated content: the translation's value when it
+ * added one (*as_value: a JSON value rather than a text), else the span's own attribute;
+ * NULL when neither has it. */
+static const char *final_text(struct arena *a, const struct otlp_span *sp,
+                              const struct span_tr_out *tro, const char *key, size_t *n,
+                              bool *as_value)
+{
+    const struct span_tr_kv *t = tr_added(tro, key, as_value);
+    if (t) {
+        *n = t->n;
+        return t->text;
+    }
+    *as_value = false;
+    const struct otlp_value *v = find_attr(&sp->attrs, key);
+    return v ? attr_dump(a, v, n) : NULL;
+}
+
 /* Span.to_dict() of Span.from_otel_proto(span), as json.dumps writes it, with what
  * translate_span_when_storing added (tro, NULL when no translator applies); tmp is scratch
  * space for each attribute's dumped text, reused from one to the next. */
@@ -371,26 +389,17 @@ static const char *model_dimension(struct arena *a, const struct otlp_span *sp,
                                    const struct span_tr_out *tro, const char *key)
 {
     bool as_value;
-    size_t n;
-    const struct span_tr_kv *t = tr_added(tro, key, &as_value);
-    const struct otlp_value *v = t ? NULL : find_attr(&sp->attrs, key);
-    const char *text = t ? t->text : v ? attr_dump(a, v, &n) : NULL;
+    size_t n, cut;
+    const char *text = final_text(a, sp, tro, key, &n, &as_value);
     if (!text)
         return NULL;
-    if (t)
-        n = t->n;
     json_t *j = json_loadb(text, n, JSON_DECODE_ANY, NULL);
-    const char *s = text;
-    if (json_is_string(j)) {
-        s = arena_strndup(a, json_string_value(j), json_string_length(j));
-        n = json_string_length(j);
-    }
+    char *s = json_is_string(j) ? arena_strndup(a, json_string_value(j), json_string_length(j))
+                                : arena_strndup(a, text, n);
     json_decref(j);
-    size_t chars = 0, i = 0;
-    for (; i < n; i++)
-        if (((unsigned char)s[i] & 0xc0) != 0x80 && chars++ == MODEL_DIMENSION_MAX)
-            break;
-    return arena_strndup(a, s, i);
+    utf8_len(s, MODEL_DIMENSION_MAX, &cut);
+    s[cut] = '\0';
+    return s;
 }
 
 /* What a span adds to its trace beyond times and its root's fields: token usage and cost
@@ -401,13 +410,9 @@ static int usage_into(struct arena *a, struct span_trace_agg *g, const struct ot
 {
     static const char *const keys[2] = {"mlflow.chat.tokenUsage", "mlflow.llm.cost"};
     for (int cost = 0; cost < 2; cost++) {
-        const struct otlp_value *v = find_attr(&sp->attrs, keys[cost]);
         size_t n;
         bool as_value;
-        const struct span_tr_kv *t = tr_added(tro, keys[cost], &as_value);
-        const char *text = t ? t->text : v ? attr_dump(a, v, &n) : NULL;
-        if (t)
-            n = t->n;
+        const char *text = final_text(a, sp, tro, keys[cost], &n, &as_value);
         if (!text)
             continue;
         span_usage_from_attr(text, n, cost, &r->usage);
@@ -466,26 +471,15 @@ static void root_into(struct arena *a, struct span_trace_agg *g, const struct ot
                       const struct span_tr_out *tro)
 {
     g->root_status = sp->status_code == OTLP_STATUS_ERROR ? "ERROR" : "OK";
-    const struct otlp_value *v;
-    const struct span_tr_kv *t;
     size_t n;
     bool as_value;
     /* A translated value that is not text (an event's number or list) has no preview:
      * MLflow's _get_truncated_preview fails on it and leaves the preview unset. */
-    if ((t = tr_added(tro, INPUTS, &as_value))) {
-        if (!as_value)
-            g->request_preview = trace_preview(a, t->text, t->n, "user");
-    } else if ((v = find_attr(&sp->attrs, INPUTS))) {
-        const char *s = attr_dump(a, v, &n);
+    const char *s;
+    if ((s = final_text(a, sp, tro, INPUTS, &n, &as_value)) && !as_value)
         g->request_preview = trace_preview(a, s, n, "user");
-    }
-    if ((t = tr_added(tro, OUTPUTS, &as_value))) {
-        if (!as_value)
-            g->response_preview = trace_preview(a, t->text, t->n, "assistant");
-    } else if ((v = find_attr(&sp->attrs, OUTPUTS))) {
-        const char *s = attr_dump(a, v, &n);
+    if ((s = final_text(a, sp, tro, OUTPUTS, &n, &as_value)) && !as_value)
         g->response_preview = trace_preview(a, s, n, "assistant");
-    }
     size_t plen = sizeof TRACE_TAG_PREFIX - 1;
     for (size_t i = 0; i < sp->attrs.n; i++) {
         const struct otlp_kv *kv = &sp->attrs.kv[i];
