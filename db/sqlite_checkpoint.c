@@ -1,20 +1,39 @@
 /* The SQLite writer's background checkpointer. Auto-checkpointing would make whichever
  * request crosses the threshold copy the WAL into the database and fsync it. Instead the
  * writer's WAL hook wakes a thread that runs PASSIVE checkpoints on its own connection,
- * off the request path. */
+ * off the request path.
+ *
+ * Under steady writes a PASSIVE checkpoint never catches up with the log: the next
+ * transaction starts before the last commit is copied, so the log never starts over and
+ * grows without end. Past CKPT_RESTART frames the checkpointer copies all but the last few
+ * frames passively, then takes a turn of the group-commit writer between two batches
+ * (db_writer_between) for a RESTART: the rest is copied, and the next transaction writes
+ * the log from its start again, over blocks the file already has (writing into a grown or
+ * truncated file allocates every block anew, which costs the writer about half as much
+ * again per frame). Requests wait for that turn on the writer's own queue, not in
+ * SQLite's busy handler, whose sleeps are whole milliseconds. When writes pause, the log
+ * is emptied (TRUNCATE, in a turn too): readers look every page up in a non-empty WAL. */
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "../base/util.h"
 #include "sqlite.h"
+#include "writer.h"
 
 enum {
-    CKPT_FRAMES = 2048,     /* ~8 MB of WAL before the checkpointer wakes */
-    CKPT_TRUNCATE = 16384,  /* ~64 MB: under steady writes the WAL never drains by itself */
+    CKPT_FRAMES = 2048,   /* ~8 MB of WAL before the checkpointer wakes */
+    CKPT_RESTART = 8192,  /* ~32 MB: the log starts over */
+    CKPT_LEFT = 256,      /* frames a PASSIVE pass may leave for the turn to copy */
+    CKPT_PASSES = 8,      /* PASSIVE passes at most before that turn */
+    CKPT_READERS_MS = 20, /* how long the turn waits for readers of old frames */
 };
+/* The WAL file is cut back to about this when the log starts over (after a reader held it
+ * past CKPT_RESTART), so that a burst does not keep its size. */
+#define CKPT_SIZE_LIMIT (2LL * CKPT_RESTART * 4120)
 static int ckpt_frames_seen;
 
 static pthread_mutex_t ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -23,8 +42,7 @@ static bool ckpt_pending, ckpt_stop, ckpt_running;
 static bool ckpt_dirty;        /* commits since the WAL was last emptied */
 static int64_t ckpt_last_commit; /* mono_ns() of the last commit */
 
-/* Once writes pause this long, the WAL is emptied (TRUNCATE): readers look every page up
- * in a non-empty WAL and read it with pread, while the database file is mmap'd. */
+/* Once writes pause this long, the WAL is emptied. */
 enum { CKPT_IDLE_MS = 500 };
 static pthread_t ckpt_thread;
 static char *ckpt_path;
@@ -45,6 +63,50 @@ static int wal_hook(void *arg, sqlite3 *conn, const char *dbname, int frames)
     }
     pthread_mutex_unlock(&ckpt_mu);
     return SQLITE_OK;
+}
+
+struct turn {
+    sqlite3 *conn;
+    int mode;
+};
+
+static int checkpoint(sqlite3 *conn, int mode, int *log_frames, int *done)
+{
+    int rc = sqlite3_wal_checkpoint_v2(conn, NULL, mode, log_frames, done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        log_warn("checkpoint failed: %s", sqlite3_errmsg(conn));
+    return rc;
+}
+
+/* A RESTART or TRUNCATE in the writer's turn: no writer to wait for, readers briefly. */
+static int in_turn(void *arg)
+{
+    const struct turn *t = arg;
+    sqlite3_busy_timeout(t->conn, CKPT_READERS_MS);
+    int rc = checkpoint(t->conn, t->mode, NULL, NULL);
+    sqlite3_busy_timeout(t->conn, 1000);
+    return rc;
+}
+
+static int blocking(sqlite3 *conn, int mode)
+{
+    struct turn t = {conn, mode};
+    return db_writer_between(in_turn, &t);
+}
+
+/* PASSIVE passes until little is left to copy; past CKPT_RESTART frames, the rest in a
+ * turn, after which the log starts over. */
+static int catch_up(sqlite3 *conn)
+{
+    int log_frames = 0, done = 0, rc = SQLITE_OK;
+    for (int pass = 0; pass < CKPT_PASSES; pass++) {
+        rc = checkpoint(conn, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &done);
+        if (rc != SQLITE_OK || log_frames - done <= CKPT_LEFT)
+            break;
+    }
+    if (rc == SQLITE_OK && log_frames >= CKPT_RESTART)
+        rc = blocking(conn, SQLITE_CHECKPOINT_RESTART);
+    return rc;
 }
 
 static void *ckpt_main(void *arg)
@@ -84,18 +146,8 @@ static void *ckpt_main(void *arg)
         ckpt_pending = false;
         if (idle)
             ckpt_dirty = false;
-        /* A PASSIVE checkpoint never blocks the writer, but while writes keep coming the
-         * log is never fully copied when the next transaction starts, so it never wraps
-         * around and grows without end. Past CKPT_TRUNCATE frames, take the write lock
-         * between two transactions (busy-waiting up to the timeout) and truncate it; and
-         * when the writes have paused, empty the log for the readers' sake. */
-        int mode = idle || ckpt_frames_seen >= CKPT_TRUNCATE ? SQLITE_CHECKPOINT_TRUNCATE
-                                                             : SQLITE_CHECKPOINT_PASSIVE;
         pthread_mutex_unlock(&ckpt_mu);
-        int log_frames = 0, done = 0;
-        int rc = sqlite3_wal_checkpoint_v2(conn, NULL, mode, &log_frames, &done);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-            log_warn("checkpoint failed: %s", sqlite3_errmsg(conn));
+        int rc = idle ? blocking(conn, SQLITE_CHECKPOINT_TRUNCATE) : catch_up(conn);
         pthread_mutex_lock(&ckpt_mu);
         if (idle && rc != SQLITE_OK)
             ckpt_dirty = true; /* readers held it up: try again at the next pause */
@@ -113,9 +165,12 @@ int db_sqlite_checkpointer_start(struct db *db)
     sqlite3 *conn = db_sqlite_handle(db, &path, &ckpt_flags);
     /* The writer keeps the index pages that inserts walk in a larger cache (16 MB): nobody
      * else writes, so they stay valid from one commit to the next. */
-    if (!conn ||
-        sqlite3_exec(conn, "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16000", NULL, NULL,
-                     NULL) != SQLITE_OK)
+    char setup[160];
+    snprintf(setup, sizeof setup,
+             "PRAGMA wal_autocheckpoint=0; PRAGMA cache_size=-16000; "
+             "PRAGMA journal_size_limit=%lld",
+             CKPT_SIZE_LIMIT);
+    if (!conn || sqlite3_exec(conn, setup, NULL, NULL, NULL) != SQLITE_OK)
         return -1;
     sqlite3_wal_hook(conn, wal_hook, NULL);
     free(ckpt_path);

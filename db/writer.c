@@ -28,6 +28,7 @@ static struct {
     bool busy;               /* someone is using the connection (work or commit) */
     bool open;               /* a batch transaction is open */
     int waiting;             /* requests waiting for the connection */
+    int want;                /* callers of db_writer_between waiting for their turn */
     int members;             /* requests whose kept work is in the open batch */
     struct db_ticket *list;  /* their tickets */
     int64_t opened_ns;       /* when the batch was opened */
@@ -75,7 +76,9 @@ struct db *db_writer_begin(struct db_ticket *t, int *rc)
         return NULL;
     pthread_mutex_lock(&w.mu);
     w.waiting++;
-    while (w.busy)
+    /* A turn between batches goes first, but an open batch still takes members: one of
+     * them has to commit it. */
+    while (w.busy || (w.want && !w.open))
         pthread_cond_wait(&w.cv, &w.mu);
     w.waiting--;
     w.busy = true;
@@ -151,7 +154,7 @@ int db_writer_end(struct db_ticket *t, bool ok)
         w.list = t;
         w.members++;
     }
-    bool commit = w.waiting == 0 || w.members >= MAX_MEMBERS ||
+    bool commit = w.waiting == 0 || w.want || w.members >= MAX_MEMBERS ||
                   mono_ns() - w.opened_ns >= MAX_AGE_NS;
     if (!commit) {
         hand_on();
@@ -220,6 +223,23 @@ void db_writer_release_memory(void)
     pthread_mutex_lock(&w.mu);
     hand_on();
     pthread_mutex_unlock(&w.mu);
+}
+
+int db_writer_between(int (*fn)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&w.mu);
+    w.want++;
+    while (w.busy || w.open)
+        pthread_cond_wait(&w.cv, &w.mu);
+    w.want--;
+    w.busy = true;
+    w.taken_ns = mono_ns();
+    pthread_mutex_unlock(&w.mu);
+    int rc = fn(arg);
+    pthread_mutex_lock(&w.mu);
+    hand_on();
+    pthread_mutex_unlock(&w.mu);
+    return rc;
 }
 
 void db_writer_close(void)

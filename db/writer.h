@@ -61,6 +61,13 @@ struct db_writer_stats db_writer_stats(void);
  * does nothing, without waiting, when a request holds it. */
 void db_writer_release_memory(void);
 
+/* Runs fn(arg) in a turn of its own between two batches: once the open batch (if any) has
+ * committed and before the next one opens. Requests that arrive meanwhile wait for it, on
+ * the writer's own queue, and the open batch commits at its next request's end. For work
+ * that must not overlap a write transaction on the database but runs on another
+ * connection (SQLite's blocking checkpoints). fn's return value is returned. */
+int db_writer_between(int (*fn)(void *arg), void *arg);
+
 /* Closes the writer (after the threads that use it have stopped). */
 void db_writer_close(void);
 
