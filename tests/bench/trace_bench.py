@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import shutil
+import socket
 import statistics
 import sys
 import threading
@@ -98,23 +99,90 @@ def create_experiment(port):
     return out["experiment_id"]
 
 
+class RawConn:
+    """Keep-alive HTTP/1.1 over a bare socket, for the timed ingest. With http.client (its
+    response parsing goes through email.parser, and 4 threads share the GIL) the client
+    added enough latency per request that the same mltrack build measured 29,600 spans/s
+    against 35,800 this way (client CPU 0.10 core against 0.04). Requests are built
+    before timing."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=300)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("server closed the connection")
+        self.buf += chunk
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _take(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def roundtrip(self, request):
+        """Sends a whole request; (status, body) of its response."""
+        self.sock.sendall(request)
+        status = int(self._line().split()[1])
+        length, chunked = None, False
+        while True:
+            line = self._line()
+            if not line:
+                break
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value)
+            elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                chunked = True
+        if not chunked:
+            return status, self._take(length or 0)
+        body = b""
+        while True:
+            n = int(self._line().split(b";")[0], 16)
+            body += self._take(n)
+            self._take(2)
+            if n == 0:
+                return status, body
+
+    def close(self):
+        self.sock.close()
+
+
+def raw_request(path, body, headers):
+    head = "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n" % (path, len(body))
+    head += "".join("%s: %s\r\n" % kv for kv in headers.items())
+    return head.encode() + b"\r\n" + body
+
+
 def ingest(port, exp, first, nbatches, threads=2):
     """Sends nbatches pre-built batches from `threads` threads; spans per second."""
-    bodies = [make_batch(first + i) for i in range(nbatches)]
     hdr = {"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": exp}
+    requests = [raw_request("/v1/traces", make_batch(first + i), hdr) for i in range(nbatches)]
     idx = iter(range(nbatches))
     lock = threading.Lock()
     errors = []
 
     def work():
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+        c = RawConn(port)
         while True:
             with lock:
                 i = next(idx, None)
             if i is None:
                 break
             try:
-                post(c, "/v1/traces", bodies[i], hdr)
+                status, data = c.roundtrip(requests[i])
+                if status != 200:
+                    raise RuntimeError("/v1/traces -> %d %s" % (status, data[:300]))
             except Exception as e:  # noqa: BLE001
                 errors.append(e)
                 break
