@@ -35,6 +35,10 @@ enum {
  * past CKPT_RESTART), so that a burst does not keep its size. */
 #define CKPT_SIZE_LIMIT (2LL * CKPT_RESTART * 4120)
 static int ckpt_frames_seen;
+/* A reader of old frames makes a RESTART give up (SQLITE_BUSY) after its wait. The next try
+ * waits until the log has grown past this, so that a long read does not cost the writer a
+ * turn at every commit. Only the checkpointer's thread uses it. */
+static int ckpt_retry_at;
 
 static pthread_mutex_t ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ckpt_cv = PTHREAD_COND_INITIALIZER;
@@ -99,13 +103,16 @@ static int blocking(sqlite3 *conn, int mode)
 static int catch_up(sqlite3 *conn)
 {
     int log_frames = 0, done = 0, rc = SQLITE_OK;
-    for (int pass = 0; pass < CKPT_PASSES; pass++) {
+    for (int pass = 0, before = -1; pass < CKPT_PASSES && done != before; pass++) {
+        before = done;
         rc = checkpoint(conn, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &done);
         if (rc != SQLITE_OK || log_frames - done <= CKPT_LEFT)
             break;
     }
-    if (rc == SQLITE_OK && log_frames >= CKPT_RESTART)
+    if (rc == SQLITE_OK && log_frames >= CKPT_RESTART && log_frames >= ckpt_retry_at) {
         rc = blocking(conn, SQLITE_CHECKPOINT_RESTART);
+        ckpt_retry_at = rc == SQLITE_BUSY ? log_frames + CKPT_FRAMES : 0;
+    }
     return rc;
 }
 

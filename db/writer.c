@@ -39,6 +39,8 @@ static struct {
     uint64_t synced;         /* batches [1, synced] are durable */
     bool syncing;            /* a sync is running */
     uint64_t syncs, sync_ns; /* syncs done, and the time they took */
+    uint64_t turns;          /* db_writer_between turns, and their time */
+    uint64_t turn_ns;
 } w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static int run(const char *sql)
@@ -202,8 +204,8 @@ int db_writer_end(struct db_ticket *t, bool ok)
 struct db_writer_stats db_writer_stats(void)
 {
     pthread_mutex_lock(&w.mu);
-    struct db_writer_stats s = {w.batches, w.requests, w.busy_ns, w.commit_ns,
-                                w.syncs,   w.sync_ns,  w.waiting};
+    struct db_writer_stats s = {w.batches, w.requests, w.busy_ns, w.commit_ns, w.syncs,
+                                w.sync_ns, w.turns,    w.turn_ns,  w.waiting};
     pthread_mutex_unlock(&w.mu);
     return s;
 }
@@ -237,6 +239,8 @@ int db_writer_between(int (*fn)(void *arg), void *arg)
     pthread_mutex_unlock(&w.mu);
     int rc = fn(arg);
     pthread_mutex_lock(&w.mu);
+    w.turns++;
+    w.turn_ns += (uint64_t)(mono_ns() - w.taken_ns);
     hand_on();
     pthread_mutex_unlock(&w.mu);
     return rc;

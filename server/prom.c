@@ -386,7 +386,8 @@ void prom_render(struct buf *out, struct arena *a)
     counter(out, "mltrack_db_writer_requests_total",
             "Write requests whose work those commits held.", (double)ws.requests);
     counter(out, "mltrack_db_writer_busy_seconds_total",
-            "Time the writer connection was held by write requests.", (double)ws.busy_ns / 1e9);
+            "Time the writer connection was held (by write requests and the turns below).",
+            (double)ws.busy_ns / 1e9);
     counter(out, "mltrack_db_writer_commit_seconds_total",
             "Time spent in COMMIT (writing the log; its fsync is counted apart).",
             (double)ws.commit_ns / 1e9);
@@ -395,6 +396,12 @@ void prom_render(struct buf *out, struct arena *a)
             (double)ws.syncs);
     counter(out, "mltrack_db_writer_sync_seconds_total", "Time spent in those syncs.",
             (double)ws.sync_ns / 1e9);
+    counter(out, "mltrack_db_writer_turns_total",
+            "Turns between two commits given to the checkpointer's blocking checkpoints.",
+            (double)ws.turns);
+    counter(out, "mltrack_db_writer_turn_seconds_total",
+            "Time those turns held the writer (write requests waited meanwhile).",
+            (double)ws.turn_ns / 1e9);
     gauge(out, "mltrack_db_writer_queue", "Write requests waiting for the writer now.", "",
           ws.waiting);
 

@@ -170,15 +170,16 @@ static void test_lone_request(void)
 /* Under steady writes the log starts over (the checkpointer's RESTART in a turn between
  * batches) instead of growing until a TRUNCATE: 150 MB of pages go through a WAL that
  * stays near 32 MB. Without the restarts it reached 64 MB. */
-enum { BIG_THREADS = 4, BIG_ROWS = 9000 };
+enum { BIG_THREADS = 4, BIG_ROWS = 9000, PINNED_ROWS = 1000 };
 static off_t wal_max;
+static int big_rows = BIG_ROWS; /* rows each big_writer writes */
 
 static void *big_writer(void *arg)
 {
     int tno = (int)(intptr_t)arg;
     char wal[300];
     snprintf(wal, sizeof wal, "%s/w.db-wal", dir);
-    for (int i = 0; i < BIG_ROWS; i++) {
+    for (int i = 0; i < big_rows; i++) {
         struct db_ticket t;
         int rc;
         struct db *w = db_writer_begin(&t, &rc);
@@ -214,6 +215,7 @@ static void test_log_starts_over(void)
         pthread_join(th[i], NULL);
     T_CHECK(lost == 0);
     printf("  largest WAL %.1f MB\n", (double)wal_max / (1 << 20));
+    T_CHECK(db_writer_stats().turns > 0);
     T_CHECK(wal_max > 0 && wal_max < (off_t)48 << 20);
     struct err e;
     struct db *db = db_open(uri, &e);
@@ -221,6 +223,41 @@ static void test_log_starts_over(void)
     T_CHECK(db_step(st) == DB_ROW && db_col_int(st, 0) == (int64_t)BIG_THREADS * BIG_ROWS);
     db_done(st);
     db_close(db);
+}
+
+/* A reader that keeps an old snapshot stops the log from starting over, and a RESTART's
+ * turn then gives up after its short wait for readers. It is not tried again at every
+ * commit (each try holds the writer for that wait): only once the log has grown further. */
+static void test_log_pinned_by_reader(void)
+{
+    lost = 0;
+    struct err e;
+    struct db *reader = db_open(uri, &e);
+    sqlite3 *rc = db_sqlite_handle(reader, NULL, NULL);
+    T_CHECK(sqlite3_exec(rc, "BEGIN; SELECT count(*) FROM big", NULL, NULL, NULL) == SQLITE_OK);
+    uint64_t turns0 = db_writer_stats().turns, commits0 = db_writer_stats().batches;
+    big_rows = PINNED_ROWS;
+    pthread_t th[BIG_THREADS];
+    for (int i = 0; i < BIG_THREADS; i++)
+        pthread_create(&th[i], NULL, big_writer, (void *)(intptr_t)(BIG_THREADS + i));
+    for (int i = 0; i < BIG_THREADS; i++)
+        pthread_join(th[i], NULL);
+    struct db_writer_stats s = db_writer_stats();
+    T_CHECK(lost == 0);
+    /* The pinned log only grew: its frames bound the tries, one per 2,048 frames of growth
+     * at most (and one at the start). */
+    char wal[300];
+    snprintf(wal, sizeof wal, "%s/w.db-wal", dir);
+    struct stat sb;
+    T_CHECK(stat(wal, &sb) == 0);
+    uint64_t frames = (uint64_t)sb.st_size / (4096 + 24);
+    printf("  %llu turns in %llu commits, %llu frames, with the log pinned\n",
+           (unsigned long long)(s.turns - turns0), (unsigned long long)(s.batches - commits0),
+           (unsigned long long)frames);
+    T_CHECK(s.turns - turns0 <= frames / 2048 + 2);
+    T_CHECK(s.batches - commits0 > 100 && frames > 8192 + 4 * 2048);
+    sqlite3_exec(rc, "COMMIT", NULL, NULL, NULL);
+    db_close(reader);
 }
 
 int main(void)
@@ -247,6 +284,7 @@ int main(void)
     T_RUN(test_lone_request);
     T_RUN(test_concurrent_batches);
     T_RUN(test_log_starts_over);
+    T_RUN(test_log_pinned_by_reader);
     db_writer_close();
     t_rmtree(dir);
     T_DONE();
