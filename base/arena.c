@@ -54,7 +54,8 @@ void arena_reset(struct arena *a)
     a->total = 0;
 }
 
-void *arena_alloc(struct arena *a, size_t n)
+/* n bytes, not cleared: for callers that write every one of them. */
+static void *take(struct arena *a, size_t n)
 {
     size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if (need < n)
@@ -79,6 +80,12 @@ void *arena_alloc(struct arena *a, size_t n)
     void *p = b->data + b->used;
     b->used += need;
     a->total += need;
+    return p;
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+    void *p = take(a, n);
     memset(p, 0, n);
     return p;
 }
@@ -103,7 +110,7 @@ void *arena_grow(struct arena *a, void *arr, size_t n, size_t sz)
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-    char *p = arena_alloc(a, n + 1);
+    char *p = take(a, n + 1);
     if (n)
         memcpy(p, s, n);
     p[n] = '\0';
@@ -127,7 +134,7 @@ char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
         return arena_strdup(a, "");
     if ((size_t)n < sizeof small)
         return arena_strndup(a, small, (size_t)n);
-    char *p = arena_alloc(a, (size_t)n + 1);
+    char *p = take(a, (size_t)n + 1);
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     return p;
 }
