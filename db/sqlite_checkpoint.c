@@ -34,7 +34,6 @@ enum {
 /* The WAL file is cut back to about this when the log starts over (after a reader held it
  * past CKPT_RESTART), so that a burst does not keep its size. */
 #define CKPT_SIZE_LIMIT (2LL * CKPT_RESTART * 4120)
-static int ckpt_frames_seen;
 /* A reader of old frames makes a RESTART give up (SQLITE_BUSY) after its wait. The next try
  * waits until the log has grown past this, so that a long read does not cost the writer a
  * turn at every commit. Only the checkpointer's thread uses it. */
@@ -60,7 +59,6 @@ static int wal_hook(void *arg, sqlite3 *conn, const char *dbname, int frames)
     pthread_mutex_lock(&ckpt_mu);
     ckpt_dirty = true;
     ckpt_last_commit = mono_ns();
-    ckpt_frames_seen = frames;
     if (frames >= CKPT_FRAMES) {
         ckpt_pending = true;
         pthread_cond_signal(&ckpt_cv);
