@@ -168,8 +168,8 @@ static void test_lone_request(void)
 }
 
 /* Under steady writes the log starts over (the checkpointer's RESTART in a turn between
- * batches) instead of growing until a TRUNCATE: 150 MB of pages go through a WAL that
- * stays near 32 MB. Without the restarts it reached 64 MB. */
+ * batches) instead of growing until a TRUNCATE: about 100 MB of log (what the WAL grows to
+ * with no restarts) go through a WAL that stays near 32 MB. */
 enum { BIG_THREADS = 4, BIG_ROWS = 9000, PINNED_ROWS = 1000 };
 static off_t wal_max;
 static int big_rows = BIG_ROWS; /* rows each big_writer writes */
