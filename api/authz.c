@@ -141,7 +141,7 @@ static const struct {
     {HTTP_POST, "/traces/search", R_TRACE(TR_SEARCH)},
     {HTTP_POST, "/traces/delete-traces", R_TRACE(TR_DELETE)},
     {HTTP_POST, "/traces/metrics", R_AUTHED},                      /* not built: 404 */
-    {HTTP_POST, "/traces/calculate-filter-correlation", R_AUTHED}, /* not built: 404 */
+    {HTTP_POST, "/traces/calculate-filter-correlation", R_TRACE(TR_CORRELATION)},
     {HTTP_POST, "/traces/link-to-run", R_TRACE(TR_LINK)},
     {HTTP_GET, "/traces/{trace_id}", R_TRACE(TR_READ)},
     {HTTP_PATCH, "/traces/{trace_id}/tags", R_TRACE(TR_UPDATE)},

@@ -137,26 +137,31 @@ static unsigned metadata_tier(enum filter_entity ent, enum filter_attr attr, str
     return 0;
 }
 
-static unsigned search_tiers(struct ctx *c)
+static unsigned search_tiers(struct ctx *c, const char *const *filters, size_t nfilters,
+                             bool with_order)
 {
     const unsigned every = TIER_ASSESSMENT | TIER_RUN | TIER_LOGGED_MODEL;
-    const char *filter = authz_field(c, "filter");
-    const char **order;
-    size_t norder;
+    const char **order = NULL;
+    size_t norder = 0;
     struct err saved = c->e;
-    struct filter f;
-    if (in_str_list(&c->in, "order_by", &order, &norder) != 0 ||
-        filter_parse(c->r->arena, SEARCH_TRACES, filter ? filter : "",
-                     filter ? strlen(filter) : 0, &f, &c->e) != 0) {
+    if (with_order && in_str_list(&c->in, "order_by", &order, &norder) != 0) {
         c->e = saved;
         return every;
     }
     unsigned tiers = 0;
-    for (size_t i = 0; i < f.n; i++) {
-        const struct filter_clause *cl = &f.clauses[i];
-        if (cl->entity == FILTER_FEEDBACK || cl->entity == FILTER_EXPECTATION)
-            tiers |= TIER_ASSESSMENT;
-        tiers |= metadata_tier(cl->entity, cl->attr, cl->key);
+    for (size_t j = 0; j < nfilters; j++) {
+        const char *filter = filters[j] ? filters[j] : "";
+        struct filter f;
+        if (filter_parse(c->r->arena, SEARCH_TRACES, filter, strlen(filter), &f, &c->e) != 0) {
+            c->e = saved;
+            return every;
+        }
+        for (size_t i = 0; i < f.n; i++) {
+            const struct filter_clause *cl = &f.clauses[i];
+            if (cl->entity == FILTER_FEEDBACK || cl->entity == FILTER_EXPECTATION)
+                tiers |= TIER_ASSESSMENT;
+            tiers |= metadata_tier(cl->entity, cl->attr, cl->key);
+        }
     }
     struct str *items = arena_calloc(c->r->arena, norder ? norder : 1, sizeof *items);
     for (size_t i = 0; i < norder; i++)
@@ -185,7 +190,27 @@ static int check_search(struct ctx *c)
         if (json_is_string(id) && *json_string_value(id))
             eids[m++] = authz_canon_exp(c, json_string_value(id));
     }
-    return can_read_in(c, eids, m, search_tiers(c));
+    const char *filter = authz_field(c, "filter");
+    return can_read_in(c, eids, m, search_tiers(c, &filter, 1, true));
+}
+
+/* CalculateTraceFilterCorrelation: READ on every experiment of experiment_ids, and the
+ * tiers any of its three filters reaches (validate_can_read_traces_by_experiment_ids). */
+static int check_correlation(struct ctx *c)
+{
+    const char **ids;
+    size_t n;
+    struct err saved = c->e;
+    if (in_str_list(&c->in, "experiment_ids", &ids, &n) != 0) {
+        c->e = saved;
+        return 0;
+    }
+    const char **eids = arena_calloc(c->r->arena, n ? n : 1, sizeof *eids);
+    for (size_t i = 0; i < n; i++)
+        eids[i] = authz_canon_exp(c, ids[i]);
+    const char *filters[3] = {authz_field(c, "filter_string1"), authz_field(c, "filter_string2"),
+                              authz_field(c, "base_filter")};
+    return can_read_in(c, eids, n, search_tiers(c, filters, 3, false));
 }
 
 /* DeleteTracesV3: READ on the experiment; DELETE on the trace tier, or without a trace grant
@@ -293,6 +318,8 @@ int authz_trace_check(struct ctx *c, enum trace_rule rule)
     }
     case TR_SEARCH:
         return check_search(c);
+    case TR_CORRELATION:
+        return check_correlation(c);
     case TR_DELETE:
         return check_delete(c);
     case TR_LINK:

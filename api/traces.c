@@ -566,10 +566,9 @@ static int h_link_to_run(struct ctx *c)
     return reply_empty(c);
 }
 
-/* POST /traces/metrics (QueryTraceMetrics) and /traces/calculate-filter-correlation
- * (CalculateTraceFilterCorrelation): MLflow 3.17's trace analytics, built on its rollup
- * tables, which mltrack does not keep. They are routes so that they are answered as what
- * they are (not as a wrong method on /traces/{trace_id}). */
+/* POST /traces/metrics (QueryTraceMetrics): MLflow 3.17's trace metrics, built on its rollup
+ * tables, which mltrack does not keep. A route so that it is answered as what it is (not as
+ * a wrong method on /traces/{trace_id}). */
 static int h_not_built(struct ctx *c)
 {
     return err_set(&c->e, ERR_ENDPOINT_NOT_FOUND,
@@ -587,8 +586,6 @@ const struct route trace_v3_routes[] = {
     /* Not built: the body is not even read as JSON (RF_BINARY_IN), no database is taken. */
     {HTTP_POST, "/traces/metrics", h_not_built, 1 * MB, RF_TRACKING | RF_NO_DB | RF_BINARY_IN,
      NULL},
-    {HTTP_POST, "/traces/calculate-filter-correlation", h_not_built, 1 * MB,
-     RF_TRACKING | RF_NO_DB | RF_BINARY_IN, NULL},
     {HTTP_GET, "/traces/{trace_id}", h_get_info_v3, 0, RF_TRACKING, NULL},
     {HTTP_PATCH, "/traces/{trace_id}/tags", h_set_tag, 1 * MB, RF_TRACKING, NULL},
     {HTTP_DELETE, "/traces/{trace_id}/tags", h_delete_tag, 64 * KB, RF_TRACKING, NULL},

@@ -179,6 +179,18 @@ struct trace_search_q {
 int trace_search(struct sctx *c, const struct trace_search_q *q, struct trace_info **out,
                  size_t *n, bool *more);
 
+/* The counts of MLflow's calculate_trace_filter_correlation (_get_trace_correlation_counts),
+ * over the traces of the experiments: total, those universe selects (every trace when it is
+ * NULL); n1 and n2, those f1 and f2 select; joint, those both select. The caller folds the
+ * base filter into universe, f1 and f2 as MLflow does ("<base> and <filter>", one parse, so
+ * that span clauses of the two hold on one span); all four come from one snapshot. */
+struct trace_correlation_counts {
+    int64_t total, n1, n2, joint;
+};
+int trace_correlation_counts(struct sctx *c, const int64_t *experiment_ids, size_t nexp,
+                             const struct filter *universe, const struct filter *f1,
+                             const struct filter *f2, struct trace_correlation_counts *out);
+
 /* ---- assessments (store/assessments.c): feedback and expectations on a trace ---- */
 
 struct assessment {

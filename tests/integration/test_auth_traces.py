@@ -167,6 +167,39 @@ def test_a_denied_tier_is_left_out_of_trace_replies(login):
     assert status_of(lambda: tc.search_traces(locations=[exp], order_by=["run_id DESC"])) == 403
 
 
+def correlation_status(srv, user, pw, exps, f1, f2, base=None):
+    body = {"experiment_ids": exps, "filter_string1": f1, "filter_string2": f2}
+    if base is not None:
+        body["base_filter"] = base
+    r = requests.post(srv.url + "/api/3.0/mlflow/traces/calculate-filter-correlation",
+                      json=body, auth=(user, pw))
+    return r.status_code
+
+
+def test_filter_correlation_needs_read_on_every_experiment_and_the_filters_tiers(login, srv):
+    tc, admin = login("admin", ADMIN_PW)
+    bob, bpw = new_user(admin)
+    carol, cpw = new_user(admin)
+    exp = tc.create_experiment(uniq("corr-hidden"))
+    other = tc.create_experiment(uniq("corr-shown"))
+    trace_into(exp)
+    trace_into(other)
+    admin.grant_user_permission(bob, "experiment", exp, "DENY")
+    admin.grant_user_permission(carol, "assessment", "*", "DENY")
+    tags = ("tags.a = '1'", "tags.b = '1'")
+    assert correlation_status(srv, bob, bpw, [other], *tags) == 200
+    assert correlation_status(srv, bob, bpw, [exp], *tags) == 403
+    assert correlation_status(srv, bob, bpw, [other, exp], *tags) == 403
+    # A filter on assessments, in any of the three places, needs the assessment tier.
+    assert correlation_status(srv, carol, cpw, [other], *tags) == 200
+    assert correlation_status(srv, carol, cpw, [other], "feedback.quality = 'good'",
+                              "tags.b = '1'") == 403
+    assert correlation_status(srv, carol, cpw, [other], "tags.a = '1'",
+                              "feedback.quality = 'good'") == 403
+    assert correlation_status(srv, carol, cpw, [other], *tags,
+                              base="feedback.quality = 'good'") == 403
+
+
 def test_deleting_traces_needs_delete_on_the_trace_tier_or_the_experiment(login):
     tc, admin = login("admin", ADMIN_PW)
     eve, epw = new_user(admin)

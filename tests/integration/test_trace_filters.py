@@ -306,12 +306,10 @@ def test_start_trace_refuses_an_assessment_without_value(traced, api, client):
     assert list(client.search_traces(locations=[traced], include_spans=False)) == []
 
 
-@pytest.mark.mltrack_only(reason="mlflow server implements the trace analytics routes")
+@pytest.mark.mltrack_only(reason="mlflow server implements the trace metrics route")
 @pytest.mark.parametrize("path", ["/api/3.0/mlflow/traces/metrics",
-                                  "/ajax-api/3.0/mlflow/traces/metrics",
-                                  "/api/3.0/mlflow/traces/calculate-filter-correlation",
-                                  "/ajax-api/3.0/mlflow/traces/calculate-filter-correlation"])
-def test_trace_analytics_routes_are_not_built(api, path):
+                                  "/ajax-api/3.0/mlflow/traces/metrics"])
+def test_trace_metrics_route_is_not_built(api, path):
     r = api.post(path, json={"experiment_ids": ["0"], "view_type": "TRACES"})
     body = assert_error(r, 404, "ENDPOINT_NOT_FOUND", "not implemented in mltrack")
     assert "method not allowed" not in body["message"]
