@@ -485,6 +485,18 @@ const char *authz_field(struct ctx *c, const char *name)
     return v;
 }
 
+int authz_list(struct ctx *c, const char *name, const char ***out, size_t *n)
+{
+    struct err saved = c->e;
+    if (in_str_list(&c->in, name, out, n) != 0) {
+        c->e = saved;
+        *out = NULL;
+        *n = 0;
+        return -1;
+    }
+    return 0;
+}
+
 static const char *run_id_field(struct ctx *c)
 {
     const char *v = authz_field(c, "run_id");
@@ -711,11 +723,8 @@ static int check(struct ctx *c, const struct route *rt, enum rule rule)
     case R_DATASETS: {
         const char **ids;
         size_t n;
-        struct err saved = c->e;
-        if (in_str_list(&c->in, "experiment_ids", &ids, &n) != 0) {
-            c->e = saved;
+        if (authz_list(c, "experiment_ids", &ids, &n) != 0)
             return 0;
-        }
         for (size_t i = 0; i < n; i++)
             if (!can_exp(c, ids[i], ACT_READ))
                 return 0;

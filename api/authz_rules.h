@@ -35,6 +35,8 @@ bool authz_allowed(struct ctx *c, const struct perm_req *reqs, size_t n);
 const char *authz_canon_exp(struct ctx *c, const char *s);
 /* A string field of the query or body; NULL when absent or not a string. */
 const char *authz_field(struct ctx *c, const char *name);
+/* A repeated string field (*n = 0 when absent); -1 when malformed, c->e untouched. */
+int authz_list(struct ctx *c, const char *name, const char ***out, size_t *n);
 /* _run_requirement: READ on the run's experiment and the action on the run tier falling
  * back to it; a missing run denies. 0 with *ok set, or -1. */
 int authz_can_run(struct ctx *c, const char *run_id, enum perm_action a, bool *ok);

@@ -200,11 +200,8 @@ static int check_correlation(struct ctx *c)
 {
     const char **ids;
     size_t n;
-    struct err saved = c->e;
-    if (in_str_list(&c->in, "experiment_ids", &ids, &n) != 0) {
-        c->e = saved;
+    if (authz_list(c, "experiment_ids", &ids, &n) != 0)
         return 0;
-    }
     const char **eids = arena_calloc(c->r->arena, n ? n : 1, sizeof *eids);
     for (size_t i = 0; i < n; i++)
         eids[i] = authz_canon_exp(c, ids[i]);
