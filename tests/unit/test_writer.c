@@ -60,6 +60,16 @@ static int64_t count_where(struct db *db, int64_t id)
     return n;
 }
 
+/* The writer for one request; NULL (counted lost) when it cannot be had. */
+static struct db *take_writer(struct db_ticket *t)
+{
+    int rc;
+    struct db *w = db_writer_begin(t, &rc);
+    if (!w)
+        __atomic_add_fetch(&lost, 1, __ATOMIC_RELAXED);
+    return w;
+}
+
 static void *writer_thread(void *arg)
 {
     int tno = (int)(intptr_t)arg;
@@ -71,12 +81,10 @@ static void *writer_thread(void *arg)
         int64_t id = (int64_t)tno * PER_THREAD + i;
         bool fail = i % 7 == 3; /* a request that fails after writing */
         struct db_ticket t;
-        int rc;
-        struct db *w = db_writer_begin(&t, &rc);
-        if (!w) {
-            __atomic_add_fetch(&lost, 1, __ATOMIC_RELAXED);
+        struct db *w = take_writer(&t);
+        if (!w)
             continue;
-        }
+        int rc;
         if (__atomic_load_n(&in_turn, __ATOMIC_SEQ_CST))
             __atomic_add_fetch(&overlapped, 1, __ATOMIC_RELAXED);
         struct db_stmt *st = db_prepare(w, "INSERT INTO t (id, v) VALUES (?, ?)");
@@ -181,12 +189,9 @@ static void *big_writer(void *arg)
     snprintf(wal, sizeof wal, "%s/w.db-wal", dir);
     for (int i = 0; i < big_rows; i++) {
         struct db_ticket t;
-        int rc;
-        struct db *w = db_writer_begin(&t, &rc);
-        if (!w) {
-            __atomic_add_fetch(&lost, 1, __ATOMIC_RELAXED);
+        struct db *w = take_writer(&t);
+        if (!w)
             continue;
-        }
         struct db_stmt *st = db_prepare(w, "INSERT INTO big (id, b) VALUES (?, zeroblob(4000))");
         db_bind_int(st, 1, (int64_t)tno * BIG_ROWS + i);
         enum db_rc r = db_step(st);
