@@ -153,3 +153,9 @@ def test_the_ui_path(designed, api):
     want = calculate_npmi_from_counts(1, 1, 5, 10)
     assert body["npmi"] == pytest.approx(want.npmi, abs=1e-12)
     assert body["npmi_smoothed"] == pytest.approx(want.npmi_smoothed, abs=1e-12)
+
+
+def test_an_experiment_that_does_not_exist_counts_nothing(api):
+    body = api.ok_post(PATH, {"experiment_ids": ["987654321"], "filter_string1": "tags.a = '1'",
+                              "filter_string2": "tags.b = '1'"})
+    assert body == {"filter1_count": 0, "filter2_count": 0, "joint_count": 0, "total_count": 0}
