@@ -1,6 +1,6 @@
 /* Trace counts for MLflow's trace filter correlation (see trace_correlation_counts in
- * traces.h): each count is a count(*) over the trace search's own SQL for a filter, so a
- * filter selects here exactly the traces traces/search returns for it. */
+ * traces.h), over the trace search's own SQL for each filter, so that a filter selects here
+ * exactly the traces traces/search returns for it. */
 #include <string.h>
 
 #include "../base/buf.h"
@@ -29,54 +29,40 @@ static int ids_of(struct sctx *c, const int64_t *exps, size_t nexp, const struct
     return 0;
 }
 
-/* The single count(*) the statement in sql answers. */
-static int count_of(struct sctx *c, struct buf *sql, const struct sql_val *v, size_t nv,
-                    int64_t *out)
-{
-    struct db_stmt *st = store_search_stmt(c, sql, v, nv);
-    if (!st)
-        return -1;
-    enum db_rc rc = db_step(st);
-    *out = rc == DB_ROW ? db_col_int(st, 0) : 0;
-    db_done(st);
-    return rc == DB_ROW ? 0 : store_err_step(c, rc);
-}
-
-/* count(*) of the traces a selects, or with b of those both select. */
-static int count_matching(struct sctx *c, const int64_t *exps, size_t nexp,
-                          const struct filter *a, const struct filter *b, int64_t *out)
-{
-    struct buf sql;
-    buf_init(&sql, 1 << 20);
-    struct sql_val *v = NULL;
-    size_t nv = 0;
-    buf_puts(&sql, "SELECT count(*) FROM ");
-    int rc = ids_of(c, exps, nexp, a, &sql, &v, &nv);
-    buf_puts(&sql, " a");
-    if (rc == 0 && b) {
-        buf_puts(&sql, " WHERE a.request_id IN (SELECT b.request_id FROM ");
-        rc = ids_of(c, exps, nexp, b, &sql, &v, &nv);
-        buf_puts(&sql, " b)");
-    }
-    if (rc == 0)
-        rc = count_of(c, &sql, v, nv, out);
-    buf_release(&sql);
-    return rc;
-}
-
 int trace_correlation_counts(struct sctx *c, const int64_t *experiment_ids, size_t nexp,
                              const struct filter *universe, const struct filter *f1,
                              const struct filter *f2, struct trace_correlation_counts *out)
 {
     memset(out, 0, sizeof *out);
-    if (txn_begin_read(c) != 0)
+    /* MLflow's one statement: the universe, each filter's traces joined to it once. f1 and
+     * f2 hold the universe's clauses, so their traces are within it. */
+    struct buf sql;
+    buf_init(&sql, 1 << 20);
+    struct sql_val *v = NULL;
+    size_t nv = 0;
+    buf_puts(&sql, "SELECT count(*), count(a.request_id), count(b.request_id), count(CASE WHEN "
+                   "a.request_id IS NOT NULL AND b.request_id IS NOT NULL THEN 1 END) FROM ");
+    int rc = ids_of(c, experiment_ids, nexp, universe, &sql, &v, &nv);
+    if (rc == 0) {
+        buf_puts(&sql, " u LEFT JOIN ");
+        rc = ids_of(c, experiment_ids, nexp, f1, &sql, &v, &nv);
+    }
+    if (rc == 0) {
+        buf_puts(&sql, " a ON a.request_id = u.request_id LEFT JOIN ");
+        rc = ids_of(c, experiment_ids, nexp, f2, &sql, &v, &nv);
+    }
+    buf_puts(&sql, " b ON b.request_id = u.request_id");
+    struct db_stmt *st = rc == 0 ? store_search_stmt(c, &sql, v, nv) : NULL;
+    buf_release(&sql);
+    if (!st)
         return -1;
-    int rc = count_matching(c, experiment_ids, nexp, universe, NULL, &out->total);
-    if (rc == 0)
-        rc = count_matching(c, experiment_ids, nexp, f1, NULL, &out->n1);
-    if (rc == 0)
-        rc = count_matching(c, experiment_ids, nexp, f2, NULL, &out->n2);
-    if (rc == 0)
-        rc = count_matching(c, experiment_ids, nexp, f1, f2, &out->joint);
-    return txn_end_read(c, rc);
+    enum db_rc r = db_step(st);
+    if (r == DB_ROW) {
+        out->total = db_col_int(st, 0);
+        out->n1 = db_col_int(st, 1);
+        out->n2 = db_col_int(st, 2);
+        out->joint = db_col_int(st, 3);
+    }
+    db_done(st);
+    return r == DB_ROW ? 0 : store_err_step(c, r);
 }

@@ -183,7 +183,7 @@ int trace_search(struct sctx *c, const struct trace_search_q *q, struct trace_in
  * over the traces of the experiments: total, those universe selects (every trace when it is
  * NULL); n1 and n2, those f1 and f2 select; joint, those both select. The caller folds the
  * base filter into universe, f1 and f2 as MLflow does ("<base> and <filter>", one parse, so
- * that span clauses of the two hold on one span); all four come from one snapshot. */
+ * that span clauses of the two hold on one span); all four come from one statement. */
 struct trace_correlation_counts {
     int64_t total, n1, n2, joint;
 };
