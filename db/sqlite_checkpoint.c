@@ -30,6 +30,7 @@ enum {
     CKPT_LEFT = 256,      /* frames a PASSIVE pass may leave for the turn to copy */
     CKPT_PASSES = 8,      /* PASSIVE passes at most before that turn */
     CKPT_READERS_MS = 20, /* how long the turn waits for readers of old frames */
+    CKPT_BUSY_MS = 1000,  /* otherwise (the last TRUNCATE at shutdown) */
 };
 /* The WAL file is cut back to about this when the log starts over (after a reader held it
  * past CKPT_RESTART), so that a burst does not keep its size. */
@@ -86,7 +87,7 @@ static int in_turn(void *arg)
     const struct turn *t = arg;
     sqlite3_busy_timeout(t->conn, CKPT_READERS_MS);
     int rc = checkpoint(t->conn, t->mode, NULL, NULL);
-    sqlite3_busy_timeout(t->conn, 1000);
+    sqlite3_busy_timeout(t->conn, CKPT_BUSY_MS);
     return rc;
 }
 
@@ -124,7 +125,7 @@ static void *ckpt_main(void *arg)
         sqlite3_close_v2(conn);
         return NULL;
     }
-    sqlite3_busy_timeout(conn, 1000);
+    sqlite3_busy_timeout(conn, CKPT_BUSY_MS);
     /* A connection checkpoints only once it has opened the WAL; this does that. */
     if (sqlite3_exec(conn, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
         log_warn("checkpointer: %s", sqlite3_errmsg(conn));
