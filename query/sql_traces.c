@@ -1,9 +1,9 @@
 /* The SQL of search_traces (MLflow's SqlAlchemyStore.search_traces): trace_info restricted
- * to the experiments, attribute clauses on its columns, tags, metadata, assessments and
- * linked prompts through EXISTS on their tables (each a probe of a primary key or of the
- * assessments' (trace_id, created_timestamp) index), every span clause in one EXISTS over
- * the trace's spans (the same span must satisfy them all, as in MLflow), newest first by
- * default. */
+ * to the experiments, attribute clauses on its columns, a tag clause as a join of the
+ * trace's row of that tag, metadata, assessments, linked prompts and absent tags through
+ * EXISTS on their tables (each a probe of an index by trace), every span clause in one
+ * EXISTS over the trace's spans (the same span must satisfy them all, as in MLflow),
+ * newest first by default. */
 #include <string.h>
 
 #include "../base/pystr.h"
@@ -15,14 +15,19 @@
 #define SOURCE_RUN_META "mlflow.sourceRun"
 #define SESSION_META "mlflow.trace.session"
 
-/* EXISTS / NOT EXISTS over a key-value table of traces. */
-static void kv_clause(struct sb *sb, const char *table, struct str key,
+/* EXISTS / NOT EXISTS over a key-value table of traces. by_trace: the table has an index
+ * of ours on (request_id, key, value) (trace_tags: mltrack_trace_tags_request, created at
+ * every start), which holds the probe whole; named, for SQLite's planner would take the
+ * primary key (key, request_id) for being unique, and fetch each row for its value.
+ * PostgreSQL's driver drops the hint. */
+static void kv_clause(struct sb *sb, const char *table, bool by_trace, struct str key,
                       const struct filter_clause *fc)
 {
     bool absent = fc->op == FILTER_IS_NULL;
     sb_puts(sb, absent ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ");
     sb_puts(sb, table);
-    sb_puts(sb, " kv WHERE kv.request_id = trace_info.request_id AND kv.\"key\" = ");
+    sb_puts(sb, by_trace ? " kv INDEXED BY mltrack_trace_tags_request" : " kv");
+    sb_puts(sb, " WHERE kv.request_id = trace_info.request_id AND kv.\"key\" = ");
     sb_text(sb, key);
     if (fc->op != FILTER_IS_NULL && fc->op != FILTER_IS_NOT_NULL) {
         sb_puts(sb, " AND ");
@@ -147,11 +152,11 @@ static int trace_clause(struct sb *sb, const struct search_traces_q *q,
                             "ea.destination_type = 'run' AND ea.destination_id = ");
                 sb_text(sb, fc->s);
                 sb_puts(sb, ") OR ");
-                kv_clause(sb, "trace_request_metadata", str_c(SOURCE_RUN_META), fc);
+                kv_clause(sb, "trace_request_metadata", false, str_c(SOURCE_RUN_META), fc);
                 sb_puts(sb, ")");
                 return 0;
             }
-            kv_clause(sb, "trace_request_metadata", str_c(SOURCE_RUN_META), fc);
+            kv_clause(sb, "trace_request_metadata", false, str_c(SOURCE_RUN_META), fc);
             return 0;
         }
         if (!fc->column)
@@ -175,7 +180,7 @@ static int trace_clause(struct sb *sb, const struct search_traces_q *q,
             sb_puts(sb, ")");
             return 0;
         }
-        kv_clause(sb, "trace_tags", fc->key, fc);
+        kv_clause(sb, "trace_tags", true, fc->key, fc);
         return 0;
     case FILTER_METADATA:
         /* The session is a column of trace_info in MLflow 3.17's schema, not a row. */
@@ -187,7 +192,7 @@ static int trace_clause(struct sb *sb, const struct search_traces_q *q,
                 sb_cmp(sb, "trace_info.session_id", fc);
             return 0;
         }
-        kv_clause(sb, "trace_request_metadata", fc->key, fc);
+        kv_clause(sb, "trace_request_metadata", false, fc->key, fc);
         return 0;
     case FILTER_FEEDBACK:
     case FILTER_EXPECTATION:
@@ -205,6 +210,35 @@ static int trace_clause(struct sb *sb, const struct search_traces_q *q,
     return err_set(e, ERR_INVALID_PARAMETER_VALUE, "Invalid trace search key '%s'", fc->key.p);
 }
 
+/* A tag clause that a trace passes or fails by its one row of that key (the primary key is
+ * (key, request_id)): written as a join of that row, which SQLite runs as a step of the
+ * search's loop rather than a subquery per trace. IS NULL, the name and the linked prompts
+ * are not rows of trace_tags to join. */
+static bool tag_join(const struct filter_clause *fc)
+{
+    return fc->entity == FILTER_TAG && fc->op != FILTER_IS_NULL && !str_eq(fc->key, NAME_TAG) &&
+           !str_eq(fc->key, PROMPTS_TAG);
+}
+
+/* " JOIN trace_tags tgN ..." for clause j (tag_join), through mltrack_trace_tags_request,
+ * which holds the whole probe (see kv_clause). */
+static void tag_join_sql(struct sb *sb, size_t j, const struct filter_clause *fc)
+{
+    const char *t = arena_printf(sb->a, "tg%zu", j);
+    sb_puts(sb, " JOIN trace_tags ");
+    sb_puts(sb, t);
+    sb_puts(sb, " INDEXED BY mltrack_trace_tags_request ON ");
+    sb_puts(sb, t);
+    sb_puts(sb, ".request_id = trace_info.request_id AND ");
+    sb_puts(sb, t);
+    sb_puts(sb, ".\"key\" = ");
+    sb_text(sb, fc->key);
+    if (fc->op != FILTER_IS_NOT_NULL) {
+        sb_puts(sb, " AND ");
+        sb_cmp(sb, arena_printf(sb->a, "%s.value", t), fc);
+    }
+}
+
 int search_traces_sql(struct arena *a, const struct db_dialect *d, const struct search_traces_q *q,
                       struct buf *sql, struct sql_val **binds, size_t *nbinds, struct err *e)
 {
@@ -217,6 +251,9 @@ int search_traces_sql(struct arena *a, const struct db_dialect *d, const struct 
     sb_puts(&sb, "SELECT ");
     sb_puts(&sb, q->columns ? q->columns : "trace_info.request_id");
     sb_puts(&sb, " FROM trace_info");
+    for (size_t j = 0; f && j < f->n; j++)
+        if (tag_join(&f->clauses[j]))
+            tag_join_sql(&sb, j, &f->clauses[j]);
     sb_cond(&sb);
     if (q->n_experiment_ids == 0) {
         sb_puts(&sb, "0 = 1");
@@ -230,6 +267,8 @@ int search_traces_sql(struct arena *a, const struct db_dialect *d, const struct 
             spans = true;
             continue;
         }
+        if (tag_join(&f->clauses[j]))
+            continue;
         sb_cond(&sb);
         if (trace_clause(&sb, q, &f->clauses[j], e) < 0)
             return -1;
@@ -259,13 +298,15 @@ int search_traces_sql(struct arena *a, const struct db_dialect *d, const struct 
             } else {
                 /* A correlated lookup; the key is ours or a bound value. */
                 sb_order_item(&sb, &first, "", false); /* " ORDER BY " or ", " */
+                const char *from = tag ? "trace_tags kv INDEXED BY mltrack_trace_tags_request"
+                                       : "trace_request_metadata kv";
                 sb_puts(&sb, "CASE WHEN (SELECT kv.value FROM ");
-                sb_puts(&sb, tag ? "trace_tags" : "trace_request_metadata");
-                sb_puts(&sb, " kv WHERE kv.request_id = trace_info.request_id AND kv.\"key\" = ");
+                sb_puts(&sb, from);
+                sb_puts(&sb, " WHERE kv.request_id = trace_info.request_id AND kv.\"key\" = ");
                 sb_text(&sb, tag ? ok->key : str_c(SOURCE_RUN_META));
                 sb_puts(&sb, ") IS NULL THEN 1 ELSE 0 END, (SELECT kv.value FROM ");
-                sb_puts(&sb, tag ? "trace_tags" : "trace_request_metadata");
-                sb_puts(&sb, " kv WHERE kv.request_id = trace_info.request_id AND kv.\"key\" = ");
+                sb_puts(&sb, from);
+                sb_puts(&sb, " WHERE kv.request_id = trace_info.request_id AND kv.\"key\" = ");
                 sb_text(&sb, tag ? ok->key : str_c(SOURCE_RUN_META));
                 sb_puts(&sb, ok->ascending ? ")" : ") DESC");
                 continue;

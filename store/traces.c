@@ -69,39 +69,56 @@ static struct kv *kv_add(struct arena *a, struct kv *v, size_t *n, const char *k
     return v;
 }
 
-/* The position of id among t[0..n), looked up from *hint on (child rows come grouped by
- * trace, so the next row is nearly always the last one's trace). */
-static size_t index_of(const struct trace_info *t, size_t n, const char *id, size_t *hint)
+/* The traces of a page by id, for placing their child rows (which come in id order, not
+ * the page's): pointers into t[0..n) sorted by trace_id. */
+struct trace_ids {
+    struct trace_info **by_id;
+    size_t n;
+};
+
+static int by_trace_id(const void *a, const void *b)
 {
-    for (size_t k = 0; k < n; k++) {
-        size_t i = (*hint + k) % n;
-        if (strcmp(t[i].trace_id, id) == 0)
-            return *hint = i;
-    }
-    return n;
+    return strcmp((*(struct trace_info *const *)a)->trace_id,
+                  (*(struct trace_info *const *)b)->trace_id);
+}
+
+static struct trace_ids trace_ids_of(struct arena *a, struct trace_info *t, size_t n)
+{
+    struct trace_ids x = {arena_calloc(a, n ? n : 1, sizeof *x.by_id), n};
+    for (size_t i = 0; i < n; i++)
+        x.by_id[i] = &t[i];
+    qsort(x.by_id, n, sizeof *x.by_id, by_trace_id);
+    return x;
+}
+
+/* The trace of the page whose id is id, or NULL. */
+static struct trace_info *trace_ids_find(const struct trace_ids *x, const char *id)
+{
+    struct trace_info key = {.trace_id = id}, *kp = &key;
+    struct trace_info **hit = bsearch(&kp, x->by_id, x->n, sizeof *x->by_id, by_trace_id);
+    return hit ? *hit : NULL;
 }
 
 /* Appends the (request_id, key, value) rows sql selects for the traces of ids_json to the
  * tags (or metadata) of their traces. */
 static int read_child_kvs(struct sctx *c, const char *sql, const char *ids_json,
-                          struct trace_info *t, size_t n, bool tags)
+                          const struct trace_ids *page, bool tags)
 {
     struct db_stmt *st = db_prepare(c->db, sql);
     if (!st)
         return store_err(c);
     db_bind_str(st, 1, ids_json);
-    size_t hint = 0;
     enum db_rc rc;
     while ((rc = db_step(st)) == DB_ROW) {
         const char *id = db_col_text(st, 0, NULL);
-        size_t i = id ? index_of(t, n, id, &hint) : n;
-        if (i == n)
+        struct trace_info *t = id ? trace_ids_find(page, id) : NULL;
+        if (!t)
             continue;
         const char *k = store_col(c, st, 1), *v = store_col(c, st, 2);
         if (tags)
-            t[i].tags = kv_add(c->a, t[i].tags, &t[i].ntags, k, v);
+            t->tags = kv_add(c->a, t->tags, &t->ntags, k, v);
         else
-            t[i].metadata = kv_add(c->a, t[i].metadata, &t[i].nmetadata, k, v);
+            t->metadata = kv_add(c->a, t->metadata, &t->nmetadata, k, v);
     }
     db_done(st);
     return rc == DB_DONE ? 0 : store_err_step(c, rc);
@@ -181,28 +198,27 @@ static int load_children(struct sctx *c, struct trace_info *t, size_t m, const c
 {
     if (!m)
         return 0;
+    struct trace_ids page = trace_ids_of(c->a, t, m);
     if (read_child_kvs(c, "SELECT request_id, key, value FROM trace_tags WHERE request_id IN "
                           "(SELECT value FROM json_each(?)) AND key <> 'mlflow.traceName' "
                           "ORDER BY request_id, key",
-                       ids_json, t, m, true) != 0 ||
+                       ids_json, &page, true) != 0 ||
         read_child_kvs(c, "SELECT request_id, key, value FROM trace_request_metadata WHERE "
                           "request_id IN (SELECT value FROM json_each(?)) AND key NOT IN "
                           "('mlflow.trace.session', 'mlflow.trace.tokenUsage', "
                           "'mlflow.trace.cost') ORDER BY request_id, key",
-                       ids_json, t, m, false) != 0)
+                       ids_json, &page, false) != 0)
         return -1;
     struct assessment *as;
     size_t na;
     if (assess_list_many(c, ids_json, &as, &na) != 0)
         return -1;
-    size_t hint = 0;
     for (size_t k = 0; k < na; k++) {
-        size_t i = index_of(t, m, as[k].trace_id, &hint);
-        if (i == m)
+        struct trace_info *x = trace_ids_find(&page, as[k].trace_id);
+        if (!x)
             continue;
-        t[i].assessments = arena_grow(c->a, t[i].assessments, t[i].nassessments,
-                                      sizeof *t[i].assessments);
-        t[i].assessments[t[i].nassessments++] = as[k];
+        x->assessments = arena_grow(c->a, x->assessments, x->nassessments, sizeof *x->assessments);
+        x->assessments[x->nassessments++] = as[k];
     }
     /* The name and session columns, among the tags and metadata as MLflow returns them. */
     for (size_t i = 0; i < m; i++) {

@@ -24,6 +24,20 @@ CREATE INDEX IF NOT EXISTS mltrack_registry_audit_name ON mltrack_registry_audit
 -- characters.)
 CREATE INDEX IF NOT EXISTS mltrack_tags_key_value ON tags (key, value, run_uuid);
 
+-- The tags of traces, by trace: MLflow keys trace_tags (key, request_id) and indexes
+-- request_id alone, so reading a page's tags, or a tag filter's probe of each trace a
+-- search visits, fetches every tag's row for its value. This index holds the key and the
+-- value in the trace's order: a page's tags are one range of it, already sorted, and a
+-- probe is one seek (query/sql_traces.c names it, for the planner would take the unique
+-- primary key).
+CREATE INDEX IF NOT EXISTS mltrack_trace_tags_request ON trace_tags (request_id, key, value);
+
+-- Trace searches by state ("trace.status = 'OK'"), newest first: MLflow's index
+-- (experiment_id, timestamp_ms) leaves the state and the id in the row, which the search
+-- then fetches for every trace it passes over. Here both are in the index, so only the
+-- page's rows are read.
+CREATE INDEX IF NOT EXISTS mltrack_trace_info_status ON trace_info (experiment_id, status, timestamp_ms, request_id);
+
 -- Registry webhooks' outbox: one row per (event, subscribed webhook), written in the very
 -- transaction of the registry change that caused it, sent by the delivery thread after
 -- commit (hooks/deliver.c) and deleted once delivered or given up. lease_until is a claim:

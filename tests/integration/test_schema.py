@@ -96,8 +96,12 @@ def test_same_objects(reference_schema, server_schema):
 def test_own_indexes(reference_schema, server_schema):
     """The indexes mltrack adds to MLflow's tables: each named mltrack_*, and no others."""
     assert reference_schema["own_indexes"] == []
-    assert server_schema["own_indexes"] == [("tags", "mltrack_tags_key_value",
-                                             ("key", "value", "run_uuid"))]
+    assert sorted(server_schema["own_indexes"]) == [
+        ("tags", "mltrack_tags_key_value", ("key", "value", "run_uuid")),
+        ("trace_info", "mltrack_trace_info_status",
+         ("experiment_id", "status", "timestamp_ms", "request_id")),
+        ("trace_tags", "mltrack_trace_tags_request", ("request_id", "key", "value")),
+    ]
 
 
 def test_alembic_version_row(reference_schema, server_schema):

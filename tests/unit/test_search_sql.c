@@ -19,25 +19,30 @@
 
 static sqlite3 *db;
 
-/* The schema file: $MLTRACK_SCHEMA, or found relative to this source file or the cwd. */
-static char *read_schema(void)
+/* A schema file of store/schema/ (name): found in $MLTRACK_SCHEMA's directory, or relative
+ * to this source file or the cwd. */
+static char *read_schema(const char *name)
 {
-    const char *candidates[4];
-    size_t nc = 0;
-    static char from_src[4096];
-    const char *env = getenv("MLTRACK_SCHEMA");
-    if (env)
-        candidates[nc++] = env;
-    const char *slash = strrchr(__FILE__, '/');
+    const char *dirs[4];
+    size_t nd = 0;
+    static char env_dir[4096], src_dir[4096];
+    const char *env = getenv("MLTRACK_SCHEMA"), *slash = env ? strrchr(env, '/') : NULL;
     if (slash) {
-        snprintf(from_src, sizeof from_src, "%.*s/../../store/schema/sqlite.sql",
-                 (int)(slash - __FILE__), __FILE__);
-        candidates[nc++] = from_src;
+        snprintf(env_dir, sizeof env_dir, "%.*s", (int)(slash - env), env);
+        dirs[nd++] = env_dir;
     }
-    candidates[nc++] = "store/schema/sqlite.sql";
-    candidates[nc++] = "../store/schema/sqlite.sql";
-    for (size_t i = 0; i < nc; i++) {
-        FILE *f = fopen(candidates[i], "rb");
+    slash = strrchr(__FILE__, '/');
+    if (slash) {
+        snprintf(src_dir, sizeof src_dir, "%.*s/../../store/schema", (int)(slash - __FILE__),
+                 __FILE__);
+        dirs[nd++] = src_dir;
+    }
+    dirs[nd++] = "store/schema";
+    dirs[nd++] = "../store/schema";
+    for (size_t i = 0; i < nd; i++) {
+        char path[8192];
+        snprintf(path, sizeof path, "%s/%s", dirs[i], name);
+        FILE *f = fopen(path, "rb");
         if (!f)
             continue;
         fseek(f, 0, SEEK_END);
@@ -148,20 +153,26 @@ static const char fixture[] =
 
 static bool setup_db(void)
 {
-    char *schema = read_schema();
-    if (!schema) {
+    /* MLflow's schema and mltrack's own beside it, as the server makes them (the search SQL
+     * names an index of ours). */
+    char *schema = read_schema("sqlite.sql"), *own = read_schema("mltrack_sqlite.sql");
+    if (!schema || !own) {
         fprintf(stderr, "cannot read store/schema/sqlite.sql (set MLTRACK_SCHEMA)\n");
+        free(schema);
+        free(own);
         return false;
     }
     char *msg = NULL;
     bool ok = sqlite3_open(":memory:", &db) == SQLITE_OK &&
               db_sqlite_regexp_register(db) == 0 &&
               sqlite3_exec(db, schema, NULL, NULL, &msg) == SQLITE_OK &&
+              sqlite3_exec(db, own, NULL, NULL, &msg) == SQLITE_OK &&
               sqlite3_exec(db, fixture, NULL, NULL, &msg) == SQLITE_OK;
     if (!ok)
         fprintf(stderr, "setup: %s\n", msg ? msg : sqlite3_errmsg(db));
     sqlite3_free(msg);
     free(schema);
+    free(own);
     return ok;
 }
 
