@@ -15,19 +15,37 @@
 #define SOURCE_RUN_META "mlflow.sourceRun"
 #define SESSION_META "mlflow.trace.session"
 
-/* EXISTS / NOT EXISTS over a key-value table of traces. by_trace: the table has an index
- * of ours on (request_id, key, value) (trace_tags: mltrack_trace_tags_request, created at
- * every start), which holds the probe whole; named, for SQLite's planner would take the
- * primary key (key, request_id) for being unique, and fetch each row for its value.
- * PostgreSQL's driver drops the hint. */
-static void kv_clause(struct sb *sb, const char *table, bool by_trace, struct str key,
-                      const struct filter_clause *fc)
+/* "<table> <alias> <on> <alias>.request_id = trace_info.request_id AND <alias>.key = ", for
+ * a probe of the trace's row of a key in trace_tags (tags) or trace_request_metadata.
+ * trace_tags is read through mltrack_trace_tags_request, an index of ours (created at every
+ * start) that holds the probe whole: named, for SQLite's planner would take the primary key
+ * (key, request_id) for being unique and fetch each row for its value, and partial (no
+ * name rows, which live in trace_info), so that MLflow's own searches on the same database
+ * never see it; the probe says so, or SQLite could not use it. PostgreSQL's driver drops
+ * the hint. */
+static void kv_row(struct sb *sb, bool tags, const char *alias, const char *on)
+{
+    sb_puts(sb, tags ? "trace_tags " : "trace_request_metadata ");
+    sb_puts(sb, alias);
+    if (tags)
+        sb_puts(sb, " INDEXED BY mltrack_trace_tags_request");
+    sb_puts(sb, on);
+    sb_puts(sb, alias);
+    sb_puts(sb, ".request_id = trace_info.request_id AND ");
+    if (tags) {
+        sb_puts(sb, alias);
+        sb_puts(sb, ".\"key\" <> '" NAME_TAG "' AND ");
+    }
+    sb_puts(sb, alias);
+    sb_puts(sb, ".\"key\" = ");
+}
+
+/* EXISTS / NOT EXISTS over a key-value table of traces. */
+static void kv_clause(struct sb *sb, bool tags, struct str key, const struct filter_clause *fc)
 {
     bool absent = fc->op == FILTER_IS_NULL;
     sb_puts(sb, absent ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ");
-    sb_puts(sb, table);
-    sb_puts(sb, by_trace ? " kv INDEXED BY mltrack_trace_tags_request" : " kv");
-    sb_puts(sb, " WHERE kv.request_id = trace_info.request_id AND kv.\"key\" = ");
+    kv_row(sb, tags, "kv", " WHERE ");
     sb_text(sb, key);
     if (fc->op != FILTER_IS_NULL && fc->op != FILTER_IS_NOT_NULL) {
         sb_puts(sb, " AND ");
@@ -152,11 +170,11 @@ static int trace_clause(struct sb *sb, const struct search_traces_q *q,
                             "ea.destination_type = 'run' AND ea.destination_id = ");
                 sb_text(sb, fc->s);
                 sb_puts(sb, ") OR ");
-                kv_clause(sb, "trace_request_metadata", false, str_c(SOURCE_RUN_META), fc);
+                kv_clause(sb, false, str_c(SOURCE_RUN_META), fc);
                 sb_puts(sb, ")");
                 return 0;
             }
-            kv_clause(sb, "trace_request_metadata", false, str_c(SOURCE_RUN_META), fc);
+            kv_clause(sb, false, str_c(SOURCE_RUN_META), fc);
             return 0;
         }
         if (!fc->column)
@@ -180,7 +198,7 @@ static int trace_clause(struct sb *sb, const struct search_traces_q *q,
             sb_puts(sb, ")");
             return 0;
         }
-        kv_clause(sb, "trace_tags", true, fc->key, fc);
+        kv_clause(sb, true, fc->key, fc);
         return 0;
     case FILTER_METADATA:
         /* The session is a column of trace_info in MLflow 3.17's schema, not a row. */
@@ -192,7 +210,7 @@ static int trace_clause(struct sb *sb, const struct search_traces_q *q,
                 sb_cmp(sb, "trace_info.session_id", fc);
             return 0;
         }
-        kv_clause(sb, "trace_request_metadata", false, fc->key, fc);
+        kv_clause(sb, false, fc->key, fc);
         return 0;
     case FILTER_FEEDBACK:
     case FILTER_EXPECTATION:
@@ -220,18 +238,12 @@ static bool tag_join(const struct filter_clause *fc)
            !str_eq(fc->key, PROMPTS_TAG);
 }
 
-/* " JOIN trace_tags tgN ..." for clause j (tag_join), through mltrack_trace_tags_request,
- * which holds the whole probe (see kv_clause). */
+/* " JOIN trace_tags tgN ON ..." for clause j (tag_join). */
 static void tag_join_sql(struct sb *sb, size_t j, const struct filter_clause *fc)
 {
     const char *t = arena_printf(sb->a, "tg%zu", j);
-    sb_puts(sb, " JOIN trace_tags ");
-    sb_puts(sb, t);
-    sb_puts(sb, " INDEXED BY mltrack_trace_tags_request ON ");
-    sb_puts(sb, t);
-    sb_puts(sb, ".request_id = trace_info.request_id AND ");
-    sb_puts(sb, t);
-    sb_puts(sb, ".\"key\" = ");
+    sb_puts(sb, " JOIN ");
+    kv_row(sb, true, t, " ON ");
     sb_text(sb, fc->key);
     if (fc->op != FILTER_IS_NOT_NULL) {
         sb_puts(sb, " AND ");
@@ -298,15 +310,11 @@ int search_traces_sql(struct arena *a, const struct db_dialect *d, const struct 
             } else {
                 /* A correlated lookup; the key is ours or a bound value. */
                 sb_order_item(&sb, &first, "", false); /* " ORDER BY " or ", " */
-                const char *from = tag ? "trace_tags kv INDEXED BY mltrack_trace_tags_request"
-                                       : "trace_request_metadata kv";
                 sb_puts(&sb, "CASE WHEN (SELECT kv.value FROM ");
-                sb_puts(&sb, from);
-                sb_puts(&sb, " WHERE kv.request_id = trace_info.request_id AND kv.\"key\" = ");
+                kv_row(&sb, tag, "kv", " WHERE ");
                 sb_text(&sb, tag ? ok->key : str_c(SOURCE_RUN_META));
                 sb_puts(&sb, ") IS NULL THEN 1 ELSE 0 END, (SELECT kv.value FROM ");
-                sb_puts(&sb, from);
-                sb_puts(&sb, " WHERE kv.request_id = trace_info.request_id AND kv.\"key\" = ");
+                kv_row(&sb, tag, "kv", " WHERE ");
                 sb_text(&sb, tag ? ok->key : str_c(SOURCE_RUN_META));
                 sb_puts(&sb, ok->ascending ? ")" : ") DESC");
                 continue;

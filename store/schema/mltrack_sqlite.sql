@@ -29,8 +29,11 @@ CREATE INDEX IF NOT EXISTS mltrack_tags_key_value ON tags (key, value, run_uuid)
 -- search visits, fetches every tag's row for its value. This index holds the key and the
 -- value in the trace's order: a page's tags are one range of it, already sorted, and a
 -- probe is one seek (query/sql_traces.c names it, for the planner would take the unique
--- primary key).
-CREATE INDEX IF NOT EXISTS mltrack_trace_tags_request ON trace_tags (request_id, key, value);
+-- primary key). Partial, and only mltrack's queries say `key <> 'mlflow.traceName'`:
+-- SQLite then never offers it to MLflow's, whose tag-filter plan it would otherwise turn
+-- into a scan of the key's every row (1 ms -> 65 ms on 100,000 traces).
+CREATE INDEX IF NOT EXISTS mltrack_trace_tags_request ON trace_tags (request_id, key, value)
+	WHERE key <> 'mlflow.traceName';
 
 -- Trace searches by state ("trace.status = 'OK'"), newest first: MLflow's index
 -- (experiment_id, timestamp_ms) leaves the state and the id in the row, which the search

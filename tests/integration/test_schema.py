@@ -69,20 +69,30 @@ def _q(name):
 
 
 @pytest.fixture(scope="module")
-def reference_schema(tmp_path_factory):
+def reference_db(tmp_path_factory):
     path = str(tmp_path_factory.mktemp("ref") / "ref.db")
     subprocess.run([sys.executable, "-m", "mlflow", "db", "upgrade", "sqlite:///" + path], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
-    return describe(path)
+    return path
 
 
 @pytest.fixture(scope="module")
-def server_schema(tmp_path_factory):
+def reference_schema(reference_db):
+    return describe(reference_db)
+
+
+@pytest.fixture(scope="module")
+def server_db(tmp_path_factory):
     d = str(tmp_path_factory.mktemp("fresh"))
     srv = start_server(d)
     srv.check_clean_exit()
     assert os.path.exists(srv.db_path), "the server did not create %s" % srv.db_path
-    return describe(srv.db_path)
+    return srv.db_path
+
+
+@pytest.fixture(scope="module")
+def server_schema(server_db):
+    return describe(server_db)
 
 
 def test_same_objects(reference_schema, server_schema):
@@ -102,6 +112,38 @@ def test_own_indexes(reference_schema, server_schema):
          ("experiment_id", "status", "timestamp_ms", "request_id")),
         ("trace_tags", "mltrack_trace_tags_request", ("request_id", "key", "value")),
     ]
+
+
+def _mlflow_trace_search_plan(path, tmp):
+    """The tables, outermost first, of the plan SQLite makes on the database at path for
+    MLflow's own search_traces statement with a state and a tag filter, and whether it sorts
+    every match."""
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore
+    from sqlalchemy import event
+
+    store = SqlAlchemyStore("sqlite:///" + path, str(tmp))
+    seen = []
+    event.listen(store.engine, "before_cursor_execute",
+                 lambda conn, cur, sql, params, ctx, many: seen.append((sql, params)))
+    store.search_traces(locations=["0"], filter_string="trace.status = 'OK' AND tags.team = 't7'",
+                        max_results=100)
+    store.engine.dispose()
+    sql, params = next((q, p) for q, p in seen if "FROM trace_info" in q and "LIMIT" in q)
+    c = sqlite3.connect(path)
+    try:
+        rows = [r[3] for r in c.execute("EXPLAIN QUERY PLAN " + sql, params)]
+    finally:
+        c.close()
+    tables = [m.group(1) for m in (re.match(r"(?:SEARCH|SCAN) (\w+)", r) for r in rows) if m]
+    return tables, "USE TEMP B-TREE FOR ORDER BY" in rows
+
+
+def test_mlflow_trace_search_plan(reference_db, server_db, tmp_path):
+    """mltrack's indexes on MLflow's tables leave MLflow's own trace search driving from
+    trace_info, newest first, as on a database `mlflow db upgrade` made: a tag filter's plan
+    that started from the tag's rows would read every trace carrying the key and sort them."""
+    assert _mlflow_trace_search_plan(server_db, tmp_path / "a") == \
+        _mlflow_trace_search_plan(reference_db, tmp_path / "b") == (["trace_info", "trace_tags"], False)
 
 
 def test_alembic_version_row(reference_schema, server_schema):
