@@ -12,6 +12,7 @@
 #include "../base/util.h"
 #include "db.h"
 #include "sqlite.h"
+#include "sqlite_recent.h"
 
 const struct db_dialect db_dialect_sqlite = {
     .name = "sqlite",
@@ -34,6 +35,7 @@ const struct db_dialect db_dialect_sqlite = {
 struct db_stmt {
     struct db_stmt_hdr hdr; /* must be first: db_stmt_db() reads it */
     sqlite3_stmt *st;
+    bool one_off; /* goes to the connection's recent statements when done */
 };
 
 struct sqlite_db {
@@ -41,6 +43,7 @@ struct sqlite_db {
     sqlite3 *conn;
     char *path;     /* for the checkpointer's own connection */
     int flags;      /* sqlite3_open_v2 flags it was opened with */
+    struct sq_recent recent;
 };
 
 /* The generic code reads the header through the statement, the driver reads its own
@@ -62,9 +65,9 @@ static void log_sqlite(sqlite3 *conn, const char *what, const char *sql)
 static struct db_stmt *sq_prepare(struct db *db, const char *sql, bool cached)
 {
     struct sqlite_db *s = sdb(db);
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v3(s->conn, sql, -1, cached ? SQLITE_PREPARE_PERSISTENT : 0, &st,
-                           NULL) != SQLITE_OK) {
+    sqlite3_stmt *st = cached ? NULL : sq_recent_take(&s->recent, sql, strlen(sql));
+    if (!st && sqlite3_prepare_v3(s->conn, sql, -1, cached ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+                                  NULL) != SQLITE_OK) {
         log_sqlite(s->conn, "prepare", sql);
         return NULL;
     }
@@ -74,6 +77,7 @@ static struct db_stmt *sq_prepare(struct db *db, const char *sql, bool cached)
         return NULL;
     }
     r->st = st;
+    r->one_off = !cached;
     return r;
 }
 
@@ -151,7 +155,10 @@ static void sq_reset(struct db_stmt *st)
 
 static void sq_finalize(struct db_stmt *st)
 {
-    sqlite3_finalize(st->st);
+    if (st->one_off && st->st)
+        sq_recent_put(&sdb(st->hdr.db)->recent, st->st);
+    else
+        sqlite3_finalize(st->st);
     free(st);
 }
 
@@ -214,15 +221,17 @@ static int64_t sq_changes(struct db *db)
 static void sq_close(struct db *db)
 {
     struct sqlite_db *s = sdb(db);
+    sq_recent_clear(&s->recent);
     sqlite3_close_v2(s->conn);
     free(s->path);
     free(s);
 }
 
-/* Frees the pages no statement holds: all of them between transactions. The next read
- * takes them again from the OS's file cache. */
+/* Frees the pages no statement holds (all of them between transactions; the next read
+ * takes them again from the OS's file cache) and the recent statements. */
 static void sq_release_memory(struct db *db)
 {
+    sq_recent_clear(&sdb(db)->recent);
     sqlite3_db_release_memory(sdb(db)->conn);
 }
 
