@@ -151,10 +151,11 @@ void jw_int(struct jw *w, int64_t v)
 
 void jw_kid(struct jw *w, const char *k, int64_t v)
 {
-    char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%lld", (long long)v);
     jw_key(w, k);
-    jw_strn(w, tmp, (size_t)n);
+    pre_value(w);
+    buf_putc(w->b, '"');
+    buf_put_i64(w->b, v);
+    buf_putc(w->b, '"');
 }
 
 void jw_double(struct jw *w, double v)

@@ -19,15 +19,37 @@ void trace_json_timestamp(char *out, size_t cap, int64_t ms)
     time_t t = (time_t)sec;
     struct tm tm;
     gmtime_r(&t, &tm);
-    /* Four-digit years, as RFC 3339 has them (strftime's %Y does not pad). */
-    int n = snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    if (n < 0 || (size_t)n >= cap)
+    int year = tm.tm_year + 1900;
+    if (year < 0 || year > 9999 || cap < sizeof "0000-00-00T00:00:00.000Z") {
+        /* Outside RFC 3339's years: as printf writes them. */
+        int n = snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d", year, tm.tm_mon + 1,
+                         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        if (n >= 0 && (size_t)n < cap)
+            snprintf(out + n, cap - (size_t)n, frac ? ".%03dZ" : "Z", (int)frac);
         return;
-    if (frac)
-        snprintf(out + n, cap - (size_t)n, ".%03dZ", (int)frac);
-    else
-        snprintf(out + n, cap - (size_t)n, "Z");
+    }
+    /* By hand (a page of search results writes one per trace): four-digit years, as RFC
+     * 3339 has them, then the milliseconds when there are any. */
+    const int f[6] = {year / 100, year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min};
+    static const char sep[6] = {0, 0, '-', '-', 'T', ':'};
+    char *p = out;
+    for (int i = 0; i < 6; i++) {
+        if (sep[i])
+            *p++ = sep[i];
+        *p++ = (char)('0' + f[i] / 10);
+        *p++ = (char)('0' + f[i] % 10);
+    }
+    *p++ = ':';
+    *p++ = (char)('0' + tm.tm_sec / 10);
+    *p++ = (char)('0' + tm.tm_sec % 10);
+    if (frac) {
+        *p++ = '.';
+        *p++ = (char)('0' + frac / 100);
+        *p++ = (char)('0' + frac / 10 % 10);
+        *p++ = (char)('0' + frac % 10);
+    }
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 void trace_json_duration(char *out, size_t cap, int64_t ms)
