@@ -10,6 +10,7 @@
 
 #include "../base/base64.h"
 #include "../base/buf.h"
+#include "../base/hash.h"
 #include "../base/utf8.h"
 #include "../base/util.h"
 #include "api.h"
@@ -28,25 +29,26 @@ static const char SPAN_TYPE[] = "mlflow.spanType";
 static const char REQUEST_ID[] = "mlflow.traceRequestId";
 static const char TRACE_TAG_PREFIX[] = "mlflow.traceTag.";
 
-/* Whether the i-th pair's key came before: a dict keeps a repeated key once, in its first
- * place, with its last value. */
-static bool repeated_before(const struct otlp_kv *kv, size_t i)
+/* The pairs of kv[0..n) the dict Python makes of them keeps, as indices into kv: a repeated
+ * key once, in its first place, with its last value. Their count; *out gets them. Keys are
+ * hashed once, so a span's fifteen attributes cost fifteen hashes, not a hundred strcmps
+ * of keys that all begin "mlflow.". */
+static size_t dict_pairs(struct arena *a, const struct otlp_kv *kv, size_t n, size_t **out)
 {
-    const char *k = kv[i].key;
-    for (size_t j = 0; j < i; j++)
-        if (kv[j].key[0] == k[0] && strcmp(kv[j].key, k) == 0)
-            return true;
-    return false;
-}
-
-/* The last pair with the i-th one's key: its value is the one a dict keeps. */
-static const struct otlp_kv *last_of(const struct otlp_kv *kv, size_t n, size_t i)
-{
-    const char *k = kv[i].key;
-    for (size_t j = n; j-- > i + 1;)
-        if (kv[j].key[0] == k[0] && strcmp(kv[j].key, k) == 0)
-            return &kv[j];
-    return &kv[i];
+    size_t *pick = arena_alloc(a, (n ? n : 1) * sizeof *pick);
+    uint64_t *h = arena_alloc(a, (n ? n : 1) * sizeof *h);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        h[i] = hash_bytes(kv[i].key, strlen(kv[i].key));
+        size_t k = 0;
+        while (k < m && !(h[pick[k]] == h[i] && strcmp(kv[pick[k]].key, kv[i].key) == 0))
+            k++;
+        if (k == m)
+            m++;
+        pick[k] = i;
+    }
+    *out = pick;
+    return m;
 }
 
 static void py_value(struct buf *b, struct arena *a, const struct otlp_value *v);
@@ -55,16 +57,13 @@ static void py_value(struct buf *b, struct arena *a, const struct otlp_value *v)
 static void py_dict(struct buf *b, struct arena *a, const struct otlp_kv *kv, size_t n)
 {
     buf_putc(b, '{');
-    bool first = true;
-    for (size_t i = 0; i < n; i++) {
-        if (repeated_before(kv, i))
-            continue;
-        if (!first)
+    size_t *pick, m = dict_pairs(a, kv, n, &pick);
+    for (size_t k = 0; k < m; k++) {
+        if (k)
             buf_puts(b, ", ");
-        first = false;
-        pyjson_str(b, kv[i].key, strlen(kv[i].key));
+        pyjson_str(b, kv[pick[k]].key, strlen(kv[pick[k]].key));
         buf_puts(b, ": ");
-        py_value(b, a, &last_of(kv, n, i)->v);
+        py_value(b, a, &kv[pick[k]].v);
     }
     buf_putc(b, '}');
 }
@@ -184,10 +183,9 @@ static struct span_tr_kv *tr_attrs(struct arena *a, const struct otlp_span *sp,
     const char *rid = arena_strndup(a, q.ptr ? q.ptr : "", q.len);
     size_t rid_n = q.len;
     buf_release(&q);
-    for (size_t i = 0; i < sp->attrs.n; i++) {
-        if (repeated_before(sp->attrs.kv, i))
-            continue;
-        const struct otlp_kv *kv = last_of(sp->attrs.kv, sp->attrs.n, i);
+    size_t *pick, m = dict_pairs(a, sp->attrs.kv, sp->attrs.n, &pick);
+    for (size_t i = 0; i < m; i++) {
+        const struct otlp_kv *kv = &sp->attrs.kv[pick[i]];
         at[k].key = kv->key;
         if (strcmp(kv->key, REQUEST_ID) == 0) {
             at[k].text = rid;
@@ -278,16 +276,14 @@ static void put_content(struct buf *b, struct buf *tmp, struct arena *a,
     pyjson_str(b, msg, strlen(msg));
     buf_puts(b, "}, \"attributes\": {");
     bool first = true, rid_done = false;
-    for (size_t i = 0; i < sp->attrs.n; i++) {
-        const struct otlp_kv *kv = &sp->attrs.kv[i];
-        if (repeated_before(sp->attrs.kv, i))
-            continue;
+    size_t *pick, m = dict_pairs(a, sp->attrs.kv, sp->attrs.n, &pick);
+    for (size_t i = 0; i < m; i++) {
+        const struct otlp_kv *kv = &sp->attrs.kv[pick[i]];
         if (!first)
             buf_puts(b, ", ");
         first = false;
         pyjson_str(b, kv->key, strlen(kv->key));
         buf_puts(b, ": ");
-        kv = last_of(sp->attrs.kv, sp->attrs.n, i);
         if (strcmp(kv->key, REQUEST_ID) == 0) {
             /* Derived from the OTLP trace id: the sender's claim is not trusted. */
             put_request_id(b, trace_id);

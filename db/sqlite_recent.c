@@ -4,13 +4,7 @@
 
 #include <string.h>
 
-static uint64_t text_hash(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
+#include "../base/hash.h"
 
 static struct sq_recent_slot *find(struct sq_recent *r, const char *sql, size_t len,
                                    uint64_t h)
@@ -27,7 +21,7 @@ sqlite3_stmt *sq_recent_take(struct sq_recent *r, const char *sql, size_t len)
 {
     if (len > SQ_RECENT_MAX_SQL)
         return NULL;
-    struct sq_recent_slot *s = find(r, sql, len, text_hash(sql, len));
+    struct sq_recent_slot *s = find(r, sql, len, hash_bytes(sql, len));
     if (!s)
         return NULL;
     sqlite3_stmt *st = s->st;
@@ -39,7 +33,7 @@ void sq_recent_put(struct sq_recent *r, sqlite3_stmt *st)
 {
     const char *sql = sqlite3_sql(st);
     size_t len = sql ? strlen(sql) : SQ_RECENT_MAX_SQL + 1;
-    uint64_t h = len <= SQ_RECENT_MAX_SQL ? text_hash(sql, len) : 0;
+    uint64_t h = len <= SQ_RECENT_MAX_SQL ? hash_bytes(sql, len) : 0;
     if (len > SQ_RECENT_MAX_SQL || find(r, sql, len, h)) {
         sqlite3_finalize(st);
         return;

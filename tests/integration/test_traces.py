@@ -451,6 +451,24 @@ def test_a_span_sent_twice_in_one_batch_is_stored_once_with_the_later_copy(trace
     assert sorted(s.name for s in spans) == ["child", "second-copy"]
 
 
+def test_a_repeated_attribute_key_keeps_its_first_place_and_last_value(traced, base_url, client):
+    """OTLP attributes are a list; MLflow reads them into a dict, so a key sent twice is kept
+    once, where it first came, with its last value (span and event attributes alike)."""
+    tid = uuid.uuid4().hex
+    span = _otlp_span(tid, "01" * 8, name="dup")
+    span["attributes"] = [{"key": k, "value": {"stringValue": v}}
+                          for k, v in [("x.a", "1"), ("x.b", "2"), ("x.a", "3"), ("x.c", "4"),
+                                       ("x.b", "5")]]
+    span["events"] = [{"name": "ev", "timeUnixNano": "1700000000100000000",
+                       "attributes": [{"key": k, "value": {"intValue": str(v)}}
+                                      for k, v in [("e", 1), ("f", 2), ("e", 3)]]}]
+    _export(base_url, traced, span)
+    (sp,) = client.get_trace("tr-" + tid).data.spans
+    assert [(k, v) for k, v in sp.attributes.items() if k.startswith("x.")] == [
+        ("x.a", "3"), ("x.b", "5"), ("x.c", "4")]
+    assert list(sp.events[0].attributes.items()) == [("e", 3), ("f", 2)]
+
+
 @pytest.mark.parametrize("inputs,outputs,request_preview,response_preview", [
     # OpenAI chat completions: the last user message, the first choice's message.
     ({"messages": [{"role": "system", "content": "Be brief."},
