@@ -356,9 +356,9 @@ def main():
     row("spans/s ingested (/v1/traces, 100-span batches, %d client threads)" % args.threads,
         m["ingest"], f and f["ingest"], lambda v: "%.0f" % v, True)
     row("search, filter on status and tag, 100 results, over the same %d traces"
-        % m["traces"], m["search"], f and f["search"], lambda v: "%.1f ms" % (v * 1000), False)
+        % m["traces"], m["search"], f and f["search"], lambda v: "%.2f ms" % (v * 1000), False)
     row("get of a 1,000-span trace (the same one)", m["get"], f and f["get"],
-        lambda v: "%.1f ms" % (v * 1000), False)
+        lambda v: "%.2f ms" % (v * 1000), False)
     row("RSS after the run (MB)", m["rss"], f and f["rss"], lambda v: "%.0f" % v, False)
 
 
