@@ -193,8 +193,16 @@ static enum db_rc sq_batch(struct db *db, const struct db_batch_sql *spec, size_
         for (int r = 0; r < rows; r++, i++) {
             memset(vals, 0, sizeof vals);
             row(ctx, i, vals);
-            for (int k = 0; k < spec->ncols; k++)
-                db_bind_val(st, r * spec->ncols + k + 1, &vals[k]);
+            for (int k = 0; k < spec->ncols; k++) {
+                int idx = r * spec->ncols + k + 1;
+                /* Text is the row's own until the batch returns (db_row_fn), so SQLite
+                 * reads it in place rather than copying it (a span's content is ~1 KB). */
+                if (vals[k].type == SQL_TEXT)
+                    sqlite3_bind_text64(st->st, idx, vals[k].s ? vals[k].s : "", vals[k].n,
+                                        SQLITE_STATIC, SQLITE_UTF8);
+                else
+                    db_bind_val(st, idx, &vals[k]);
+            }
         }
         rc = db_step(st);
         db_done(st);

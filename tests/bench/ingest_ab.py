@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A/B of mltrack builds on trace ingest: fresh servers, interleaved rounds, the batches and
 raw-socket client of trace_bench.py, and the SQLite writer's own figures from /metrics over
-the timed part (how long a request held the writer, COMMIT per group commit, the WAL syncs).
+the timed part (how long a request held the writer, COMMIT per group commit, the WAL syncs)
+and the server process's CPU per request (all its threads, from /proc).
 
   .venv/bin/python tests/bench/ingest_ab.py --bins /tmp/old/mltrack,build/server/mltrack \\
       --rounds 3 --batches 3000 --threads 4 [--reader-hold 2]
@@ -31,6 +32,12 @@ def writer_metrics(port):
             re.finditer(r"^mltrack_db_writer_(\w+) ([0-9.e+-]+)$", text, re.M)}
 
 
+def cpu_seconds(pid):
+    """The process's user + system CPU so far (all its threads), from /proc."""
+    fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def hold_reader(path, hold, stop):
     c = sqlite3.connect(path, isolation_level=None)
     while not stop.is_set():
@@ -55,9 +62,9 @@ def one(binary, args):
         if args.reader_hold:
             threading.Thread(target=hold_reader, args=(srv.tmp + "/m.db", args.reader_hold, stop),
                              daemon=True).start()
-        t0, a = time.monotonic(), writer_metrics(srv.port)
+        t0, a, c0 = time.monotonic(), writer_metrics(srv.port), cpu_seconds(srv.proc.pid)
         rate = tb.send(srv.port, requests, threads=args.threads)
-        t1, b = time.monotonic(), writer_metrics(srv.port)
+        t1, b, c1 = time.monotonic(), writer_metrics(srv.port), cpu_seconds(srv.proc.pid)
     finally:
         stop.set()
         srv.stop()
@@ -67,7 +74,7 @@ def one(binary, args):
             "held_ms": 1000 * d["busy_seconds_total"] / req,
             "commit_ms": 1000 * d["commit_seconds_total"] / commits,
             "sync_ms": 1000 * d["sync_seconds_total"] / max(1, d["syncs_total"]),
-            "per_commit": req / commits}
+            "per_commit": req / commits, "cpu_ms": 1000 * (c1 - c0) / req}
 
 
 def main():
@@ -84,15 +91,17 @@ def main():
         for b in bins:
             m = one(b, args)
             got[b].append(m)
-            print("round %d %s: %.0f spans/s, writer held %.0f%%, %.2f ms a request, COMMIT "
-                  "%.2f ms, %.1f requests a commit, sync %.2f ms" % (
-                      r, b, m["rate"], 100 * m["busy"], m["held_ms"], m["commit_ms"],
-                      m["per_commit"], m["sync_ms"]), flush=True)
-    print("\n| build | spans/s (each round) | median |\n|---|---|---|")
+            print("round %d %s: %.0f spans/s, server CPU %.2f ms a request, writer held %.0f%%, "
+                  "%.2f ms a request, COMMIT %.2f ms, %.1f requests a commit, sync %.2f ms" % (
+                      r, b, m["rate"], m["cpu_ms"], 100 * m["busy"], m["held_ms"],
+                      m["commit_ms"], m["per_commit"], m["sync_ms"]), flush=True)
+    print("\n| build | spans/s (each round) | median | server CPU a request (median) |\n"
+          "|---|---|---|---|")
     for b in bins:
         rates = [m["rate"] for m in got[b]]
-        print("| %s | %s | %.0f |" % (b, " / ".join("%.0f" % x for x in rates),
-                                      statistics.median(rates)))
+        print("| %s | %s | %.0f | %.2f ms |" % (
+            b, " / ".join("%.0f" % x for x in rates), statistics.median(rates),
+            statistics.median(m["cpu_ms"] for m in got[b])))
 
 
 if __name__ == "__main__":
