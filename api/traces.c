@@ -380,7 +380,8 @@ static int h_batch_get(struct ctx *c)
     struct trace_info *infos;
     struct trace_spans *spans;
     if (read_batch_q(c, &q) != 0 ||
-        trace_get_with_spans(&c->s, q.ids, q.n, &infos, &ni, &spans) != 0)
+        trace_get_with_spans(&c->s, q.ids, q.n, q.scoped ? q.exps : NULL, q.nexp, &infos, &ni,
+                             &spans) != 0)
         return -1;
     jw_obj(&c->w);
     jw_key(&c->w, "traces");
