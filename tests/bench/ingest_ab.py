@@ -86,15 +86,11 @@ def main():
     ap.add_argument("--reader-hold", type=float, default=0)
     args = ap.parse_args()
     bins = args.bins.split(",")
-    got = {b: [] for b in bins}
-    for r in range(args.rounds):
-        for b in bins:
-            m = one(b, args)
-            got[b].append(m)
-            print("round %d %s: %.0f spans/s, server CPU %.2f ms a request, writer held %.0f%%, "
-                  "%.2f ms a request, COMMIT %.2f ms, %.1f requests a commit, sync %.2f ms" % (
-                      r, b, m["rate"], m["cpu_ms"], 100 * m["busy"], m["held_ms"],
-                      m["commit_ms"], m["per_commit"], m["sync_ms"]), flush=True)
+    got = tb.ab_rounds(bins, args.rounds, lambda b: one(b, args), lambda r, b, m: print(
+        "round %d %s: %.0f spans/s, server CPU %.2f ms a request, writer held %.0f%%, "
+        "%.2f ms a request, COMMIT %.2f ms, %.1f requests a commit, sync %.2f ms" % (
+            r, b, m["rate"], m["cpu_ms"], 100 * m["busy"], m["held_ms"], m["commit_ms"],
+            m["per_commit"], m["sync_ms"]), flush=True))
     print("\n| build | spans/s (each round) | median | server CPU a request (median) |\n"
           "|---|---|---|---|")
     for b in bins:

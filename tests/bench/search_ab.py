@@ -75,13 +75,9 @@ def main():
     ap.add_argument("--repeat", type=int, default=200)
     args = ap.parse_args()
     bins = args.bins.split(",")
-    res = {b: [] for b in bins}
-    for r in range(args.rounds):
-        for b in bins:
-            m = one(b, args.db, args)
-            res[b].append(m)
-            print("round %d %s: search %.3f ms, page %.3f ms, get %.3f ms" % (
-                r, b, m["search"] * 1e3, m["page"] * 1e3, m["get"] * 1e3), flush=True)
+    res = tb.ab_rounds(bins, args.rounds, lambda b: one(b, args.db, args), lambda r, b, m: print(
+        "round %d %s: search %.3f ms, page %.3f ms, get %.3f ms" % (
+            r, b, m["search"] * 1e3, m["page"] * 1e3, m["get"] * 1e3), flush=True))
     print()
     print("| build | search: status and tag, 100 of 100,000 | first 100, no filter | "
           "get of 1,000 spans |")

@@ -257,6 +257,18 @@ BIG_TRACE_ID = (0xBEEF << 96).to_bytes(16, "big")  # beyond the ids make_batch g
 BIG_TRACE = "tr-" + BIG_TRACE_ID.hex()
 
 
+def ab_rounds(bins, rounds, run, report):
+    """Interleaved A/B rounds of mltrack builds (ingest_ab.py, search_ab.py): run(binary) for
+    each binary in each round, so that the machine's drift falls on all of them alike;
+    report(round, binary, result) as each ends. {binary: [result of each round]}."""
+    got = {b: [] for b in bins}
+    for r in range(rounds):
+        for b in bins:
+            got[b].append(run(b))
+            report(r, b, got[b][-1])
+    return got
+
+
 def read_side(srv, exp, args):
     """search and get medians on a running server that holds the traces (after three
     untimed requests of each, which warm both servers' caches alike)."""
