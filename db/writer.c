@@ -41,6 +41,9 @@ static struct {
     uint64_t syncs, sync_ns; /* syncs done, and the time they took */
     uint64_t turns;          /* db_writer_between turns, and their time */
     uint64_t turn_ns;
+    uint64_t wait_ns;        /* requests waiting for the connection, summed */
+    uint64_t durable_ns;     /* requests, their work done, waiting for their batch's
+                                COMMIT and sync, summed */
 } w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static int run(const char *sql)
@@ -76,6 +79,7 @@ struct db *db_writer_begin(struct db_ticket *t, int *rc)
     *rc = 0;
     if (!w.db)
         return NULL;
+    int64_t asked = mono_ns();
     pthread_mutex_lock(&w.mu);
     w.waiting++;
     /* A turn between batches goes first, but an open batch still takes members: one of
@@ -85,6 +89,7 @@ struct db *db_writer_begin(struct db_ticket *t, int *rc)
     w.waiting--;
     w.busy = true;
     w.taken_ns = mono_ns();
+    w.wait_ns += (uint64_t)(w.taken_ns - asked);
     bool need_open = !w.open;
     pthread_mutex_unlock(&w.mu);
     if (need_open) {
@@ -160,8 +165,11 @@ int db_writer_end(struct db_ticket *t, bool ok)
                   mono_ns() - w.opened_ns >= MAX_AGE_NS;
     if (!commit) {
         hand_on();
+        int64_t done_at = mono_ns();
         while (ok && !t->done)
             pthread_cond_wait(&w.cv, &w.mu);
+        if (ok)
+            w.durable_ns += (uint64_t)(mono_ns() - done_at);
         int rc = ok ? (int)t->rc : own;
         pthread_mutex_unlock(&w.mu);
         return rc == DB_DONE ? 0 : rc;
@@ -190,6 +198,8 @@ int db_writer_end(struct db_ticket *t, bool ok)
     hand_on();
     if (seq && w.db->drv->writer_sync)
         rc = make_durable(seq);
+    if (seq)
+        w.durable_ns += (uint64_t)(mono_ns() - t0);
     for (struct db_ticket *m = members; m; m = m->next) {
         m->rc = rc == 0 ? DB_DONE : (enum db_rc)rc;
         m->done = true;
@@ -205,7 +215,8 @@ struct db_writer_stats db_writer_stats(void)
 {
     pthread_mutex_lock(&w.mu);
     struct db_writer_stats s = {w.batches, w.requests, w.busy_ns, w.commit_ns, w.syncs,
-                                w.sync_ns, w.turns,    w.turn_ns,  w.waiting};
+                                w.sync_ns, w.turns,    w.turn_ns,  w.wait_ns,   w.durable_ns,
+                                w.waiting};
     pthread_mutex_unlock(&w.mu);
     return s;
 }

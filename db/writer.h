@@ -49,12 +49,15 @@ int db_writer_end(struct db_ticket *t, bool ok);
 /* What the writer has done since it started: batches committed, requests whose work they
  * held, nanoseconds the connection was held and spent committing, the log syncs made after
  * COMMIT (writer_sync) and their time, the turns between batches (db_writer_between) and
- * their time, and the requests waiting for the connection now. */
+ * their time, the nanoseconds requests waited for the connection and, their work done, for
+ * their batch's COMMIT and sync (each summed over requests), and the requests waiting for
+ * the connection now. */
 struct db_writer_stats {
     uint64_t batches, requests;
     uint64_t busy_ns, commit_ns;
     uint64_t syncs, sync_ns;
     uint64_t turns, turn_ns;
+    uint64_t wait_ns, durable_ns;
     int waiting;
 };
 struct db_writer_stats db_writer_stats(void);

@@ -402,6 +402,13 @@ void prom_render(struct buf *out, struct arena *a)
     counter(out, "mltrack_db_writer_turn_seconds_total",
             "Time those turns held the writer (write requests waited meanwhile).",
             (double)ws.turn_ns / 1e9);
+    counter(out, "mltrack_db_writer_wait_seconds_total",
+            "Time write requests waited for the writer connection, summed over requests.",
+            (double)ws.wait_ns / 1e9);
+    counter(out, "mltrack_db_writer_durable_wait_seconds_total",
+            "Time write requests, their work done, waited for their group's COMMIT and log "
+            "sync, summed over requests.",
+            (double)ws.durable_ns / 1e9);
     gauge(out, "mltrack_db_writer_queue", "Write requests waiting for the writer now.", "",
           ws.waiting);
 

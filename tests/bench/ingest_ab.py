@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A/B of mltrack builds on trace ingest: fresh servers, interleaved rounds, the batches and
 raw-socket client of trace_bench.py, and the SQLite writer's own figures from /metrics over
-the timed part (how long a request held the writer, COMMIT per group commit, the WAL syncs)
-and the server process's CPU per request (all its threads, from /proc).
+the timed part (how long a request held the writer and waited for it and for its commit and
+sync, COMMIT per group commit, the WAL syncs) and the server process's CPU per request (all
+its threads, from /proc).
 
   .venv/bin/python tests/bench/ingest_ab.py --bins /tmp/old/mltrack,build/server/mltrack \\
       --rounds 3 --batches 3000 --threads 4 [--reader-hold 2]
@@ -74,7 +75,9 @@ def one(binary, args):
             "held_ms": 1000 * d["busy_seconds_total"] / req,
             "commit_ms": 1000 * d["commit_seconds_total"] / commits,
             "sync_ms": 1000 * d["sync_seconds_total"] / max(1, d["syncs_total"]),
-            "per_commit": req / commits, "cpu_ms": 1000 * (c1 - c0) / req}
+            "per_commit": req / commits, "cpu_ms": 1000 * (c1 - c0) / req,
+            "wait_ms": 1000 * d.get("wait_seconds_total", 0) / req,
+            "durable_ms": 1000 * d.get("durable_wait_seconds_total", 0) / req}
 
 
 def main():
@@ -88,9 +91,10 @@ def main():
     bins = args.bins.split(",")
     got = tb.ab_rounds(bins, args.rounds, lambda b: one(b, args), lambda r, b, m: print(
         "round %d %s: %.0f spans/s, server CPU %.2f ms a request, writer held %.0f%%, "
-        "%.2f ms a request, COMMIT %.2f ms, %.1f requests a commit, sync %.2f ms" % (
+        "%.2f ms a request, COMMIT %.2f ms, %.1f requests a commit, sync %.2f ms; a request "
+        "waited %.2f ms for the writer and %.2f ms for its commit and sync" % (
             r, b, m["rate"], m["cpu_ms"], 100 * m["busy"], m["held_ms"], m["commit_ms"],
-            m["per_commit"], m["sync_ms"]), flush=True))
+            m["per_commit"], m["sync_ms"], m["wait_ms"], m["durable_ms"]), flush=True))
     print("\n| build | spans/s (each round) | median | server CPU a request (median) |\n"
           "|---|---|---|---|")
     for b in bins:

@@ -134,6 +134,8 @@ def test_metrics_count_what_was_asked(prom_server):
         # The checkpointer's turns (a few writes leave the WAL far below a restart).
         assert get(s, "mltrack_db_writer_turns_total") >= 0
         assert get(s, "mltrack_db_writer_turn_seconds_total") >= 0
+        assert get(s, "mltrack_db_writer_wait_seconds_total") >= 0
+        assert get(s, "mltrack_db_writer_durable_wait_seconds_total") > 0
 
 
 def get_version(server):

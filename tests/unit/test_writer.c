@@ -152,6 +152,8 @@ static void test_concurrent_batches(void)
     T_CHECK(s.requests == (uint64_t)rows);
     T_CHECK(s.batches < s.requests); /* commits were shared */
     T_CHECK(s.syncs > 0 && s.syncs <= s.batches); /* and so were syncs */
+    /* Eight threads queued for one connection, and every request waited for its sync. */
+    T_CHECK(s.wait_ns > 0 && s.durable_ns >= s.sync_ns);
 }
 
 /* A lone request commits at once: its write is visible when it is acknowledged. */
