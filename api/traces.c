@@ -366,6 +366,11 @@ static bool in_scope(const struct batch_q *q, int64_t exp)
     return false;
 }
 
+static bool spans_wanted(const struct trace_info *t, void *q)
+{
+    return in_scope(q, t->experiment_id);
+}
+
 /* batch_get_traces returns complete traces only: one whose spans are in the store is left
  * out while it has none, or fewer than its size stats announce. */
 static bool complete(const struct trace_info *t, const struct trace_spans *sp)
@@ -380,8 +385,7 @@ static int h_batch_get(struct ctx *c)
     struct trace_info *infos;
     struct trace_spans *spans;
     if (read_batch_q(c, &q) != 0 ||
-        trace_get_with_spans(&c->s, q.ids, q.n, q.scoped ? q.exps : NULL, q.nexp, &infos, &ni,
-                             &spans) != 0)
+        trace_get_with_spans(&c->s, q.ids, q.n, spans_wanted, &q, &infos, &ni, &spans) != 0)
         return -1;
     jw_obj(&c->w);
     jw_key(&c->w, "traces");

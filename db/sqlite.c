@@ -36,6 +36,8 @@ struct db_stmt {
     struct db_stmt_hdr hdr; /* must be first: db_stmt_db() reads it */
     sqlite3_stmt *st;
     bool one_off; /* goes to the connection's recent statements when done */
+    size_t text_len; /* a one-off's SQL text: its length and hash (sq_recent) */
+    uint64_t text_hash;
 };
 
 struct sqlite_db {
@@ -65,7 +67,9 @@ static void log_sqlite(sqlite3 *conn, const char *what, const char *sql)
 static struct db_stmt *sq_prepare(struct db *db, const char *sql, bool cached)
 {
     struct sqlite_db *s = sdb(db);
-    sqlite3_stmt *st = cached ? NULL : sq_recent_take(&s->recent, sql, strlen(sql));
+    size_t len = strlen(sql);
+    uint64_t hash = 0;
+    sqlite3_stmt *st = cached ? NULL : sq_recent_take(&s->recent, sql, len, &hash);
     if (!st && sqlite3_prepare_v3(s->conn, sql, -1, cached ? SQLITE_PREPARE_PERSISTENT : 0, &st,
                                   NULL) != SQLITE_OK) {
         log_sqlite(s->conn, "prepare", sql);
@@ -78,6 +82,8 @@ static struct db_stmt *sq_prepare(struct db *db, const char *sql, bool cached)
     }
     r->st = st;
     r->one_off = !cached;
+    r->text_len = len;
+    r->text_hash = hash;
     return r;
 }
 
@@ -156,7 +162,7 @@ static void sq_reset(struct db_stmt *st)
 static void sq_finalize(struct db_stmt *st)
 {
     if (st->one_off && st->st)
-        sq_recent_put(&sdb(st->hdr.db)->recent, st->st);
+        sq_recent_put(&sdb(st->hdr.db)->recent, st->st, st->text_len, st->text_hash);
     else
         sqlite3_finalize(st->st);
     free(st);

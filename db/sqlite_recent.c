@@ -17,11 +17,13 @@ static struct sq_recent_slot *find(struct sq_recent *r, const char *sql, size_t 
     return NULL;
 }
 
-sqlite3_stmt *sq_recent_take(struct sq_recent *r, const char *sql, size_t len)
+sqlite3_stmt *sq_recent_take(struct sq_recent *r, const char *sql, size_t len, uint64_t *hash)
 {
+    *hash = 0;
     if (len > SQ_RECENT_MAX_SQL)
         return NULL;
-    struct sq_recent_slot *s = find(r, sql, len, hash_bytes(sql, len));
+    *hash = hash_bytes(sql, len);
+    struct sq_recent_slot *s = find(r, sql, len, *hash);
     if (!s)
         return NULL;
     sqlite3_stmt *st = s->st;
@@ -29,12 +31,10 @@ sqlite3_stmt *sq_recent_take(struct sq_recent *r, const char *sql, size_t len)
     return st;
 }
 
-void sq_recent_put(struct sq_recent *r, sqlite3_stmt *st)
+void sq_recent_put(struct sq_recent *r, sqlite3_stmt *st, size_t len, uint64_t h)
 {
     const char *sql = sqlite3_sql(st);
-    size_t len = sql ? strlen(sql) : SQ_RECENT_MAX_SQL + 1;
-    uint64_t h = len <= SQ_RECENT_MAX_SQL ? hash_bytes(sql, len) : 0;
-    if (len > SQ_RECENT_MAX_SQL || find(r, sql, len, h)) {
+    if (!sql || len > SQ_RECENT_MAX_SQL || find(r, sql, len, h)) {
         sqlite3_finalize(st);
         return;
     }

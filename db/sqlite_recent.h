@@ -23,11 +23,13 @@ struct sq_recent {
     uint64_t tick;
 };
 
-/* The kept statement whose text is sql[0..len), taken out of the cache; or NULL. */
-sqlite3_stmt *sq_recent_take(struct sq_recent *r, const char *sql, size_t len);
-/* Resets st and keeps it under its text, in place of the least recently used when full
- * (which is finalized); finalizes st itself when its text is too long or already kept. */
-void sq_recent_put(struct sq_recent *r, sqlite3_stmt *st);
+/* The kept statement whose text is sql[0..len), taken out of the cache; or NULL. *hash
+ * gets the text's hash, for sq_recent_put when the statement is done. */
+sqlite3_stmt *sq_recent_take(struct sq_recent *r, const char *sql, size_t len, uint64_t *hash);
+/* Resets st and keeps it under its text (len bytes, hash from sq_recent_take), in place of
+ * the least recently used when full (which is finalized); finalizes st itself when its
+ * text is too long or already kept. */
+void sq_recent_put(struct sq_recent *r, sqlite3_stmt *st, size_t len, uint64_t hash);
 /* Finalizes every kept statement (when the connection closes or gives back its memory). */
 void sq_recent_clear(struct sq_recent *r);
 

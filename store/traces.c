@@ -317,8 +317,8 @@ int trace_get_spans(struct sctx *c, const char *trace_id, struct span_row **out,
 }
 
 int trace_get_with_spans(struct sctx *c, const char *const *ids, size_t n,
-                         const int64_t *exps, size_t nexp, struct trace_info **out,
-                         size_t *nout, struct trace_spans **spans)
+                         bool (*wanted)(const struct trace_info *t, void *arg), void *arg,
+                         struct trace_info **out, size_t *nout, struct trace_spans **spans)
 {
     *spans = NULL;
     if (txn_begin_read(c) != 0)
@@ -327,10 +327,7 @@ int trace_get_with_spans(struct sctx *c, const char *const *ids, size_t n,
     struct trace_spans *sp = arena_calloc(c->a, rc == 0 && *nout ? *nout : 1, sizeof *sp);
     for (size_t i = 0; rc == 0 && i < *nout; i++) {
         const struct trace_info *t = &(*out)[i];
-        bool wanted = !exps;
-        for (size_t k = 0; !wanted && k < nexp; k++)
-            wanted = exps[k] == t->experiment_id;
-        if (wanted && trace_spans_in_store(t))
+        if ((!wanted || wanted(t, arg)) && trace_spans_in_store(t))
             rc = read_spans(c, t->trace_id, &sp[i].rows, &sp[i].n);
     }
     *spans = sp;

@@ -129,13 +129,13 @@ struct trace_spans {
     struct span_row *rows;
     size_t n;
 };
-/* trace_get_infos and, for each trace found whose spans are in the store, trace_get_spans
- * (spans[i] goes with out[i]), all read in one transaction: one snapshot of the batch. With
- * exps (nexp of them), only the traces of those experiments get their spans read (a
- * caller leaves the others out). */
+/* trace_get_infos and, for each trace found whose spans are in the store and that
+ * wanted(trace, arg) accepts (every one when wanted is NULL; the caller leaves the others
+ * out), trace_get_spans (spans[i] goes with out[i]), all read in one transaction: one
+ * snapshot of the batch. */
 int trace_get_with_spans(struct sctx *c, const char *const *ids, size_t n,
-                         const int64_t *exps, size_t nexp, struct trace_info **out,
-                         size_t *nout, struct trace_spans **spans);
+                         bool (*wanted)(const struct trace_info *t, void *arg), void *arg,
+                         struct trace_info **out, size_t *nout, struct trace_spans **spans);
 
 /* The experiment of a trace, for access rules: 1 found, 0 no such trace, -1 error. */
 int trace_experiment_of(struct sctx *c, const char *trace_id, int64_t *experiment_id);
