@@ -192,8 +192,8 @@ static size_t put_exp(char *p, int e)
         p[n++] = (char)('0' + e / 100);
         e %= 100;
         p[n++] = (char)('0' + e / 10);
-    } else if (e >= 10) {
-        p[n++] = (char)('0' + e / 10);
+    } else {
+        p[n++] = (char)('0' + e / 10); /* at least two digits: e-05 */
     }
     p[n++] = (char)('0' + e % 10);
     return n;
@@ -215,19 +215,21 @@ size_t dtoa_shortest(double v, char *out)
     int len = grisu2(v, d, &k);
     int kk = len + k; /* the decimal point sits after kk digits */
     char *p = out + o;
-    if (k >= 0 && kk <= 21) { /* 1234e7 -> 12340000000.0 */
+    /* Python's repr: positional while the point sits within 16 digits of the first or
+     * fewer than 4 zeros follow it, else d.ddde+XX. */
+    if (k >= 0 && kk <= 16) { /* 1234e7 -> 12340000000.0 */
         memcpy(p, d, (size_t)len);
         memset(p + len, '0', (size_t)k);
         memcpy(p + kk, ".0", 2);
         return o + (size_t)kk + 2;
     }
-    if (kk > 0 && kk <= 21) { /* 1234e-2 -> 12.34 */
+    if (kk > 0 && kk <= 16) { /* 1234e-2 -> 12.34 */
         memcpy(p, d, (size_t)kk);
         p[kk] = '.';
         memcpy(p + kk + 1, d + kk, (size_t)(len - kk));
         return o + (size_t)len + 1;
     }
-    if (kk > -6 && kk <= 0) { /* 1234e-6 -> 0.001234 */
+    if (kk > -4 && kk <= 0) { /* 1234e-6 -> 0.001234 */
         p[0] = '0';
         p[1] = '.';
         memset(p + 2, '0', (size_t)-kk);

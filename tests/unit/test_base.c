@@ -95,7 +95,15 @@ static void test_dtoa_fixed(void)
     T_STREQ(dtoa(-0.001), "-0.001");
     T_STREQ(dtoa(100.25), "100.25");
     T_STREQ(dtoa(1e21), "1e+21");
-    T_STREQ(dtoa(1.5e-7), "1.5e-7");
+    T_STREQ(dtoa(1.5e-7), "1.5e-07");
+    /* Where Python's repr turns to an exponent, and its two-digit exponent. */
+    T_STREQ(dtoa(0.0001), "0.0001");
+    T_STREQ(dtoa(0.00001), "1e-05");
+    T_STREQ(dtoa(0.000123), "0.000123");
+    T_STREQ(dtoa(1e15), "1000000000000000.0");
+    T_STREQ(dtoa(1e16), "1e+16");
+    T_STREQ(dtoa(123456789012345678.0), "1.2345678901234568e+17");
+    T_STREQ(dtoa(1e100), "1e+100");
     T_STREQ(dtoa(5e-324), "5e-324");
     T_STREQ(dtoa(1.7976931348623157e308), "1.7976931348623157e+308");
     T_STREQ(dtoa(1.0 / 3), "0.3333333333333333");
