@@ -149,6 +149,8 @@ extern const struct route trace_v2_routes[]; /* under /api/2.0/mlflow */
 extern const size_t trace_v2_routes_n;
 extern const struct route trace_correlation_routes[]; /* under /api/3.0/mlflow */
 extern const size_t trace_correlation_routes_n;
+extern const struct route trace_metrics_routes[]; /* under /api/3.0/mlflow */
+extern const size_t trace_metrics_routes_n;
 extern const struct route trace_artifact_routes[]; /* under both /ajax-api/<v>/mlflow only */
 extern const size_t trace_artifact_routes_n;
 extern const struct route assessment_routes[]; /* under /api/3.0/mlflow */

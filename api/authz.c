@@ -140,7 +140,7 @@ static const struct {
     {HTTP_POST, "/traces/batchGetInfos", R_TRACE(TR_BATCH)},
     {HTTP_POST, "/traces/search", R_TRACE(TR_SEARCH)},
     {HTTP_POST, "/traces/delete-traces", R_TRACE(TR_DELETE)},
-    {HTTP_POST, "/traces/metrics", R_AUTHED},                      /* not built: 404 */
+    {HTTP_POST, "/traces/metrics", R_TRACE(TR_METRICS)},
     {HTTP_POST, "/traces/calculate-filter-correlation", R_TRACE(TR_CORRELATION)},
     {HTTP_POST, "/traces/link-to-run", R_TRACE(TR_LINK)},
     {HTTP_GET, "/traces/{trace_id}", R_TRACE(TR_READ)},

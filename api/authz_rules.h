@@ -22,6 +22,7 @@ enum trace_rule {
     TR_BATCH,     /* every trace of trace_ids */
     TR_SEARCH,    /* every experiment of locations, and the tiers the filter reaches */
     TR_CORRELATION, /* every experiment of experiment_ids, the tiers its filters reach */
+    TR_METRICS,   /* every experiment of experiment_ids; assessments for their view */
     TR_DELETE,    /* delete-traces in experiment_id */
     TR_LINK,      /* link-to-run: update on the run, read on every trace */
     TR_ASSESS_CREATE, TR_ASSESS_READ, TR_ASSESS_UPDATE, TR_ASSESS_DELETE,

@@ -194,20 +194,45 @@ static int check_search(struct ctx *c)
     return can_read_in(c, eids, m, search_tiers(c, &filter, 1, true));
 }
 
+/* The body's experiment_ids, each as the experiment's canonical id; false when the field
+ * is no list of strings. */
+static bool experiment_ids_of(struct ctx *c, const char ***eids, size_t *n)
+{
+    const char **ids;
+    if (authz_list(c, "experiment_ids", &ids, n) != 0)
+        return false;
+    *eids = arena_calloc(c->r->arena, *n ? *n : 1, sizeof **eids);
+    for (size_t i = 0; i < *n; i++)
+        (*eids)[i] = authz_canon_exp(c, ids[i]);
+    return true;
+}
+
 /* CalculateTraceFilterCorrelation: READ on every experiment of experiment_ids, and the
  * tiers any of its three filters reaches (validate_can_read_traces_by_experiment_ids). */
 static int check_correlation(struct ctx *c)
 {
-    const char **ids;
+    const char **eids;
     size_t n;
-    if (authz_list(c, "experiment_ids", &ids, &n) != 0)
+    if (!experiment_ids_of(c, &eids, &n))
         return 0;
-    const char **eids = arena_calloc(c->r->arena, n ? n : 1, sizeof *eids);
-    for (size_t i = 0; i < n; i++)
-        eids[i] = authz_canon_exp(c, ids[i]);
     const char *filters[3] = {authz_field(c, "filter_string1"), authz_field(c, "filter_string2"),
                               authz_field(c, "base_filter")};
     return can_read_in(c, eids, n, search_tiers(c, filters, 3, false));
+}
+
+/* QueryTraceMetrics: READ on every experiment of experiment_ids and its traces, and on its
+ * assessments for the ASSESSMENTS view (validate_can_query_trace_metrics). */
+static int check_metrics(struct ctx *c)
+{
+    const char **eids;
+    size_t n;
+    if (!experiment_ids_of(c, &eids, &n))
+        return 0;
+    json_t *v = in_raw(&c->in, "view_type");
+    bool assessments = (json_is_integer(v) && json_integer_value(v) == 3) ||
+                       (json_is_string(v) && (strcmp(json_string_value(v), "ASSESSMENTS") == 0 ||
+                                              strcmp(json_string_value(v), "3") == 0));
+    return can_read_in(c, eids, n, assessments ? TIER_ASSESSMENT : 0);
 }
 
 /* DeleteTracesV3: READ on the experiment; DELETE on the trace tier, or without a trace grant
@@ -317,6 +342,8 @@ int authz_trace_check(struct ctx *c, enum trace_rule rule)
         return check_search(c);
     case TR_CORRELATION:
         return check_correlation(c);
+    case TR_METRICS:
+        return check_metrics(c);
     case TR_DELETE:
         return check_delete(c);
     case TR_LINK:

@@ -127,6 +127,7 @@ static const struct table mlflow_tables[] = {
 static const struct table auth_v3_tables[] = {
     {auth_v3_routes, &auth_v3_routes_n},
     {trace_correlation_routes, &trace_correlation_routes_n},
+    {trace_metrics_routes, &trace_metrics_routes_n},
     {trace_v3_routes, &trace_v3_routes_n},
     {assessment_routes, &assessment_routes_n},
     {trace_artifact_routes, &trace_artifact_routes_n}, /* last: /ajax-api only */

@@ -116,6 +116,27 @@ void trace_usage_put_metadata(struct jw *w, struct arena *a, const struct trace_
         jw_kstr(w, TRACE_META_COST, cost);
 }
 
+bool trace_usage_canonical(struct arena *a, const char *text, size_t n, bool cost, bool *given,
+                           struct sql_val *vals)
+{
+    struct kv md = {cost ? TRACE_META_COST : TRACE_META_TOKEN_USAGE, arena_strndup(a, text, n)};
+    struct trace_usage u;
+    trace_usage_from_metadata(&md, 1, &u);
+    const char *canon = cost ? dumps(a, trace_cost_keys, TRACE_COST_KINDS, u.has_cost, NULL,
+                                     u.cost)
+                             : dumps(a, trace_token_keys, TRACE_TOKEN_KINDS, u.has_tokens,
+                                     u.tokens, NULL);
+    if (!canon || strlen(canon) != n || memcmp(canon, text, n) != 0)
+        return false;
+    int kinds = cost ? TRACE_COST_KINDS : TRACE_TOKEN_KINDS;
+    for (int k = 0; k < kinds; k++) {
+        given[k] = cost ? u.has_cost[k] : u.has_tokens[k];
+        vals[k] = cost ? (struct sql_val){.type = SQL_REAL, .d = u.cost[k]}
+                       : (struct sql_val){.type = SQL_INT, .i = u.tokens[k]};
+    }
+    return true;
+}
+
 /* A value as Python's sum takes it: numbers, and bools as 0 or 1; anything else counts 0
  * (MLflow's sum would fail the request). */
 static double addend(const json_t *v)

@@ -21,6 +21,13 @@ void trace_usage_from_metadata(const struct kv *md, size_t n, struct trace_usage
  * value, written into the open object of w (a is for the text). */
 void trace_usage_put_metadata(struct jw *w, struct arena *a, const struct trace_usage *u);
 
+/* get_trace_analytics_metadata_filter's reading of a filter's value for the token counts
+ * (cost false) or the costs: true when text is exactly the metadata MLflow would write for
+ * some of trace_info's columns, and then for each column (in trace_token_keys' or
+ * trace_cost_keys' order) whether it has a value, and the value. */
+bool trace_usage_canonical(struct arena *a, const char *text, size_t n, bool cost, bool *given,
+                           struct sql_val *vals);
+
 /* A span's mlflow.chat.tokenUsage (cost false) or mlflow.llm.cost (cost true) attribute,
  * as its stored text, into u (_span_aggregation_node): counted when it is a JSON object. */
 void span_usage_from_attr(const char *text, size_t n, bool cost, struct span_usage *u);

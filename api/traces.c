@@ -571,15 +571,6 @@ static int h_link_to_run(struct ctx *c)
     return reply_empty(c);
 }
 
-/* POST /traces/metrics (QueryTraceMetrics): MLflow 3.17's trace metrics, built on its rollup
- * tables, which mltrack does not keep. A route so that it is answered as what it is (not as
- * a wrong method on /traces/{trace_id}). */
-static int h_not_built(struct ctx *c)
-{
-    return err_set(&c->e, ERR_ENDPOINT_NOT_FOUND,
-                   "POST %s: this MLflow endpoint is not implemented in mltrack", c->r->path);
-}
-
 /* Under /api/3.0/mlflow; literal paths before {trace_id}. */
 const struct route trace_v3_routes[] = {
     {HTTP_POST, "/traces", h_start_v3, 16 * MB, RF_TRACKING | RF_JSON, NULL},
@@ -588,9 +579,6 @@ const struct route trace_v3_routes[] = {
     {HTTP_POST, "/traces/batchGetInfos", h_batch_get_infos, 4 * MB, RF_TRACKING | RF_JSON, NULL},
     {HTTP_POST, "/traces/search", h_search_v3, 4 * MB, RF_TRACKING | RF_JSON, NULL},
     {HTTP_POST, "/traces/delete-traces", h_delete_traces, 4 * MB, RF_TRACKING | RF_JSON, NULL},
-    /* Not built: the body is not even read as JSON (RF_BINARY_IN), no database is taken. */
-    {HTTP_POST, "/traces/metrics", h_not_built, 1 * MB, RF_TRACKING | RF_NO_DB | RF_BINARY_IN,
-     NULL},
     {HTTP_GET, "/traces/{trace_id}", h_get_info_v3, 0, RF_TRACKING, NULL},
     {HTTP_PATCH, "/traces/{trace_id}/tags", h_set_tag, 1 * MB, RF_TRACKING, NULL},
     {HTTP_DELETE, "/traces/{trace_id}/tags", h_delete_tag, 64 * KB, RF_TRACKING, NULL},

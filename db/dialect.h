@@ -57,6 +57,10 @@ struct db_dialect {
      * lock serves every writer (SQLite); NULL where writers lock rows and one statement
      * holds up nobody else (PostgreSQL). */
     const char *row_id;
+    /* How a percentile of x at p (0-100) is aggregated: PostgreSQL's `percentile_cont(p /
+     * 100) WITHIN GROUP (ORDER BY x)`, or SQLite's `percentile(x, p)`, which
+     * db/sqlite_percentile.c defines on every connection as MLflow's store does. */
+    bool percentile_cont;
 };
 
 extern const struct db_dialect db_dialect_sqlite;

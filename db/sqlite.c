@@ -30,6 +30,7 @@ const struct db_dialect db_dialect_sqlite = {
     .backup_into_sql = "VACUUM INTO ?",
     .enforce_fk_sql = "PRAGMA foreign_keys = ON",
     .row_id = "rowid",
+    .percentile_cont = false,
 };
 
 struct db_stmt {
@@ -352,8 +353,8 @@ struct db *db_sqlite_open(const char *path_in, struct err *e)
     }
     sqlite3_busy_timeout(conn, 10000);
     sqlite3_extended_result_codes(conn, 1);
-    if (db_sqlite_regexp_register(conn) < 0) {
-        err_set(e, ERR_INTERNAL_ERROR, "cannot define regexp() on SQLite database '%s'", path);
+    if (db_sqlite_regexp_register(conn) < 0 || db_sqlite_percentile_register(conn) < 0) {
+        err_set(e, ERR_INTERNAL_ERROR, "cannot define functions on SQLite database '%s'", path);
         sqlite3_close_v2(conn);
         free(path);
         return NULL;

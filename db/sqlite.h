@@ -21,6 +21,10 @@ struct sqlite3 *db_sqlite_handle(struct db *db, const char **path, int *flags);
  * registers it, for RLIKE. 0, or -1 when SQLite refuses. */
 int db_sqlite_regexp_register(struct sqlite3 *conn);
 
+/* Defines the aggregate percentile(x, p) on conn (db/sqlite_percentile.c), as MLflow's store
+ * registers it for trace metrics. 0, or -1 when SQLite refuses. */
+int db_sqlite_percentile_register(struct sqlite3 *conn);
+
 /* The checkpointer (db/sqlite_checkpoint.c): db becomes the process's writer, with no
  * auto-checkpoints on the request path; a background thread checkpoints on its own
  * connection instead. 0, or -1 when the thread cannot start. */

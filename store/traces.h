@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "../query/filter.h"
+#include "../query/trace_metrics.h"
 #include "model.h"
 #include "store.h"
 
@@ -193,6 +194,18 @@ struct trace_correlation_counts {
 int trace_correlation_counts(struct sctx *c, const int64_t *experiment_ids, size_t nexp,
                              const struct filter *universe, const struct filter *f1,
                              const struct filter *f2, struct trace_correlation_counts *out);
+
+/* MLflow 3.17's query_trace_metrics over the raw rows (store/trace_metrics.c; the query and
+ * its rules are query/trace_metrics.h's): one data point a group, in the groups' order, at
+ * most q->limit. A group with a NULL dimension or no value at all is no data point. */
+struct trace_metric_point {
+    double bucket_ms;   /* the time bucket's start, when q->interval_s */
+    const char **dims;  /* q->ndims, in q->dims' order */
+    double *value;      /* q->naggs, in q->aggs' order; has[i] false for a NULL */
+    bool *has;
+};
+int trace_metrics_query(struct sctx *c, const struct tm_query *q, struct trace_metric_point **out,
+                        size_t *n);
 
 /* ---- assessments (store/assessments.c): feedback and expectations on a trace ---- */
 

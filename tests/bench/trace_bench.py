@@ -7,6 +7,8 @@
   search   POST /api/3.0/mlflow/traces/search over --traces traces (100,000), filter
            "trace.status = 'OK' AND tags.team = 't7'", 100 results
   get      GET /api/3.0/mlflow/traces/get of a 1,000-span trace
+  metrics  POST /api/3.0/mlflow/traces/metrics over the same traces: the spans counted by
+           type and status; the latency (mean, p99) of the traces of one tag, by hour
 
 mltrack ingests every trace. mlflow server's ingest is timed on a database of its own
 (--mlflow-batches batches after a warm-up: at its rate 100,000 traces would take hours); its
@@ -253,6 +255,16 @@ def big_trace(port, exp):
 
 WARMUP_BATCHES = 5  # untimed, before each server's timed ingest
 SEARCH = {"filter": "trace.status = 'OK' AND tags.team = 't7'", "max_results": 100}
+METRICS = {  # QueryTraceMetrics requests, without experiment_ids
+    "spans": {"view_type": "SPANS", "metric_name": "span_count",
+              "aggregations": [{"aggregation_type": "COUNT"}],
+              "dimensions": ["span_type", "span_status"]},
+    "latency": {"view_type": "TRACES", "metric_name": "latency",
+                "aggregations": [{"aggregation_type": "AVG"},
+                                 {"aggregation_type": "PERCENTILE", "percentile_value": 99}],
+                "filters": ["trace.tag.team = 't7'"], "time_interval_seconds": 3600,
+                "start_time_ms": 0, "end_time_ms": 4_102_444_800_000},
+}
 BIG_TRACE_ID = (0xBEEF << 96).to_bytes(16, "big")  # beyond the ids make_batch gives
 BIG_TRACE = "tr-" + BIG_TRACE_ID.hex()
 
@@ -279,7 +291,13 @@ def read_side(srv, exp, args):
     timed(srv.port, "GET", get_path, n=3)
     search = timed(srv.port, "POST", "/api/3.0/mlflow/traces/search", q, n=args.repeat)
     get = timed(srv.port, "GET", get_path, n=args.repeat)
-    return search, get
+    metrics = {}
+    for name, body in METRICS.items():
+        body = json.dumps(dict(body, experiment_ids=[exp]))
+        timed(srv.port, "POST", "/api/3.0/mlflow/traces/metrics", body, n=1)
+        metrics[name] = timed(srv.port, "POST", "/api/3.0/mlflow/traces/metrics", body,
+                              n=max(3, args.repeat // 4))
+    return search, get, metrics
 
 
 def run_mltrack(args):
@@ -301,11 +319,12 @@ def run_mltrack(args):
         # Reads on a settled database, as mlflow server's are (it opens a copy made after
         # mltrack's clean stop): writes paused, the checkpointer empties the WAL.
         time.sleep(2)
-        search, get = read_side(srv, exp, args)
+        search, get, metrics = read_side(srv, exp, args)
         rss = srv.rss()[0]
     finally:
         srv.stop()  # a clean stop empties the WAL into m.db
-    return {"ingest": rate, "search": search, "get": get, "rss": rss, "exp": exp,
+    return {"ingest": rate, "search": search, "get": get, "metrics": metrics, "rss": rss,
+            "exp": exp,
             "traces": max(args.traces, filled), "db": os.path.join(srv.tmp, "m.db"),
             "tmp": srv.tmp}
 
@@ -333,11 +352,12 @@ def run_mlflow(args, m):
     srv = Server("mlflow", mlflow_argv(copy), None, False)
     srv.start(300)
     try:
-        search, get = read_side(srv, m["exp"], args)
+        search, get, metrics = read_side(srv, m["exp"], args)
         rss = srv.rss()[0]
     finally:
         srv.stop()
-    return {"ingest": rate, "search": search, "get": get, "rss": rss, "traces": m["traces"]}
+    return {"ingest": rate, "search": search, "get": get, "metrics": metrics, "rss": rss,
+            "traces": m["traces"]}
 
 
 def main():
@@ -371,6 +391,11 @@ def main():
         % m["traces"], m["search"], f and f["search"], lambda v: "%.2f ms" % (v * 1000), False)
     row("get of a 1,000-span trace (the same one)", m["get"], f and f["get"],
         lambda v: "%.2f ms" % (v * 1000), False)
+    ms = lambda v: "%.1f ms" % (v * 1000)  # noqa: E731
+    row("metrics: spans counted by type and status, the same traces' spans",
+        m["metrics"]["spans"], f and f["metrics"]["spans"], ms, False)
+    row("metrics: latency (mean, p99) of one tag's traces, by hour",
+        m["metrics"]["latency"], f and f["metrics"]["latency"], ms, False)
     row("RSS after the run (MB)", m["rss"], f and f["rss"], lambda v: "%.0f" % v, False)
 
 

@@ -1,6 +1,6 @@
 /* libFuzzer target for the search grammar: every input is parsed as a filter of each search
- * kind and as order_by items (one per line); accepted filters are also turned into SQL for
- * both dialects, and the message about a refused one is well-formed UTF-8 when the input
+ * kind, as order_by items (one per line) and as a trace metrics filter; accepted filters
+ * are also turned into SQL for both dialects, and the message about a refused one is well-formed UTF-8 when the input
  * was. The input is also an RLIKE pattern: translated from Python's re into POSIX
  * (base/pyre.c) and, when accepted, compiled and run by glibc as SQLite's regexp() does.
  * As a libFuzzer binary (tests/fuzz/run.py builds and runs it):
@@ -20,6 +20,7 @@
 #include "base/utf8.h"
 #include "query/filter.h"
 #include "query/search_sql.h"
+#include "query/trace_metrics.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -69,6 +70,35 @@ static void build_sql(struct arena *a, const struct filter *f, const struct orde
         }
         buf_release(&sql);
     }
+}
+
+/* The input as one trace metrics filter (query/trace_metrics.h); when accepted, the SQL of
+ * every view with it, bucketed and not, in both dialects. */
+static void metrics_filter(struct arena *a, const char *s, size_t size, bool wellformed)
+{
+    struct tm_filter f;
+    struct err e;
+    err_clear(&e);
+    if (tm_filter_parse(a, s, size, &f, &e) != 0) {
+        if (wellformed && !utf8_valid(e.msg, strlen(e.msg)))
+            abort();
+        return;
+    }
+    f.canonical = f.usage != TMU_NONE;
+    static const int64_t ids[] = {1, 2};
+    static const int dims[] = {0};
+    static const struct tm_agg aggs[] = {{TM_COUNT, 0}, {TM_PERCENTILE, 50}};
+    for (int view = TM_TRACES; view <= TM_ASSESSMENTS; view++)
+        for (int k = 0; k < 4; k++) {
+            struct tm_query q = {ids, 2, (enum tm_view)view, 0, aggs, 2, dims, 1, &f, 1,
+                                 k & 1 ? 60 : 0, true, true, INT64_MIN, INT64_MAX, 10};
+            struct buf sql;
+            buf_init(&sql, 1 << 20);
+            struct sql_val *v;
+            size_t n;
+            tm_sql(a, k & 2 ? &db_dialect_postgresql : &db_dialect_sqlite, &q, &sql, &v, &n, &e);
+            buf_release(&sql);
+        }
 }
 
 static void rlike_pattern(const char *s, size_t size)
@@ -133,6 +163,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         else if (wellformed && !utf8_valid(e.msg, strlen(e.msg)))
             abort();
     }
+    metrics_filter(&a, s, size, wellformed);
     arena_release(&a);
     rlike_pattern(s, size);
     return 0;

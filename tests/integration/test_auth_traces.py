@@ -176,16 +176,22 @@ def correlation_status(srv, user, pw, exps, f1, f2, base=None):
     return r.status_code
 
 
-def test_filter_correlation_needs_read_on_every_experiment_and_the_filters_tiers(login, srv):
+def hidden_and_shown(login, prefix):
+    """Two experiments with a trace each; bob denied the first, carol every assessment."""
     tc, admin = login("admin", ADMIN_PW)
     bob, bpw = new_user(admin)
     carol, cpw = new_user(admin)
-    exp = tc.create_experiment(uniq("corr-hidden"))
-    other = tc.create_experiment(uniq("corr-shown"))
+    exp = tc.create_experiment(uniq(prefix + "-hidden"))
+    other = tc.create_experiment(uniq(prefix + "-shown"))
     trace_into(exp)
     trace_into(other)
     admin.grant_user_permission(bob, "experiment", exp, "DENY")
     admin.grant_user_permission(carol, "assessment", "*", "DENY")
+    return bob, bpw, carol, cpw, exp, other
+
+
+def test_filter_correlation_needs_read_on_every_experiment_and_the_filters_tiers(login, srv):
+    bob, bpw, carol, cpw, exp, other = hidden_and_shown(login, "corr")
     tags = ("tags.a = '1'", "tags.b = '1'")
     assert correlation_status(srv, bob, bpw, [other], *tags) == 200
     assert correlation_status(srv, bob, bpw, [exp], *tags) == 403
@@ -198,6 +204,24 @@ def test_filter_correlation_needs_read_on_every_experiment_and_the_filters_tiers
                               "feedback.quality = 'good'") == 403
     assert correlation_status(srv, carol, cpw, [other], *tags,
                               base="feedback.quality = 'good'") == 403
+
+
+def metrics_status(srv, user, pw, exps, view="TRACES"):
+    metric = {"TRACES": "trace_count", "ASSESSMENTS": "assessment_count"}[view]
+    r = requests.post(srv.url + "/api/3.0/mlflow/traces/metrics", auth=(user, pw), json={
+        "experiment_ids": exps, "view_type": view, "metric_name": metric,
+        "aggregations": [{"aggregation_type": "COUNT"}]})
+    return r.status_code
+
+
+def test_trace_metrics_need_read_on_every_experiment_and_assessments_for_theirs(login, srv):
+    bob, bpw, carol, cpw, exp, other = hidden_and_shown(login, "metrics")
+    assert metrics_status(srv, bob, bpw, [other]) == 200
+    assert metrics_status(srv, bob, bpw, [exp]) == 403
+    assert metrics_status(srv, bob, bpw, [other, exp]) == 403
+    assert metrics_status(srv, carol, cpw, [other]) == 200
+    assert metrics_status(srv, carol, cpw, [other], "ASSESSMENTS") == 403
+    assert metrics_status(srv, bob, bpw, [other], "ASSESSMENTS") == 200
 
 
 def test_deleting_traces_needs_delete_on_the_trace_tier_or_the_experiment(login):

@@ -304,16 +304,3 @@ def test_start_trace_refuses_an_assessment_without_value(traced, api, client):
                          "source": {"source_type": "HUMAN", "source_id": "a"}}]}}})
     assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Unknown assessment type: None")
     assert list(client.search_traces(locations=[traced], include_spans=False)) == []
-
-
-@pytest.mark.mltrack_only(reason="mlflow server implements the trace metrics route")
-@pytest.mark.parametrize("path", ["/api/3.0/mlflow/traces/metrics",
-                                  "/ajax-api/3.0/mlflow/traces/metrics"])
-def test_trace_metrics_route_is_not_built(api, path):
-    r = api.post(path, json={"experiment_ids": ["0"], "view_type": "TRACES"})
-    body = assert_error(r, 404, "ENDPOINT_NOT_FOUND", "not implemented in mltrack")
-    assert "method not allowed" not in body["message"]
-    assert path in body["message"]
-    # Without a JSON body too: the answer does not depend on what was sent.
-    r = api.post(path, data=b"\x00not json", headers={"Content-Type": "text/plain"})
-    assert_error(r, 404, "ENDPOINT_NOT_FOUND", "not implemented in mltrack")
