@@ -880,6 +880,10 @@ test('traces: the Traces tab lists an experiment\'s traces, searches them, and a
   assert(states.join() === 'ERROR,OK', `statuses: ${states}`);
   const toks = await page.$$eval('table.traces tbody tr td.tokens', (c) => c.map((x) => x.textContent));
   assert(toks.join() === ',150', `the LLM's tokens on the OK trace only: ${toks}`);
+  // The experiment in figures (traces/metrics): both traces, the failed one, the tokens.
+  await page.waitForFunction(() => document.querySelector('.trace-figures')?.textContent);
+  const figures = await page.textContent('.trace-figures');
+  assert(/^2 traces · 1 failed · latency p50 [\d.]+ m?s, p90 [\d.]+ m?s · 150 tokens$/.test(figures), `figures: ${figures}`);
   await page.fill('input.trace-filter', "tags.team = 'search'");
   await page.press('input.trace-filter', 'Enter');
   await page.waitForFunction(() => document.querySelectorAll('table.traces tbody tr').length === 1);

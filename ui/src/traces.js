@@ -34,6 +34,32 @@ function statusBadge(state) {
   return h('span', { class: `status-badge ${cls}` }, s || '—');
 }
 
+// The experiment's traces in figures, from traces/metrics: how many, how many failed, the
+// latency's median and 90th percentile, the tokens. The search box does not narrow them
+// (the metrics filter is another grammar); a server without the route shows none.
+async function traceFigures(expId) {
+  const ask = (metric, aggregations, more) => mlflow3('POST', 'traces/metrics', {
+    experiment_ids: [expId], view_type: 'TRACES', metric_name: metric, aggregations, ...more,
+  }).then((r) => r.data_points || []);
+  const pct = (p) => ({ aggregation_type: 'PERCENTILE', percentile_value: p });
+  const [byState, lat, tok] = await Promise.all([
+    ask('trace_count', [{ aggregation_type: 'COUNT' }], { dimensions: ['trace_status'] }),
+    ask('latency', [pct(50), pct(90)]),
+    ask('total_tokens', [{ aggregation_type: 'SUM' }]),
+  ]);
+  const count = (s) => byState.filter((p) => !s || p.dimensions.trace_status === s)
+    .reduce((n, p) => n + p.values.COUNT, 0);
+  const total = count();
+  if (!total) return '';
+  const parts = [`${total.toLocaleString('en-US')} trace${total === 1 ? '' : 's'}`,
+    `${count('ERROR').toLocaleString('en-US')} failed`];
+  const l = (lat[0] || {}).values || {};
+  if (l['P50.0'] !== undefined) parts.push(`latency p50 ${latency(l['P50.0'])}, p90 ${latency(l['P90.0'])}`);
+  const t = ((tok[0] || {}).values || {}).SUM;
+  if (t !== undefined) parts.push(`${t.toLocaleString('en-US')} tokens`);
+  return parts.join(' · ');
+}
+
 export async function tracesPage(root, expId, q) {
   root.appendChild(spinner());
   const { experiment } = await mlflow('GET', 'experiments/get', { experiment_id: expId });
@@ -46,10 +72,12 @@ export async function tracesPage(root, expId, q) {
     h('thead', null, h('tr', null, ['Trace', 'Name', 'Status', 'Request time', 'Latency', 'Tokens', 'Request', 'Tags'].map((x) => h('th', null, x)))),
     body);
   const note = h('p', { class: 'muted' });
+  const figures = h('p', { class: 'muted trace-figures' });
+  traceFigures(expId).then((t) => { figures.textContent = t; }, () => {});
   const more = h('button', { hidden: true, onclick: () => load(false) }, 'Load more');
   root.append(h('div', { class: 'page-head' },
     h('div', { class: 'crumbs' }, h('a', { href: '#/experiments' }, 'Experiments')),
-    h('h1', null, experiment.name)), experimentTabs(expId, 'traces'),
+    h('h1', null, experiment.name)), experimentTabs(expId, 'traces'), figures,
   h('form', { class: 'trace-search', onsubmit: (e) => { e.preventDefault(); search(); } },
     filter, h('button', { type: 'submit' }, 'Search')), list, note, more);
   let token = null;
