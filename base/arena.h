@@ -19,6 +19,9 @@ void arena_init(struct arena *a);
 void arena_release(struct arena *a);
 /* Keeps the first block and forgets the rest, for reuse by the same thread. */
 void arena_reset(struct arena *a);
+/* Frees the blocks that released and reset arenas left for others to reuse (at most
+ * 16 MiB); returns how many. Any thread, at any time. */
+int arena_pool_drain(void);
 
 /* Aligned to 16 bytes, zero-filled. n may be 0. */
 void *arena_alloc(struct arena *a, size_t n);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../base/arena.h"
 #include "../base/util.h"
 #include "../db/writer.h"
 #include "../store/store.h"
@@ -106,6 +107,7 @@ static void *sweeper_main(void *arg)
             continue;
         db_writer_release_memory();
         store_release_idle_memory();
+        arena_pool_drain();
         trim();
         swept = now;
     }

@@ -27,6 +27,33 @@ static void test_arena(void)
     arena_release(&a);
 }
 
+/* A block that a reset gives up is what the next arena that grows gets, zero-filled where
+ * arena_alloc promises it; an arena's first block never comes from the pool (a reset keeps
+ * it); arena_pool_drain frees what is left. */
+static void test_arena_pool(void)
+{
+    arena_pool_drain();
+    struct arena a, b;
+    arena_init(&a);
+    char *first = arena_alloc(&a, 100);
+    unsigned char *big = arena_alloc(&a, 200 << 10); /* a block of 256 KiB */
+    memset(big, 0xab, 200 << 10);
+    arena_reset(&a);
+    T_CHECK(arena_alloc(&a, 100) == first);
+    arena_init(&b);
+    T_CHECK(arena_alloc(&b, 100) != (void *)big);
+    unsigned char *again = arena_alloc(&b, 100 << 10);
+    T_CHECK(again == big);
+    size_t nonzero = 0;
+    for (size_t i = 0; i < 100 << 10; i++)
+        nonzero += again[i] != 0;
+    T_CHECK(nonzero == 0);
+    arena_release(&b);
+    arena_release(&a);
+    T_CHECK(arena_pool_drain() == 1);
+    T_CHECK(arena_pool_drain() == 0);
+}
+
 static void test_buf_cap(void)
 {
     struct buf b;
@@ -263,6 +290,7 @@ int main(void)
     T_RUN(test_dtoa_fixed);
     T_RUN(test_dtoa_roundtrip);
     T_RUN(test_arena);
+    T_RUN(test_arena_pool);
     T_RUN(test_buf_cap);
     T_RUN(test_parse_i64);
     T_RUN(test_parse_double);
