@@ -11,6 +11,7 @@
 #include "../query/filter.h"
 #include "../store/traces.h"
 #include "api.h"
+#include "trace_usage.h"
 
 #define JEFFREYS_PRIOR 0.5 /* MLflow's smoothing for npmi_smoothed */
 
@@ -47,7 +48,10 @@ static void npmi_of(const struct trace_correlation_counts *k, double *npmi, doub
 static int parse_under(struct ctx *c, const char *base, const char *s, struct filter *f)
 {
     const char *t = base ? arena_printf(c->s.a, "%s and %s", base, s) : s;
-    return filter_parse(c->s.a, SEARCH_TRACES, t, strlen(t), f, &c->e);
+    if (filter_parse(c->s.a, SEARCH_TRACES, t, strlen(t), f, &c->e) != 0)
+        return -1;
+    trace_usage_filter_read(c->s.a, f);
+    return 0;
 }
 
 static int h_correlation(struct ctx *c)

@@ -129,9 +129,8 @@ static int read_filters(struct ctx *c, struct tm_filter **out, size_t *n)
         struct tm_filter *f = &(*out)[i];
         if (tm_filter_parse(c->s.a, s[i], strlen(s[i]), f, &c->e) != 0)
             return -1;
-        if (f->usage != TMU_NONE)
-            f->canonical = trace_usage_canonical(c->s.a, f->value.p, f->value.n,
-                                                 f->usage == TMU_COST, f->given, f->col);
+        if (f->usage != USAGE_NONE)
+            trace_usage_canonical(c->s.a, f->value.p, f->value.n, f->usage, &f->match);
     }
     return 0;
 }

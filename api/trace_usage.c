@@ -116,9 +116,11 @@ void trace_usage_put_metadata(struct jw *w, struct arena *a, const struct trace_
         jw_kstr(w, TRACE_META_COST, cost);
 }
 
-bool trace_usage_canonical(struct arena *a, const char *text, size_t n, bool cost, bool *given,
-                           struct sql_val *vals)
+void trace_usage_canonical(struct arena *a, const char *text, size_t n, enum usage_kind kind,
+                           struct usage_match *m)
 {
+    memset(m, 0, sizeof *m);
+    bool cost = kind == USAGE_COST;
     struct kv md = {cost ? TRACE_META_COST : TRACE_META_TOKEN_USAGE, arena_strndup(a, text, n)};
     struct trace_usage u;
     trace_usage_from_metadata(&md, 1, &u);
@@ -127,14 +129,27 @@ bool trace_usage_canonical(struct arena *a, const char *text, size_t n, bool cos
                              : dumps(a, trace_token_keys, TRACE_TOKEN_KINDS, u.has_tokens,
                                      u.tokens, NULL);
     if (!canon || strlen(canon) != n || memcmp(canon, text, n) != 0)
-        return false;
+        return;
+    m->canonical = true;
     int kinds = cost ? TRACE_COST_KINDS : TRACE_TOKEN_KINDS;
     for (int k = 0; k < kinds; k++) {
-        given[k] = cost ? u.has_cost[k] : u.has_tokens[k];
-        vals[k] = cost ? (struct sql_val){.type = SQL_REAL, .d = u.cost[k]}
-                       : (struct sql_val){.type = SQL_INT, .i = u.tokens[k]};
+        m->given[k] = cost ? u.has_cost[k] : u.has_tokens[k];
+        m->col[k] = cost ? (struct sql_val){.type = SQL_REAL, .d = u.cost[k]}
+                         : (struct sql_val){.type = SQL_INT, .i = u.tokens[k]};
     }
-    return true;
+}
+
+void trace_usage_filter_read(struct arena *a, struct filter *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        struct filter_clause *fc = &f->clauses[i];
+        enum usage_kind u = usage_kind_of(fc->key);
+        if (fc->entity != FILTER_METADATA || u == USAGE_NONE || fc->vtype != FILTER_V_STRING)
+            continue;
+        struct usage_match *m = arena_alloc(a, sizeof *m);
+        trace_usage_canonical(a, fc->s.p, fc->s.n, u, m);
+        fc->usage = m;
+    }
 }
 
 /* A value as Python's sum takes it: numbers, and bools as 0 or 1; anything else counts 0

@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../query/filter.h"
+#include "../query/usage_match.h"
 #include "../store/model.h"
 #include "../store/traces.h"
 #include "jw.h"
@@ -21,12 +23,15 @@ void trace_usage_from_metadata(const struct kv *md, size_t n, struct trace_usage
  * value, written into the open object of w (a is for the text). */
 void trace_usage_put_metadata(struct jw *w, struct arena *a, const struct trace_usage *u);
 
-/* get_trace_analytics_metadata_filter's reading of a filter's value for the token counts
- * (cost false) or the costs: true when text is exactly the metadata MLflow would write for
- * some of trace_info's columns, and then for each column (in trace_token_keys' or
- * trace_cost_keys' order) whether it has a value, and the value. */
-bool trace_usage_canonical(struct arena *a, const char *text, size_t n, bool cost, bool *given,
-                           struct sql_val *vals);
+/* get_trace_analytics_metadata_filter's reading of a filter's value for a kind's columns,
+ * into m: canonical when text is exactly the metadata MLflow would write for some of them,
+ * and then each column's value. */
+void trace_usage_canonical(struct arena *a, const char *text, size_t n, enum usage_kind kind,
+                           struct usage_match *m);
+
+/* The same reading for every = and != clause of a trace search filter on the two keys
+ * (filter_clause.usage), before the SQL is built. */
+void trace_usage_filter_read(struct arena *a, struct filter *f);
 
 /* A span's mlflow.chat.tokenUsage (cost false) or mlflow.llm.cost (cost true) attribute,
  * as its stored text, into u (_span_aggregation_node): counted when it is a JSON object. */

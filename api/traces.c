@@ -469,6 +469,7 @@ static int h_search_v3(struct ctx *c)
         return -1;
     if (tok && *tok && page_token_parse_offset(c->s.a, tok, strlen(tok), &offset, &c->e) != 0)
         return -1;
+    trace_usage_filter_read(c->s.a, &f);
     struct trace_search_q q = {exps, ne, &f, &ob, offset, max};
     struct trace_info *infos;
     size_t n;

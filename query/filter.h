@@ -25,6 +25,8 @@
 #include "../base/err.h"
 #include "../base/util.h"
 
+struct usage_match;
+
 #define FILTER_MAX_LEN (64 * 1024)
 #define FILTER_MAX_CLAUSES 100
 #define FILTER_MAX_LIST 10000
@@ -139,6 +141,9 @@ struct filter_clause {
     struct str *list;      /* FILTER_V_STRLIST: nlist items */
     int64_t *ilist;        /* FILTER_V_INTLIST: nlist items */
     size_t nlist;
+    /* Traces: an = or != on a reserved usage key (usage_match.h), its value as the API read
+     * it (trace_usage_filter_read); NULL matches nothing. */
+    const struct usage_match *usage;
 };
 
 struct filter {

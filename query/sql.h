@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "search_sql.h"
+#include "usage_match.h"
 
 struct sb {
     struct arena *a;
@@ -41,6 +42,11 @@ void sb_order_nulls_last(struct sb *sb, bool *first, const char *col, bool desc)
 void sb_page(struct sb *sb, const struct search_page *pg);
 /* Hands out the binds; INVALID_PARAMETER_VALUE when the query grew too large. */
 int sb_finish(struct sb *sb, struct sql_val **binds, size_t *nbinds, struct err *e);
+
+/* The analytics columns of a reserved metadata key (usage_match.h), on trace_info: match's
+ * values ("1 = 0" when m is NULL or not canonical), and any of them set. */
+void sb_usage_match(struct sb *sb, enum usage_kind u, const struct usage_match *m);
+void sb_usage_present(struct sb *sb, enum usage_kind u);
 
 bool filter_has(const struct filter *f);
 bool order_has(const struct order_by *o);

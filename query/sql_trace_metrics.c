@@ -82,23 +82,7 @@ static const char *trace_id_col(const struct tm_query *q)
 static void usage_filter(struct sb *sb, const struct tm_query *q, const struct tm_filter *f)
 {
     on_trace(sb, q);
-    if (!f->canonical) {
-        sb_puts(sb, "1 = 0");
-    } else {
-        size_t n;
-        const char *const *cols = tm_usage_columns(f->usage, &n);
-        sb_puts(sb, "(");
-        for (size_t i = 0; i < n; i++) {
-            buf_printf(sb->b, "%strace_info.%s", i ? " AND " : "", cols[i]);
-            if (!f->given[i]) {
-                sb_puts(sb, " IS NULL");
-                continue;
-            }
-            sb_puts(sb, " = ");
-            *sb_bind(sb) = f->col[i];
-        }
-        sb_puts(sb, ")");
-    }
+    sb_usage_match(sb, f->usage, &f->match);
     close_on_trace(sb, q);
 }
 
@@ -137,7 +121,7 @@ static int one_filter(struct sb *sb, const struct tm_query *q, const struct tm_f
             trace_column_is(sb, q, "trace_info.session_id", f->value);
             return 0;
         }
-        if (f->usage != TMU_NONE) {
+        if (f->usage != USAGE_NONE) {
             usage_filter(sb, q, f);
             return 0;
         }

@@ -132,6 +132,39 @@ static void assessment_conds(struct sb *sb, const struct filter_clause *fc, bool
     }
 }
 
+
+/* get_trace_analytics_metadata_filter: the token usage and the cost are trace_info's
+ * columns in MLflow 3.17's schema, not metadata rows. IS [NOT] NULL asks whether any column
+ * is set; = wants the value's columns exactly; != any set, and not those. */
+static int usage_clause(struct sb *sb, enum usage_kind u, const struct filter_clause *fc,
+                        struct err *e)
+{
+    switch (fc->op) {
+    case FILTER_IS_NULL:
+        sb_puts(sb, "NOT ");
+        sb_usage_present(sb, u);
+        return 0;
+    case FILTER_IS_NOT_NULL:
+        sb_usage_present(sb, u);
+        return 0;
+    case FILTER_EQ:
+        sb_usage_match(sb, u, fc->usage);
+        return 0;
+    case FILTER_NE:
+        sb_puts(sb, "(");
+        sb_usage_present(sb, u);
+        sb_puts(sb, " AND NOT ");
+        sb_usage_match(sb, u, fc->usage);
+        sb_puts(sb, ")");
+        return 0;
+    default:
+        return err_set(e, ERR_INVALID_PARAMETER_VALUE,
+                       "Comparator '%s' is not supported for reserved metadata '%s'. Only '=', "
+                       "'!=', 'IS NULL', and 'IS NOT NULL' are supported.",
+                       filter_op_name(fc->op), fc->key.p);
+    }
+}
+
 /* A feedback/expectation clause: the trace has a matching valid assessment, or shares its
  * session with a trace that has a matching session-level one (an assessment whose
  * metadata names the session), among the searched experiments. IS NULL is the negation of
@@ -201,6 +234,8 @@ static int trace_clause(struct sb *sb, const struct search_traces_q *q,
         kv_clause(sb, true, fc->key, fc);
         return 0;
     case FILTER_METADATA:
+        if (usage_kind_of(fc->key) != USAGE_NONE)
+            return usage_clause(sb, usage_kind_of(fc->key), fc, e);
         /* The session is a column of trace_info in MLflow 3.17's schema, not a row. */
         if (str_eq(fc->key, SESSION_META)) {
             if (fc->op == FILTER_IS_NULL || fc->op == FILTER_IS_NOT_NULL)

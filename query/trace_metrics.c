@@ -195,17 +195,6 @@ out:
 
 /* ---- the metrics filter ---- */
 
-static const char *const token_columns[] = {
-    "input_tokens",      "output_tokens", "total_tokens", "cache_read_input_tokens",
-    "cache_creation_input_tokens", "cache_creation_input_tokens_above_1hr"};
-static const char *const cost_columns[] = {"input_cost", "output_cost", "total_cost"};
-
-const char *const *tm_usage_columns(enum tm_usage u, size_t *n)
-{
-    *n = u == TMU_TOKENS ? N(token_columns) : u == TMU_COST ? N(cost_columns) : 0;
-    return u == TMU_TOKENS ? token_columns : u == TMU_COST ? cost_columns : NULL;
-}
-
 struct entity {
     const char *view, *name;
     bool key; /* required, else refused */
@@ -362,8 +351,6 @@ int tm_filter_parse(struct arena *a, const char *s, size_t n, struct tm_filter *
                        en->name, snip_len(v), v.p);
     }
     if (out->what == TMF_TRACE_METADATA)
-        out->usage = str_eq(out->key, "mlflow.trace.tokenUsage") ? TMU_TOKENS
-                     : str_eq(out->key, "mlflow.trace.cost")     ? TMU_COST
-                                                                 : TMU_NONE;
+        out->usage = usage_kind_of(out->key);
     return 0;
 }

@@ -21,6 +21,7 @@
 #include "../base/err.h"
 #include "../base/util.h"
 #include "../db/db.h"
+#include "usage_match.h"
 
 /* MetricViewType and AggregationType, with their proto numbers. */
 enum tm_view { TM_TRACES = 1, TM_SPANS = 2, TM_ASSESSMENTS = 3 };
@@ -56,27 +57,16 @@ enum tm_filter_what {
     TMF_ASSESSMENT_NAME,
     TMF_ASSESSMENT_TYPE,
 };
-/* trace_info's analytics columns a metadata key stands for (MLflow's
- * TRACE_ANALYTICS_COLUMNS_BY_METADATA_KEY): the token counts, the costs. */
-enum tm_usage { TMU_NONE, TMU_TOKENS, TMU_COST };
-#define TM_USAGE_COLUMNS 6 /* the most columns one of them has */
 struct tm_filter {
     enum tm_filter_what what;
     struct str key; /* tag and metadata */
     struct str value;
-    enum tm_usage usage; /* metadata mlflow.trace.tokenUsage / mlflow.trace.cost */
-    /* For usage filters, filled by the caller, which reads the value's JSON: whether it is
-     * the exact text MLflow would write for some columns (else nothing matches), and then
-     * each column's value (given false: the column must be NULL). */
-    bool canonical;
-    bool given[TM_USAGE_COLUMNS];
-    struct sql_val col[TM_USAGE_COLUMNS];
+    enum usage_kind usage; /* metadata mlflow.trace.tokenUsage / mlflow.trace.cost */
+    struct usage_match match; /* for those, filled by the caller (trace_usage_canonical) */
 };
 /* Parses one filter string. 0, or -1 with e set. Strings point into s or the arena. */
 int tm_filter_parse(struct arena *a, const char *s, size_t n, struct tm_filter *out,
                     struct err *e);
-/* The trace_info columns of a usage kind, in MLflow's order; their number in *n. */
-const char *const *tm_usage_columns(enum tm_usage u, size_t *n);
 
 struct tm_query {
     const int64_t *experiment_ids;

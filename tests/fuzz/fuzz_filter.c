@@ -21,6 +21,7 @@
 #include "query/filter.h"
 #include "query/search_sql.h"
 #include "query/trace_metrics.h"
+#include "query/usage_match.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -84,7 +85,7 @@ static void metrics_filter(struct arena *a, const char *s, size_t size, bool wel
             abort();
         return;
     }
-    f.canonical = f.usage != TMU_NONE;
+    f.match.canonical = f.usage != USAGE_NONE;
     static const int64_t ids[] = {1, 2};
     static const int dims[] = {0};
     static const struct tm_agg aggs[] = {{TM_COUNT, 0}, {TM_PERCENTILE, 50}};
@@ -157,8 +158,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             filter_parse_order_by(&a, kinds[k], items, nitems, &ob, &e) != 0)
             ob.n = 0;
         err_clear(&e);
-        if (filter_parse(&a, kinds[k], s, size, &f, &e) == 0)
+        if (filter_parse(&a, kinds[k], s, size, &f, &e) == 0) {
             build_sql(&a, &f, &ob);
+            /* Trace clauses on the usage keys once more, as read canonical by the API
+             * (trace_usage_filter_read): their columns bound. */
+            static const struct usage_match canonical = {
+                .canonical = true, .given = {true, false, true}, .col = {{.type = SQL_INT}}};
+            bool usage = false;
+            for (size_t i = 0; i < f.n; i++)
+                if (kinds[k] == SEARCH_TRACES && usage_kind_of(f.clauses[i].key) != USAGE_NONE) {
+                    f.clauses[i].usage = &canonical;
+                    usage = true;
+                }
+            if (usage)
+                build_sql(&a, &f, &ob);
+        }
         /* Messages quote the input cut at characters (query/text.h snip_len). */
         else if (wellformed && !utf8_valid(e.msg, strlen(e.msg)))
             abort();

@@ -231,6 +231,51 @@ def test_session_metadata_and_session_assessments(traced, client):
     assert found(client, traced, "feedback.tone IS NOT NULL") == [c]
 
 
+def with_usage(tokens=None, cost=None):
+    with mlflow.start_span(name="llm", span_type="LLM") as s:
+        if tokens:
+            s.set_attribute("mlflow.chat.tokenUsage", tokens)
+        if cost:
+            s.set_attribute("mlflow.llm.cost", cost)
+    mlflow.flush_trace_async_logging()
+    return mlflow.get_last_active_trace_id()
+
+
+USAGE = "metadata.`mlflow.trace.tokenUsage`"
+COST = "metadata.`mlflow.trace.cost`"
+
+
+def test_token_usage_and_cost_metadata_filters(traced, client, api):
+    """The two reserved keys compare the trace's token and cost columns: IS [NOT] NULL asks
+    whether any is set, = and != compare the exact JSON text MLflow writes for them."""
+    a = with_usage({"input_tokens": 10, "output_tokens": 2, "total_tokens": 12},
+                   {"input_cost": 0.5, "output_cost": 0.25, "total_cost": 0.75})
+    b = with_usage({"input_tokens": 3, "output_tokens": 1, "total_tokens": 4})
+    c = with_usage()
+    a_usage = '{"input_tokens": 10, "output_tokens": 2, "total_tokens": 12}'
+    assert client.get_trace(a).info.trace_metadata["mlflow.trace.tokenUsage"] == a_usage
+    assert found(client, traced, USAGE + " IS NOT NULL") == sorted([a, b])
+    assert found(client, traced, USAGE + " IS NULL") == [c]
+    assert found(client, traced, COST + " IS NOT NULL") == [a]
+    assert found(client, traced, COST + " IS NULL") == sorted([b, c])
+    assert found(client, traced, USAGE + " = '%s'" % a_usage) == [a]
+    assert found(client, traced, USAGE + " != '%s'" % a_usage) == [b]
+    assert found(client, traced, COST + " = '{\"input_cost\": 0.5, \"output_cost\": 0.25, "
+                                        "\"total_cost\": 0.75}'") == [a]
+    assert found(client, traced, USAGE + " = '{\"input_tokens\": 3, \"output_tokens\": 1, "
+                                         "\"total_tokens\": 4}' AND trace.status = 'OK'") == [b]
+    # Other text for the same counts (key order) is not MLflow's: equal to nothing, and
+    # unequal to every trace that has counts.
+    reordered = '{"total_tokens": 12, "input_tokens": 10, "output_tokens": 2}'
+    assert found(client, traced, USAGE + " = '%s'" % reordered) == []
+    assert found(client, traced, USAGE + " != '%s'" % reordered) == sorted([a, b])
+    assert found(client, traced, USAGE + " = 'not json'") == []
+    assert_error(search_error(api, traced, USAGE + " LIKE '%10%'"), 400,
+                 "INVALID_PARAMETER_VALUE", "Comparator 'LIKE' is not supported for reserved "
+                 "metadata 'mlflow.trace.tokenUsage'. Only '=', '!=', 'IS NULL', and 'IS NOT "
+                 "NULL' are supported.")
+
+
 def start_trace_with_assessments(client, exp, assessments, trace_id=None):
     """Sends one StartTraceV3 whose trace info carries assessments, as an exported trace
     does (the client's store call, as mlflow's own copy of a trace makes it)."""

@@ -14,6 +14,7 @@
 #include "base/err.h"
 #include "db/sqlite.h"
 #include "query/filter.h"
+#include "query/usage_match.h"
 #include "query/search_sql.h"
 #include "t.h"
 
@@ -123,6 +124,9 @@ static const char fixture[] =
     "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, execution_time_ms, status,"
     "  trace_name, session_id) VALUES ('t1', 1, 100, 10, 'OK', 'agent', 's1'),"
     "  ('t2', 1, 200, 20, 'ERROR', 'chat', 's1'), ('t3', 1, 300, 5, 'OK', 'agent', NULL);"
+    /* t1 has token counts, t2 a cost */
+    "UPDATE trace_info SET input_tokens = 7, total_tokens = 9 WHERE request_id = 't1';"
+    "UPDATE trace_info SET total_cost = 0.5 WHERE request_id = 't2';"
     "INSERT INTO spans (trace_id, experiment_id, span_id, name, type, status, "
     "  start_time_unix_nano, content) VALUES "
     "  ('t1', 1, 'a', 'agent', 'CHAIN', 'OK', 1, '{\"attributes\": {\"model\": "
@@ -397,6 +401,13 @@ static const struct qcase qcases[] = {
     {W_TRACES, "trace.name RLIKE '^ch'", NULL, 0, NULL, 0, 0, "t2"},
     {W_TRACES, "trace.status RLIKE '(?i)^ok'", NULL, 0, NULL, 0, 0, "t3,t1"},
     {W_TRACES, "metadata.`mlflow.sourceRun` RLIKE '\\d'", NULL, 0, NULL, 0, 0, "t1"},
+    {W_TRACES, "metadata.`mlflow.trace.tokenUsage` IS NOT NULL", NULL, 0, NULL, 0, 0, "t1"},
+    {W_TRACES, "metadata.`mlflow.trace.tokenUsage` IS NULL", NULL, 0, NULL, 0, 0, "t3,t2"},
+    {W_TRACES, "metadata.`mlflow.trace.cost` IS NOT NULL", NULL, 0, NULL, 0, 0, "t2"},
+    /* a value the API did not read as canonical (no usage_match): = none, != all set */
+    {W_TRACES, "metadata.`mlflow.trace.tokenUsage` = '{}'", NULL, 0, NULL, 0, 0, ""},
+    {W_TRACES, "metadata.`mlflow.trace.tokenUsage` != '{}'", NULL, 0, NULL, 0, 0, "t1"},
+    {W_TRACES, "metadata.`mlflow.trace.cost` LIKE '%'", NULL, 0, NULL, 0, 0, "!"},
     {W_TRACES, "feedback.rel > 0.5", NULL, 0, NULL, 0, 0, "t2,t1"},
     {W_TRACES, "feedback.rel < 0.5", NULL, 0, NULL, 0, 0, ""},
     {W_TRACES, "feedback.rel = '0.8'", NULL, 0, NULL, 0, 0, "t2"},
@@ -590,6 +601,58 @@ static void test_logged_model_datasets(void)
     arena_release(&a);
 }
 
+/* A usage clause with the API's canonical reading: every column compared, NULL ones too. */
+static void test_usage_match(void)
+{
+    struct arena a;
+    arena_init(&a);
+    struct err e;
+    struct filter f;
+    struct order_by ob = {0};
+    int64_t ids[] = {1};
+    char got[256];
+    struct buf sql;
+    buf_init(&sql, 1 << 20);
+    struct sql_val *v;
+    size_t n;
+    struct usage_match m = {.canonical = true, .given = {true, false, true}};
+    m.col[0] = (struct sql_val){.type = SQL_INT, .i = 7};
+    m.col[2] = (struct sql_val){.type = SQL_INT, .i = 9};
+    static const struct {
+        const char *filter;
+        int64_t total; /* the value total_tokens must have */
+        const char *want;
+    } cases[] = {
+        {"metadata.`mlflow.trace.tokenUsage` = 'x'", 9, "t1"},
+        {"metadata.`mlflow.trace.tokenUsage` = 'x'", 8, ""},
+        {"metadata.`mlflow.trace.tokenUsage` != 'x'", 9, ""},
+        {"metadata.`mlflow.trace.tokenUsage` != 'x'", 8, "t1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *flt = cases[i].filter;
+        T_CHECK(filter_parse(&a, SEARCH_TRACES, flt, strlen(flt), &f, &e) == 0);
+        m.col[2].i = cases[i].total;
+        f.clauses[0].usage = &m;
+        struct search_traces_q q = {ids, 1, &f, &ob, {-1, 0}, NULL};
+        buf_clear(&sql);
+        T_CHECK(search_traces_sql(&a, &db_dialect_sqlite, &q, &sql, &v, &n, &e) == 0);
+        T_CHECK(run_sql(sql.ptr, v, n, got, sizeof got));
+        T_STREQ(got, cases[i].want);
+    }
+    m.given[1] = true; /* output_tokens must be 0 now; t1 has none */
+    T_CHECK(filter_parse(&a, SEARCH_TRACES, cases[0].filter, strlen(cases[0].filter), &f, &e) ==
+            0);
+    m.col[2].i = 9;
+    f.clauses[0].usage = &m;
+    struct search_traces_q q = {ids, 1, &f, &ob, {-1, 0}, NULL};
+    buf_clear(&sql);
+    T_CHECK(search_traces_sql(&a, &db_dialect_sqlite, &q, &sql, &v, &n, &e) == 0);
+    T_CHECK(run_sql(sql.ptr, v, n, got, sizeof got));
+    T_STREQ(got, "");
+    buf_release(&sql);
+    arena_release(&a);
+}
+
 /* No user text in the SQL: keys and values are bound, for both dialects. */
 static void test_no_user_text(void)
 {
@@ -761,6 +824,7 @@ int main(void)
     }
     T_RUN(test_queries);
     T_RUN(test_logged_model_datasets);
+    T_RUN(test_usage_match);
     T_RUN(test_no_user_text);
     T_RUN(test_dialects);
     T_RUN(test_regexp);

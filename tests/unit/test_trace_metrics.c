@@ -115,9 +115,9 @@ static void test_filters(void)
     T_CHECK(f.what == TMF_TRACE_TAG && key_is(&f, "my key", "a b"));
     f = parse_ok(&a, "`trace`.metadata.mlflow.sourceRun = \"r1\"");
     T_CHECK(f.what == TMF_TRACE_METADATA && key_is(&f, "mlflow.sourceRun", "r1"));
-    T_CHECK(f.usage == TMU_NONE);
+    T_CHECK(f.usage == USAGE_NONE);
     f = parse_ok(&a, "trace.metadata.mlflow.trace.cost = '{}'");
-    T_CHECK(f.usage == TMU_COST);
+    T_CHECK(f.usage == USAGE_COST);
     f = parse_ok(&a, "span.type = 'LLM'");
     T_CHECK(f.what == TMF_SPAN_TYPE && key_is(&f, "", "LLM"));
     f = parse_ok(&a, "assessment.type='feedback'");
@@ -233,13 +233,13 @@ static void test_sql(void)
     T_STREQ(run(&q), "refused: Filtering by span is only supported for SPANS view type, got "
                      "TRACES");
     f = (struct tm_filter){.what = TMF_TRACE_METADATA, .key = {"mlflow.trace.tokenUsage", 23},
-                           .usage = TMU_TOKENS, .canonical = true};
-    f.given[0] = f.given[1] = f.given[2] = true;
-    f.col[0] = (struct sql_val){.type = SQL_INT, .i = 7};
-    f.col[1] = (struct sql_val){.type = SQL_INT, .i = 1};
-    f.col[2] = (struct sql_val){.type = SQL_INT, .i = 8};
+                           .usage = USAGE_TOKENS, .match.canonical = true};
+    f.match.given[0] = f.match.given[1] = f.match.given[2] = true;
+    f.match.col[0] = (struct sql_val){.type = SQL_INT, .i = 7};
+    f.match.col[1] = (struct sql_val){.type = SQL_INT, .i = 1};
+    f.match.col[2] = (struct sql_val){.type = SQL_INT, .i = 8};
     T_STREQ(run(&q), "20.0|20.0;");
-    f.canonical = false; /* no row: the aggregates' one row of NULLs, which is no data point */
+    f.match.canonical = false; /* no row: the aggregates' one row of NULLs, which is no data point */
     T_STREQ(run(&q), "NULL|NULL;");
     q.nfilters = 0;
     q.nexp = 0; /* no experiment: one count of nothing */

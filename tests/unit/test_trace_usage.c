@@ -6,6 +6,7 @@
 #include "api/trace_usage.h"
 #include "base/arena.h"
 #include "base/buf.h"
+#include "query/filter.h"
 #include "t.h"
 
 static struct span_row span(const char *id, const char *parent, const char *usage,
@@ -126,10 +127,40 @@ static void test_metadata_round_trip(void)
     arena_release(&a);
 }
 
+/* A search filter's usage values, read as MLflow's get_trace_analytics_metadata_filter
+ * reads them: canonical only for the exact text json.dumps gives, for = and != alike. */
+static void test_filter_read(void)
+{
+    struct arena a;
+    arena_init(&a);
+    struct err e;
+    struct filter f;
+    const char *s = "metadata.`mlflow.trace.tokenUsage` = '{\"input_tokens\": 10, "
+                    "\"total_tokens\": 12}' AND metadata.`mlflow.trace.cost` != "
+                    "'{\"total_cost\": 1e-05}' AND metadata.`mlflow.trace.cost` = "
+                    "'{\"total_cost\": 0.00001}' AND metadata.env = 'x' AND "
+                    "metadata.`mlflow.trace.tokenUsage` IS NULL";
+    T_CHECK(filter_parse(&a, SEARCH_TRACES, s, strlen(s), &f, &e) == 0);
+    T_CHECK(f.n == 5);
+    trace_usage_filter_read(&a, &f);
+    const struct usage_match *m = f.clauses[0].usage;
+    T_CHECK(m && m->canonical);
+    T_CHECK(m->given[0] && m->col[0].i == 10 && !m->given[1] && m->given[2] &&
+            m->col[2].i == 12 && !m->given[3]);
+    m = f.clauses[1].usage;
+    T_CHECK(m && m->canonical && !m->given[0] && !m->given[1] && m->given[2] &&
+            m->col[2].type == SQL_REAL && m->col[2].d == 1e-05);
+    T_CHECK(f.clauses[2].usage && !f.clauses[2].usage->canonical); /* Python writes 1e-05 */
+    T_CHECK(f.clauses[3].usage == NULL);
+    T_CHECK(f.clauses[4].usage == NULL);
+    arena_release(&a);
+}
+
 int main(void)
 {
     T_RUN(test_span_attributes);
     T_RUN(test_tree_sum);
     T_RUN(test_metadata_round_trip);
+    T_RUN(test_filter_read);
     T_DONE();
 }
