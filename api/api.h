@@ -151,6 +151,9 @@ extern const struct route trace_correlation_routes[]; /* under /api/3.0/mlflow *
 extern const size_t trace_correlation_routes_n;
 extern const struct route trace_metrics_routes[]; /* under /api/3.0/mlflow */
 extern const size_t trace_metrics_routes_n;
+/* A QueryTraceMetrics body's view_type as the handler reads it (enum tm_view), for the
+ * access check too. */
+int trace_metrics_view_of(json_t *v);
 extern const struct route trace_artifact_routes[]; /* under both /ajax-api/<v>/mlflow only */
 extern const size_t trace_artifact_routes_n;
 extern const struct route assessment_routes[]; /* under /api/3.0/mlflow */

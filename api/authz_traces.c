@@ -11,6 +11,7 @@
 
 #include "../base/util.h"
 #include "../query/filter.h"
+#include "../query/trace_metrics.h"
 #include "../store/traces.h"
 #include "api.h"
 #include "authz.h"
@@ -228,10 +229,7 @@ static int check_metrics(struct ctx *c)
     size_t n;
     if (!experiment_ids_of(c, &eids, &n))
         return 0;
-    json_t *v = in_raw(&c->in, "view_type");
-    bool assessments = (json_is_integer(v) && json_integer_value(v) == 3) ||
-                       (json_is_string(v) && (strcmp(json_string_value(v), "ASSESSMENTS") == 0 ||
-                                              strcmp(json_string_value(v), "3") == 0));
+    bool assessments = trace_metrics_view_of(in_raw(&c->in, "view_type")) == TM_ASSESSMENTS;
     return can_read_in(c, eids, n, assessments ? TIER_ASSESSMENT : 0);
 }
 

@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../base/dtoa.h"
+#include "../base/pystr.h"
 #include "../query/trace_metrics.h"
 #include "../store/traces.h"
 #include "api.h"
@@ -44,21 +44,14 @@ static const char *view_name(int v)
     return tm_view_name((enum tm_view)v);
 }
 
+int trace_metrics_view_of(json_t *v)
+{
+    return enum_of(v, view_name, TM_TRACES, TM_ASSESSMENTS, TM_TRACES);
+}
+
 static const char *agg_name(int t)
 {
     return tm_agg_type_name((enum tm_agg_type)t);
-}
-
-/* Python's repr of a float, for MLflow's messages. */
-static const char *py_float(struct arena *a, double d)
-{
-    if (isnan(d))
-        return "nan";
-    if (isinf(d))
-        return d > 0 ? "inf" : "-inf";
-    char s[32];
-    size_t n = dtoa_shortest(d, s);
-    return arena_strndup(a, s, n);
 }
 
 /* MetricAggregation.from_proto, with __post_init__'s checks. */
@@ -91,7 +84,7 @@ static int read_aggregations(struct ctx *c, struct tm_agg **out, size_t *n)
             if (!(g->percentile >= 0 && g->percentile <= 100))
                 return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                                "Percentile value must be between 0 and 100, got %s",
-                               py_float(c->s.a, g->percentile));
+                               py_repr_float(c->s.a, g->percentile));
         } else if (has) {
             return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                            "Percentile value is only allowed for PERCENTILE aggregation type, "
@@ -102,19 +95,32 @@ static int read_aggregations(struct ctx *c, struct tm_agg **out, size_t *n)
     return 0;
 }
 
-/* The aggregations by name, first of each kept: the answer's values are a map. */
-static size_t fold_aggregations(struct arena *a, struct tm_agg *g, size_t n, const char **labels)
+/* The answer's values and dimensions are maps: an aggregation or a dimension asked twice
+ * is one key. Writes into kept the index of the first of each name, in order; returns how
+ * many. */
+static size_t first_of_each(const char *const *names, size_t n, size_t *kept)
 {
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        const char *l = tm_agg_label(a, &g[i]);
         bool seen = false;
         for (size_t j = 0; j < m && !seen; j++)
-            seen = strcmp(labels[j], l) == 0;
-        if (!seen) {
-            g[m] = g[i];
-            labels[m++] = l;
-        }
+            seen = strcmp(names[kept[j]], names[i]) == 0;
+        if (!seen)
+            kept[m++] = i;
+    }
+    return m;
+}
+
+/* The aggregations by label, first of each kept. */
+static size_t fold_aggregations(struct arena *a, struct tm_agg *g, size_t n, const char **labels)
+{
+    size_t *kept = arena_calloc(a, n + 1, sizeof *kept);
+    for (size_t i = 0; i < n; i++)
+        labels[i] = tm_agg_label(a, &g[i]);
+    size_t m = first_of_each(labels, n, kept);
+    for (size_t i = 0; i < m; i++) {
+        g[i] = g[kept[i]];
+        labels[i] = labels[kept[i]];
     }
     return m;
 }
@@ -159,8 +165,7 @@ static int h_metrics(struct ctx *c)
     json_t *view = in_raw(&c->in, "view_type");
     if (!view)
         return err_missing(&c->e, "view_type", true);
-    struct tm_query q = {.view = (enum tm_view)enum_of(view, view_name, TM_TRACES,
-                                                       TM_ASSESSMENTS, TM_TRACES)};
+    struct tm_query q = {.view = (enum tm_view)trace_metrics_view_of(view)};
     if (in_str_req(&c->in, "metric_name", &metric_name) != 0)
         return -1;
     struct tm_agg *aggs = NULL;
@@ -183,15 +188,10 @@ static int h_metrics(struct ctx *c)
     int *dim_ix = arena_calloc(c->s.a, ndims + 1, sizeof *dim_ix);
     if (tm_check(q.view, q.metric, aggs, naggs, dims, ndims, dim_ix, &c->e) != 0)
         return -1;
-    size_t m = 0; /* a dimension asked twice is one key of the answer's map */
-    for (size_t i = 0; i < ndims; i++) {
-        bool seen = false;
-        for (size_t j = 0; j < m && !seen; j++)
-            seen = dim_ix[j] == dim_ix[i];
-        if (!seen)
-            dim_ix[m++] = dim_ix[i];
-    }
-    ndims = m;
+    size_t *kept = arena_calloc(c->s.a, ndims + 1, sizeof *kept);
+    ndims = first_of_each(dims, ndims, kept);
+    for (size_t i = 0; i < ndims; i++)
+        dim_ix[i] = dim_ix[kept[i]];
     if (!naggs) /* what SQLAlchemy says of a SELECT of nothing */
         return err_set(&c->e, ERR_BAD_REQUEST,
                        "Query contains no columns with which to SELECT from.");

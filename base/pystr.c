@@ -1,10 +1,12 @@
 /* Python's str operations (see pystr.h). */
 #include "pystr.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "buf.h"
+#include "dtoa.h"
 #include "utf8.h"
 
 /* The next code point of s at *i (U+FFFD for an ill-formed subpart), advancing *i. */
@@ -166,4 +168,14 @@ bool py_blank(const char *s)
         if (!utf8_is_space(next_cp(s, n, &i)))
             return false;
     return true;
+}
+
+const char *py_repr_float(struct arena *a, double d)
+{
+    if (isnan(d))
+        return "nan";
+    if (isinf(d))
+        return d > 0 ? "inf" : "-inf";
+    char s[32];
+    return arena_strndup(a, s, dtoa_shortest(d, s));
 }

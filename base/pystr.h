@@ -15,6 +15,8 @@
 const char *py_json_str(struct arena *a, const char *s);
 /* repr(s): single quotes unless s holds ' and no ", non-printable characters escaped. */
 const char *py_repr(struct arena *a, const char *s);
+/* repr(d): "0.5", "1e-05", "nan", "-inf". */
+const char *py_repr_float(struct arena *a, double d);
 /* posixpath.normpath(s). */
 const char *py_normpath(struct arena *a, const char *s);
 /* MLflow's path_not_unique(s): normpath changes s, or gives ".", or starts with ".." or

@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#include "../base/dtoa.h"
 #include "../base/pystr.h"
 #include "scan.h"
 
@@ -77,9 +76,7 @@ const char *tm_agg_label(struct arena *a, const struct tm_agg *g)
 {
     if (g->type != TM_PERCENTILE)
         return tm_agg_type_name(g->type);
-    char num[32];
-    size_t n = dtoa_shortest(g->percentile, num);
-    return arena_printf(a, "P%.*s", (int)n, num);
+    return arena_printf(a, "P%s", py_repr_float(a, g->percentile));
 }
 
 const char *tm_dim_name(enum tm_view v, int dim)

@@ -97,6 +97,9 @@ def test_trace_count_by_name_and_status(designed):
     assert got == [({"trace_name": "agent", "trace_status": "ERROR"}, {"COUNT": 1.0}),
                    ({"trace_name": "agent", "trace_status": "OK"}, {"COUNT": 3.0}),
                    ({"trace_name": "other", "trace_status": "OK"}, {"COUNT": 2.0})]
+    # A dimension asked twice is one key.
+    assert query(exp, MetricViewType.TRACES, "trace_count", COUNT,
+                 dimensions=["trace_status", "trace_name", "trace_status"]) == got
 
 
 def test_latency_aggregations(designed):

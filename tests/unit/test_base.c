@@ -253,6 +253,10 @@ static void test_pystr(void)
     T_STREQ(py_json_str(&a, "a\"\\\n\x01\x7f\xC3\xA9\xF0\x9F\x98\x80"),
             "\"a\\\"\\\\\\n\\u0001\\u007f\\u00e9\\ud83d\\ude00\"");
     T_STREQ(py_json_str(&a, "e\xCC\x81"), "\"e\\u0301\"");
+    T_STREQ(py_repr_float(&a, 50), "50.0");
+    T_STREQ(py_repr_float(&a, 1e-05), "1e-05");
+    T_STREQ(py_repr_float(&a, NAN), "nan");
+    T_STREQ(py_repr_float(&a, -INFINITY), "-inf");
     T_STREQ(py_repr(&a, "a/b"), "'a/b'");
     T_STREQ(py_repr(&a, "it's"), "\"it's\"");
     T_STREQ(py_repr(&a, "'\""), "'\\'\"'");
