@@ -147,6 +147,8 @@ extern const struct route trace_v3_routes[]; /* under /api/3.0/mlflow */
 extern const size_t trace_v3_routes_n;
 extern const struct route trace_v2_routes[]; /* under /api/2.0/mlflow */
 extern const size_t trace_v2_routes_n;
+extern const struct route trace_legacy_routes[]; /* MLflow 2's trace API, under /api/2.0/mlflow */
+extern const size_t trace_legacy_routes_n;
 extern const struct route trace_correlation_routes[]; /* under /api/3.0/mlflow */
 extern const size_t trace_correlation_routes_n;
 extern const struct route trace_metrics_routes[]; /* under /api/3.0/mlflow */

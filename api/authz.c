@@ -49,11 +49,12 @@ enum rule {
 };
 #define R_TRACE(tr) ((enum rule)(R_TRACE_BASE + (tr)))
 
-static const struct {
+struct rule_entry {
     enum http_method m;
     const char *pattern;
     enum rule rule;
-} rules[] = {
+};
+static const struct rule_entry rules[] = {
     /* router.c, the UI */
     {HTTP_GET, "/health", R_OPEN},
     {HTTP_GET, "/version", R_OPEN},
@@ -134,6 +135,9 @@ static const struct {
     /* logged models */
     /* traces (api/traces.c, api/otlp.c, api/assessments.c) */
     {HTTP_POST, "/traces", R_TRACE(TR_START)},
+    {HTTP_PATCH, "/traces/{request_id}", R_TRACE(TR_UPDATE)},
+    {HTTP_GET, "/traces/{request_id}/info", R_TRACE(TR_READ)},
+    {HTTP_GET, "/traces", R_TRACE(TR_SEARCH_V2)},
     {HTTP_GET, "/traces/get", R_TRACE(TR_READ)},
     {HTTP_GET, "/get-trace-artifact", R_TRACE(TR_ARTIFACT)},
     {HTTP_GET, "/traces/batchGet", R_TRACE(TR_BATCH)},
@@ -207,11 +211,19 @@ static const struct {
     {HTTP_GET, "/auth/whoami", R_AUTHED},
 };
 
+/* The routes flagged RF_LEGACY_V2: MLflow 2's requests on paths that v3 routes also have. */
+static const struct rule_entry legacy_rules[] = {
+    {HTTP_POST, "/traces", R_TRACE(TR_START_V2)},
+};
+
 static enum rule rule_of(const struct route *rt)
 {
-    for (size_t i = 0; i < sizeof rules / sizeof *rules; i++)
-        if (rules[i].m == rt->method && strcmp(rules[i].pattern, rt->pattern) == 0)
-            return rules[i].rule;
+    bool legacy = (rt->flags & RF_LEGACY_V2) != 0;
+    const struct rule_entry *t = legacy ? legacy_rules : rules;
+    size_t n = legacy ? sizeof legacy_rules / sizeof *legacy_rules : sizeof rules / sizeof *rules;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].m == rt->method && strcmp(t[i].pattern, rt->pattern) == 0)
+            return t[i].rule;
     return R_NONE;
 }
 

@@ -15,12 +15,14 @@ struct ctx;
 enum trace_rule {
     TR_NONE = 0,
     TR_START,     /* StartTraceV3: create in the body's experiment */
+    TR_START_V2,  /* StartTrace (MLflow 2): create in the body's experiment_id */
     TR_OTLP,      /* /v1/traces: create in the x-mlflow-experiment-id experiment */
     TR_READ,      /* one trace, by the path's or the query's id */
     TR_ARTIFACT,  /* get-trace-artifact: read on the trace of request_id, which must be sent */
     TR_UPDATE,
     TR_BATCH,     /* every trace of trace_ids */
     TR_SEARCH,    /* every experiment of locations, and the tiers the filter reaches */
+    TR_SEARCH_V2, /* SearchTraces (MLflow 2): the same, of the query's experiment_ids */
     TR_CORRELATION, /* every experiment of experiment_ids, the tiers its filters reach */
     TR_METRICS,   /* every experiment of experiment_ids; assessments for their view */
     TR_DELETE,    /* delete-traces in experiment_id */

@@ -195,6 +195,7 @@ static int check_search(struct ctx *c)
     return can_read_in(c, eids, m, search_tiers(c, &filter, 1, true));
 }
 
+
 /* The body's experiment_ids, each as the experiment's canonical id; false when the field
  * is no list of strings. */
 static bool experiment_ids_of(struct ctx *c, const char ***eids, size_t *n)
@@ -206,6 +207,18 @@ static bool experiment_ids_of(struct ctx *c, const char ***eids, size_t *n)
     for (size_t i = 0; i < *n; i++)
         (*eids)[i] = authz_canon_exp(c, ids[i]);
     return true;
+}
+
+/* SearchTraces (MLflow 2, a GET): READ on every experiment of experiment_ids, and the tiers
+ * its filter and order_by reach (validate_can_search_traces). */
+static int check_search_v2(struct ctx *c)
+{
+    const char **eids;
+    size_t n;
+    if (!experiment_ids_of(c, &eids, &n))
+        return 0;
+    const char *filter = authz_field(c, "filter");
+    return can_read_in(c, eids, n, search_tiers(c, &filter, 1, true));
 }
 
 /* CalculateTraceFilterCorrelation: READ on every experiment of experiment_ids, and the
@@ -315,6 +328,10 @@ int authz_trace_check(struct ctx *c, enum trace_rule rule)
         return 0;
     case TR_START:
         return check_start(c);
+    case TR_START_V2:
+        return can_create(c, authz_field(c, "experiment_id"), false);
+    case TR_SEARCH_V2:
+        return check_search_v2(c);
     case TR_OTLP: {
         const char *h = c->r->header ? c->r->header(c->r->hctx, "x-mlflow-experiment-id") : NULL;
         if (!h || !*h)

@@ -571,3 +571,28 @@ int obj_double(struct in *in, json_t *obj, const char *path, const char *name, b
     *present = true;
     return 0;
 }
+
+int in_max_results(struct in *in, int64_t dflt, int64_t max, int64_t *out)
+{
+    bool has;
+    if (in_i64(in, "max_results", out, &has) != 0)
+        return -1;
+    if (!has)
+        *out = dflt;
+    else if (*out > max && in->body)
+        return err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid value %lld for parameter 'max_results' supplied:  Hint: Value was "
+                       "of type 'int'.%s",
+                       (long long)*out, err_docs_hint);
+    else if (*out > max)
+        return err_set(in->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid value \"%lld\" for parameter 'max_results' supplied:  Hint: Value "
+                       "was of type 'str'.%s",
+                       (long long)*out, err_docs_hint);
+    return 0;
+}
+
+int in_refuse(struct in *in, const char *name, const json_t *v)
+{
+    return bad_type(in, name, v);
+}

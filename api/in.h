@@ -36,8 +36,14 @@ int in_run_id(struct in *in, const char **out);
 int in_i64(struct in *in, const char *name, int64_t *out, bool *present);
 int in_double(struct in *in, const char *name, double *out, bool *present);
 int in_bool(struct in *in, const char *name, bool *out, bool *present);
+/* max_results: dflt when absent; above max, refused as MLflow's schema check refuses it
+ * (the value's JSON type, or 'str' in a query string). */
+int in_max_results(struct in *in, int64_t dflt, int64_t max, int64_t *out);
 /* A repeated string field; *n = 0 when absent. */
 int in_str_list(struct in *in, const char *name, const char ***out, size_t *n);
+/* The schema check's refusal of a field's value v ("Invalid value <json> for parameter
+ * '<name>' supplied:  Hint: Value was of type '<type>'. See the API docs..."); -1. */
+int in_refuse(struct in *in, const char *name, const json_t *v);
 /* A repeated message field of the JSON body (borrowed); NULL when absent. */
 int in_array(struct in *in, const char *name, json_t **out);
 

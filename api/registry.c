@@ -182,31 +182,6 @@ static const char *audit_actor(struct ctx *c)
 }
 
 /* max_results of the registry searches: an integer (GET: a decimal string) at most max. */
-static int read_search_max(struct ctx *c, int64_t dflt, int64_t max, int64_t *out)
-{
-    bool has;
-    if (in_i64(&c->in, "max_results", out, &has) != 0)
-        return -1;
-    if (!has) {
-        *out = dflt;
-        return 0;
-    }
-    if (*out > max) {
-        if (c->in.body)
-            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                           "Invalid value %lld for parameter 'max_results' supplied:  Hint: "
-                           "Value was of type 'int'. See the API docs for more information about "
-                           "request parameters.",
-                           (long long)*out);
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Invalid value \"%lld\" for parameter 'max_results' supplied:  Hint: "
-                       "Value was of type 'str'. See the API docs for more information about "
-                       "request parameters.",
-                       (long long)*out);
-    }
-    return 0;
-}
-
 /* ---- registered models ---- */
 
 static int h_rm_create(struct ctx *c)
@@ -271,7 +246,7 @@ static int h_rm_search(struct ctx *c)
     struct filter f;
     struct order_by ob;
     int64_t max, offset;
-    if (read_search_max(c, RM_SEARCH_DEFAULT, RM_SEARCH_MAX, &max) != 0 ||
+    if (in_max_results(&c->in, RM_SEARCH_DEFAULT, RM_SEARCH_MAX, &max) != 0 ||
         read_search_query(c, SEARCH_REGISTERED_MODELS, &f, &ob, &offset) != 0)
         return -1;
     if (max < 0)
@@ -517,7 +492,7 @@ static int h_mv_search(struct ctx *c)
     struct filter f;
     struct order_by ob;
     int64_t max, offset;
-    if (read_search_max(c, MV_SEARCH_DEFAULT, MV_SEARCH_MAX, &max) != 0)
+    if (in_max_results(&c->in, MV_SEARCH_DEFAULT, MV_SEARCH_MAX, &max) != 0)
         return -1;
     if (max < 1)
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,

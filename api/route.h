@@ -40,6 +40,9 @@ enum route_flags {
     RF_STREAM_IN = 1 << 5, /* the body streams to route->stream instead of being buffered */
     RF_BINARY_IN = 1 << 6, /* the body is not JSON (OTLP protobuf): the handler reads r->body */
     RF_GZIP_IN = 1 << 7,   /* a gzip or deflate Content-Encoding is undone by the glue */
+    /* MLflow 2's request on a path that a v3 route also has (POST /traces): the access rules
+     * (api/authz.c) keep one rule for each */
+    RF_LEGACY_V2 = 1 << 8,
 };
 
 /* A route whose body streams (RF_STREAM_IN): begin runs once the headers are in and

@@ -121,6 +121,7 @@ static const struct table mlflow_tables[] = {
     {run_artifact_routes, &run_artifact_routes_n},
     {auth_routes, &auth_routes_n},
     {trace_v2_routes, &trace_v2_routes_n},
+    {trace_legacy_routes, &trace_legacy_routes_n},
     {webhook_routes, &webhook_routes_n},
     {trace_artifact_routes, &trace_artifact_routes_n}, /* last: /ajax-api only */
 };

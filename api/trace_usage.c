@@ -105,11 +105,17 @@ static const char *dumps(struct arena *a, const char *const *keys, int nkeys, co
     return s;
 }
 
+void trace_usage_metadata(struct arena *a, const struct trace_usage *u, const char **tokens,
+                          const char **cost)
+{
+    *tokens = dumps(a, trace_token_keys, TRACE_TOKEN_KINDS, u->has_tokens, u->tokens, NULL);
+    *cost = dumps(a, trace_cost_keys, TRACE_COST_KINDS, u->has_cost, NULL, u->cost);
+}
+
 void trace_usage_put_metadata(struct jw *w, struct arena *a, const struct trace_usage *u)
 {
-    const char *tok = dumps(a, trace_token_keys, TRACE_TOKEN_KINDS, u->has_tokens, u->tokens,
-                            NULL);
-    const char *cost = dumps(a, trace_cost_keys, TRACE_COST_KINDS, u->has_cost, NULL, u->cost);
+    const char *tok, *cost;
+    trace_usage_metadata(a, u, &tok, &cost);
     if (tok)
         jw_kstr(w, TRACE_META_TOKEN_USAGE, tok);
     if (cost)

@@ -19,8 +19,11 @@
  * is no finite number stay unset. */
 void trace_usage_from_metadata(const struct kv *md, size_t n, struct trace_usage *u);
 
-/* compatibility_metadata_from_columns: the two metadata entries, each only when it has a
- * value, written into the open object of w (a is for the text). */
+/* compatibility_metadata_from_columns: the two metadata entries' values, each NULL when it
+ * has none. */
+void trace_usage_metadata(struct arena *a, const struct trace_usage *u, const char **tokens,
+                          const char **cost);
+/* The same, written into the open object of w (a is for the text). */
 void trace_usage_put_metadata(struct jw *w, struct arena *a, const struct trace_usage *u);
 
 /* get_trace_analytics_metadata_filter's reading of a filter's value for a kind's columns,

@@ -13,6 +13,7 @@
 #include "api.h"
 #include "assessments.h"
 #include "page_token.h"
+#include "traces.h"
 #include "span_otel.h"
 #include "trace_json.h"
 #include "trace_usage.h"
@@ -29,8 +30,7 @@ enum {
 
 /* ---- proto JSON of TraceInfoV3 ---- */
 
-/* Whether a metadata entry is one the caller may not see (authz_trace_hidden's bits). */
-static bool hidden_metadata(const char *key, unsigned hide)
+bool trace_metadata_hidden(const char *key, unsigned hide)
 {
     return ((hide & AZ_HIDE_SOURCE_RUN) && strcmp(key, TRACE_META_SOURCE_RUN) == 0) ||
            ((hide & AZ_HIDE_MODEL_ID) && strcmp(key, TRACE_META_MODEL_ID) == 0);
@@ -40,7 +40,7 @@ static bool hidden_metadata(const char *key, unsigned hide)
 static void put_kv_items(struct jw *w, const struct kv *v, size_t n, unsigned hide)
 {
     for (size_t i = 0; i < n; i++)
-        if (!hidden_metadata(v[i].key, hide))
+        if (!trace_metadata_hidden(v[i].key, hide))
             jw_kstr(w, v[i].key, v[i].value ? v[i].value : "");
 }
 
@@ -125,6 +125,22 @@ static int reply_trace(struct ctx *c, const struct trace_info *t, const struct s
 
 /* ---- JSON in ---- */
 
+int trace_kv_take(struct ctx *c, const char *field, const char *key, const char *value,
+                  size_t len, struct kv *out)
+{
+    if (strlen(key) > TRACE_TAG_KEY_MAX)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "'%s' key '%.40s...' exceeds the maximum length of %d characters", field,
+                       key, TRACE_TAG_KEY_MAX);
+    if (memchr(value, 0, len))
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid value for '%s.%s': a NUL byte", field, key);
+    /* MLflow truncates long values of tags and metadata to the column's size. */
+    out->key = arena_strdup(c->s.a, key);
+    out->value = arena_strndup(c->s.a, value, len > TRACE_TAG_VALUE_MAX ? TRACE_TAG_VALUE_MAX : len);
+    return 0;
+}
+
 static int read_kv_map(struct ctx *c, json_t *o, const char *field, struct kv **out, size_t *n)
 {
     *out = NULL;
@@ -147,18 +163,9 @@ static int read_kv_map(struct ctx *c, json_t *o, const char *field, struct kv **
             return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                            "Invalid value for 'trace.trace_info.%s.%s': expected a string", field,
                            k);
-        if (strlen(k) > TRACE_TAG_KEY_MAX)
-            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                           "'%s' key '%.40s...' exceeds the maximum length of %d characters",
-                           field, k, TRACE_TAG_KEY_MAX);
-        const char *s = json_string_value(val);
-        if (memchr(s, 0, json_string_length(val)))
-            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                           "Invalid value for 'trace.trace_info.%s.%s': a NUL byte", field, k);
-        /* MLflow truncates long values of tags and metadata to the column's size. */
-        size_t len = json_string_length(val);
-        v[i].key = arena_strdup(c->s.a, k);
-        v[i].value = arena_strndup(c->s.a, s, len > TRACE_TAG_VALUE_MAX ? TRACE_TAG_VALUE_MAX : len);
+        if (trace_kv_take(c, arena_printf(c->s.a, "trace.trace_info.%s", field), k,
+                          json_string_value(val), json_string_length(val), &v[i]) != 0)
+            return -1;
         i++;
     }
     *out = v;
@@ -273,7 +280,7 @@ static int read_trace_info(struct ctx *c, struct trace_info *t)
 static int h_start_v3(struct ctx *c)
 {
     struct trace_info in, out;
-    if (read_trace_info(c, &in) != 0 || trace_start(&c->s, &in, &out) != 0)
+    if (read_trace_info(c, &in) != 0 || trace_start(&c->s, &in, true, &out) != 0)
         return -1;
     return reply_trace(c, &out, NULL, 0);
 }
@@ -442,14 +449,9 @@ static int h_search_v3(struct ctx *c)
     if (!ne)
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                        "At least one location must be specified for searching traces.");
-    const char *filter, *tok;
-    int64_t max = SEARCH_TRACES_DEFAULT, offset = 0;
+    int64_t max;
     bool present;
-    const char **order;
-    size_t norder;
-    if (in_str(&c->in, "filter", &filter) != 0 || in_str(&c->in, "page_token", &tok) != 0 ||
-        in_i64(&c->in, "max_results", &max, &present) != 0 ||
-        in_str_list(&c->in, "order_by", &order, &norder) != 0)
+    if (in_i64(&c->in, "max_results", &max, &present) != 0)
         return -1;
     if (!present)
         max = SEARCH_TRACES_DEFAULT;
@@ -458,6 +460,36 @@ static int h_search_v3(struct ctx *c)
                        "Invalid value %lld for parameter 'max_results' supplied. It must be "
                        "at most %d",
                        (long long)max, SEARCH_TRACES_MAX);
+    struct trace_page pg;
+    if (trace_search_page(c, exps, ne, max, &pg) != 0)
+        return -1;
+    trace_page_put(c, &pg, put_trace_info);
+    return 0;
+}
+
+void trace_page_put(struct ctx *c, const struct trace_page *pg, trace_info_writer put)
+{
+    jw_obj(&c->w);
+    jw_key(&c->w, "traces");
+    jw_arr(&c->w);
+    for (size_t i = 0; i < pg->n; i++)
+        put(&c->w, c->s.a, &pg->infos[i], authz_trace_hidden(c, pg->infos[i].experiment_id));
+    jw_arr_end(&c->w);
+    if (pg->next_token)
+        jw_kstr(&c->w, "next_page_token", pg->next_token);
+    jw_obj_end(&c->w);
+}
+
+int trace_search_page(struct ctx *c, const int64_t *exps, size_t ne, int64_t max,
+                      struct trace_page *out)
+{
+    const char *filter, *tok;
+    int64_t offset = 0;
+    const char **order;
+    size_t norder;
+    if (in_str(&c->in, "filter", &filter) != 0 || in_str(&c->in, "page_token", &tok) != 0 ||
+        in_str_list(&c->in, "order_by", &order, &norder) != 0)
+        return -1;
     struct filter f;
     struct order_by ob;
     struct str *items = arena_calloc(c->s.a, norder ? norder : 1, sizeof *items);
@@ -471,20 +503,11 @@ static int h_search_v3(struct ctx *c)
         return -1;
     trace_usage_filter_read(c->s.a, &f);
     struct trace_search_q q = {exps, ne, &f, &ob, offset, max};
-    struct trace_info *infos;
-    size_t n;
     bool more;
-    if (trace_search(&c->s, &q, &infos, &n, &more) != 0)
+    if (trace_search(&c->s, &q, &out->infos, &out->n, &more) != 0)
         return -1;
-    jw_obj(&c->w);
-    jw_key(&c->w, "traces");
-    jw_arr(&c->w);
-    for (size_t i = 0; i < n; i++)
-        put_trace_info(&c->w, c->s.a, &infos[i], authz_trace_hidden(c, infos[i].experiment_id));
-    jw_arr_end(&c->w);
-    if (more)
-        jw_kstr(&c->w, "next_page_token", page_token_format_offset(c->s.a, offset + (int64_t)n));
-    jw_obj_end(&c->w);
+    out->next_token =
+        more ? page_token_format_offset(c->s.a, offset + (int64_t)out->n) : NULL;
     return 0;
 }
 

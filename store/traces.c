@@ -352,11 +352,27 @@ static int experiment_active(struct sctx *c, int64_t exp_id, struct experiment *
     x->artifact_location = store_col(c, st, 0);
     x->lifecycle_stage = store_col(c, st, 1);
     db_done(st);
-    if (strcmp(x->lifecycle_stage, "active") != 0)
-        return err_set(c->e, ERR_INVALID_STATE,
+    if (strcmp(x->lifecycle_stage, "active") != 0) /* _check_experiment_is_active */
+        return err_set(c->e, ERR_INVALID_PARAMETER_VALUE,
                        "The experiment %lld must be in the 'active' state. Current state is %s.",
                        (long long)exp_id, x->lifecycle_stage);
     return 0;
+}
+
+/* The token counts and costs of u (trace_token_keys', then trace_cost_keys' order) as the
+ * parameters from first on; NULL where u has none. */
+static void bind_usage(struct db_stmt *st, int first, const struct trace_usage *u)
+{
+    for (int k = 0; k < TRACE_TOKEN_KINDS; k++)
+        if (u->has_tokens[k])
+            db_bind_int(st, first + k, u->tokens[k]);
+        else
+            db_bind_null(st, first + k);
+    for (int k = 0; k < TRACE_COST_KINDS; k++)
+        if (u->has_cost[k])
+            db_bind_real(st, first + TRACE_TOKEN_KINDS + k, u->cost[k]);
+        else
+            db_bind_null(st, first + TRACE_TOKEN_KINDS + k);
 }
 
 static int upsert_kv(struct sctx *c, const char *table, const char *id, const char *k,
@@ -376,6 +392,31 @@ static int upsert_kv(struct sctx *c, const char *table, const char *id, const ch
     db_bind_str(st, 2, v);
     db_bind_str(st, 3, id);
     return store_exec(c, st);
+}
+
+/* The value of key among v[0..n), the last one given; NULL when absent. */
+static const char *kv_value(const struct kv *v, size_t n, const char *key)
+{
+    const char *found = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].key, key) == 0)
+            found = v[i].value;
+    return found;
+}
+
+/* The tags and metadata rows a start or an end merges in: all but what trace_info's
+ * columns hold (the name, the promoted metadata). */
+static int merge_kvs(struct sctx *c, const char *id, const struct kv *tags, size_t ntags,
+                     const struct kv *md, size_t nmd)
+{
+    for (size_t i = 0; i < ntags; i++)
+        if (strcmp(tags[i].key, TRACE_TAG_NAME) != 0 &&
+            upsert_kv(c, "tags", id, tags[i].key, tags[i].value) != 0)
+            return -1;
+    for (size_t i = 0; i < nmd; i++)
+        if (!promoted_key(md[i].key) && upsert_kv(c, "meta", id, md[i].key, md[i].value) != 0)
+            return -1;
+    return 0;
 }
 
 /* The artifact location MLflow gives every trace: <experiment's location>/traces/<id>/artifacts. */
@@ -405,15 +446,11 @@ static int trace_exists(struct sctx *c, const char *id)
     return r;
 }
 
-int trace_start(struct sctx *c, const struct trace_info *in, struct trace_info *out)
+int trace_start(struct sctx *c, const struct trace_info *in, bool finalized,
+                struct trace_info *out)
 {
-    const char *name = NULL, *session = NULL;
-    for (size_t i = 0; i < in->ntags; i++)
-        if (strcmp(in->tags[i].key, TRACE_TAG_NAME) == 0)
-            name = in->tags[i].value;
-    for (size_t i = 0; i < in->nmetadata; i++)
-        if (strcmp(in->metadata[i].key, TRACE_META_SESSION) == 0)
-            session = in->metadata[i].value;
+    const char *name = kv_value(in->tags, in->ntags, TRACE_TAG_NAME);
+    const char *session = kv_value(in->metadata, in->nmetadata, TRACE_META_SESSION);
     if (txn_begin(c) != 0)
         return -1;
     struct experiment x;
@@ -466,30 +503,14 @@ int trace_start(struct sctx *c, const struct trace_info *in, struct trace_info *
     db_bind_str(st, 8, in->response_preview);
     db_bind_str(st, 9, name);
     db_bind_str(st, 10, session);
-    for (int k = 0; k < TRACE_TOKEN_KINDS; k++)
-        if (in->usage.has_tokens[k])
-            db_bind_int(st, 11 + k, in->usage.tokens[k]);
-        else
-            db_bind_null(st, 11 + k);
-    for (int k = 0; k < TRACE_COST_KINDS; k++)
-        if (in->usage.has_cost[k])
-            db_bind_real(st, 11 + TRACE_TOKEN_KINDS + k, in->usage.cost[k]);
-        else
-            db_bind_null(st, 11 + TRACE_TOKEN_KINDS + k);
+    bind_usage(st, 11, &in->usage);
     if (store_exec(c, st) != 0)
         return txn_fail(c, -1);
-    for (size_t i = 0; i < in->ntags; i++)
-        if (strcmp(in->tags[i].key, TRACE_TAG_NAME) != 0 &&
-            upsert_kv(c, "tags", in->trace_id, in->tags[i].key, in->tags[i].value) != 0)
-            return txn_fail(c, -1);
-    if (upsert_kv(c, "tags", in->trace_id, TRACE_TAG_ARTIFACT_LOCATION,
+    if (merge_kvs(c, in->trace_id, in->tags, in->ntags, in->metadata, in->nmetadata) != 0 ||
+        upsert_kv(c, "tags", in->trace_id, TRACE_TAG_ARTIFACT_LOCATION,
                   trace_artifact_uri(c, x.artifact_location, in->trace_id)) != 0)
         return txn_fail(c, -1);
-    for (size_t i = 0; i < in->nmetadata; i++)
-        if (!promoted_key(in->metadata[i].key) &&
-            upsert_kv(c, "meta", in->trace_id, in->metadata[i].key, in->metadata[i].value) != 0)
-            return txn_fail(c, -1);
-    if (upsert_kv(c, "meta", in->trace_id, TRACE_META_FINALIZED, "true") != 0)
+    if (finalized && upsert_kv(c, "meta", in->trace_id, TRACE_META_FINALIZED, "true") != 0)
         return txn_fail(c, -1);
     for (size_t i = 0; i < in->nassessments; i++) {
         struct assessment a = in->assessments[i];
@@ -516,6 +537,44 @@ int trace_start(struct sctx *c, const struct trace_info *in, struct trace_info *
             return txn_fail(c, -1);
     }
     if (load_info(c, in->trace_id, out) != 0)
+        return txn_fail(c, -1);
+    return txn_commit(c);
+}
+
+int trace_end_v2(struct sctx *c, const char *trace_id, const struct trace_end *in,
+                 struct trace_info *out)
+{
+    const char *name = kv_value(in->tags, in->ntags, TRACE_TAG_NAME);
+    const char *session = kv_value(in->metadata, in->nmetadata, TRACE_META_SESSION);
+    if (txn_begin(c) != 0)
+        return -1;
+    struct db_stmt *st = db_prepare(
+        c->db, "UPDATE trace_info SET execution_time_ms = ?2 - timestamp_ms, status = ?3, "
+               "trace_name = COALESCE(?4, trace_name), session_id = COALESCE(?5, session_id), "
+               "input_tokens = COALESCE(?6, input_tokens), "
+               "output_tokens = COALESCE(?7, output_tokens), "
+               "total_tokens = COALESCE(?8, total_tokens), "
+               "cache_read_input_tokens = COALESCE(?9, cache_read_input_tokens), "
+               "cache_creation_input_tokens = COALESCE(?10, cache_creation_input_tokens), "
+               "cache_creation_input_tokens_above_1hr = COALESCE(?11, "
+               "cache_creation_input_tokens_above_1hr), input_cost = COALESCE(?12, input_cost), "
+               "output_cost = COALESCE(?13, output_cost), total_cost = COALESCE(?14, total_cost) "
+               "WHERE request_id = ?1");
+    if (!st)
+        return txn_fail(c, store_err(c));
+    db_bind_str(st, 1, trace_id);
+    db_bind_int(st, 2, in->end_ms);
+    db_bind_str(st, 3, in->state);
+    db_bind_str(st, 4, name);
+    db_bind_str(st, 5, session);
+    bind_usage(st, 6, &in->usage);
+    if (store_exec(c, st) != 0)
+        return txn_fail(c, -1);
+    if (db_changes(c->db) == 0)
+        return txn_fail(c, trace_not_found(c, trace_id));
+    if (merge_kvs(c, trace_id, in->tags, in->ntags, in->metadata, in->nmetadata) != 0)
+        return txn_fail(c, -1);
+    if (load_info(c, trace_id, out) != 0)
         return txn_fail(c, -1);
     return txn_commit(c);
 }
@@ -971,16 +1030,7 @@ static int derive_from_spans(struct sctx *c, const struct span_row *spans, size_
     if (!st)
         return store_err(c);
     db_bind_str(st, 1, g->trace_id);
-    for (int k = 0; k < TRACE_TOKEN_KINDS; k++)
-        if (u.has_tokens[k])
-            db_bind_int(st, 2 + k, u.tokens[k]);
-        else
-            db_bind_null(st, 2 + k);
-    for (int k = 0; k < TRACE_COST_KINDS; k++)
-        if (u.has_cost[k])
-            db_bind_real(st, 2 + TRACE_TOKEN_KINDS + k, u.cost[k]);
-        else
-            db_bind_null(st, 2 + TRACE_TOKEN_KINDS + k);
+    bind_usage(st, 2, &u);
     return store_exec(c, st);
 }
 

@@ -109,9 +109,25 @@ struct span_trace_agg {
 };
 
 /* MLflow's start_trace (v3): inserts the trace, or merges into one its spans created.
- * in->tags may include mlflow.traceName (kept in trace_info.trace_name). out is the trace as
- * stored. NOT_FOUND / INVALID_STATE for a missing or deleted experiment. */
-int trace_start(struct sctx *c, const struct trace_info *in, struct trace_info *out);
+ * in->tags may include mlflow.traceName (kept in trace_info.trace_name). finalized: the
+ * info is final (mlflow.trace.infoFinalized: spans logged later keep its times and state),
+ * as start_trace says and MLflow 2's start (deprecated_start_trace_v2) does not. out is the
+ * trace as stored. NOT_FOUND / INVALID_STATE for a missing or deleted experiment. */
+int trace_start(struct sctx *c, const struct trace_info *in, bool finalized,
+                struct trace_info *out);
+
+/* MLflow 2's end of a trace (deprecated_end_trace_v2): the execution time up to end_ms, the
+ * state, and the tags and metadata merged in (the name, the session and the usage into
+ * trace_info's columns). NOT_FOUND for a missing trace. */
+struct trace_end {
+    int64_t end_ms;
+    const char *state;
+    const struct kv *tags, *metadata;
+    size_t ntags, nmetadata;
+    struct trace_usage usage; /* of the metadata's tokenUsage and cost */
+};
+int trace_end_v2(struct sctx *c, const char *trace_id, const struct trace_end *in,
+                 struct trace_info *out);
 
 /* The trace's info with tags and metadata; RESOURCE_DOES_NOT_EXIST "Trace with ID '...' not
  * found." otherwise (or with not_found_msg's wording when given: "%s" takes the id). */

@@ -259,3 +259,33 @@ def test_otlp_export_needs_edit_on_the_headers_experiment(login, srv):
     assert len(tc.search_traces(locations=[exp])) == 1
     assert requests.post(srv.url + "/v1/traces", json=body,
                          headers={"x-mlflow-experiment-id": exp}).status_code == 401
+
+
+def test_mlflow_2s_trace_api_follows_the_same_grants(login, srv):
+    """StartTrace, EndTrace, GetTraceInfo and SearchTraces (MLflow 2's paths): EDIT on the
+    experiment to start and end, READ to read and search."""
+    tc, admin = login("admin", ADMIN_PW)
+    bob, bpw = new_user(admin)
+
+    def call(method, path, user=bob, pw=bpw, **kw):
+        return requests.request(method, srv.url + "/api/2.0/mlflow" + path, auth=(user, pw),
+                                **kw)
+
+    exp, denied = (tc.create_experiment(uniq("v2-" + n)) for n in ("shared", "denied"))
+    ids = [call("POST", "/traces", "admin", ADMIN_PW, json={"experiment_id": e}).json()[
+        "trace_info"]["request_id"] for e in (exp, denied)]
+    admin.grant_user_permission(bob, "experiment", denied, "DENY")
+    # default_permission READ: bob reads and searches exp, starts and ends nothing.
+    assert call("GET", "/traces/%s/info" % ids[0]).status_code == 200
+    assert call("GET", "/traces", params={"experiment_ids": exp}).status_code == 200
+    assert call("POST", "/traces", json={"experiment_id": exp}).status_code == 403
+    assert call("PATCH", "/traces/" + ids[0], json={"status": "OK"}).status_code == 403
+    assert call("GET", "/traces/%s/info" % ids[1]).status_code == 403
+    assert call("GET", "/traces", params={"experiment_ids": [exp, denied]}).status_code == 403
+    admin.grant_user_permission(bob, "experiment", exp, "EDIT")
+    r = call("POST", "/traces", json={"experiment_id": exp, "timestamp_ms": 5})
+    assert r.status_code == 200, r.text
+    r = call("PATCH", "/traces/" + r.json()["trace_info"]["request_id"],
+             json={"timestamp_ms": 8, "status": "OK"})
+    assert r.status_code == 200 and r.json()["trace_info"]["execution_time_ms"] == 3
+    assert call("POST", "/traces", json={"experiment_id": denied}).status_code == 403
