@@ -147,6 +147,7 @@ static const struct rule_entry rules[] = {
     {HTTP_POST, "/traces/metrics", R_TRACE(TR_METRICS)},
     {HTTP_POST, "/traces/calculate-filter-correlation", R_TRACE(TR_CORRELATION)},
     {HTTP_POST, "/traces/link-to-run", R_TRACE(TR_LINK)},
+    {HTTP_POST, "/traces/link-prompts", R_TRACE(TR_UPDATE)},
     {HTTP_GET, "/traces/{trace_id}", R_TRACE(TR_READ)},
     {HTTP_PATCH, "/traces/{trace_id}/tags", R_TRACE(TR_UPDATE)},
     {HTTP_DELETE, "/traces/{trace_id}/tags", R_TRACE(TR_UPDATE)},

@@ -595,6 +595,42 @@ static int h_link_to_run(struct ctx *c)
     return reply_empty(c);
 }
 
+/* LinkPromptsToTrace: each PromptVersionRef as "name/version", the version read as the
+ * handler's int() reads it (MLflow answers one that is no integer with a 500). */
+static int h_link_prompts(struct ctx *c)
+{
+    const char *trace_id;
+    json_t *arr;
+    if (in_str_req(&c->in, "trace_id", &trace_id) != 0 ||
+        in_array(&c->in, "prompt_versions", &arr) != 0)
+        return -1;
+    if (!arr)
+        return err_missing(&c->e, "prompt_versions", true);
+    size_t n = json_array_size(arr);
+    const char **ids = arena_calloc(c->s.a, n ? n : 1, sizeof *ids);
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_array_get(arr, i);
+        struct in_path pe;
+        const char *path = in_path_elem(&pe, "prompt_versions", i), *name, *version;
+        if (obj_str(&c->in, o, path, "name", false, &name) != 0 ||
+            obj_str(&c->in, o, path, "version", false, &version) != 0)
+            return -1;
+        size_t len = version ? strlen(version) : 0;
+        while (len && (*version == ' ' || *version == '\t'))
+            version++, len--;
+        while (len && (version[len - 1] == ' ' || version[len - 1] == '\t'))
+            len--;
+        int64_t v;
+        if (!version || !parse_i64(version, len, &v))
+            return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                           "invalid literal for int() with base 10: '%s'", version ? version : "");
+        ids[i] = arena_printf(c->s.a, "%s/%lld", name ? name : "", (long long)v);
+    }
+    if (trace_link_prompts(&c->s, trace_id, ids, n) != 0)
+        return -1;
+    return reply_empty(c);
+}
+
 /* Under /api/3.0/mlflow; literal paths before {trace_id}. */
 const struct route trace_v3_routes[] = {
     {HTTP_POST, "/traces", h_start_v3, 16 * MB, RF_TRACKING | RF_JSON, NULL},
@@ -613,6 +649,7 @@ const size_t trace_v3_routes_n = sizeof trace_v3_routes / sizeof *trace_v3_route
 const struct route trace_v2_routes[] = {
     {HTTP_POST, "/traces/delete-traces", h_delete_traces, 4 * MB, RF_TRACKING | RF_JSON, NULL},
     {HTTP_POST, "/traces/link-to-run", h_link_to_run, 1 * MB, RF_TRACKING | RF_JSON, NULL},
+    {HTTP_POST, "/traces/link-prompts", h_link_prompts, 1 * MB, RF_TRACKING | RF_JSON, NULL},
     {HTTP_PATCH, "/traces/{request_id}/tags", h_set_tag, 1 * MB, RF_TRACKING, NULL},
     {HTTP_DELETE, "/traces/{request_id}/tags", h_delete_tag, 64 * KB, RF_TRACKING, NULL},
 };

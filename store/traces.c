@@ -699,6 +699,26 @@ int trace_delete(struct sctx *c, int64_t experiment_id, const char *const *ids, 
     return txn_commit(c);
 }
 
+/* An association of the trace with a run or a prompt version, unless it has it already. */
+static int associate(struct sctx *c, const char *trace_id, const char *dest_type,
+                     const char *dest_id, int64_t now)
+{
+    char uid[33];
+    uuid4_hex(uid);
+    struct db_stmt *st = db_prepare(
+        c->db, "INSERT INTO entity_associations (association_id, source_type, source_id, "
+               "destination_type, destination_id, created_time) VALUES (?, 'trace', ?, ?, ?, ?) "
+               "ON CONFLICT DO NOTHING");
+    if (!st)
+        return store_err(c);
+    db_bind_str(st, 1, uid);
+    db_bind_str(st, 2, trace_id);
+    db_bind_str(st, 3, dest_type);
+    db_bind_str(st, 4, dest_id);
+    db_bind_int(st, 5, now);
+    return store_exec(c, st);
+}
+
 int trace_link_to_run(struct sctx *c, const char *const *ids, size_t n, const char *run_id)
 {
     if (txn_begin(c) != 0)
@@ -706,24 +726,25 @@ int trace_link_to_run(struct sctx *c, const char *const *ids, size_t n, const ch
     if (run_check_exists(c, run_id) != 0)
         return txn_fail(c, -1);
     int64_t now = now_ms();
-    for (size_t i = 0; i < n; i++) {
-        if (check_trace(c, ids[i]) != 0)
+    for (size_t i = 0; i < n; i++)
+        if (check_trace(c, ids[i]) != 0 || associate(c, ids[i], "run", run_id, now) != 0)
             return txn_fail(c, -1);
-        char uid[33];
-        uuid4_hex(uid);
-        struct db_stmt *st = db_prepare(
-            c->db, "INSERT INTO entity_associations (association_id, source_type, source_id, "
-                   "destination_type, destination_id, created_time) VALUES (?, 'trace', ?, "
-                   "'run', ?, ?) ON CONFLICT DO NOTHING");
-        if (!st)
-            return txn_fail(c, store_err(c));
-        db_bind_str(st, 1, uid);
-        db_bind_str(st, 2, ids[i]);
-        db_bind_str(st, 3, run_id);
-        db_bind_int(st, 4, now);
-        if (store_exec(c, st) != 0)
+    return txn_commit(c);
+}
+
+int trace_link_prompts(struct sctx *c, const char *trace_id, const char *const *prompt_ids,
+                       size_t n)
+{
+    if (!n) /* MLflow's store returns before it looks the trace up */
+        return 0;
+    if (txn_begin(c) != 0)
+        return -1;
+    if (check_trace(c, trace_id) != 0)
+        return txn_fail(c, -1);
+    int64_t now = now_ms();
+    for (size_t i = 0; i < n; i++)
+        if (associate(c, trace_id, "prompt_version", prompt_ids[i], now) != 0)
             return txn_fail(c, -1);
-    }
     return txn_commit(c);
 }
 

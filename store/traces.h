@@ -171,6 +171,11 @@ int trace_delete(struct sctx *c, int64_t experiment_id, const char *const *ids, 
 
 /* Links traces to a run (entity_associations trace -> run), as link_traces_to_run. */
 int trace_link_to_run(struct sctx *c, const char *const *ids, size_t n, const char *run_id);
+/* Links a trace to prompt versions ("name/version": entity_associations trace ->
+ * prompt_version), as link_prompts_to_trace: the ones it has stay; NOT_FOUND for a missing
+ * trace, unless there is nothing to link. */
+int trace_link_prompts(struct sctx *c, const char *trace_id, const char *const *prompt_ids,
+                       size_t n);
 
 /* Writes a batch of spans of experiment_id in one transaction: creates the traces that do
  * not exist (from aggs), upserts the spans, and updates the traces' derived fields as

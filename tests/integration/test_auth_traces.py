@@ -289,3 +289,18 @@ def test_mlflow_2s_trace_api_follows_the_same_grants(login, srv):
              json={"timestamp_ms": 8, "status": "OK"})
     assert r.status_code == 200 and r.json()["trace_info"]["execution_time_ms"] == 3
     assert call("POST", "/traces", json={"experiment_id": denied}).status_code == 403
+
+
+def test_linking_prompts_needs_edit_on_the_trace(login, srv):
+    tc, admin = login("admin", ADMIN_PW)
+    bob, bpw = new_user(admin)
+    exp = tc.create_experiment(uniq("link-prompts"))
+    tid = trace_into(exp)
+
+    def link():
+        return requests.post(srv.url + "/api/2.0/mlflow/traces/link-prompts", auth=(bob, bpw),
+                             json={"trace_id": tid, "prompt_versions": [
+                                 {"name": "p", "version": "1"}]}).status_code
+    assert link() == 403
+    admin.grant_user_permission(bob, "experiment", exp, "EDIT")
+    assert link() == 200

@@ -4,13 +4,16 @@ PostgreSQL), feedback.<name> / expectation.<name> (assessment values), issue.id 
 run_id through a run link, and MLflow's messages for what each key refuses. The same tests
 run against mlflow server (MLTRACK_TARGET=mlflow)."""
 import os
+import time
 
 import pytest
 
 from conftest import assert_error
 
 import mlflow
+from mlflow.entities.model_registry import PromptVersion
 from mlflow.exceptions import MlflowException
+from mlflow.tracking._tracking_service.utils import _get_store
 
 os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
 
@@ -169,6 +172,40 @@ def test_issue_and_prompt_filters(traced, three, client):
     assert found(client, traced, "issue.id = 'iss-1'") == []
     assert found(client, traced, "prompt = 'qa/1'") == []
     assert found(client, traced, "trace.prompt = 'qa/1' AND trace.status = 'OK'") == []
+
+
+def test_a_prompt_loaded_in_a_trace_is_linked_to_it(traced, client):
+    """The exporter links the prompt versions a traced call loaded (LinkPromptsToTrace, in
+    the background); the prompt filter then finds the trace."""
+    name = "qa-%s" % traced
+    mlflow.genai.register_prompt(name=name, template="Answer {{q}}")
+    mlflow.genai.register_prompt(name=name, template="Answer {{q}} briefly")
+
+    @mlflow.trace
+    def answer(q):
+        return mlflow.genai.load_prompt("prompts:/%s/2" % name).format(q=q)
+
+    answer("why")
+    mlflow.flush_trace_async_logging()
+    tid = mlflow.get_last_active_trace_id()
+    flt = "prompt = '%s/2'" % name
+    deadline = time.time() + 30
+    while found(client, traced, flt) != [tid] and time.time() < deadline:
+        time.sleep(0.2)
+    assert found(client, traced, flt) == [tid]
+    assert found(client, traced, "prompt = '%s/1'" % name) == []
+    # Linking again changes nothing; no versions, or a missing trace, is refused.
+    store = _get_store()
+    v1 = PromptVersion(name=name, version=1, template="")
+    store.link_prompts_to_trace(trace_id=tid, prompt_versions=[v1])
+    store.link_prompts_to_trace(trace_id=tid, prompt_versions=[v1])
+    assert found(client, traced, "prompt = '%s/1'" % name) == [tid]
+    with pytest.raises(MlflowException, match="Missing value for required parameter "
+                                              "'prompt_versions'"):
+        store.link_prompts_to_trace(trace_id=tid, prompt_versions=[])
+    with pytest.raises(MlflowException, match="not found") as e:
+        store.link_prompts_to_trace(trace_id="tr-" + "0" * 32, prompt_versions=[v1])
+    assert e.value.error_code == "RESOURCE_DOES_NOT_EXIST"
 
 
 @pytest.mark.parametrize("flt, msg", [
