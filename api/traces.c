@@ -13,10 +13,10 @@
 #include "api.h"
 #include "assessments.h"
 #include "page_token.h"
-#include "traces.h"
 #include "span_otel.h"
 #include "trace_json.h"
 #include "trace_usage.h"
+#include "traces.h"
 
 /* At most this many assessments ride in one start-trace call (the body is capped too). */
 #define MAX_TRACE_ASSESSMENTS 1000

@@ -26,6 +26,19 @@ enum {
 /* TraceStatus by number: the proto's order. */
 static const char *const statuses[] = {"TRACE_STATUS_UNSPECIFIED", "OK", "ERROR", "IN_PROGRESS"};
 
+/* A TraceStatus as the proto's JSON parser takes it, by name or number; -1 for neither. */
+static int status_number(const json_t *v)
+{
+    if (json_is_integer(v))
+        return json_integer_value(v) >= 0 && json_integer_value(v) < 4
+                   ? (int)json_integer_value(v)
+                   : -1;
+    for (int i = 0; json_is_string(v) && i < 4; i++)
+        if (strcmp(statuses[i], json_string_value(v)) == 0)
+            return i;
+    return -1;
+}
+
 /* TraceStatus.from_state: the v3 state's v2 name. */
 static const char *status_of(const char *state)
 {
@@ -155,18 +168,8 @@ static int h_end(struct ctx *c)
     struct kv *md, *tags;
     bool has_ts;
     json_t *st = in_raw(&c->in, "status");
-    int status = 0;
-    if (json_is_integer(st)) {
-        status = (int)json_integer_value(st);
-    } else if (json_is_string(st)) {
-        for (status = 3; status > 0 && strcmp(statuses[status], json_string_value(st)) != 0;)
-            status--;
-        if (status == 0 && strcmp(statuses[0], json_string_value(st)) != 0)
-            return in_refuse(&c->in, "status", st);
-    } else if (st) {
-        return in_refuse(&c->in, "status", st);
-    }
-    if (status < 0 || status > 3)
+    int status = st ? status_number(st) : 0;
+    if (status < 0)
         return in_refuse(&c->in, "status", st);
     if (in_i64(&c->in, "timestamp_ms", &in.end_ms, &has_ts) != 0 ||
         read_pairs(c, "request_metadata", &md, &in.nmetadata) != 0 ||
