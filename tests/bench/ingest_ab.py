@@ -2,8 +2,8 @@
 """A/B of mltrack builds on trace ingest: fresh servers, interleaved rounds, the batches and
 raw-socket client of trace_bench.py, and the SQLite writer's own figures from /metrics over
 the timed part (how long a request held the writer and waited for it and for its commit and
-sync, COMMIT per group commit, the WAL syncs) and the server process's CPU per request (all
-its threads, from /proc).
+sync, COMMIT per group commit, the WAL syncs) and the server process's CPU and minor page
+faults per request (all its threads, from /proc).
 
   .venv/bin/python tests/bench/ingest_ab.py --bins /tmp/old/mltrack,build/server/mltrack \\
       --rounds 3 --batches 3000 --threads 4 [--reader-hold 2]
@@ -39,6 +39,11 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def minor_faults(pid):
+    """The process's minor page faults so far: a fresh page touched, each."""
+    return int(open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[7])
+
+
 def hold_reader(path, hold, stop):
     c = sqlite3.connect(path, isolation_level=None)
     while not stop.is_set():
@@ -64,8 +69,10 @@ def one(binary, args):
             threading.Thread(target=hold_reader, args=(srv.tmp + "/m.db", args.reader_hold, stop),
                              daemon=True).start()
         t0, a, c0 = time.monotonic(), writer_metrics(srv.port), cpu_seconds(srv.proc.pid)
+        f0 = minor_faults(srv.proc.pid)
         rate = tb.send(srv.port, requests, threads=args.threads)
         t1, b, c1 = time.monotonic(), writer_metrics(srv.port), cpu_seconds(srv.proc.pid)
+        f1 = minor_faults(srv.proc.pid)
     finally:
         stop.set()
         srv.stop()
@@ -76,6 +83,7 @@ def one(binary, args):
             "commit_ms": 1000 * d["commit_seconds_total"] / commits,
             "sync_ms": 1000 * d["sync_seconds_total"] / max(1, d["syncs_total"]),
             "per_commit": req / commits, "cpu_ms": 1000 * (c1 - c0) / req,
+            "faults": (f1 - f0) / req,
             "wait_ms": 1000 * d.get("wait_seconds_total", 0) / req,
             "durable_ms": 1000 * d.get("durable_wait_seconds_total", 0) / req}
 
@@ -90,18 +98,20 @@ def main():
     args = ap.parse_args()
     bins = args.bins.split(",")
     got = tb.ab_rounds(bins, args.rounds, lambda b: one(b, args), lambda r, b, m: print(
-        "round %d %s: %.0f spans/s, server CPU %.2f ms a request, writer held %.0f%%, "
+        "round %d %s: %.0f spans/s, server CPU %.2f ms and %.0f page faults a request, "
+        "writer held %.0f%%, "
         "%.2f ms a request, COMMIT %.2f ms, %.1f requests a commit, sync %.2f ms; a request "
         "waited %.2f ms for the writer and %.2f ms for its commit and sync" % (
-            r, b, m["rate"], m["cpu_ms"], 100 * m["busy"], m["held_ms"], m["commit_ms"],
+            r, b, m["rate"], m["cpu_ms"], m["faults"], 100 * m["busy"], m["held_ms"], m["commit_ms"],
             m["per_commit"], m["sync_ms"], m["wait_ms"], m["durable_ms"]), flush=True))
-    print("\n| build | spans/s (each round) | median | server CPU a request (median) |\n"
-          "|---|---|---|---|")
+    print("\n| build | spans/s (each round) | median | server CPU a request (median) | "
+          "page faults a request (median) |\n|---|---|---|---|---|")
     for b in bins:
         rates = [m["rate"] for m in got[b]]
-        print("| %s | %s | %.0f | %.2f ms |" % (
+        print("| %s | %s | %.0f | %.2f ms | %.0f |" % (
             b, " / ".join("%.0f" % x for x in rates), statistics.median(rates),
-            statistics.median(m["cpu_ms"] for m in got[b])))
+            statistics.median(m["cpu_ms"] for m in got[b]),
+            statistics.median(m["faults"] for m in got[b])))
 
 
 if __name__ == "__main__":
