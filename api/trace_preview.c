@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "../base/utf8.h"
+
 #define PREVIEW_MAX 1000 /* TRACE_REQUEST_RESPONSE_PREVIEW_MAX_LENGTH_OSS, in characters */
 
 /* _is_message: a dict with a role and a content. */
@@ -136,15 +138,8 @@ const char *trace_preview(struct arena *a, const char *s, size_t n, const char *
         s = msg;
         n = mlen;
     }
-    size_t chars = 0, cut = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (((unsigned char)s[i] & 0xc0) == 0x80)
-            continue;
-        if (chars == PREVIEW_MAX - 3)
-            cut = i;
-        chars++;
-    }
-    if (chars <= PREVIEW_MAX)
+    size_t cut;
+    if (utf8_count(s, n, PREVIEW_MAX - 3, &cut) <= PREVIEW_MAX)
         return msg ? msg : arena_strndup(a, s, n);
     char *out = arena_alloc(a, cut + 4);
     memcpy(out, s, cut);

@@ -101,20 +101,23 @@ size_t utf8_cut(const char *s, size_t n, size_t max)
     return n;
 }
 
-size_t utf8_len(const char *s, size_t limit, size_t *cut)
+size_t utf8_count(const char *s, size_t n, size_t limit, size_t *cut)
 {
-    size_t chars = 0, i = 0;
-    *cut = (size_t)-1;
-    for (; s[i]; i++) {
+    size_t chars = 0;
+    *cut = n;
+    for (size_t i = 0; i < n; i++) {
         if (((unsigned char)s[i] & 0xC0) != 0x80) {
             if (chars == limit)
                 *cut = i;
             chars++;
         }
     }
-    if (*cut == (size_t)-1)
-        *cut = i;
     return chars;
+}
+
+size_t utf8_len(const char *s, size_t limit, size_t *cut)
+{
+    return utf8_count(s, strlen(s), limit, cut);
 }
 
 bool utf8_py_word_match(const char *s, const char *also)

@@ -26,9 +26,11 @@ bool utf8_valid(const char *s, size_t n);
  * as characters of their own (one U+FFFD each when written out). */
 size_t utf8_cut(const char *s, size_t n, size_t max);
 
-/* The number of characters (code points, as Python's len() counts them) in the C string
- * s; *cut gets the byte offset where character number limit starts (strlen(s) when s has
- * no more than limit), so that s[:limit] is its first *cut bytes. */
+/* The number of characters (code points, as Python's len() counts them) in s[0..n); *cut
+ * gets the byte offset where character number limit starts (n when s has no more than
+ * limit), so that s[:limit] is its first *cut bytes. */
+size_t utf8_count(const char *s, size_t n, size_t limit, size_t *cut);
+/* The same of the C string s. */
 size_t utf8_len(const char *s, size_t limit, size_t *cut);
 
 /* Python's predicates on one code point, from tables generated out of the Python that

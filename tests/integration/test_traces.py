@@ -487,6 +487,9 @@ def test_a_repeated_attribute_key_keeps_its_first_place_and_last_value(traced, b
      "42", '{"messages": [{"role": "user", "content": ""}]}'),
     # Not messages at all: the JSON text.
     ({"question": "plain"}, ["a", "b"], '{"question": "plain"}', '["a", "b"]'),
+    # Past 1,000 characters (not bytes): the first 997 and "...".
+    ({"messages": [{"role": "user", "content": "\u00e9\u20ac" * 700}]}, {"q": "x" * 2000},
+     "\u00e9\u20ac" * 498 + "\u00e9...", ('{"q": "' + "x" * 2000)[:997] + "..."),
 ])
 def test_otlp_root_span_previews_take_the_chat_message(traced, base_url, client, inputs, outputs,
                                                        request_preview, response_preview):

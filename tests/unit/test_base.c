@@ -183,6 +183,19 @@ static void test_utf8_next(void)
     T_CHECK(!utf8_valid("\xED\xA0\x80", 3));
 }
 
+/* Characters as Python's len() counts them, and where s[:limit] ends, in a buffer that is
+ * no C string and in one that is. */
+static void test_utf8_count(void)
+{
+    const char s[] = {'a', '\xC3', '\xA9', '\xE2', '\x82', '\xAC', 'x'}; /* a é € x */
+    size_t cut;
+    T_CHECK(utf8_count(s, sizeof s, 100, &cut) == 4 && cut == sizeof s);
+    T_CHECK(utf8_count(s, sizeof s, 2, &cut) == 4 && cut == 3);
+    T_CHECK(utf8_count(s, 6, 3, &cut) == 3 && cut == 6);
+    T_CHECK(utf8_count(s, 0, 0, &cut) == 0 && cut == 0);
+    T_CHECK(utf8_len("a\xC3\xA9\xE2\x82\xAC", 1, &cut) == 3 && cut == 1);
+}
+
 static void test_utf8_cut(void)
 {
     const char *s = "ab\xC3\xA9\xE2\x82\xAC"; /* a b é € */
@@ -300,6 +313,7 @@ int main(void)
     T_RUN(test_parse_double);
     T_RUN(test_uuid);
     T_RUN(test_utf8_next);
+    T_RUN(test_utf8_count);
     T_RUN(test_utf8_cut);
     T_RUN(test_utf8_py_word);
     T_RUN(test_pystr);
