@@ -20,15 +20,10 @@ static bool token_count(const json_t *v, int64_t *out)
         return true;
     }
     if (json_is_string(v)) {
-        const char *s = json_string_value(v);
-        size_t n = json_string_length(v);
-        while (n && (*s == ' ' || *s == '\t' || *s == '\n')) /* Decimal() strips these */
-            s++, n--;
-        while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n'))
-            n--;
-        if (parse_i64(s, n, out))
+        struct str t = str_strip(json_string_value(v), json_string_length(v));
+        if (parse_i64(t.p, t.n, out))
             return true;
-        if (!parse_double(s, n, &d))
+        if (!parse_double(t.p, t.n, &d))
             return false;
     } else if (json_is_real(v)) {
         d = json_real_value(v);

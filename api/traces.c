@@ -157,14 +157,14 @@ static int read_kv_map(struct ctx *c, json_t *o, const char *field, struct kv **
     const char *k;
     json_t *val;
     size_t i = 0;
+    const char *path = arena_printf(c->s.a, "trace.trace_info.%s", field);
     json_object_foreach(m, k, val)
     {
         if (!json_is_string(val))
             return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                            "Invalid value for 'trace.trace_info.%s.%s': expected a string", field,
                            k);
-        if (trace_kv_take(c, arena_printf(c->s.a, "trace.trace_info.%s", field), k,
-                          json_string_value(val), json_string_length(val), &v[i]) != 0)
+        if (trace_kv_take(c, path, k, json_string_value(val), json_string_length(val), &v[i]) != 0)
             return -1;
         i++;
     }
@@ -615,13 +615,9 @@ static int h_link_prompts(struct ctx *c)
         if (obj_str(&c->in, o, path, "name", false, &name) != 0 ||
             obj_str(&c->in, o, path, "version", false, &version) != 0)
             return -1;
-        size_t len = version ? strlen(version) : 0;
-        while (len && (*version == ' ' || *version == '\t'))
-            version++, len--;
-        while (len && (version[len - 1] == ' ' || version[len - 1] == '\t'))
-            len--;
+        struct str t = str_strip(version ? version : "", version ? strlen(version) : 0);
         int64_t v;
-        if (!version || !parse_i64(version, len, &v))
+        if (!parse_i64(t.p, t.n, &v))
             return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                            "invalid literal for int() with base 10: '%s'", version ? version : "");
         ids[i] = arena_printf(c->s.a, "%s/%lld", name ? name : "", (long long)v);

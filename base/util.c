@@ -26,6 +26,20 @@ bool str_eq_nocase(struct str a, const char *lit)
     return a.n == n && strncasecmp(a.p, lit, n) == 0;
 }
 
+static bool strip_char(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\n';
+}
+
+struct str str_strip(const char *s, size_t n)
+{
+    while (n && strip_char(*s))
+        s++, n--;
+    while (n && strip_char(s[n - 1]))
+        n--;
+    return (struct str){s, n};
+}
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
     static const char *const tag[] = {"DEBUG", "INFO", "WARN", "ERROR"};

@@ -15,6 +15,9 @@ struct str {
 static inline struct str str_c(const char *s);
 bool str_eq(struct str a, const char *lit);
 bool str_eq_nocase(struct str a, const char *lit);
+/* s[0..n) without the spaces, tabs and newlines around it (what int() and Decimal() strip
+ * before they read a number). */
+struct str str_strip(const char *s, size_t n);
 
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 extern enum log_level log_min_level;

@@ -183,6 +183,14 @@ static void test_utf8_next(void)
     T_CHECK(!utf8_valid("\xED\xA0\x80", 3));
 }
 
+static void test_str_strip(void)
+{
+    struct str t = str_strip(" \t12\n ", 6);
+    T_CHECK(t.n == 2 && memcmp(t.p, "12", 2) == 0);
+    T_CHECK(str_strip("  ", 2).n == 0);
+    T_CHECK(str_strip("a b", 3).n == 3);
+}
+
 /* Characters as Python's len() counts them, and where s[:limit] ends, in a buffer that is
  * no C string and in one that is. */
 static void test_utf8_count(void)
@@ -313,6 +321,7 @@ int main(void)
     T_RUN(test_parse_double);
     T_RUN(test_uuid);
     T_RUN(test_utf8_next);
+    T_RUN(test_str_strip);
     T_RUN(test_utf8_count);
     T_RUN(test_utf8_cut);
     T_RUN(test_utf8_py_word);
