@@ -336,7 +336,8 @@ int trace_get_with_spans(struct sctx *c, const char *const *ids, size_t n,
 
 /* ---- writing ---- */
 
-static int experiment_active(struct sctx *c, int64_t exp_id, struct experiment *x)
+/* The experiment traces go to, which must exist. */
+static int experiment_of_traces(struct sctx *c, int64_t exp_id, struct experiment *x)
 {
     struct db_stmt *st = db_prepare(c->db, "SELECT artifact_location, lifecycle_stage FROM "
                                            "experiments WHERE experiment_id = ?");
@@ -352,7 +353,17 @@ static int experiment_active(struct sctx *c, int64_t exp_id, struct experiment *
     x->artifact_location = store_col(c, st, 0);
     x->lifecycle_stage = store_col(c, st, 1);
     db_done(st);
-    if (strcmp(x->lifecycle_stage, "active") != 0) /* _check_experiment_is_active */
+    return 0;
+}
+
+/* ... and must be active, for a trace started by the client (_check_experiment_is_active).
+ * Spans are taken into a deleted experiment, as MLflow's log_spans takes them: it checks
+ * nothing, and the exporter would otherwise drop them. */
+static int experiment_active(struct sctx *c, int64_t exp_id, struct experiment *x)
+{
+    if (experiment_of_traces(c, exp_id, x) != 0)
+        return -1;
+    if (strcmp(x->lifecycle_stage, "active") != 0)
         return err_set(c->e, ERR_INVALID_PARAMETER_VALUE,
                        "The experiment %lld must be in the 'active' state. Current state is %s.",
                        (long long)exp_id, x->lifecycle_stage);
@@ -1081,7 +1092,7 @@ int trace_log_spans(struct sctx *c, int64_t experiment_id, const struct span_row
         const struct span_trace_agg *g = &aggs[i];
         size_t first = tags.n;
         if (!st[i].exists) {
-            if (!have_x && experiment_active(c, experiment_id, &x) != 0)
+            if (!have_x && experiment_of_traces(c, experiment_id, &x) != 0)
                 return txn_fail(c, -1);
             have_x = true;
             int made = create_from_spans(c, experiment_id, g);

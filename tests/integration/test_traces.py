@@ -352,6 +352,19 @@ def test_otlp_json_body(traced, base_url, client):
     assert r.status_code == 400, r.text
 
 
+def test_otlp_spans_for_a_deleted_experiment_are_kept(client, base_url):
+    """log_spans does not look at the experiment's state: spans exported to a deleted
+    experiment (the client's exporter may still be running) are stored, and their trace is
+    found once the experiment is restored."""
+    exp = client.create_experiment("otlp-deleted-%s" % uuid.uuid4().hex[:8])
+    client.delete_experiment(exp)
+    tid = "3f" * 16
+    _export(base_url, exp, _otlp_span(tid, "01" * 8, name="late"))
+    assert [s.name for s in client.get_trace("tr-" + tid).data.spans] == ["late"]
+    client.restore_experiment(exp)
+    assert [t.info.trace_id for t in client.search_traces(locations=[exp])] == ["tr-" + tid]
+
+
 def test_token_usage_and_cost_come_back_with_the_trace(traced, client):
     """The client sums its LLM spans' token usage (and cost) into the trace's metadata; MLflow
     3.17 keeps them in trace_info's columns and gives them back as the same metadata."""
