@@ -8,7 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../base/buf.h"
+#include "../base/pystr.h"
 #include "../base/util.h"
 #include "internal.h"
 #include "registry_internal.h"
@@ -256,65 +256,19 @@ int rm_delete_tag(struct sctx *c, const char *name, const char *key)
 
 /* ---- model versions: writing ---- */
 
-/* Appends s as a JSON string the way Python's json.dumps writes it (ensure_ascii: every
- * non-ASCII character as \uXXXX, astral ones as surrogate pairs). */
-static void json_py_str(struct buf *b, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    buf_putc(b, '"');
-    while (*p) {
-        unsigned cp = *p;
-        int extra = cp >= 0xF0 ? 3 : cp >= 0xE0 ? 2 : cp >= 0xC0 ? 1 : 0;
-        if (extra) {
-            cp &= 0x3Fu >> extra;
-            for (int i = 1; i <= extra && p[i]; i++)
-                cp = (cp << 6) | (p[i] & 0x3Fu);
-            p += extra;
-        }
-        p++;
-        if (cp == '"' || cp == '\\') {
-            buf_putc(b, '\\');
-            buf_putc(b, (char)cp);
-        } else if (cp == '\n') {
-            buf_puts(b, "\\n");
-        } else if (cp == '\r') {
-            buf_puts(b, "\\r");
-        } else if (cp == '\t') {
-            buf_puts(b, "\\t");
-        } else if (cp < 0x20 || (cp >= 0x7F && cp < 0x10000)) {
-            buf_printf(b, "\\u%04x", cp);
-        } else if (cp >= 0x10000) {
-            cp -= 0x10000;
-            buf_printf(b, "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
-        } else {
-            buf_putc(b, (char)cp);
-        }
-    }
-    buf_putc(b, '"');
-}
-
 /* The tracking store's set_model_versions_tags(): the logged model's mlflow.modelVersions
  * tag lists the versions registered from it, as json.dumps writes the list. An existing
  * value is extended (never parsed: MLflow's own writer is the only format we append to). */
 static int link_logged_model(struct sctx *c, const char *model_id, const char *name,
                              int64_t version)
 {
-    struct buf entry;
-    buf_init(&entry, 64 * 1024);
-    buf_puts(&entry, "{\"name\": ");
-    json_py_str(&entry, name);
-    buf_printf(&entry, ", \"version\": %lld}", (long long)version);
-    if (!buf_ok(&entry)) {
-        buf_release(&entry);
-        return 0;
-    }
+    const char *entry = arena_printf(c->a, "{\"name\": %s, \"version\": %lld}",
+                                     py_json_str(c->a, name), (long long)version);
     struct db_stmt *st = db_prepare(
         c->db, "SELECT tag_value FROM logged_model_tags WHERE model_id = ? AND "
                "tag_key = 'mlflow.modelVersions'");
-    if (!st) {
-        buf_release(&entry);
+    if (!st)
         return store_err(c);
-    }
     db_bind_str(st, 1, model_id);
     const char *old = NULL;
     enum db_rc rc = db_step(st);
@@ -323,16 +277,13 @@ static int link_logged_model(struct sctx *c, const char *model_id, const char *n
     db_done(st);
     const char *value;
     size_t on = old ? strlen(old) : 0;
-    if (old && strstr(old, entry.ptr)) {
-        buf_release(&entry);
+    if (old && strstr(old, entry))
         return 0;
-    }
     if (old && on >= 2 && old[0] == '[' && old[on - 1] == ']')
-        value = on == 2 ? arena_printf(c->a, "[%s]", entry.ptr)
-                        : arena_printf(c->a, "%.*s, %s]", (int)(on - 1), old, entry.ptr);
+        value = on == 2 ? arena_printf(c->a, "[%s]", entry)
+                        : arena_printf(c->a, "%.*s, %s]", (int)(on - 1), old, entry);
     else
-        value = arena_printf(c->a, "[%s]", entry.ptr);
-    buf_release(&entry);
+        value = arena_printf(c->a, "[%s]", entry);
     st = db_prepare(c->db, "INSERT INTO logged_model_tags (model_id, experiment_id, tag_key, "
                            "tag_value) SELECT model_id, experiment_id, 'mlflow.modelVersions', ? "
                            "FROM logged_models WHERE model_id = ? ON CONFLICT (model_id, tag_key) "

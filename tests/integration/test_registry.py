@@ -1,6 +1,7 @@
 """Model registry: registered models, versions, stages, aliases, tags, searches, sources,
 concurrency, and (mltrack only) the audit log. Reference: mlflow-api.md §2.3, §4.4-4.5, §6.
 Runs against both targets (MLTRACK_TARGET=mlflow for the reference server)."""
+import json
 import threading
 import time
 import uuid
@@ -366,6 +367,22 @@ def test_models_source_of_logged_model(client, api, server, model, run):
     r = api.post("model-versions/create", {"name": model, "source": "runs:/%s/m" % run.info.run_id,
                                            "model_id": mid})
     assert_error(r, 400, "INVALID_PARAMETER_VALUE", "The model_id request parameter")
+
+
+def test_models_source_tag_writes_the_name_as_json_dumps(client, server, run):
+    """The logged model's mlflow.modelVersions tag is json.dumps' text: a name outside ASCII
+    is written with \\u escapes (a surrogate pair past the BMP)."""
+    name = rname("mod\u00e8le-\U0001f680")
+    client.create_registered_model(name)
+    mid, _ = _logged_model(client, server, run.info.experiment_id, run.info.run_id)
+    client.create_model_version(name, "models:/%s" % mid, model_id=mid)
+    if IS_MLTRACK:
+        ((tag,),) = server.db_query("SELECT tag_value FROM logged_model_tags WHERE model_id = ? "
+                                    "AND tag_key = 'mlflow.modelVersions'", (mid,))
+    else:
+        tag = client.get_logged_model(mid).tags["mlflow.modelVersions"]
+    assert tag == json.dumps([{"name": name, "version": 1}])
+    assert "\\ud83d\\ude80" in tag
 
 
 def test_models_source_of_registered_version(client, model, run):
