@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../base/buf.h"
+#include "../base/pystr.h"
 #include "../base/utf8.h"
 #include "pyjson.h"
 #include "pyjson_scan.h"
@@ -81,7 +82,6 @@ int tr_redump(struct buf *b, const char *s, size_t n, size_t i, size_t *end)
  * as \uXXXX, a surrogate pair past the BMP. */
 void tr_ascii_escape(struct buf *out, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < n;) {
         uint32_t cp;
         int k = (unsigned char)s[i] < 0x80 ? 1 : utf8_next(s + i, n - i, &cp);
@@ -89,19 +89,7 @@ void tr_ascii_escape(struct buf *out, const char *s, size_t n)
             buf_putc(out, s[i++]);
             continue;
         }
-        uint32_t units[2] = {cp, 0};
-        int nu = 1;
-        if (cp > 0xffff) {
-            cp -= 0x10000;
-            units[0] = 0xd800 + (cp >> 10);
-            units[1] = 0xdc00 + (cp & 0x3ff);
-            nu = 2;
-        }
-        for (int u = 0; u < nu; u++) {
-            char e[6] = {'\\', 'u', hex[(units[u] >> 12) & 15], hex[(units[u] >> 8) & 15],
-                         hex[(units[u] >> 4) & 15], hex[units[u] & 15]};
-            buf_append(out, e, 6);
-        }
+        py_json_u_escape(out, cp);
         i += (size_t)k;
     }
 }

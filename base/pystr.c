@@ -29,6 +29,17 @@ static const char *from_buf(struct arena *a, struct buf *b)
     return s;
 }
 
+void py_json_u_escape(struct buf *b, uint32_t cp)
+{
+    if (cp < 0x10000) {
+        buf_printf(b, "\\u%04x", (unsigned)cp);
+        return;
+    }
+    uint32_t v = cp - 0x10000;
+    buf_printf(b, "\\u%04x\\u%04x", (unsigned)(0xD800 | (v >> 10)),
+               (unsigned)(0xDC00 | (v & 0x3FF)));
+}
+
 const char *py_json_str(struct arena *a, const char *s)
 {
     struct buf b;
@@ -62,12 +73,8 @@ const char *py_json_str(struct arena *a, const char *s)
         }
         if (cp >= 0x20 && cp <= 0x7E) {
             buf_putc(&b, (char)cp);
-        } else if (cp < 0x10000) {
-            buf_printf(&b, "\\u%04x", (unsigned)cp);
         } else {
-            uint32_t v = cp - 0x10000;
-            buf_printf(&b, "\\u%04x\\u%04x", (unsigned)(0xD800 | (v >> 10)),
-                       (unsigned)(0xDC00 | (v & 0x3FF)));
+            py_json_u_escape(&b, cp);
         }
     }
     buf_putc(&b, '"');

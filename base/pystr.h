@@ -8,11 +8,15 @@
 #define MLT_PYSTR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "arena.h"
+#include "buf.h"
 
 /* json.dumps(s) with Python's defaults (ensure_ascii): quoted, ASCII only. */
 const char *py_json_str(struct arena *a, const char *s);
+/* json.dumps' escape of code point cp outside ASCII: \uXXXX, a surrogate pair past U+FFFF. */
+void py_json_u_escape(struct buf *b, uint32_t cp);
 /* repr(s): single quotes unless s holds ' and no ", non-printable characters escaped. */
 const char *py_repr(struct arena *a, const char *s);
 /* repr(d): "0.5", "1e-05", "nan", "-inf". */

@@ -1,6 +1,7 @@
 /* The translator tables (api/span_translate.c) against their cheap gate, and a few
  * translations read straight off the stored texts. */
 #include "../../api/span_translate.h"
+#include "../../api/span_translate_internal.h"
 
 #include "t.h"
 
@@ -86,10 +87,23 @@ static void test_unknown_replaced_in_place(void)
     arena_release(&a);
 }
 
+/* json.dumps' ASCII escaping of a JSON text the vendors' readers write again: non-ASCII
+ * as \\u escapes (an astral character as a surrogate pair), the rest as it is. */
+static void test_ascii_escape(void)
+{
+    struct buf b;
+    buf_init(&b, 1024);
+    tr_ascii_escape(&b, "{\"a\": \"\xC3\xA9\xF0\x9F\x98\x80\\n\"}", 17);
+    buf_putc(&b, 0);
+    T_STREQ(b.ptr, "{\"a\": \"\\u00e9\\ud83d\\ude00\\n\"}");
+    buf_release(&b);
+}
+
 int main(void)
 {
     T_RUN(test_every_table_key_is_gated);
     T_RUN(test_openinference);
     T_RUN(test_unknown_replaced_in_place);
+    T_RUN(test_ascii_escape);
     T_DONE();
 }
