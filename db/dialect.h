@@ -61,6 +61,10 @@ struct db_dialect {
      * 100) WITHIN GROUP (ORDER BY x)`, or SQLite's `percentile(x, p)`, which
      * db/sqlite_percentile.c defines on every connection as MLflow's store does. */
     bool percentile_cont;
+    /* Written before a column to keep its indexes out of a plan: SQLite's unary plus, where
+     * the planner has no statistics to weigh a selective IN on another column against an
+     * index range on this one; "" on PostgreSQL, whose planner weighs them. */
+    const char *index_off;
 };
 
 extern const struct db_dialect db_dialect_sqlite;

@@ -486,6 +486,7 @@ const struct db_dialect db_dialect_postgresql = {
     /* "mltrack\0" as a big-endian int64: a transaction-scoped advisory lock. */
     .setup_lock_sql = "SELECT pg_advisory_xact_lock(7236837417213338624)",
     .percentile_cont = true,
+    .index_off = "",
 };
 
 const struct db_driver db_pg_driver = {

@@ -31,6 +31,7 @@ const struct db_dialect db_dialect_sqlite = {
     .enforce_fk_sql = "PRAGMA foreign_keys = ON",
     .row_id = "rowid",
     .percentile_cont = false,
+    .index_off = "+",
 };
 
 struct db_stmt {

@@ -96,17 +96,43 @@ static void trace_column_is(struct sb *sb, const struct tm_query *q, const char 
     close_on_trace(sb, q);
 }
 
+/* The trace tags that mltrack_trace_tags_value holds: its WHERE, which the filter repeats
+ * word for word so that SQLite may read the index (a partial index serves only a query
+ * that implies its condition). */
+#define TAG_VALUE_INDEXED                                                                  \
+    "key NOT IN ('mlflow.traceName', 'mlflow.artifactLocation', 'mlflow.trace.spansLocation')"
+
+static bool tag_value_indexed(const struct tm_filter *f)
+{
+    return f->what == TMF_TRACE_TAG && !str_eq(f->key, "mlflow.traceName") &&
+           !str_eq(f->key, "mlflow.artifactLocation") &&
+           !str_eq(f->key, "mlflow.trace.spansLocation");
+}
+
 /* The trace has the (key, value) row in table (trace_tags, trace_request_metadata). IN
  * rather than MLflow's EXISTS: SQLite then reads the key's rows once instead of probing
  * them trace by trace (a third faster over 100,000 traces). */
 static void kv_in(struct sb *sb, const struct tm_query *q, const char *table,
                   const struct tm_filter *f)
 {
-    buf_printf(sb->b, "%s IN (SELECT request_id FROM %s WHERE key = ", trace_id_col(q), table);
+    buf_printf(sb->b, "%s IN (SELECT request_id FROM %s WHERE %skey = ", trace_id_col(q), table,
+               tag_value_indexed(f) ? TAG_VALUE_INDEXED " AND " : "");
     sb_text(sb, f->key);
     sb_puts(sb, " AND value = ");
     sb_text(sb, f->value);
     sb_puts(sb, ")");
+}
+
+/* Whether the rows are the traces' (or their spans') and a tag filter picks them through
+ * mltrack_trace_tags_value. */
+static bool tagged_traces(const struct tm_query *q)
+{
+    if (q->view == TM_ASSESSMENTS)
+        return false;
+    for (size_t i = 0; i < q->nfilters; i++)
+        if (tag_value_indexed(&q->filters[i]))
+            return true;
+    return false;
 }
 
 static int one_filter(struct sb *sb, const struct tm_query *q, const struct tm_filter *f,
@@ -286,6 +312,11 @@ int tm_sql(struct arena *a, const struct db_dialect *d, const struct tm_query *q
     if (!q->nexp) { /* MLflow's empty IN: no row, yet one count of 0 */
         sb_puts(&sb, "1 = 0");
     } else {
+        /* With a tag filter, SQLite's planner would walk the experiment's traces in its
+         * index and fetch every one's row to test the filter's IN; kept off that index, it
+         * looks up the tagged traces by id instead (10,000 of 100,000: 200 -> 40 ms). */
+        if (tagged_traces(q))
+            sb_puts(&sb, d->index_off);
         sb_puts(&sb, q->view == TM_ASSESSMENTS ? "assessments.experiment_id IN "
                      : spans_only              ? "spans.experiment_id IN "
                                                : "trace_info.experiment_id IN ");

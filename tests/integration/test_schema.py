@@ -111,6 +111,7 @@ def test_own_indexes(reference_schema, server_schema):
         ("trace_info", "mltrack_trace_info_status",
          ("experiment_id", "status", "timestamp_ms", "request_id")),
         ("trace_tags", "mltrack_trace_tags_request", ("request_id", "key", "value")),
+        ("trace_tags", "mltrack_trace_tags_value", ("key", "value", "request_id")),
     ]
 
 

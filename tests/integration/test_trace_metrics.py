@@ -232,6 +232,8 @@ def test_trace_filters(designed):
     assert count("trace.tag.mlflow.traceName = 'other'") == 2
     assert count('trace.tag.`team` = "b"') == 3
     assert count("trace.tag.team = 'z'") == 0
+    # A tag every trace gets (its spans' location), which mltrack's tag index leaves out.
+    assert count("trace.tag.mlflow.trace.spansLocation = 'TRACKING_STORE'") == len(DESIGN)
     assert count("trace.metadata.mlflow.trace.tokenUsage = "
                  "'{\"input_tokens\": 20, \"output_tokens\": 1, \"total_tokens\": 21}'") == 1
     # Not the text MLflow writes for it (key order, spacing): matches nothing.

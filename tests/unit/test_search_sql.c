@@ -16,6 +16,7 @@
 #include "query/filter.h"
 #include "query/usage_match.h"
 #include "query/search_sql.h"
+#include "query/trace_metrics.h"
 #include "t.h"
 
 static sqlite3 *db;
@@ -652,6 +653,55 @@ static void test_usage_match(void)
 }
 
 /* No user text in the SQL: keys and values are bound, for both dialects. */
+/* A trace metrics tag filter reads mltrack_trace_tags_value (it repeats the partial
+ * index's WHERE) and looks the tagged traces up by id; a tag the index leaves out is
+ * filtered all the same, through MLflow's primary key. */
+static void test_metrics_tag_index(void)
+{
+    static const int64_t exp1[] = {1};
+    static const struct {
+        const char *key, *value, *count, *index;
+        bool by_id;
+    } cases[] = {
+        {"team", "red", "1", "mltrack_trace_tags_value", true},
+        {"team", "green", "0", "mltrack_trace_tags_value", true},
+        {"mlflow.artifactLocation", "a/t2", "1", "sqlite_autoindex_trace_tags_1", false},
+    };
+    T_CHECK(sqlite3_exec(db, "INSERT INTO trace_tags (key, value, request_id) VALUES "
+                             "('mlflow.artifactLocation', 'a/t2', 't2')",
+                         NULL, NULL, NULL) == SQLITE_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct arena a;
+        arena_init(&a);
+        struct buf sql, plan;
+        buf_init(&sql, 1 << 16);
+        buf_init(&plan, 1 << 16);
+        struct tm_agg count = {TM_COUNT, 0};
+        struct tm_filter f = {.what = TMF_TRACE_TAG,
+                              .key = {cases[i].key, strlen(cases[i].key)},
+                              .value = {cases[i].value, strlen(cases[i].value)}};
+        struct tm_query q = {.experiment_ids = exp1, .nexp = 1, .view = TM_TRACES,
+                             .aggs = &count, .naggs = 1, .filters = &f, .nfilters = 1,
+                             .limit = -1};
+        struct sql_val *v;
+        size_t n;
+        struct err e;
+        char got[4096];
+        T_CHECK(tm_sql(&a, &db_dialect_sqlite, &q, &sql, &v, &n, &e) == 0);
+        T_CHECK(run_sql(sql.ptr, v, n, got, sizeof got));
+        T_STREQ(got, cases[i].count);
+        buf_puts(&plan, "EXPLAIN QUERY PLAN ");
+        buf_append(&plan, sql.ptr, sql.len);
+        buf_putc(&plan, 0);
+        T_CHECK(run_sql(plan.ptr, v, n, got, sizeof got));
+        T_CHECK(strstr(got, cases[i].index) != NULL);
+        T_CHECK((strstr(got, "sqlite_autoindex_trace_info_1") != NULL) == cases[i].by_id);
+        buf_release(&sql);
+        buf_release(&plan);
+        arena_release(&a);
+    }
+}
+
 static void test_no_user_text(void)
 {
     static const char *const evil[] = {
@@ -823,6 +873,7 @@ int main(void)
     T_RUN(test_queries);
     T_RUN(test_logged_model_datasets);
     T_RUN(test_usage_match);
+    T_RUN(test_metrics_tag_index);
     T_RUN(test_no_user_text);
     T_RUN(test_dialects);
     T_RUN(test_regexp);
