@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../base/cpu_gate.h"
 #include "../store/traces.h"
 #include "api.h"
 #include "otlp.h"
@@ -24,6 +25,23 @@ static bool media_is(const char *ct, const char *want)
     while (*ct == ' ')
         ct++;
     return strncasecmp(ct, want, n) == 0 && (ct[n] == 0 || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* The body decoded and turned into the spans' rows: the request's CPU-bound part, which
+ * runs inside the CPU gate (base/cpu_gate.h; 8 client threads on 2 cores: 45,676 ->
+ * 48,059 spans/s, medians of 6 interleaved rounds). */
+static int decode(struct ctx *c, bool pb, struct span_batch *b)
+{
+    struct otlp_request rq;
+    const char *body = c->r->body ? c->r->body : "";
+    int rc = pb ? otlp_decode_pb(c->s.a, (const uint8_t *)body, c->r->body_len, &rq, &c->e)
+                : otlp_decode_json(c->s.a, body, c->r->body_len, &rq, &c->e);
+    if (rc != 0)
+        return -1;
+    if (rq.nresources == 0)
+        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
+                       "Invalid OpenTelemetry format - no spans found");
+    return span_batch_from_otlp(c->s.a, &rq, b, &c->e);
 }
 
 static int h_export(struct ctx *c)
@@ -47,17 +65,11 @@ static int h_export(struct ctx *c)
     if (!c->r->body_inflated && enc && *enc && strcasecmp(enc, "identity") != 0)
         return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
                        "Unsupported Content-Encoding: %s (gzip, deflate or none)", enc);
-    struct otlp_request rq;
-    const char *body = c->r->body ? c->r->body : "";
-    int rc = pb ? otlp_decode_pb(c->s.a, (const uint8_t *)body, c->r->body_len, &rq, &c->e)
-                : otlp_decode_json(c->s.a, body, c->r->body_len, &rq, &c->e);
-    if (rc != 0)
-        return -1;
-    if (rq.nresources == 0)
-        return err_set(&c->e, ERR_INVALID_PARAMETER_VALUE,
-                       "Invalid OpenTelemetry format - no spans found");
     struct span_batch b;
-    if (span_batch_from_otlp(c->s.a, &rq, &b, &c->e) != 0)
+    cpu_gate_enter();
+    int rc = decode(c, pb, &b);
+    cpu_gate_leave();
+    if (rc != 0)
         return -1;
     if (b.nrows && trace_log_spans(&c->s, exp_id, b.rows, b.nrows, b.aggs, b.naggs,
                                   span_usage_from_content) != 0)

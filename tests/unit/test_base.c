@@ -1,11 +1,14 @@
 /* Unit tests for the bottom library: arena, buffer, number parsing, ids, UTF-8. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "base/arena.h"
 #include "base/buf.h"
+#include "base/cpu_gate.h"
 #include "base/dtoa.h"
 #include "base/err.h"
 #include "base/json_plain.h"
@@ -309,12 +312,52 @@ static void test_json_plain8(void)
     T_CHECK(json_plain_skip(s, strlen(s), 0) == 16);
 }
 
+/* The CPU gate lets in its limit at once, no more, and everyone in the end. */
+static pthread_mutex_t gate_t_mu = PTHREAD_MUTEX_INITIALIZER;
+static int gate_t_inside, gate_t_most, gate_t_done;
+
+static void *gate_t_run(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20; i++) {
+        cpu_gate_enter();
+        pthread_mutex_lock(&gate_t_mu);
+        if (++gate_t_inside > gate_t_most)
+            gate_t_most = gate_t_inside;
+        pthread_mutex_unlock(&gate_t_mu);
+        nanosleep(&(struct timespec){0, 200 * 1000}, NULL);
+        pthread_mutex_lock(&gate_t_mu);
+        gate_t_inside--;
+        gate_t_done++;
+        pthread_mutex_unlock(&gate_t_mu);
+        cpu_gate_leave();
+    }
+    return NULL;
+}
+
+static void test_cpu_gate(void)
+{
+    for (int limit = 1; limit <= 3; limit++) {
+        cpu_gate_set_limit(limit);
+        gate_t_most = gate_t_done = 0;
+        pthread_t th[8];
+        for (int i = 0; i < 8; i++)
+            T_CHECK(pthread_create(&th[i], NULL, gate_t_run, NULL) == 0);
+        for (int i = 0; i < 8; i++)
+            pthread_join(th[i], NULL);
+        T_CHECK(gate_t_done == 8 * 20);
+        T_CHECK(gate_t_most <= limit);
+        T_CHECK(gate_t_most == limit); /* 8 threads sleeping inside fill it */
+    }
+}
+
 int main(void)
 {
     T_RUN(test_json_plain8);
     T_RUN(test_dtoa_fixed);
     T_RUN(test_dtoa_roundtrip);
     T_RUN(test_arena);
+    T_RUN(test_cpu_gate);
     T_RUN(test_arena_pool);
     T_RUN(test_buf_cap);
     T_RUN(test_parse_i64);
